@@ -1,0 +1,7 @@
+//! `unik-net`: a sans-IO IPv4 network stack for unikc unikernels.
+#![no_std]
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod wire;
