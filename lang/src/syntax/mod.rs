@@ -1,0 +1,95 @@
+//! Parsing: pest grammar → syntax tree, with error recovery.
+
+pub mod ast;
+mod build;
+mod explain;
+mod scan;
+
+pub use ast::*;
+
+use crate::diag::{Diagnostic, FileId, Loc, Span};
+use pest::Parser as _;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "syntax/unik.pest"]
+pub(crate) struct UnikParser;
+
+/// A parse that always yields a tree, plus every syntax error found.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub module: Module,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.is_error())
+    }
+}
+
+/// Parses one file. Never fails: broken pieces become `Error` nodes and diagnostics.
+pub fn parse(file: FileId, src: &str) -> Parsed {
+    let whole = Span::new(0, src.len());
+    let mut diagnostics = Vec::new();
+    let unterminated = scan::unterminated(src);
+    let module = match UnikParser::parse(Rule::file, src) {
+        Ok(mut pairs) => {
+            let root = pairs.next().expect("the file rule always yields a pair");
+            let mut b = build::Builder::new(file, src);
+            let module = b.file(root);
+            diagnostics = b.diagnostics;
+            module
+        }
+        // The grammar is total; this is reached only when pest's own limits
+        // (stack or call budget) stop it on pathological input.
+        Err(e) => {
+            let at = match e.location {
+                pest::error::InputLocation::Pos(p) => p,
+                pest::error::InputLocation::Span((s, _)) => s,
+            };
+            diagnostics.push(
+                Diagnostic::error("E0101", "the file is nested too deeply to parse")
+                    .label(Loc::new(file, Span::new(at, at)), "nesting limit reached here")
+                    .help("split deeply nested expressions into `let` bindings"),
+            );
+            Module {
+                expr: None,
+                comments: Vec::new(),
+                span: whole,
+            }
+        }
+    };
+    if let Some((pos, what)) = unterminated {
+        // Everything after an unterminated string or comment is noise.
+        diagnostics.retain(|d| d.primary().is_none_or(|l| (l.span.start as usize) < pos));
+        let width = if what == scan::Unterminated::String { 1 } else { 2 };
+        let span = Span::new(pos, (pos + width).min(src.len()));
+        let (msg, label, help) = match what {
+            scan::Unterminated::String => (
+                "unterminated string",
+                "this string is never closed",
+                "add the closing `\"`",
+            ),
+            scan::Unterminated::IndentedString => (
+                "unterminated indented string",
+                "this string is never closed",
+                "add the closing `''`",
+            ),
+            scan::Unterminated::Comment => (
+                "unterminated block comment",
+                "this comment is never closed",
+                "add the closing `*/` (block comments do not nest)",
+            ),
+        };
+        diagnostics.push(
+            Diagnostic::error("E0102", msg)
+                .label(Loc::new(file, span), label)
+                .help(help),
+        );
+    }
+    diagnostics.sort_by_key(|d| d.primary().map(|l| l.span));
+    Parsed {
+        module,
+        diagnostics,
+    }
+}

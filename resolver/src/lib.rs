@@ -1,0 +1,1 @@
+//! placeholder until the issue that builds this crate lands

@@ -1,0 +1,41 @@
+//! unikc runtime core, shared by every target.
+//!
+//! Device traits follow the MirageOS 3.5 interfaces; one single-threaded
+//! executor runs on every target and blocks only through [`Platform::wait`].
+#![no_std]
+// Async trait methods are used generically on a single thread, so the
+// missing `Send` bound on their futures is intended.
+#![allow(async_fn_in_trait)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod bootargs;
+pub mod devices;
+pub mod exec;
+pub mod job;
+pub mod keys;
+pub mod kv;
+pub mod platform;
+pub mod reporter;
+pub mod time;
+
+mod local;
+
+pub use devices::{
+    Argv, Block, BlockError, BlockInfo, Console, ConsoleError, EntryKind, Key, KvError, KvRo, KvRw,
+    Mac, Mclock, NetError, Network, Pclock, Random, RandomError, Sleep,
+};
+pub use devices::stack::{StackV4, Tcp, TcpError, TcpFlow, TcpListener, Udp, UdpError, UdpSocket};
+pub use exec::{ExecError, JoinHandle, block_on, spawn};
+pub use job::{ExitStatus, Job, JobError, job, run_jobs};
+pub use platform::{Handle, Interest, Platform, Readiness, ReadySet};
+
+/// Re-exported so user code can write `unik_rt::log::info!(...)`.
+pub use log;
+
+/// Gives a device the `'static` lifetime the generated code passes around.
+pub fn leak<T>(value: T) -> &'static T {
+    alloc::boxed::Box::leak(alloc::boxed::Box::new(value))
+}
