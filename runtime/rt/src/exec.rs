@@ -33,7 +33,9 @@ pub enum ExecError {
 impl fmt::Display for ExecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ExecError::Stalled => f.write_str("executor stalled: no task, timer or device can make progress"),
+            ExecError::Stalled => {
+                f.write_str("executor stalled: no task, timer or device can make progress")
+            }
             ExecError::Nested => f.write_str("block_on called from inside the executor"),
         }
     }
@@ -195,7 +197,10 @@ pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> JoinHandl
 }
 
 /// Runs `main` and every spawned task until `main` completes.
-pub fn block_on<P: Platform + ?Sized, F: Future>(platform: &P, main: F) -> Result<F::Output, ExecError> {
+pub fn block_on<P: Platform + ?Sized, F: Future>(
+    platform: &P,
+    main: F,
+) -> Result<F::Output, ExecError> {
     let entered = with_state(|s| !core::mem::replace(&mut s.running, true));
     if !entered {
         return Err(ExecError::Nested);
@@ -236,7 +241,8 @@ pub fn block_on<P: Platform + ?Sized, F: Future>(platform: &P, main: F) -> Resul
             continue;
         }
 
-        let (deadline, interest) = with_state(|s| (s.timers.keys().next().map(|k| k.0), interest_of(&s.io)));
+        let (deadline, interest) =
+            with_state(|s| (s.timers.keys().next().map(|k| k.0), interest_of(&s.io)));
         if deadline.is_none() && interest.is_empty() {
             return Err(ExecError::Stalled);
         }
@@ -244,15 +250,19 @@ pub fn block_on<P: Platform + ?Sized, F: Future>(platform: &P, main: F) -> Resul
         let wakers = with_state(|s| {
             let mut wakers = Vec::new();
             for &(handle, readiness) in ready.iter() {
-                let hit: Vec<u64> = s
-                    .io
-                    .iter()
-                    .filter(|(_, r)| {
-                        r.handle == handle
-                            && (readiness.error || if r.write { readiness.write } else { readiness.read })
-                    })
-                    .map(|(id, _)| *id)
-                    .collect();
+                let hit: Vec<u64> =
+                    s.io.iter()
+                        .filter(|(_, r)| {
+                            r.handle == handle
+                                && (readiness.error
+                                    || if r.write {
+                                        readiness.write
+                                    } else {
+                                        readiness.read
+                                    })
+                        })
+                        .map(|(id, _)| *id)
+                        .collect();
                 for id in hit {
                     if let Some(reg) = s.io.remove(&id) {
                         wakers.push(reg.waker);
@@ -286,7 +296,10 @@ fn run_task(id: usize) {
         return;
     };
     let waker = Waker::from(waker_arc);
-    let done = future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready();
+    let done = future
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_ready();
     with_state(|s| {
         if done {
             s.tasks.remove(&id);

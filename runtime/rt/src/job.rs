@@ -92,7 +92,10 @@ pub struct Job {
 }
 
 /// Wraps a job's `start(...)` future with the job's name for error reports.
-pub fn job(name: &'static str, future: impl Future<Output = Result<(), JobError>> + 'static) -> Job {
+pub fn job(
+    name: &'static str,
+    future: impl Future<Output = Result<(), JobError>> + 'static,
+) -> Job {
     Job {
         name,
         future: Box::pin(future),
@@ -102,17 +105,19 @@ pub fn job(name: &'static str, future: impl Future<Output = Result<(), JobError>
 /// Runs every job concurrently until all succeed, or until the first one
 /// fails (logged at error level with the job's name).
 pub fn run_jobs<P: Platform + ?Sized>(platform: &P, jobs: Vec<Job>) -> ExitStatus {
-    let mut running: Vec<(&'static str, Option<JoinHandle<Result<(), JobError>>>)> =
-        jobs.into_iter().map(|j| (j.name, Some(exec::spawn(j.future)))).collect();
+    type Running = Option<JoinHandle<Result<(), JobError>>>;
+    let mut running: Vec<(&'static str, Running)> = jobs
+        .into_iter()
+        .map(|j| (j.name, Some(exec::spawn(j.future))))
+        .collect();
     let all = core::future::poll_fn(move |cx| {
         for (name, slot) in running.iter_mut() {
-            if let Some(handle) = slot {
-                if let Poll::Ready(result) = Pin::new(handle).poll(cx) {
-                    *slot = None;
-                    if let Err(e) = result {
-                        log::error!(target: "unik", "job {name} failed: {e}");
-                        return Poll::Ready(ExitStatus::JobFailed);
-                    }
+            let Some(handle) = slot else { continue };
+            if let Poll::Ready(result) = Pin::new(handle).poll(cx) {
+                *slot = None;
+                if let Err(e) = result {
+                    log::error!(target: "unik", "job {name} failed: {e}");
+                    return Poll::Ready(ExitStatus::JobFailed);
                 }
             }
         }

@@ -78,7 +78,11 @@ pub enum KeyError {
     /// A boot argument names no declared key.
     Unknown(String),
     /// A value that does not parse as the key's type.
-    Invalid { name: String, value: String, expected: KeyType },
+    Invalid {
+        name: String,
+        value: String,
+        expected: KeyType,
+    },
     /// A key without default was not given.
     Missing(String),
     /// A non-boolean key given without a value.
@@ -89,7 +93,11 @@ pub enum KeyError {
     /// A default of another type than the key.
     BadDefault(String),
     /// Reading a key as the wrong type.
-    WrongType { name: String, declared: KeyType, requested: KeyType },
+    WrongType {
+        name: String,
+        declared: KeyType,
+        requested: KeyType,
+    },
     /// Reading a key that was never declared.
     NotDeclared(String),
     /// Reading keys before generated code installed them.
@@ -100,15 +108,29 @@ impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeyError::Unknown(n) => write!(f, "unknown key --{n} (see --help)"),
-            KeyError::Invalid { name, value, expected } => {
-                write!(f, "invalid value {value:?} for --{name}: expected {expected}")
+            KeyError::Invalid {
+                name,
+                value,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "invalid value {value:?} for --{name}: expected {expected}"
+                )
             }
             KeyError::Missing(n) => write!(f, "required key --{n} has no value"),
             KeyError::NoValue(n) => write!(f, "--{n} needs a value"),
-            KeyError::Unexpected(a) => write!(f, "unexpected argument {a:?}: boot arguments are --name=value"),
+            KeyError::Unexpected(a) => write!(
+                f,
+                "unexpected argument {a:?}: boot arguments are --name=value"
+            ),
             KeyError::Duplicate(n) => write!(f, "key {n} is declared twice"),
             KeyError::BadDefault(n) => write!(f, "default of key {n} has the wrong type"),
-            KeyError::WrongType { name, declared, requested } => {
+            KeyError::WrongType {
+                name,
+                declared,
+                requested,
+            } => {
                 write!(f, "key {name} is a {declared}, read as a {requested}")
             }
             KeyError::NotDeclared(n) => write!(f, "key {n} is not declared"),
@@ -165,7 +187,13 @@ impl Keys {
     }
 
     /// Declares a key; `default: None` makes it required.
-    pub fn declare(&mut self, name: &str, ty: KeyType, default: Option<Value>, doc: &str) -> Result<(), KeyError> {
+    pub fn declare(
+        &mut self,
+        name: &str,
+        ty: KeyType,
+        default: Option<Value>,
+        doc: &str,
+    ) -> Result<(), KeyError> {
         if self.specs.contains_key(name) {
             return Err(KeyError::Duplicate(name.to_string()));
         }
@@ -197,11 +225,16 @@ impl Keys {
                 Some((n, v)) => (n, Some(v)),
                 None => (body, None),
             };
-            let spec = self.specs.get(name).ok_or_else(|| KeyError::Unknown(name.to_string()))?;
+            let spec = self
+                .specs
+                .get(name)
+                .ok_or_else(|| KeyError::Unknown(name.to_string()))?;
             let text = match (inline, spec.ty) {
                 (Some(v), _) => v,
                 (None, KeyType::Bool) => "true",
-                (None, _) => rest.next().ok_or_else(|| KeyError::NoValue(name.to_string()))?,
+                (None, _) => rest
+                    .next()
+                    .ok_or_else(|| KeyError::NoValue(name.to_string()))?,
             };
             let value = Value::parse(spec.ty, text).ok_or_else(|| KeyError::Invalid {
                 name: name.to_string(),
@@ -212,7 +245,10 @@ impl Keys {
         }
         for (name, spec) in &self.specs {
             if !values.contains_key(name) {
-                let default = spec.default.clone().ok_or_else(|| KeyError::Missing(name.clone()))?;
+                let default = spec
+                    .default
+                    .clone()
+                    .ok_or_else(|| KeyError::Missing(name.clone()))?;
                 values.insert(name.clone(), default);
             }
         }
@@ -235,7 +271,10 @@ impl Keys {
                 Some(v) => format!("default {v}"),
                 None => "required".to_string(),
             };
-            out.push_str(&format!("  --{name}={} ({default})\n      {}\n", spec.ty, spec.doc));
+            out.push_str(&format!(
+                "  --{name}={} ({default})\n      {}\n",
+                spec.ty, spec.doc
+            ));
         }
         out
     }
@@ -246,7 +285,10 @@ impl Keys {
     }
 
     pub fn value(&self, name: &str, requested: KeyType) -> Result<&Value, KeyError> {
-        let spec = self.specs.get(name).ok_or_else(|| KeyError::NotDeclared(name.to_string()))?;
+        let spec = self
+            .specs
+            .get(name)
+            .ok_or_else(|| KeyError::NotDeclared(name.to_string()))?;
         if spec.ty != requested {
             return Err(KeyError::WrongType {
                 name: name.to_string(),

@@ -29,7 +29,9 @@ pub enum ReporterError {
 impl fmt::Display for ReporterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ReporterError::BadSpec(s) => write!(f, "invalid log spec {s:?}: expected LEVEL or SRC:LEVEL,..."),
+            ReporterError::BadSpec(s) => {
+                write!(f, "invalid log spec {s:?}: expected LEVEL or SRC:LEVEL,...")
+            }
             ReporterError::AlreadySet => f.write_str("a log reporter is already installed"),
         }
     }
@@ -53,7 +55,10 @@ impl LogSpec {
     }
 
     fn max(&self) -> LevelFilter {
-        self.sources.iter().map(|(_, l)| *l).fold(self.default, core::cmp::max)
+        self.sources
+            .iter()
+            .map(|(_, l)| *l)
+            .fold(self.default, core::cmp::max)
     }
 }
 
@@ -82,12 +87,14 @@ pub fn parse_spec(spec: &str) -> Result<LogSpec, ReporterError> {
                 out.default = parse_level(level).ok_or_else(bad)?;
             }
             Some((src, level)) if !src.is_empty() => {
-                out.sources.push((src.to_string(), parse_level(level).ok_or_else(bad)?));
+                out.sources
+                    .push((src.to_string(), parse_level(level).ok_or_else(bad)?));
             }
             Some(_) => return Err(bad()),
         }
     }
-    out.sources.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    out.sources
+        .sort_by_key(|(src, _)| core::cmp::Reverse(src.len()));
     Ok(out)
 }
 
@@ -106,7 +113,10 @@ impl Log for Reporter {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let time = self.clock.map(|c| format!("{} ", rfc3339(c.now_ns()))).unwrap_or_default();
+        let time = self
+            .clock
+            .map(|c| format!("{} ", rfc3339(c.now_ns())))
+            .unwrap_or_default();
         let level = match record.level() {
             Level::Error => "ERR",
             Level::Warn => "WRN",
@@ -130,7 +140,11 @@ pub fn init(
 ) -> Result<(), ReporterError> {
     let spec = parse_spec(spec)?;
     let max = spec.max();
-    let reporter = crate::leak(Reporter { console, clock, spec });
+    let reporter = crate::leak(Reporter {
+        console,
+        clock,
+        spec,
+    });
     log::set_logger(reporter).map_err(|_| ReporterError::AlreadySet)?;
     log::set_max_level(max);
     Ok(())

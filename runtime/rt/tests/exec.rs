@@ -174,7 +174,10 @@ fn dropped_waits_deregister() {
         std::future::pending::<()>().await
     });
     assert_eq!(r, Err(ExecError::Stalled));
-    assert!(platform.waits.borrow().is_empty(), "a dropped timer or wait was still registered");
+    assert!(
+        platform.waits.borrow().is_empty(),
+        "a dropped timer or wait was still registered"
+    );
 }
 
 #[test]
@@ -187,10 +190,15 @@ fn nested_block_on_is_refused() {
 
 #[test]
 fn solo5_ready_mask_maps_to_handles() {
-    let set = ReadySet::from_mask(0b1001_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0001);
-    let handles: Vec<u64> = set.iter().map(|(h, r)| {
-        assert!(r.read && !r.write);
-        *h
-    }).collect();
+    let set = ReadySet::from_mask(
+        0b1001_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0001,
+    );
+    let handles: Vec<u64> = set
+        .iter()
+        .map(|(h, r)| {
+            assert!(r.read && !r.write);
+            *h
+        })
+        .collect();
     assert_eq!(handles, vec![0, 60, 63]);
 }

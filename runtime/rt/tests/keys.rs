@@ -2,20 +2,29 @@ use unik_rt::keys::{self, KeyError, KeyType, Keys, Parsed, Value};
 
 fn registry() -> Keys {
     let mut k = Keys::new();
-    k.declare("port", KeyType::Int, Some(Value::Int(8080)), "TCP port").unwrap();
-    k.declare("name", KeyType::Str, None, "who to greet").unwrap();
-    k.declare("verbose", KeyType::Bool, Some(Value::Bool(false)), "chatty").unwrap();
+    k.declare("port", KeyType::Int, Some(Value::Int(8080)), "TCP port")
+        .unwrap();
+    k.declare("name", KeyType::Str, None, "who to greet")
+        .unwrap();
+    k.declare("verbose", KeyType::Bool, Some(Value::Bool(false)), "chatty")
+        .unwrap();
     k
 }
 
 #[test]
 fn values_defaults_and_forms() {
     let mut k = registry();
-    assert_eq!(k.parse(&["--name", "bob", "--verbose", "--port=1"]), Ok(Parsed::Run));
+    assert_eq!(
+        k.parse(&["--name", "bob", "--verbose", "--port=1"]),
+        Ok(Parsed::Run)
+    );
     assert_eq!(k.value("port", KeyType::Int), Ok(&Value::Int(1)));
     assert_eq!(k.value("name", KeyType::Str), Ok(&Value::Str("bob".into())));
     assert_eq!(k.value("verbose", KeyType::Bool), Ok(&Value::Bool(true)));
-    assert_eq!(k.value("logs", KeyType::Str), Ok(&Value::Str("info".into())));
+    assert_eq!(
+        k.value("logs", KeyType::Str),
+        Ok(&Value::Str("info".into()))
+    );
     let mut k = registry();
     k.parse(&["--name=a b", "--verbose=false"]).unwrap();
     assert_eq!(k.value("port", KeyType::Int), Ok(&Value::Int(8080)));
@@ -25,7 +34,10 @@ fn values_defaults_and_forms() {
 #[test]
 fn parse_errors() {
     let cases: Vec<(Vec<&str>, KeyError)> = vec![
-        (vec!["--nope=1", "--name=x"], KeyError::Unknown("nope".into())),
+        (
+            vec!["--nope=1", "--name=x"],
+            KeyError::Unknown("nope".into()),
+        ),
         (
             vec!["--port=eighty", "--name=x"],
             KeyError::Invalid {
@@ -44,7 +56,10 @@ fn parse_errors() {
         ),
         (vec!["--port=1"], KeyError::Missing("name".into())),
         (vec!["--name"], KeyError::NoValue("name".into())),
-        (vec!["stray", "--name=x"], KeyError::Unexpected("stray".into())),
+        (
+            vec!["stray", "--name=x"],
+            KeyError::Unexpected("stray".into()),
+        ),
         (
             vec!["--name=x", "--logs=loud"],
             KeyError::Invalid {
@@ -62,7 +77,10 @@ fn parse_errors() {
 #[test]
 fn declaration_errors() {
     let mut k = registry();
-    assert_eq!(k.declare("port", KeyType::Int, None, ""), Err(KeyError::Duplicate("port".into())));
+    assert_eq!(
+        k.declare("port", KeyType::Int, None, ""),
+        Err(KeyError::Duplicate("port".into()))
+    );
     assert_eq!(
         k.declare("x", KeyType::Int, Some(Value::Bool(true)), ""),
         Err(KeyError::BadDefault("x".into()))
@@ -74,7 +92,13 @@ fn help_lists_every_key() {
     let mut k = registry();
     assert_eq!(k.parse(&["--port=9", "--help"]), Ok(Parsed::Help));
     let help = k.help();
-    for needle in ["--port=int (default 8080)", "TCP port", "--name=string (required)", "--verbose=bool", "--logs"] {
+    for needle in [
+        "--port=int (default 8080)",
+        "TCP port",
+        "--name=string (required)",
+        "--verbose=bool",
+        "--logs",
+    ] {
         assert!(help.contains(needle), "missing {needle:?} in\n{help}");
     }
 }
@@ -96,5 +120,8 @@ fn installed_keys_are_readable_with_types_checked() {
             requested: KeyType::Str
         })
     );
-    assert_eq!(keys::int("absent"), Err(KeyError::NotDeclared("absent".into())));
+    assert_eq!(
+        keys::int("absent"),
+        Err(KeyError::NotDeclared("absent".into()))
+    );
 }

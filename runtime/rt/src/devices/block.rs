@@ -11,7 +11,7 @@ pub struct BlockInfo {
 impl BlockInfo {
     /// Checks a transfer of `len` bytes at `sector` against this geometry.
     pub fn check(&self, sector: u64, len: usize) -> Result<(), BlockError> {
-        if self.sector_size == 0 || len % self.sector_size != 0 {
+        if self.sector_size == 0 || !len.is_multiple_of(self.sector_size) {
             return Err(BlockError::Unaligned {
                 len,
                 sector_size: self.sector_size,
@@ -33,9 +33,16 @@ impl BlockInfo {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BlockError {
     /// The buffer length is not a multiple of the sector size.
-    Unaligned { len: usize, sector_size: usize },
+    Unaligned {
+        len: usize,
+        sector_size: usize,
+    },
     /// The transfer reaches past the last sector.
-    OutOfRange { sector: u64, count: u64, sectors: u64 },
+    OutOfRange {
+        sector: u64,
+        count: u64,
+        sectors: u64,
+    },
     /// A write on a read-only device.
     ReadOnly,
     NotFound,
@@ -48,10 +55,20 @@ impl fmt::Display for BlockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BlockError::Unaligned { len, sector_size } => {
-                write!(f, "buffer of {len} bytes is not a multiple of the sector size {sector_size}")
+                write!(
+                    f,
+                    "buffer of {len} bytes is not a multiple of the sector size {sector_size}"
+                )
             }
-            BlockError::OutOfRange { sector, count, sectors } => {
-                write!(f, "{count} sectors at sector {sector} exceed the device's {sectors} sectors")
+            BlockError::OutOfRange {
+                sector,
+                count,
+                sectors,
+            } => {
+                write!(
+                    f,
+                    "{count} sectors at sector {sector} exceed the device's {sectors} sectors"
+                )
             }
             BlockError::ReadOnly => f.write_str("block device is read-only"),
             BlockError::NotFound => f.write_str("block device not found"),

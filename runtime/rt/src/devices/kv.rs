@@ -28,7 +28,10 @@ impl Key {
 
     /// This key extended by one segment.
     pub fn child(&self, segment: &str) -> Result<Self, KvError> {
-        let bad = segment.is_empty() || segment == "." || segment == ".." || segment.contains(['/', '\0']);
+        let bad = segment.is_empty()
+            || segment == "."
+            || segment == ".."
+            || segment.contains(['/', '\0']);
         if bad {
             return Err(KvError::InvalidKey(segment.to_string()));
         }
@@ -94,7 +97,11 @@ pub enum KvError {
     /// A segment that cannot be part of a key, or a write to the root.
     InvalidKey(String),
     /// An offset past the end of a value.
-    OutOfRange { key: Key, offset: u64, size: u64 },
+    OutOfRange {
+        key: Key,
+        offset: u64,
+        size: u64,
+    },
     NoSpace,
     /// The backend failed (OS error code where there is one).
     Io(i32),
@@ -104,7 +111,9 @@ impl fmt::Display for KvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KvError::NotFound(k) => write!(f, "key {k} not found"),
-            KvError::DictionaryExpected(k) => write!(f, "key {k} is a value, a dictionary was expected"),
+            KvError::DictionaryExpected(k) => {
+                write!(f, "key {k} is a value, a dictionary was expected")
+            }
             KvError::ValueExpected(k) => write!(f, "key {k} is a dictionary, a value was expected"),
             KvError::InvalidKey(s) => write!(f, "invalid key segment {s:?}"),
             KvError::OutOfRange { key, offset, size } => {

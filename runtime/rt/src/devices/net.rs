@@ -14,7 +14,11 @@ impl Mac {
 impl fmt::Display for Mac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = self.0;
-        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
     }
 }
 
@@ -22,11 +26,20 @@ impl fmt::Display for Mac {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NetError {
     /// `write` asked for more than `mtu() + ETHERNET_HEADER` bytes.
-    FrameTooLarge { size: usize, max: usize },
+    FrameTooLarge {
+        size: usize,
+        max: usize,
+    },
     /// The fill function returned a length larger than the buffer it got.
-    BadFillLength { returned: usize, size: usize },
+    BadFillLength {
+        returned: usize,
+        size: usize,
+    },
     /// A receive buffer smaller than `mtu() + ETHERNET_HEADER`.
-    BufferTooSmall { len: usize, needed: usize },
+    BufferTooSmall {
+        len: usize,
+        needed: usize,
+    },
     Disconnected,
     /// The backend failed (OS error code where there is one).
     Io(i32),
@@ -35,9 +48,14 @@ pub enum NetError {
 impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NetError::FrameTooLarge { size, max } => write!(f, "frame of {size} bytes exceeds the maximum of {max}"),
+            NetError::FrameTooLarge { size, max } => {
+                write!(f, "frame of {size} bytes exceeds the maximum of {max}")
+            }
             NetError::BadFillLength { returned, size } => {
-                write!(f, "fill returned length {returned} for a buffer of {size} bytes")
+                write!(
+                    f,
+                    "fill returned length {returned} for a buffer of {size} bytes"
+                )
             }
             NetError::BufferTooSmall { len, needed } => {
                 write!(f, "receive buffer of {len} bytes, at least {needed} needed")
@@ -59,7 +77,11 @@ pub trait Network {
     /// (at most `mtu() + ETHERNET_HEADER`) that meets its backend's needs;
     /// `fill` writes the whole frame, header included, and returns its
     /// length. `fill` cannot fail and cannot keep the buffer.
-    async fn write<F: FnOnce(&mut [u8]) -> usize>(&self, size: usize, fill: F) -> Result<(), NetError>;
+    async fn write<F: FnOnce(&mut [u8]) -> usize>(
+        &self,
+        size: usize,
+        fill: F,
+    ) -> Result<(), NetError>;
 
     /// Receives one frame into `buf` (at least `mtu() + ETHERNET_HEADER`
     /// bytes), returning its length.

@@ -75,7 +75,11 @@ impl KvRo for MemKv {
 impl KvRw for MemKv {
     async fn set(&self, key: &Key, value: &[u8]) -> Result<(), KvError> {
         let now = (self.clock)();
-        Self::apply(&mut self.map.borrow_mut(), &Op::Set(key.clone(), value.to_vec()), now)
+        Self::apply(
+            &mut self.map.borrow_mut(),
+            &Op::Set(key.clone(), value.to_vec()),
+            now,
+        )
     }
 
     async fn remove(&self, key: &Key) -> Result<(), KvError> {
