@@ -5,3 +5,10 @@ extern crate alloc;
 extern crate std;
 
 pub mod wire;
+
+pub mod arp;
+pub mod device;
+pub mod ethernet;
+pub mod ipv4;
+pub mod rng;
+pub mod time;

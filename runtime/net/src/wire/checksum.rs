@@ -3,7 +3,7 @@
 use super::Ipv4Addr;
 
 /// Running one's-complement sum. Slices of odd length are handled by carrying the odd byte
-/// over to the next slice, so `add(a).add(b)` equals `add(a ++ b)`.
+/// over to the next slice, so `add(a).push(b)` equals `add(a ++ b)`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Checksum {
     sum: u64,
@@ -15,7 +15,7 @@ impl Checksum {
         Checksum::default()
     }
 
-    pub fn add(mut self, mut data: &[u8]) -> Checksum {
+    pub fn push(mut self, mut data: &[u8]) -> Checksum {
         if let Some(hi) = self.odd.take() {
             match data.split_first() {
                 Some((&lo, rest)) => {
@@ -39,7 +39,7 @@ impl Checksum {
     }
 
     pub fn add_u16(self, v: u16) -> Checksum {
-        self.add(&v.to_be_bytes())
+        self.push(&v.to_be_bytes())
     }
 
     /// The folded sum, not complemented.
@@ -62,20 +62,20 @@ impl Checksum {
 
 /// Checksum of one contiguous buffer.
 pub fn checksum(data: &[u8]) -> u16 {
-    Checksum::new().add(data).finish()
+    Checksum::new().push(data).finish()
 }
 
 /// True if `data`, checksum field included, sums to 0xFFFF (the verification rule).
 pub fn verifies(data: &[u8]) -> bool {
-    Checksum::new().add(data).fold() == 0xffff
+    Checksum::new().push(data).fold() == 0xffff
 }
 
 /// Sum of the IPv4 pseudo-header used by UDP and TCP.
 pub fn pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> Checksum {
     Checksum::new()
-        .add(&src.octets())
-        .add(&dst.octets())
-        .add(&[0, protocol])
+        .push(&src.octets())
+        .push(&dst.octets())
+        .push(&[0, protocol])
         .add_u16(length)
 }
 
@@ -87,32 +87,32 @@ mod tests {
     fn rfc1071_example() {
         // The worked example from RFC 1071 section 3: sum is 0xddf2.
         let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
-        assert_eq!(Checksum::new().add(&data).fold(), 0xddf2);
+        assert_eq!(Checksum::new().push(&data).fold(), 0xddf2);
         assert_eq!(checksum(&data), !0xddf2);
     }
 
     #[test]
     fn odd_length_pads_with_zero() {
         assert_eq!(
-            Checksum::new().add(&[0x12, 0x34, 0x56]).fold(),
+            Checksum::new().push(&[0x12, 0x34, 0x56]).fold(),
             0x1234 + 0x5600
         );
-        assert_eq!(Checksum::new().add(&[0xab]).fold(), 0xab00);
+        assert_eq!(Checksum::new().push(&[0xab]).fold(), 0xab00);
     }
 
     #[test]
     fn odd_split_equals_contiguous() {
         let data: alloc::vec::Vec<u8> = (0u8..=200).map(|x| x.wrapping_mul(37)).collect();
-        let whole = Checksum::new().add(&data).finish();
+        let whole = Checksum::new().push(&data).finish();
         for cut in [0, 1, 3, 7, 100, 201] {
             let (a, b) = data.split_at(cut);
-            assert_eq!(Checksum::new().add(a).add(b).finish(), whole, "cut {cut}");
+            assert_eq!(Checksum::new().push(a).push(b).finish(), whole, "cut {cut}");
         }
         let three = Checksum::new()
-            .add(&data[..5])
-            .add(&data[5..6])
-            .add(&[])
-            .add(&data[6..]);
+            .push(&data[..5])
+            .push(&data[5..6])
+            .push(&[])
+            .push(&data[6..]);
         assert_eq!(three.finish(), whole);
     }
 
@@ -120,16 +120,16 @@ mod tests {
     fn folding_carries_wrap_around() {
         // 0xffff + 0x0001 = 0x10000 folds to 0x0001.
         assert_eq!(
-            Checksum::new().add(&[0xff, 0xff, 0x00, 0x01]).fold(),
+            Checksum::new().push(&[0xff, 0xff, 0x00, 0x01]).fold(),
             0x0001
         );
         // Many 0xffff words keep folding to 0xffff, never 0x0000.
         let ones = [0xffu8; 4096];
-        assert_eq!(Checksum::new().add(&ones).fold(), 0xffff);
+        assert_eq!(Checksum::new().push(&ones).fold(), 0xffff);
         assert_eq!(checksum(&ones), 0x0000);
         // Long input cannot overflow the accumulator.
         let big = alloc::vec![0xffu8; 1 << 20];
-        assert_eq!(Checksum::new().add(&big).fold(), 0xffff);
+        assert_eq!(Checksum::new().push(&big).fold(), 0xffff);
     }
 
     #[test]

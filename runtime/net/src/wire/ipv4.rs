@@ -138,7 +138,7 @@ impl Ipv4Repr {
     /// `payload_len` must be at most 65515 and `frag_offset` a multiple of 8 below 65536.
     pub fn emit(&self, buf: &mut [u8]) -> usize {
         debug_assert!(self.payload_len <= MAX_PACKET_LEN - HEADER_LEN);
-        debug_assert!(self.frag_offset % 8 == 0);
+        debug_assert!(self.frag_offset.is_multiple_of(8));
         buf[0] = 0x45;
         buf[1] = 0;
         put_u16(buf, 2, (HEADER_LEN + self.payload_len) as u16);

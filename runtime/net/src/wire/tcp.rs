@@ -117,7 +117,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     pub fn verify_checksum(&self, src: Ipv4Addr, dst: Ipv4Addr) -> bool {
         let b = self.b();
         pseudo_header(src, dst, proto::TCP, b.len() as u16)
-            .add(b)
+            .push(b)
             .fold()
             == 0xffff
     }
@@ -312,7 +312,7 @@ impl TcpRepr {
 pub fn fill_checksum(segment: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
     put_u16(segment, 16, 0);
     let c = pseudo_header(src, dst, proto::TCP, segment.len() as u16)
-        .add(segment)
+        .push(segment)
         .finish();
     put_u16(segment, 16, c);
 }

@@ -56,7 +56,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
         let len = self.len();
         pseudo_header(src, dst, proto::UDP, len as u16)
-            .add(&self.b()[..len])
+            .push(&self.b()[..len])
             .fold()
             == 0xffff
     }
@@ -99,7 +99,7 @@ impl UdpRepr {
 
 fn udp_checksum(datagram: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> u16 {
     pseudo_header(src, dst, proto::UDP, datagram.len() as u16)
-        .add(datagram)
+        .push(datagram)
         .finish()
 }
 
@@ -112,8 +112,8 @@ mod tests {
 
     fn sum_without_field(d: &[u8]) -> u16 {
         pseudo_header(SRC, DST, proto::UDP, d.len() as u16)
-            .add(&d[..6])
-            .add(&d[8..])
+            .push(&d[..6])
+            .push(&d[8..])
             .fold()
     }
 

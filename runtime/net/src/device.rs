@@ -1,0 +1,53 @@
+//! The network device model: the device lends a buffer, the stack fills it.
+
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Why a device did not take a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxError {
+    /// No transmit buffer is free now; try again later.
+    Busy,
+}
+
+/// A network device as the stack sees it when transmitting.
+pub trait Device {
+    /// Allocates a buffer of at least `size` bytes meeting the backend's needs and calls `fill`,
+    /// which writes one Ethernet frame at its start and returns the frame's length. `fill`
+    /// cannot fail and must not keep the buffer.
+    fn write<F: FnOnce(&mut [u8]) -> usize>(&mut self, size: usize, fill: F)
+    -> Result<(), TxError>;
+}
+
+/// A device that appends each frame to a queue: for tests and for adapters whose real device
+/// is asynchronous.
+#[derive(Debug, Default, Clone)]
+pub struct FrameQueue {
+    pub frames: VecDeque<Vec<u8>>,
+    /// Refuse frames once this many are queued (`None`: unbounded).
+    pub limit: Option<usize>,
+}
+
+impl FrameQueue {
+    pub fn new() -> FrameQueue {
+        FrameQueue::default()
+    }
+}
+
+impl Device for FrameQueue {
+    fn write<F: FnOnce(&mut [u8]) -> usize>(
+        &mut self,
+        size: usize,
+        fill: F,
+    ) -> Result<(), TxError> {
+        if self.limit.is_some_and(|l| self.frames.len() >= l) {
+            return Err(TxError::Busy);
+        }
+        let mut buf = vec![0u8; size];
+        let n = fill(&mut buf).min(size);
+        buf.truncate(n);
+        self.frames.push_back(buf);
+        Ok(())
+    }
+}
