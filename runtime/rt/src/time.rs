@@ -45,3 +45,17 @@ impl Drop for SleepUntil {
         }
     }
 }
+
+/// Runs `future` until `deadline_ns`: `None` if the deadline came first
+/// (the future is then dropped, cancelling it).
+pub async fn timeout_at<F: Future>(deadline_ns: u64, future: F) -> Option<F::Output> {
+    let mut future = core::pin::pin!(future);
+    let mut sleep = core::pin::pin!(sleep_until(deadline_ns));
+    core::future::poll_fn(|cx| {
+        if let Poll::Ready(value) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(value));
+        }
+        sleep.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}

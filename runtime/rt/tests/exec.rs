@@ -202,3 +202,22 @@ fn solo5_ready_mask_maps_to_handles() {
         .collect();
     assert_eq!(handles, vec![0, 60, 63]);
 }
+
+#[test]
+fn timeout_at_cancels_or_passes_through() {
+    let platform = Virtual::new(u64::MAX);
+    let r = block_on(&platform, async {
+        let slow = unik_rt::time::timeout_at(100, async {
+            sleep_until(500).await;
+            1
+        })
+        .await;
+        let fast = unik_rt::time::timeout_at(1_000, async {
+            sleep_until(200).await;
+            2
+        })
+        .await;
+        (slow, fast, unik_rt::exec::now_ns())
+    });
+    assert_eq!(r, Ok((None, Some(2), 200)));
+}

@@ -1,11 +1,8 @@
+mod common;
+
 use std::io::Write;
 
-use unik_rt::{Block, BlockError, BlockInfo, block_on};
-use unik_unix::UnixPlatform;
-
-fn run<T>(f: impl Future<Output = T>) -> T {
-    block_on(&UnixPlatform::new(), f).unwrap()
-}
+use unik_rt::{Block, BlockError, BlockInfo};
 
 #[test]
 fn aligned_round_trip_and_rejections() {
@@ -21,7 +18,7 @@ fn aligned_round_trip_and_rejections() {
             sectors: 8
         }
     );
-    run(async {
+    common::run(async {
         let data: Vec<u8> = (0..1024u32).map(|i| (i * 7 % 251) as u8).collect();
         b.write(2, &data).await.unwrap();
         let mut back = vec![0u8; 1024];
@@ -29,7 +26,10 @@ fn aligned_round_trip_and_rejections() {
         assert_eq!(back, data);
         let mut first = vec![0xffu8; 1024];
         b.read(0, &mut first).await.unwrap();
-        assert!(first.iter().all(|x| *x == 0), "neighbouring sectors changed");
+        assert!(
+            first.iter().all(|x| *x == 0),
+            "neighbouring sectors changed"
+        );
 
         let mut odd = vec![0u8; 100];
         assert_eq!(
@@ -55,7 +55,10 @@ fn aligned_round_trip_and_rejections() {
             })
         );
         let mut one = vec![0u8; 512];
-        assert!(matches!(b.read(u64::MAX, &mut one).await, Err(BlockError::OutOfRange { .. })));
+        assert!(matches!(
+            b.read(u64::MAX, &mut one).await,
+            Err(BlockError::OutOfRange { .. })
+        ));
         b.read(7, &mut one).await.unwrap();
         b.disconnect();
         assert_eq!(b.read(0, &mut one).await, Err(BlockError::Disconnected));

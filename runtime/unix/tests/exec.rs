@@ -1,12 +1,14 @@
 //! The executor over real `ppoll(2)`: timers and fd readiness.
 
+mod common;
+
 use std::cell::RefCell;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::rc::Rc;
 
 use unik_rt::exec::readable;
-use unik_rt::{Sleep, block_on, spawn};
-use unik_unix::{UnixPlatform, monotonic_ns};
+use unik_rt::{Sleep, spawn};
+use unik_unix::monotonic_ns;
 
 fn pipe() -> (OwnedFd, OwnedFd) {
     let mut fds = [0; 2];
@@ -23,7 +25,7 @@ fn real_timers_fire_in_order() {
     let order = Rc::new(RefCell::new(Vec::new()));
     let start = monotonic_ns();
     let o = order.clone();
-    block_on(&UnixPlatform::new(), async move {
+    common::run(async move {
         let mut handles = Vec::new();
         for ms in [30u64, 10, 20] {
             let o = o.clone();
@@ -35,10 +37,12 @@ fn real_timers_fire_in_order() {
         for h in handles {
             h.await;
         }
-    })
-    .unwrap();
+    });
     assert_eq!(*order.borrow(), vec![10, 20, 30]);
-    assert!(monotonic_ns() - start >= 30_000_000, "returned before the last deadline");
+    assert!(
+        monotonic_ns() - start >= 30_000_000,
+        "returned before the last deadline"
+    );
 }
 
 #[test]
@@ -49,7 +53,7 @@ fn pipe_readiness_wakes_reader() {
     let (e1, e2) = (events.clone(), events.clone());
     let rfd = rx.as_raw_fd();
     let wfd = tx.as_raw_fd();
-    let got = block_on(&UnixPlatform::new(), async move {
+    let got = common::run(async move {
         let reader = spawn(async move {
             let mut buf = [0u8; 16];
             loop {
@@ -69,8 +73,7 @@ fn pipe_readiness_wakes_reader() {
         let n = unsafe { libc::write(wfd, b"hello".as_ptr().cast(), 5) };
         assert_eq!(n, 5);
         reader.await
-    })
-    .unwrap();
+    });
     assert_eq!(got, b"hello");
     assert_eq!(*events.borrow(), vec!["wait", "write", "read"]);
 }

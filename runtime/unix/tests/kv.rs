@@ -1,12 +1,9 @@
+mod common;
+
 use std::fs;
 use std::path::Path;
 
-use unik_rt::{EntryKind, Key, KvError, KvRo, KvRw, Op, block_on};
-use unik_unix::UnixPlatform;
-
-fn run<T>(f: impl Future<Output = T>) -> T {
-    block_on(&UnixPlatform::new(), f).unwrap()
-}
+use unik_rt::{EntryKind, Key, KvError, KvRo, KvRw, Op};
 
 fn k(s: &str) -> Key {
     Key::parse(s).unwrap()
@@ -33,13 +30,30 @@ fn dir_ro_matches_crunch_of_the_same_tree() {
     tree(dir.path());
     let d = unik_unix::kv_ro::connect(dir.path().to_str().unwrap()).unwrap();
     let c = unik_unix::crunch::connect(SAME).unwrap();
-    run(async {
-        for key in ["", "css", "css/print", "abc", "index.html", "css/site.css", "nope", "abc/x"] {
+    common::run(async {
+        for key in [
+            "",
+            "css",
+            "css/print",
+            "abc",
+            "index.html",
+            "css/site.css",
+            "nope",
+            "abc/x",
+        ] {
             let key = k(key);
             assert_eq!(d.exists(&key).await, c.exists(&key).await, "exists {key}");
             assert_eq!(d.get(&key).await.ok(), c.get(&key).await.ok(), "get {key}");
-            assert_eq!(d.list(&key).await.ok(), c.list(&key).await.ok(), "list {key}");
-            assert_eq!(d.digest(&key).await.ok(), c.digest(&key).await.ok(), "digest {key}");
+            assert_eq!(
+                d.list(&key).await.ok(),
+                c.list(&key).await.ok(),
+                "list {key}"
+            );
+            assert_eq!(
+                d.digest(&key).await.ok(),
+                c.digest(&key).await.ok(),
+                "digest {key}"
+            );
         }
         assert_eq!(
             d.list(&Key::root()).await.unwrap(),
@@ -49,9 +63,15 @@ fn dir_ro_matches_crunch_of_the_same_tree() {
                 (k("index.html"), EntryKind::Value)
             ]
         );
-        assert_eq!(d.get(&k("css")).await, Err(KvError::ValueExpected(k("css"))));
+        assert_eq!(
+            d.get(&k("css")).await,
+            Err(KvError::ValueExpected(k("css")))
+        );
         assert_eq!(d.get(&k("zz")).await, Err(KvError::NotFound(k("zz"))));
-        assert_eq!(d.list(&k("abc")).await, Err(KvError::DictionaryExpected(k("abc"))));
+        assert_eq!(
+            d.list(&k("abc")).await,
+            Err(KvError::DictionaryExpected(k("abc")))
+        );
         assert_eq!(d.size(&k("index.html")).await, Ok(11));
         let now = unik_unix::pclock::now_ns();
         let modified = d.last_modified(&k("abc")).await.unwrap();
@@ -88,37 +108,57 @@ fn leftovers(root: &Path) -> Vec<String> {
 fn dir_rw_atomic_writes() {
     let dir = tempfile::tempdir().unwrap();
     let kv = unik_unix::kv_rw::connect(dir.path().to_str().unwrap()).unwrap();
-    run(async {
+    common::run(async {
         kv.set(&k("a/b/c"), b"one").await.unwrap();
         kv.set(&k("a/b/c"), b"two, longer").await.unwrap();
         kv.set(&k("top"), &vec![9u8; 100_000]).await.unwrap();
         assert_eq!(kv.get(&k("a/b/c")).await.unwrap(), b"two, longer");
         assert_eq!(fs::read(dir.path().join("a/b/c")).unwrap(), b"two, longer");
-        assert_eq!(kv.set(&k("a/b/c/d"), b"").await, Err(KvError::DictionaryExpected(k("a/b/c"))));
-        assert_eq!(kv.set(&k("a"), b"").await, Err(KvError::ValueExpected(k("a"))));
-        assert!(matches!(kv.set(&Key::root(), b"").await, Err(KvError::InvalidKey(_))));
-        kv.batch(&[Op::Remove(k("a/b")), Op::Set(k("a/new"), b"n".to_vec())]).await.unwrap();
-        assert_eq!(kv.list(&k("a")).await.unwrap(), vec![(k("a/new"), EntryKind::Value)]);
+        assert_eq!(
+            kv.set(&k("a/b/c/d"), b"").await,
+            Err(KvError::DictionaryExpected(k("a/b/c")))
+        );
+        assert_eq!(
+            kv.set(&k("a"), b"").await,
+            Err(KvError::ValueExpected(k("a")))
+        );
+        assert!(matches!(
+            kv.set(&Key::root(), b"").await,
+            Err(KvError::InvalidKey(_))
+        ));
+        kv.batch(&[Op::Remove(k("a/b")), Op::Set(k("a/new"), b"n".to_vec())])
+            .await
+            .unwrap();
+        assert_eq!(
+            kv.list(&k("a")).await.unwrap(),
+            vec![(k("a/new"), EntryKind::Value)]
+        );
         kv.remove(&k("missing")).await.unwrap();
     });
     assert_eq!(leftovers(dir.path()), Vec::<String>::new());
     // A temporary file left by a crash is not part of the store.
     fs::write(dir.path().join(".unik-tmp-1-1"), "partial").unwrap();
-    run(async {
+    common::run(async {
         assert_eq!(
             kv.list(&Key::root()).await.unwrap(),
-            vec![(k("a"), EntryKind::Dictionary), (k("top"), EntryKind::Value)]
+            vec![
+                (k("a"), EntryKind::Dictionary),
+                (k("top"), EntryKind::Value)
+            ]
         );
         kv.remove(&Key::root()).await.unwrap();
         assert_eq!(kv.list(&Key::root()).await.unwrap(), vec![]);
     });
-    assert!(dir.path().is_dir(), "removing the root must keep the directory");
+    assert!(
+        dir.path().is_dir(),
+        "removing the root must keep the directory"
+    );
 }
 
 #[test]
 fn mem_kv_connects() {
     let kv = unik_unix::kv_mem::connect().unwrap();
-    run(async {
+    common::run(async {
         kv.set(&k("x"), b"1").await.unwrap();
         assert_eq!(kv.get(&k("x")).await.unwrap(), b"1");
         assert!(kv.last_modified(&k("x")).await.unwrap() > 1_600_000_000_000_000_000);
