@@ -135,3 +135,21 @@ pub fn run_jobs<P: Platform + ?Sized>(platform: &P, jobs: Vec<Job>) -> ExitStatu
         }
     }
 }
+
+macro_rules! error_impl {
+    ($($ty:ty),*) => {$( impl core::error::Error for $ty {} )*};
+}
+
+error_impl!(
+    JobError,
+    crate::devices::ConsoleError,
+    crate::devices::NetError,
+    crate::devices::BlockError,
+    crate::devices::KvError,
+    crate::devices::RandomError,
+    crate::devices::stack::TcpError,
+    crate::devices::stack::UdpError,
+    crate::keys::KeyError,
+    crate::reporter::ReporterError,
+    ExecError
+);
