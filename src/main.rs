@@ -1,1 +1,221 @@
-fn main(){}
+//! `unikc`: compose unikernels from a typed device graph.
+
+mod driver;
+mod output;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use unik_lang::eval::TARGETS;
+
+/// Exit codes of cli.md.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_ERRORS: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "unikc",
+    version,
+    about = "Compose unikernels from a typed device graph",
+    long_about = "unikc reads a `.unik` configuration (a small, lazy, Nix-like language) that \
+describes a unikernel as a graph of devices, checks it for every target, and builds it.\n\n\
+The default input is `config.unik` in the current directory; every command also takes a \
+file or a directory holding one.",
+    after_help = "Examples:\n  unikc check                    check ./config.unik on every target\n  \
+unikc check -t hvt app/        check app/config.unik for hvt only\n  \
+unikc eval --json              print the evaluated configuration as JSON\n  \
+unikc fmt --check              fail if any file is not formatted\n  \
+unikc explain E0301            explain a diagnostic code"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse, evaluate and check the configuration for each target.
+    ///
+    /// Without -t, every target the configuration allows is checked and
+    /// each diagnostic says which targets it concerns. Configure keys are
+    /// given as --NAME=VALUE after the other options.
+    Check {
+        /// A .unik file, or a directory holding config.unik.
+        file: Option<PathBuf>,
+        /// Check one target only.
+        #[arg(short, long, value_parser = TARGETS, conflicts_with = "all_targets")]
+        target: Option<String>,
+        /// Check every target (the default).
+        #[arg(long)]
+        all_targets: bool,
+        /// How to print diagnostics: for people, or one JSON object per line.
+        #[arg(long, value_enum, default_value = "human")]
+        message_format: MessageFormat,
+    },
+    /// Print the evaluated value of a configuration (a debugging aid).
+    Eval {
+        /// A .unik file, or a directory holding config.unik.
+        file: Option<PathBuf>,
+        /// The target to evaluate for.
+        #[arg(short, long, value_parser = TARGETS, default_value = "unix")]
+        target: String,
+        /// Print compact JSON on one line.
+        #[arg(long)]
+        json: bool,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value = "human")]
+        message_format: MessageFormat,
+    },
+    /// Format .unik files canonically (comments kept; idempotent).
+    Fmt {
+        /// Files to format (default: ./config.unik).
+        files: Vec<PathBuf>,
+        /// Change nothing; exit 1 and list the files that would change.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Explain a diagnostic code at length, with examples.
+    Explain {
+        /// A code such as E0301 or W0101.
+        code: String,
+    },
+}
+
+/// `--NAME=VALUE` arguments that are not unikc's own options are configure keys.
+fn split_keys(args: Vec<String>) -> (Vec<String>, BTreeMap<String, String>) {
+    const OWN: &[&str] = &["target", "message-format", "all-targets", "json", "check"];
+    let mut rest = Vec::new();
+    let mut keys = BTreeMap::new();
+    for a in args {
+        if let Some(kv) = a.strip_prefix("--")
+            && let Some((k, v)) = kv.split_once('=')
+            && !OWN.contains(&k)
+        {
+            keys.insert(k.to_string(), v.to_string());
+            continue;
+        }
+        rest.push(a);
+    }
+    (rest, keys)
+}
+
+fn main() -> ExitCode {
+    // Evaluation is recursive; give it room, bounded by the evaluator's own
+    // depth limit, instead of the main thread's 8 MiB.
+    let worker = std::thread::Builder::new()
+        .name("unikc".into())
+        .stack_size(512 << 20)
+        .spawn(real_main)
+        .expect("spawning the main thread");
+    match worker.join() {
+        Ok(code) => ExitCode::from(code),
+        Err(_) => ExitCode::from(101),
+    }
+}
+
+fn real_main() -> u8 {
+    let (args, keys) = split_keys(std::env::args().collect());
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    match cli.command {
+        Command::Check {
+            file,
+            target,
+            all_targets: _,
+            message_format,
+        } => {
+            let targets = match target {
+                Some(t) => vec![t],
+                None => TARGETS.iter().map(|t| t.to_string()).collect(),
+            };
+            check(file, targets, keys, message_format)
+        }
+        Command::Eval {
+            file,
+            target,
+            json,
+            message_format,
+        } => eval(file, target, keys, json, message_format),
+        Command::Fmt { files, check } => output::fmt(files, check),
+        Command::Explain { code } => output::explain(&code),
+    }
+}
+
+fn check(
+    file: Option<PathBuf>,
+    targets: Vec<String>,
+    keys: BTreeMap<String, String>,
+    format: MessageFormat,
+) -> u8 {
+    let path = match driver::find_config(file.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return output::usage(&e),
+    };
+    let req = driver::Request {
+        file: &path,
+        targets: targets.clone(),
+        keys,
+        want_register: true,
+    };
+    let checked = match driver::run(&req) {
+        Ok(c) => c,
+        Err(e) => return output::usage(&e),
+    };
+    output::traces(&checked.traces);
+    output::diagnostics(&checked, format == MessageFormat::Json);
+    if format == MessageFormat::Human {
+        output::summary(&path, &targets, &checked);
+    }
+    if checked.errors() > 0 { EXIT_ERRORS } else { EXIT_OK }
+}
+
+fn eval(
+    file: Option<PathBuf>,
+    target: String,
+    keys: BTreeMap<String, String>,
+    json: bool,
+    format: MessageFormat,
+) -> u8 {
+    let path = match driver::find_config(file.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return output::usage(&e),
+    };
+    let req = driver::Request {
+        file: &path,
+        targets: vec![target.clone()],
+        keys,
+        want_register: false,
+    };
+    let checked = match driver::run(&req) {
+        Ok(c) => c,
+        Err(e) => return output::usage(&e),
+    };
+    output::traces(&checked.traces);
+    output::diagnostics(&checked, format == MessageFormat::Json);
+    if checked.errors() > 0 {
+        return EXIT_ERRORS;
+    }
+    let Some(value) = checked.values.get(&target) else {
+        return EXIT_ERRORS;
+    };
+    let text = if json {
+        serde_json::to_string(value)
+    } else {
+        serde_json::to_string_pretty(value)
+    };
+    println!("{}", text.expect("JSON values serialise"));
+    EXIT_OK
+}

@@ -93,3 +93,32 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
         diagnostics,
     }
 }
+
+/// The name a broken binding was meant to define (`name = …` or `name.x = …`),
+/// so that uses of it are not reported as undefined.
+pub fn error_binding_name(src: &str, span: Span) -> Option<(Name, Span)> {
+    let text = &src[span.range()];
+    let start = text.len() - text.trim_start().len();
+    let rest = &text[start..];
+    let first = rest.chars().next()?;
+    if !(first.is_ascii_alphabetic() || first == '_') {
+        return None;
+    }
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '\''))
+        .unwrap_or(rest.len());
+    let name = &rest[..len];
+    let after = rest[len..].trim_start();
+    let defines = (after.starts_with('=') && !after.starts_with("=="))
+        || (after.starts_with('.') && after.contains('='));
+    let keyword = matches!(
+        name,
+        "let" | "in" | "if" | "then" | "else" | "assert" | "import" | "rec" | "inherit" | "or"
+            | "true" | "false" | "null"
+    );
+    if !defines || keyword {
+        return None;
+    }
+    let at = span.start as usize + start;
+    Some((name.into(), Span::new(at, at + len)))
+}

@@ -1,0 +1,359 @@
+//! Runtime values of the evaluator.
+//!
+//! Language values borrow the syntax tree (`'a`) and are lazy: lists and
+//! attribute sets hold [`Thunk`]s. Device-model values (types, devices,
+//! packages, keys, registers) are plain data with no lifetime, so the
+//! resolver can keep them after evaluation ends.
+
+use crate::diag::{Diagnostic, Loc};
+use crate::syntax::{Expr, Name, Param};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+/// Why evaluation stopped: a reported error, or a syntax error already
+/// reported for an `Error` node (poison, never reported twice).
+#[derive(Debug, Clone)]
+pub enum Stop {
+    Error(Rc<Diagnostic>),
+    Poison,
+}
+
+impl From<Diagnostic> for Stop {
+    fn from(d: Diagnostic) -> Stop {
+        Stop::Error(Rc::new(d))
+    }
+}
+
+pub type R<T> = Result<T, Stop>;
+
+#[derive(Clone)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(Rc<str>),
+    /// Absolute, lexically normalised.
+    Path(Rc<PathBuf>),
+    List(Rc<Vec<Thunk<'a>>>),
+    Attrs(Rc<Attrs<'a>>),
+    Lambda(Rc<Closure<'a>>),
+    Builtin(Rc<Partial<'a>>),
+    Type(Rc<DevType>),
+    Device(Rc<Device>),
+    Package(Rc<Package>),
+    Key(Rc<KeyDef>),
+    Register(Rc<Register>),
+}
+
+impl Value<'_> {
+    /// The kind's name as error messages say it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a bool",
+            Value::Int(_) => "an int",
+            Value::Str(_) => "a string",
+            Value::Path(_) => "a path",
+            Value::List(_) => "a list",
+            Value::Attrs(_) => "an attribute set",
+            Value::Lambda(_) | Value::Builtin(_) => "a function",
+            Value::Type(_) => "a device type",
+            Value::Device(_) => "a device",
+            Value::Package(_) => "a package",
+            Value::Key(_) => "a key",
+            Value::Register(_) => "a register",
+        }
+    }
+}
+
+/// An attribute set: sorted, each value with where its name was written.
+pub type Attrs<'a> = BTreeMap<Name, Attr<'a>>;
+
+#[derive(Clone)]
+pub struct Attr<'a> {
+    pub value: Thunk<'a>,
+    pub loc: Option<Loc>,
+}
+
+/// A lexical scope frame. Small frames are searched linearly.
+pub struct Scope<'a> {
+    pub vars: RefCell<Vec<(Name, Thunk<'a>)>>,
+    pub parent: Option<Env<'a>>,
+}
+
+pub type Env<'a> = Rc<Scope<'a>>;
+
+impl<'a> Scope<'a> {
+    pub fn lookup(env: &Env<'a>, name: &str) -> Option<Thunk<'a>> {
+        let mut cur = Some(env);
+        while let Some(scope) = cur {
+            if let Some((_, t)) = scope.vars.borrow().iter().rev().find(|(n, _)| &**n == name) {
+                return Some(t.clone());
+            }
+            cur = scope.parent.as_ref();
+        }
+        None
+    }
+}
+
+pub struct Closure<'a> {
+    pub param: &'a Param,
+    pub body: &'a Expr,
+    pub env: Env<'a>,
+    pub file: crate::diag::FileId,
+}
+
+/// A builtin applied to fewer arguments than it takes.
+pub struct Partial<'a> {
+    pub builtin: super::builtins::Builtin,
+    pub args: Vec<Thunk<'a>>,
+}
+
+/// A lazily computed value. Forcing a thunk that is being forced is
+/// infinite recursion (E0204), detected by the `Forcing` state.
+#[derive(Clone)]
+pub struct Thunk<'a>(pub Rc<RefCell<ThunkState<'a>>>);
+
+pub enum ThunkState<'a> {
+    Pending(Lazy<'a>),
+    Forcing(Option<(Name, Loc)>),
+    Done(Value<'a>),
+    Failed(Stop),
+}
+
+/// What a pending thunk will compute.
+pub enum Lazy<'a> {
+    Expr {
+        expr: &'a Expr,
+        env: Env<'a>,
+        file: crate::diag::FileId,
+        /// The binding this thunk is the value of, for E0204's message.
+        origin: Option<(Name, Loc)>,
+    },
+    /// `f x`, created by builtins such as `map`.
+    Apply {
+        func: Value<'a>,
+        arg: Thunk<'a>,
+        loc: Loc,
+    },
+    /// `s.name`, created by `inherit (s) name`.
+    Select {
+        set: Thunk<'a>,
+        name: Name,
+        loc: Loc,
+    },
+    /// The top expression of an imported file.
+    Import { path: PathBuf, loc: Loc },
+}
+
+impl<'a> Thunk<'a> {
+    pub fn value(v: Value<'a>) -> Thunk<'a> {
+        Thunk(Rc::new(RefCell::new(ThunkState::Done(v))))
+    }
+    pub fn lazy(l: Lazy<'a>) -> Thunk<'a> {
+        Thunk(Rc::new(RefCell::new(ThunkState::Pending(l))))
+    }
+    pub fn ptr(&self) -> *const RefCell<ThunkState<'a>> {
+        Rc::as_ptr(&self.0)
+    }
+}
+
+// ------------------------------------------------------------------ device model
+
+/// A device type: `console`, or a functor type `a @-> b`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DevType {
+    Base { name: Rc<str> },
+    Fn(Rc<DevType>, Rc<DevType>),
+}
+
+impl DevType {
+    /// Parameters and result: `a @-> b @-> job` is `([a, b], job)`.
+    pub fn unfold(self: &Rc<DevType>) -> (Vec<Rc<DevType>>, Rc<DevType>) {
+        let mut params = Vec::new();
+        let mut t = self.clone();
+        while let DevType::Fn(a, b) = &*t {
+            params.push(a.clone());
+            let next = b.clone();
+            t = next;
+        }
+        (params, t)
+    }
+}
+
+impl fmt::Display for DevType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DevType::Base { name } => f.write_str(name),
+            DevType::Fn(a, b) => match &**a {
+                DevType::Fn(..) => write!(f, "({a}) @-> {b}"),
+                _ => write!(f, "{a} @-> {b}"),
+            },
+        }
+    }
+}
+
+/// A device value: an implementation, an application, or a choice.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub kind: DeviceKind,
+    /// Where this value was written (the `impl`/`foreign` call, the `$`, …).
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub enum DeviceKind {
+    Impl(Rc<ImplDef>),
+    App {
+        func: Rc<Device>,
+        arg: Rc<Device>,
+    },
+    /// `if_impl cond a b`: both kept, so both can be type-checked.
+    If {
+        cond: bool,
+        then: Rc<Device>,
+        else_: Rc<Device>,
+    },
+    /// `match_impl value { case = d; …; default = d; }`.
+    Match {
+        value: Rc<str>,
+        cases: Vec<(Rc<str>, Rc<Device>)>,
+        default: Rc<Device>,
+    },
+}
+
+impl Device {
+    /// The branch an `If`/`Match` takes (itself otherwise).
+    pub fn chosen(&self) -> Option<&Rc<Device>> {
+        match &self.kind {
+            DeviceKind::If { cond, then, else_ } => Some(if *cond { then } else { else_ }),
+            DeviceKind::Match {
+                value,
+                cases,
+                default,
+            } => Some(
+                cases
+                    .iter()
+                    .find(|(c, _)| c == value)
+                    .map(|(_, d)| d)
+                    .unwrap_or(default),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// `impl { … }` or `foreign NAME … TYPE`.
+#[derive(Debug, Clone)]
+pub struct ImplDef {
+    pub name: Rc<str>,
+    /// The Rust path: the runtime module, or the user's item for `foreign`.
+    pub module: Rc<str>,
+    pub ty: Rc<DevType>,
+    /// `None` means every target.
+    pub targets: Option<Vec<Rc<str>>>,
+    pub packages: Vec<Rc<Package>>,
+    pub keys: Vec<Rc<KeyDef>>,
+    /// Data dependencies: initialised first, not functor arguments.
+    pub deps: Vec<Rc<Device>>,
+    pub doc: Rc<str>,
+    pub foreign: bool,
+    /// Every other field (e.g. `connect`), forced to plain data.
+    pub extra: BTreeMap<String, serde_json::Value>,
+    pub loc: Loc,
+    /// Where the type expression was written, for E0301's second label.
+    pub ty_loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub name: Rc<str>,
+    pub min: Option<Rc<str>>,
+    pub max: Option<Rc<str>>,
+    pub features: Vec<Rc<str>>,
+    pub pin: Option<Pin>,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Pin {
+    Path(Rc<str>),
+    Git { url: Rc<str>, rev: Rc<str> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    Int,
+    String,
+    Bool,
+}
+
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::Int => "int",
+            KeyType::String => "string",
+            KeyType::Bool => "bool",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    Configure,
+    Runtime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyValue {
+    Int(i64),
+    Str(Rc<str>),
+    Bool(bool),
+}
+
+impl fmt::Display for KeyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyValue::Int(n) => write!(f, "{n}"),
+            KeyValue::Str(s) => f.write_str(s),
+            KeyValue::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+impl KeyValue {
+    /// Parses a command-line value for a key of type `ty`.
+    pub fn parse(ty: KeyType, s: &str) -> Option<KeyValue> {
+        match ty {
+            KeyType::Int => s.parse().ok().map(KeyValue::Int),
+            KeyType::Bool => match s {
+                "true" => Some(KeyValue::Bool(true)),
+                "false" => Some(KeyValue::Bool(false)),
+                _ => None,
+            },
+            KeyType::String => Some(KeyValue::Str(s.into())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyDef {
+    pub name: Rc<str>,
+    pub ty: KeyType,
+    pub default: Option<KeyValue>,
+    pub doc: Rc<str>,
+    pub stage: Stage,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Register {
+    pub name: Rc<str>,
+    pub jobs: Vec<Rc<Device>>,
+    pub reporter: Option<Rc<Device>>,
+    pub argv: Option<Rc<Device>>,
+    pub loc: Loc,
+}
