@@ -1,0 +1,73 @@
+//! unikc's `virtio` target platform: a PVH-booted x86_64 image for QEMU
+//! (`-kernel`, `-M microvm` or `-M pc`) with a COM1 console, kvmclock or
+//! TSC time, PIT-driven `hlt` waits, `isa-debug-exit`, PCI enumeration over
+//! port I/O, and legacy virtio-pci network and block drivers.
+//!
+//! The boot code, trap stubs and `main` hand-off are compiled only with
+//! `--cfg unik_kernel` (set by the freestanding RUSTFLAGS); without it the
+//! crate builds for the host so its logic can be unit-tested.
+#![no_std]
+
+extern crate alloc;
+
+pub mod blk;
+mod cell;
+pub mod clock;
+pub mod cpu;
+pub mod devices;
+pub mod exit;
+pub mod irq;
+mod lapic;
+pub mod net;
+pub mod pci;
+mod pic;
+pub mod pit;
+pub mod platform;
+pub mod rtc;
+pub mod serial;
+pub mod start_info;
+pub mod virtio;
+
+#[cfg(unik_kernel)]
+mod boot;
+#[cfg(unik_kernel)]
+mod desc;
+#[cfg(unik_kernel)]
+mod start;
+#[cfg(unik_kernel)]
+mod trap;
+
+pub use blk::{Blk, BlkError, SECTOR_SIZE};
+pub use clock::{now_ns, wall_ns};
+pub use devices::{DeviceInfo, DeviceKind, OpenError, devices, open_blk, open_net};
+pub use exit::exit;
+pub use net::{Net, NetError};
+pub use platform::{halt_until, ready_set, wait};
+#[cfg(unik_kernel)]
+pub use start::cmdline;
+pub use unik_freestanding::{EXIT_ABORT, EXIT_PANIC, console_write, kprint, kprintln};
+
+/// What the application's `main` receives.
+#[derive(Debug)]
+pub struct BootInfo {
+    /// Kernel command line (`-append`).
+    pub cmdline: &'static str,
+    /// Bytes given to the heap.
+    pub heap_bytes: u64,
+    /// Monotonic time (ns since entry) when `main` was called.
+    pub boot_ns: u64,
+}
+
+/// Define the image's entry point: `entry!(main)` with
+/// `fn main(boot: &unik_virtio::BootInfo) -> i32`. Returning exits with
+/// that status.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[unsafe(no_mangle)]
+        pub fn unik_virtio_main(boot: &$crate::BootInfo) -> i32 {
+            let main: fn(&$crate::BootInfo) -> i32 = $main;
+            main(boot)
+        }
+    };
+}
