@@ -181,7 +181,9 @@ impl Reassembler {
     pub fn process(&mut self, now: Instant, ip: &Ipv4Repr, payload: &[u8]) -> Option<Vec<u8>> {
         let (offset, len) = (ip.frag_offset, payload.len());
         // Malformed fragments are ignored without touching the packet they claim to belong to.
-        if len == 0 || (ip.more_frags && !len.is_multiple_of(8)) || offset + len > MAX_PACKET_LEN - HEADER_LEN
+        if len == 0
+            || (ip.more_frags && !len.is_multiple_of(8))
+            || offset + len > MAX_PACKET_LEN - HEADER_LEN
         {
             return None;
         }

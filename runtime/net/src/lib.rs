@@ -1,14 +1,34 @@
-//! `unik-net`: a sans-IO IPv4 network stack for unikc unikernels.
+//! `unik-net`: the direct IPv4 network stack of unikc unikernels, written sans-IO.
+//!
+//! The stack never touches a device or a clock. An embedder feeds received Ethernet frames to
+//! [`Interface::receive`], lets [`Interface::transmit`] write frames through a [`Device`]
+//! (which lends a buffer that the stack fills in place), and sleeps until
+//! [`Interface::poll_at`]. Applications use the TCP, UDP and ICMP calls on [`Interface`].
+//!
+//! Layers are usable on their own: [`wire`] (zero-copy packet views), [`ethernet`], [`arp`],
+//! [`ipv4`] (fragmentation and reassembly), [`tcp`] (the connection state machine) and
+//! [`dhcp`] (the client state machine).
 #![no_std]
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
-pub mod wire;
-
 pub mod arp;
 pub mod device;
+pub mod dhcp;
 pub mod ethernet;
+pub mod iface;
 pub mod ipv4;
 pub mod rng;
+pub mod tcp;
 pub mod time;
+pub mod wire;
+
+pub use device::{Device, FrameQueue, TxError};
+pub use iface::{
+    Config, Error, IcmpEvent, Interface, IpWrite, Stats, TcpHandle, TcpListener, UdpHandle,
+};
+pub use ipv4::Ipv4Config;
+pub use tcp::{Keepalive, State as TcpState, TcpConfig};
+pub use time::{Duration, Instant};
+pub use wire::{Ipv4Addr, MacAddr};

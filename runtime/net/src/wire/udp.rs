@@ -79,28 +79,35 @@ impl UdpRepr {
         })
     }
 
+    /// Writes the header with a zero checksum, for a caller that computes the checksum once the
+    /// payload follows (see `Interface::ipv4_write`).
+    pub fn emit_header(&self, buf: &mut [u8], payload_len: usize) -> usize {
+        put_u16(buf, 0, self.src_port);
+        put_u16(buf, 2, self.dst_port);
+        put_u16(buf, 4, (HEADER_LEN + payload_len) as u16);
+        put_u16(buf, 6, 0);
+        HEADER_LEN
+    }
+
     /// Writes the header into `buf[..8]` and the checksum over `buf[..8 + payload_len]`, whose
     /// payload the caller has already written. A computed checksum of zero is sent as 0xFFFF,
     /// since zero means "no checksum".
     pub fn emit(&self, buf: &mut [u8], payload_len: usize, src: Ipv4Addr, dst: Ipv4Addr) -> usize {
         let len = HEADER_LEN + payload_len;
-        put_u16(buf, 0, self.src_port);
-        put_u16(buf, 2, self.dst_port);
-        put_u16(buf, 4, len as u16);
-        put_u16(buf, 6, 0);
-        let mut c = udp_checksum(&buf[..len], src, dst);
-        if c == 0 {
-            c = 0xffff;
-        }
+        self.emit_header(buf, payload_len);
+        let c = checksum_field(&buf[..len], src, dst);
         put_u16(buf, 6, c);
         len
     }
 }
 
-fn udp_checksum(datagram: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> u16 {
-    pseudo_header(src, dst, proto::UDP, datagram.len() as u16)
+/// The checksum field value for a complete datagram whose checksum field is zero. A computed
+/// zero is sent as 0xFFFF, since zero means "no checksum".
+pub fn checksum_field(datagram: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> u16 {
+    let c = pseudo_header(src, dst, proto::UDP, datagram.len() as u16)
         .push(datagram)
-        .finish()
+        .finish();
+    if c == 0 { 0xffff } else { c }
 }
 
 #[cfg(test)]

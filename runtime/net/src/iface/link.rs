@@ -1,0 +1,294 @@
+//! Everything below the transports: neighbour resolution and the IPv4 write path.
+
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::Error;
+use crate::arp::{ArpCache, Queued};
+use crate::device::Device;
+use crate::ethernet;
+use crate::ipv4::{Ipv4Config, fragments};
+use crate::time::Instant;
+use crate::wire::arp::{ArpRepr, Operation};
+use crate::wire::ethernet::ethertype;
+use crate::wire::ipv4::{HEADER_LEN, Ipv4Repr, MAX_PACKET_LEN};
+use crate::wire::{Ipv4Addr, MacAddr, checksum, proto, put_u16, tcp, udp};
+
+/// Per-packet options of [`super::Interface::ipv4_write`], after the seeds' `Ipv4.write`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpWrite {
+    pub dst: Ipv4Addr,
+    pub protocol: u8,
+    /// Source address; defaults to the interface address.
+    pub src: Option<Ipv4Addr>,
+    /// Defaults to the interface TTL.
+    pub ttl: Option<u8>,
+    /// May the packet be fragmented? When false, DF is set and an oversized packet is an error.
+    pub fragment: bool,
+}
+
+impl IpWrite {
+    pub fn new(dst: Ipv4Addr, protocol: u8) -> IpWrite {
+        IpWrite {
+            dst,
+            protocol,
+            src: None,
+            ttl: None,
+            fragment: true,
+        }
+    }
+}
+
+enum Hop {
+    Mac(MacAddr),
+    Pending(Ipv4Addr),
+}
+
+/// Counters for the whole interface.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub rx_frames: u64,
+    /// Frames or packets dropped as malformed, misaddressed, or unhandled.
+    pub rx_dropped: u64,
+    pub tx_frames: u64,
+    /// Packets dropped on the way out (no route, no address, too large).
+    pub tx_dropped: u64,
+    pub reassembled: u64,
+    pub fragments_sent: u64,
+}
+
+pub(super) struct Link {
+    pub mac: MacAddr,
+    pub mtu: usize,
+    pub ttl: u8,
+    pub ip: Option<Ipv4Config>,
+    pub arp: ArpCache,
+    pub ident: u16,
+    /// Complete IPv4 packets whose next hop is known but which the device refused (or which
+    /// ARP just released); sent before anything else.
+    pub backlog: VecDeque<(MacAddr, Vec<u8>)>,
+    pub stats: Stats,
+}
+
+/// Computes the transport checksum of a complete segment in place, as checksum offload would.
+fn transport_checksum(protocol: u8, seg: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
+    match protocol {
+        proto::UDP if seg.len() >= udp::HEADER_LEN => {
+            put_u16(seg, 6, 0);
+            let c = udp::checksum_field(seg, src, dst);
+            put_u16(seg, 6, c);
+        }
+        proto::TCP if seg.len() >= tcp::HEADER_LEN => tcp::fill_checksum(seg, src, dst),
+        proto::ICMP if seg.len() >= 4 => {
+            put_u16(seg, 2, 0);
+            let c = checksum::checksum(seg);
+            put_u16(seg, 2, c);
+        }
+        _ => {}
+    }
+}
+
+impl Link {
+    fn next_ident(&mut self) -> u16 {
+        self.ident = self.ident.wrapping_add(1);
+        self.ident
+    }
+
+    fn hop(&mut self, now: Instant, dst: Ipv4Addr) -> Result<Hop, Error> {
+        if dst.is_broadcast() {
+            return Ok(Hop::Mac(MacAddr::BROADCAST));
+        }
+        if dst.is_multicast() {
+            // RFC 1112 6.4: 01:00:5e plus the low 23 bits of the group.
+            let o = dst.octets();
+            return Ok(Hop::Mac(MacAddr([
+                0x01,
+                0x00,
+                0x5e,
+                o[1] & 0x7f,
+                o[2],
+                o[3],
+            ])));
+        }
+        let ip = self.ip.ok_or(Error::NoAddress)?;
+        if ip.prefix_len < 31 && dst == ip.broadcast() {
+            return Ok(Hop::Mac(MacAddr::BROADCAST));
+        }
+        if dst == ip.address {
+            return Err(Error::NoRoute);
+        }
+        let hop = ip.next_hop(dst).ok_or(Error::NoRoute)?;
+        Ok(match self.arp.lookup(now, hop) {
+            Some(mac) => Hop::Mac(mac),
+            None => Hop::Pending(hop),
+        })
+    }
+
+    pub fn send_arp<D: Device>(
+        &mut self,
+        dev: &mut D,
+        dst_mac: MacAddr,
+        repr: &ArpRepr,
+    ) -> Result<(), Error> {
+        ethernet::write(dev, self.mac, dst_mac, ethertype::ARP, 28, |b| repr.emit(b))
+            .map_err(|_| Error::WouldBlock)?;
+        self.stats.tx_frames += 1;
+        Ok(())
+    }
+
+    pub fn arp_request(&self, target: Ipv4Addr) -> Option<ArpRepr> {
+        let ip = self.ip?;
+        Some(ArpRepr {
+            operation: Operation::Request,
+            sender_mac: self.mac,
+            sender_ip: ip.address,
+            target_mac: MacAddr::ZERO,
+            target_ip: target,
+        })
+    }
+
+    /// Sends a complete IPv4 packet to a known neighbour.
+    pub fn send_packet<D: Device>(
+        &mut self,
+        dev: &mut D,
+        mac: MacAddr,
+        packet: &[u8],
+    ) -> Result<(), Error> {
+        ethernet::write(dev, self.mac, mac, ethertype::IPV4, packet.len(), |b| {
+            b[..packet.len()].copy_from_slice(packet);
+            packet.len()
+        })
+        .map_err(|_| Error::WouldBlock)?;
+        self.stats.tx_frames += 1;
+        Ok(())
+    }
+
+    /// Sends what the device refused earlier; `WouldBlock` if it still refuses.
+    pub fn flush_backlog<D: Device>(&mut self, dev: &mut D) -> Result<(), Error> {
+        while let Some((mac, packet)) = self.backlog.pop_front() {
+            if let Err(e) = self.send_packet(dev, mac, &packet) {
+                self.backlog.push_front((mac, packet));
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The IPv4 write path. `fill` writes the transport header (at most `size` bytes) and
+    /// returns its length; `payloads` follow it. The transport checksum (UDP, TCP, ICMP) is
+    /// computed over the assembled segment. Small packets to a resolved neighbour are built
+    /// directly in the device's buffer; the rest is assembled once, then fragmented or queued
+    /// for ARP. `WouldBlock` means the device refused and nothing was consumed.
+    pub fn write<D: Device>(
+        &mut self,
+        now: Instant,
+        dev: &mut D,
+        w: &IpWrite,
+        size: usize,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+        payloads: &[&[u8]],
+    ) -> Result<(), Error> {
+        let src = match w.src {
+            Some(s) => s,
+            None => self.ip.ok_or(Error::NoAddress)?.address,
+        };
+        let plen: usize = payloads.iter().map(|p| p.len()).sum();
+        let max_len = size + plen;
+        if max_len > MAX_PACKET_LEN - HEADER_LEN {
+            return Err(Error::TooLarge);
+        }
+        let hop = self.hop(now, w.dst)?;
+        let mut repr = Ipv4Repr {
+            src,
+            dst: w.dst,
+            protocol: w.protocol,
+            payload_len: 0,
+            ttl: w.ttl.unwrap_or(self.ttl),
+            ident: 0,
+            dont_frag: !w.fragment,
+            more_frags: false,
+            frag_offset: 0,
+        };
+        let assemble = |t: &mut [u8]| {
+            let n = fill(&mut t[..size]).min(size);
+            let mut at = n;
+            for p in payloads {
+                t[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            }
+            transport_checksum(w.protocol, &mut t[..at], src, w.dst);
+            at
+        };
+
+        if let Hop::Mac(mac) = hop
+            && HEADER_LEN + max_len <= self.mtu
+        {
+            repr.ident = self.ident.wrapping_add(1);
+            ethernet::write(
+                dev,
+                self.mac,
+                mac,
+                ethertype::IPV4,
+                HEADER_LEN + max_len,
+                |b| {
+                    let len = assemble(&mut b[HEADER_LEN..]);
+                    repr.payload_len = len;
+                    repr.emit(b);
+                    HEADER_LEN + len
+                },
+            )
+            .map_err(|_| Error::WouldBlock)?;
+            self.next_ident();
+            self.stats.tx_frames += 1;
+            return Ok(());
+        }
+
+        let mut seg = vec![0u8; max_len];
+        let len = assemble(&mut seg);
+        seg.truncate(len);
+        if HEADER_LEN + len > self.mtu && !w.fragment {
+            return Err(Error::TooLarge);
+        }
+        repr.ident = self.next_ident();
+        let mut packets = fragments(len, self.mtu).map(|(off, flen, more)| {
+            let mut r = repr;
+            r.payload_len = flen;
+            r.frag_offset = off;
+            r.more_frags = more;
+            let mut p = vec![0u8; HEADER_LEN + flen];
+            r.emit(&mut p);
+            p[HEADER_LEN..].copy_from_slice(&seg[off..off + flen]);
+            p
+        });
+        let count = fragments(len, self.mtu).count();
+        if count > 1 {
+            self.stats.fragments_sent += count as u64;
+        }
+        match hop {
+            Hop::Mac(mac) => {
+                // Once the first fragment is out the packet is committed: the device's refusals
+                // go to the backlog rather than failing half a packet.
+                if let Some(first) = packets.next() {
+                    self.send_packet(dev, mac, &first)?;
+                }
+                for p in packets {
+                    if !self.backlog.is_empty() || self.send_packet(dev, mac, &p).is_err() {
+                        self.backlog.push_back((mac, p));
+                    }
+                }
+            }
+            Hop::Pending(next) => {
+                for p in packets {
+                    if self.arp.queue(now, next, p) == Queued::SendRequest
+                        && let Some(req) = self.arp_request(next)
+                    {
+                        // If the device refuses, the ARP retry timer asks again.
+                        let _ = self.send_arp(dev, MacAddr::BROADCAST, &req);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,492 @@
+//! The sans-IO driver: frames in through [`Interface::receive`], frames out through
+//! [`Interface::transmit`], timers exposed by [`Interface::poll_at`], and a socket API.
+
+mod icmp;
+mod link;
+mod tcp;
+mod udp;
+
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use core::fmt;
+
+pub use icmp::IcmpEvent;
+pub use link::{IpWrite, Stats};
+pub use tcp::{TcpHandle, TcpListener};
+pub use udp::UdpHandle;
+
+use self::link::Link;
+use crate::arp::{ArpCache, ArpConfig};
+use crate::device::Device;
+use crate::dhcp::{self, DhcpClient, DhcpEvent, DhcpState, Lease};
+use crate::ethernet;
+use crate::ipv4::{DEFAULT_TTL, Ipv4Config, Reassembler};
+use crate::rng::Rng;
+use crate::tcp::{TcpConfig, TcpError};
+use crate::time::{Duration, Instant, earliest};
+use crate::wire::arp::{self as arp_wire, ArpRepr, Operation};
+use crate::wire::ethernet::ethertype;
+use crate::wire::ipv4::{self as ipv4_wire, Ipv4Repr};
+use crate::wire::udp::UdpRepr;
+use crate::wire::{Ipv4Addr, MacAddr, proto};
+
+/// RFC 5227: two announcements, two seconds apart.
+const ANNOUNCE_COUNT: u8 = 2;
+const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Errors of the socket and write APIs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// Not possible now (buffer full or empty, device busy); retry after the stack progressed.
+    WouldBlock,
+    /// The local side closed this socket's sending direction, or the socket is gone.
+    Closed,
+    Reset,
+    Refused,
+    TimedOut,
+    /// The handle does not name a live socket.
+    InvalidHandle,
+    AddrInUse,
+    /// The interface has no IPv4 address yet.
+    NoAddress,
+    /// No gateway for a destination off the local network.
+    NoRoute,
+    /// The packet exceeds what may be sent (DF set, or over 64 KiB).
+    TooLarge,
+    /// No free ephemeral port.
+    Exhausted,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl From<TcpError> for Error {
+    fn from(e: TcpError) -> Error {
+        match e {
+            TcpError::WouldBlock => Error::WouldBlock,
+            TcpError::Refused => Error::Refused,
+            TcpError::Reset => Error::Reset,
+            TcpError::TimedOut => Error::TimedOut,
+            TcpError::Closed => Error::Closed,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mac: MacAddr,
+    /// The device MTU: the largest IPv4 packet, Ethernet header excluded.
+    pub mtu: usize,
+    /// A static address; `None` runs the DHCP client.
+    pub ipv4: Option<Ipv4Config>,
+    /// Seeds initial sequence numbers, ephemeral ports and DHCP transaction ids. Use a value
+    /// that differs per boot (e.g. from the wall clock).
+    pub seed: u64,
+    pub ttl: u8,
+    pub tcp: TcpConfig,
+    pub arp: ArpConfig,
+    /// Bytes of datagrams each UDP socket holds before dropping new ones.
+    pub udp_recv_buffer: usize,
+    /// Packets (replies, RSTs, UDP, DHCP) waiting for `transmit`.
+    pub tx_queue: usize,
+}
+
+impl Config {
+    pub fn new(mac: MacAddr, mtu: usize) -> Config {
+        Config {
+            mac,
+            mtu,
+            ipv4: None,
+            seed: 0,
+            ttl: DEFAULT_TTL,
+            tcp: TcpConfig::default(),
+            arp: ArpConfig::default(),
+            udp_recv_buffer: 64 * 1024,
+            tx_queue: 256,
+        }
+    }
+}
+
+/// A packet waiting for `transmit`.
+#[derive(Debug)]
+enum Outgoing {
+    Arp {
+        dst_mac: MacAddr,
+        repr: ArpRepr,
+    },
+    /// A complete transport message; its checksum is computed on the way out.
+    Ip {
+        w: IpWrite,
+        data: Vec<u8>,
+    },
+    Dhcp(dhcp::Outgoing),
+}
+
+pub struct Interface {
+    link: Link,
+    rng: Rng,
+    secret: u64,
+    reasm: Reassembler,
+    control: VecDeque<Outgoing>,
+    tx_queue: usize,
+    announce: Option<(Instant, u8)>,
+    dhcp: Option<DhcpClient>,
+    tcp: tcp::Sockets,
+    tcp_cfg: TcpConfig,
+    udp: BTreeMap<u16, udp::Socket>,
+    udp_recv_buffer: usize,
+    next_gen: u32,
+    icmp_hook: Option<Box<dyn FnMut(&IcmpEvent)>>,
+}
+
+impl fmt::Debug for Interface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Interface")
+            .field("mac", &self.link.mac)
+            .field("ipv4", &self.link.ip)
+            .field("stats", &self.link.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Interface {
+    pub fn new(cfg: Config) -> Interface {
+        let mut rng = Rng::new(cfg.seed);
+        let secret = rng.next_u64();
+        let dhcp = cfg
+            .ipv4
+            .is_none()
+            .then(|| DhcpClient::new(cfg.mac, rng.next_u64()));
+        Interface {
+            link: Link {
+                mac: cfg.mac,
+                mtu: cfg.mtu,
+                ttl: cfg.ttl,
+                ip: cfg.ipv4,
+                arp: ArpCache::new(cfg.arp.clone()),
+                ident: rng.next_u32() as u16,
+                backlog: VecDeque::new(),
+                stats: Stats::default(),
+            },
+            rng,
+            secret,
+            reasm: Reassembler::new(),
+            control: VecDeque::new(),
+            tx_queue: cfg.tx_queue,
+            announce: cfg.ipv4.map(|_| (Instant::ZERO, ANNOUNCE_COUNT)),
+            dhcp,
+            tcp: tcp::Sockets::default(),
+            tcp_cfg: cfg.tcp,
+            udp: BTreeMap::new(),
+            udp_recv_buffer: cfg.udp_recv_buffer,
+            next_gen: 1,
+            icmp_hook: None,
+        }
+    }
+
+    pub fn mac(&self) -> MacAddr {
+        self.link.mac
+    }
+
+    pub fn mtu(&self) -> usize {
+        self.link.mtu
+    }
+
+    pub fn ipv4_config(&self) -> Option<Ipv4Config> {
+        self.link.ip
+    }
+
+    /// Changes the address (or removes it); announces a new one with gratuitous ARP.
+    pub fn set_ipv4_config(&mut self, cfg: Option<Ipv4Config>) {
+        if self.link.ip == cfg {
+            return;
+        }
+        self.link.ip = cfg;
+        self.link.arp.clear();
+        self.announce = cfg.map(|_| (Instant::ZERO, ANNOUNCE_COUNT));
+    }
+
+    pub fn dhcp_state(&self) -> Option<DhcpState> {
+        self.dhcp.as_ref().map(|d| d.state())
+    }
+
+    pub fn dhcp_lease(&self) -> Option<&Lease> {
+        self.dhcp.as_ref().and_then(|d| d.lease())
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.link.stats
+    }
+
+    /// Packets the ARP layer dropped (queue full or resolution failed).
+    pub fn arp_dropped(&self) -> u64 {
+        self.link.arp.dropped
+    }
+
+    /// Called for every ICMP echo request/reply and destination-unreachable received.
+    pub fn set_icmp_hook(&mut self, hook: Option<Box<dyn FnMut(&IcmpEvent)>>) {
+        self.icmp_hook = hook;
+    }
+
+    fn new_generation(&mut self) -> u32 {
+        self.next_gen = self.next_gen.wrapping_add(1).max(1);
+        self.next_gen
+    }
+
+    fn queue(&mut self, item: Outgoing) -> Result<(), Error> {
+        if self.control.len() >= self.tx_queue {
+            return Err(Error::WouldBlock);
+        }
+        self.control.push_back(item);
+        Ok(())
+    }
+
+    fn our_unicast(&self, dst: Ipv4Addr) -> bool {
+        self.link.ip.is_some_and(|c| c.address == dst)
+    }
+
+    // ----- receive -----
+
+    /// Processes one received Ethernet frame. Replies are queued for `transmit`.
+    pub fn receive(&mut self, now: Instant, frame: &[u8]) {
+        self.link.stats.rx_frames += 1;
+        let Some((eth, payload)) = ethernet::decapsulate(self.link.mac, frame) else {
+            self.link.stats.rx_dropped += 1;
+            return;
+        };
+        match eth.ethertype {
+            ethertype::ARP => self.receive_arp(now, payload),
+            ethertype::IPV4 => self.receive_ipv4(now, payload),
+            _ => self.link.stats.rx_dropped += 1,
+        }
+    }
+
+    fn receive_arp(&mut self, now: Instant, payload: &[u8]) {
+        let Ok(repr) = arp_wire::Packet::new_checked(payload).and_then(|p| ArpRepr::parse(&p))
+        else {
+            self.link.stats.rx_dropped += 1;
+            return;
+        };
+        let our_ip = self.link.ip.map(|c| c.address);
+        let input = self.link.arp.process(now, self.link.mac, our_ip, &repr);
+        if let Some(reply) = input.reply {
+            let _ = self.queue(Outgoing::Arp {
+                dst_mac: reply.target_mac,
+                repr: reply,
+            });
+        }
+        if let Some((mac, packets)) = input.released {
+            self.link
+                .backlog
+                .extend(packets.into_iter().map(|p| (mac, p)));
+        }
+    }
+
+    fn receive_ipv4(&mut self, now: Instant, payload: &[u8]) {
+        let parsed = ipv4_wire::Packet::new_checked(payload)
+            .and_then(|p| Ipv4Repr::parse(&p).map(|r| (p, r)));
+        let Ok((packet, ip)) = parsed else {
+            self.link.stats.rx_dropped += 1;
+            return;
+        };
+        let accept = match self.link.ip {
+            Some(c) => c.accepts(ip.dst),
+            // Before DHCP binds, offers may be unicast to the offered address.
+            None => self.dhcp.is_some(),
+        };
+        if !accept {
+            self.link.stats.rx_dropped += 1;
+            return;
+        }
+        if ip.is_fragment() {
+            if let Some(data) = self.reasm.process(now, &ip, packet.payload()) {
+                self.link.stats.reassembled += 1;
+                let mut whole = ip;
+                whole.payload_len = data.len();
+                whole.more_frags = false;
+                whole.frag_offset = 0;
+                self.receive_transport(now, &whole, None, &data);
+            }
+            return;
+        }
+        self.receive_transport(now, &ip, Some(packet.header()), packet.payload());
+    }
+
+    fn receive_transport(
+        &mut self,
+        now: Instant,
+        ip: &Ipv4Repr,
+        header: Option<&[u8]>,
+        payload: &[u8],
+    ) {
+        match ip.protocol {
+            proto::ICMP => self.receive_icmp(ip, payload),
+            proto::UDP => self.receive_udp(now, ip, header, payload),
+            proto::TCP => self.receive_tcp(now, ip, payload),
+            _ => {
+                self.link.stats.rx_dropped += 1;
+                self.send_unreachable(
+                    ip,
+                    header,
+                    payload,
+                    crate::wire::icmpv4::unreachable::PROTOCOL,
+                );
+            }
+        }
+    }
+
+    // ----- transmit -----
+
+    /// Runs timers and writes every frame that is ready, until the device refuses one.
+    /// Returns the number of frames written.
+    pub fn transmit<D: Device>(&mut self, now: Instant, dev: &mut D) -> usize {
+        let before = self.link.stats.tx_frames;
+        self.run_timers(now);
+        // A refusal leaves the rest queued; the next call resumes.
+        let _ = self.flush(now, dev);
+        (self.link.stats.tx_frames - before) as usize
+    }
+
+    fn flush<D: Device>(&mut self, now: Instant, dev: &mut D) -> Result<(), Error> {
+        self.link.flush_backlog(dev)?;
+        while let Some(item) = self.control.pop_front() {
+            match self.send_outgoing(now, dev, &item) {
+                Err(Error::WouldBlock) => {
+                    self.control.push_front(item);
+                    return Err(Error::WouldBlock);
+                }
+                Err(_) => self.link.stats.tx_dropped += 1,
+                Ok(()) => {}
+            }
+        }
+        let r = self.tcp_dispatch(now, dev);
+        self.tcp_reap();
+        r
+    }
+
+    fn send_outgoing<D: Device>(
+        &mut self,
+        now: Instant,
+        dev: &mut D,
+        item: &Outgoing,
+    ) -> Result<(), Error> {
+        match item {
+            Outgoing::Arp { dst_mac, repr } => self.link.send_arp(dev, *dst_mac, repr),
+            Outgoing::Ip { w, data } => self.link.write(now, dev, w, 0, |_| 0, &[data]),
+            Outgoing::Dhcp(out) => {
+                let mac = self.link.mac;
+                let len = out.buffer_len(mac);
+                let w = IpWrite {
+                    src: Some(out.src),
+                    ..IpWrite::new(out.dst, proto::UDP)
+                };
+                let udp = UdpRepr {
+                    src_port: crate::wire::dhcp::CLIENT_PORT,
+                    dst_port: crate::wire::dhcp::SERVER_PORT,
+                };
+                self.link.write(
+                    now,
+                    dev,
+                    &w,
+                    8 + len,
+                    |b| {
+                        udp.emit_header(b, len);
+                        8 + out.emit(mac, &mut b[8..8 + len])
+                    },
+                    &[],
+                )
+            }
+        }
+    }
+
+    /// The seeds' `Ipv4.write`: `fill` writes up to `size` bytes (default: what fits the MTU)
+    /// of transport header, `payloads` follow, the transport checksum is computed over the
+    /// whole segment, and the packet is fragmented if it exceeds the MTU and `fragment` is
+    /// set. Writes straight into the device buffer when the next hop is resolved.
+    pub fn ipv4_write<D: Device>(
+        &mut self,
+        now: Instant,
+        dev: &mut D,
+        w: &IpWrite,
+        size: Option<usize>,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+        payloads: &[&[u8]],
+    ) -> Result<(), Error> {
+        let size = size.unwrap_or(self.link.mtu.saturating_sub(ipv4_wire::HEADER_LEN));
+        self.link.write(now, dev, w, size, fill, payloads)
+    }
+
+    fn run_timers(&mut self, now: Instant) {
+        let mut requests = Vec::new();
+        self.link.arp.poll(now, |ip| requests.push(ip));
+        for ip in requests {
+            if let Some(repr) = self.link.arp_request(ip) {
+                let _ = self.queue(Outgoing::Arp {
+                    dst_mac: MacAddr::BROADCAST,
+                    repr,
+                });
+            }
+        }
+        if let Some((due, left)) = self.announce
+            && now >= due
+        {
+            if let Some(c) = self.link.ip {
+                let repr = ArpRepr {
+                    operation: Operation::Request,
+                    sender_mac: self.link.mac,
+                    sender_ip: c.address,
+                    target_mac: MacAddr::ZERO,
+                    target_ip: c.address,
+                };
+                let _ = self.queue(Outgoing::Arp {
+                    dst_mac: MacAddr::BROADCAST,
+                    repr,
+                });
+            }
+            self.announce = (left > 1).then(|| (now + ANNOUNCE_INTERVAL, left - 1));
+        }
+        self.reasm.expire(now);
+        if let Some(d) = self.dhcp.as_mut() {
+            let (event, out) = d.poll(now);
+            if let Some(e) = event {
+                self.apply_dhcp(e);
+            }
+            if let Some(o) = out {
+                let _ = self.queue(Outgoing::Dhcp(o));
+            }
+        }
+        self.tcp_tick(now);
+    }
+
+    fn apply_dhcp(&mut self, event: DhcpEvent) {
+        match event {
+            DhcpEvent::Configured(lease) => self.set_ipv4_config(Some(Ipv4Config {
+                address: lease.address,
+                prefix_len: lease.prefix_len,
+                gateway: lease.router,
+            })),
+            DhcpEvent::Deconfigured => self.set_ipv4_config(None),
+        }
+    }
+
+    /// When `transmit` should next be called: `Some(Instant::ZERO)` if it has work now,
+    /// `None` if only received frames can create work.
+    pub fn poll_at(&self) -> Option<Instant> {
+        if !self.control.is_empty() || !self.link.backlog.is_empty() {
+            return Some(Instant::ZERO);
+        }
+        [
+            self.link.arp.poll_at(),
+            self.reasm.poll_at(),
+            self.dhcp.as_ref().and_then(|d| d.poll_at()),
+            self.announce.map(|a| a.0),
+            self.tcp_poll_at(),
+        ]
+        .into_iter()
+        .fold(None, earliest)
+    }
+}

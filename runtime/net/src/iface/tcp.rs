@@ -1,0 +1,495 @@
+//! TCP sockets: listeners with a bounded backlog, connections addressed by handles,
+//! demultiplexing, and RSTs for segments nobody wants.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::net::SocketAddrV4;
+
+use super::{Error, Interface, IpWrite, Outgoing};
+use crate::device::Device;
+use crate::tcp::{Connection, Seq, State};
+use crate::time::{Instant, earliest};
+use crate::wire::ipv4::Ipv4Repr;
+use crate::wire::tcp::{self as tcp_wire, Flags, TcpRepr};
+use crate::wire::{Ipv4Addr, proto};
+
+const EPHEMERAL_FIRST: u16 = 49152;
+const EPHEMERAL_COUNT: u16 = 16384;
+
+/// A connection owned by the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TcpHandle {
+    index: u32,
+    generation: u32,
+}
+
+/// A listening port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TcpListener {
+    port: u16,
+    generation: u32,
+}
+
+impl TcpListener {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    conn: Connection,
+    /// Listener port while the connection waits to be accepted.
+    parent: Option<u16>,
+    queued: bool,
+    /// The application gave the handle up; the entry goes once the connection is closed.
+    released: bool,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    generation: u32,
+    entry: Option<Entry>,
+}
+
+#[derive(Debug)]
+struct Listener {
+    generation: u32,
+    ready: VecDeque<TcpHandle>,
+    /// Children handshaking or waiting in `ready`.
+    pending: usize,
+}
+
+type Tuple = (u16, SocketAddrV4);
+
+#[derive(Debug, Default)]
+pub(super) struct Sockets {
+    slots: Vec<Slot>,
+    by_tuple: BTreeMap<Tuple, usize>,
+    listeners: BTreeMap<u16, Listener>,
+}
+
+impl Sockets {
+    fn entry(&self, h: TcpHandle) -> Result<&Entry, Error> {
+        match self.slots.get(h.index as usize) {
+            Some(Slot {
+                generation,
+                entry: Some(e),
+            }) if *generation == h.generation && !e.released && e.parent.is_none() => Ok(e),
+            _ => Err(Error::InvalidHandle),
+        }
+    }
+
+    fn entry_mut(&mut self, h: TcpHandle) -> Result<&mut Entry, Error> {
+        match self.slots.get_mut(h.index as usize) {
+            Some(Slot {
+                generation,
+                entry: Some(e),
+            }) if *generation == h.generation && !e.released && e.parent.is_none() => Ok(e),
+            _ => Err(Error::InvalidHandle),
+        }
+    }
+
+    fn insert(&mut self, entry: Entry) -> TcpHandle {
+        let tuple = (entry.conn.local().port(), entry.conn.remote());
+        let index = match self.slots.iter().position(|s| s.entry.is_none()) {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot::default());
+                self.slots.len() - 1
+            }
+        };
+        let slot = &mut self.slots[index];
+        slot.entry = Some(entry);
+        self.by_tuple.insert(tuple, index);
+        TcpHandle {
+            index: index as u32,
+            generation: slot.generation,
+        }
+    }
+}
+
+fn synchronized(s: State) -> bool {
+    !matches!(
+        s,
+        State::Closed | State::Listen | State::SynSent | State::SynReceived
+    )
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// RFC 9293 3.10.7.1: the reset for a segment that matches no connection.
+fn reset_for(seg: &TcpRepr, payload_len: usize) -> TcpRepr {
+    let mut r = TcpRepr {
+        src_port: seg.dst_port,
+        dst_port: seg.src_port,
+        ..TcpRepr::default()
+    };
+    if seg.flags.ack() {
+        r.seq = seg.ack;
+        r.flags = Flags::RST;
+    } else {
+        r.ack = seg.seq.wrapping_add(
+            (payload_len + usize::from(seg.flags.syn()) + usize::from(seg.flags.fin())) as u32,
+        );
+        r.flags = Flags::RST | Flags::ACK;
+    }
+    r
+}
+
+impl Interface {
+    /// RFC 6528 initial sequence number: a 4 µs clock plus a keyed hash of the connection.
+    fn isn(&self, now: Instant, local: SocketAddrV4, remote: SocketAddrV4) -> Seq {
+        let mut h = self.secret;
+        for v in [
+            u64::from(local.ip().to_bits()),
+            u64::from(local.port()),
+            u64::from(remote.ip().to_bits()),
+            u64::from(remote.port()),
+        ] {
+            h = mix(h ^ v);
+        }
+        Seq(((now.as_nanos() / 4000) as u32).wrapping_add(h as u32))
+    }
+
+    fn our_mss(&self) -> usize {
+        self.link.mtu.saturating_sub(40).max(64)
+    }
+
+    fn queue_segment(&mut self, dst: Ipv4Addr, repr: &TcpRepr) {
+        let mut data = vec![0u8; repr.header_len()];
+        repr.emit(&mut data);
+        let _ = self.queue(Outgoing::Ip {
+            w: IpWrite {
+                fragment: false,
+                ..IpWrite::new(dst, proto::TCP)
+            },
+            data,
+        });
+    }
+
+    // ----- application API -----
+
+    pub fn tcp_listen(&mut self, port: u16) -> Result<TcpListener, Error> {
+        if port == 0 {
+            return Err(Error::InvalidHandle);
+        }
+        if self.tcp.listeners.contains_key(&port) {
+            return Err(Error::AddrInUse);
+        }
+        let generation = self.new_generation();
+        self.tcp.listeners.insert(
+            port,
+            Listener {
+                generation,
+                ready: VecDeque::new(),
+                pending: 0,
+            },
+        );
+        Ok(TcpListener { port, generation })
+    }
+
+    fn listener_mut(&mut self, l: TcpListener) -> Result<&mut Listener, Error> {
+        match self.tcp.listeners.get_mut(&l.port) {
+            Some(x) if x.generation == l.generation => Ok(x),
+            _ => Err(Error::InvalidHandle),
+        }
+    }
+
+    /// Takes an established connection from the listener; `WouldBlock` if none is ready.
+    pub fn tcp_accept(&mut self, l: TcpListener) -> Result<TcpHandle, Error> {
+        loop {
+            let h = self
+                .listener_mut(l)?
+                .ready
+                .pop_front()
+                .ok_or(Error::WouldBlock)?;
+            let live = match self.tcp.slots.get_mut(h.index as usize) {
+                Some(Slot {
+                    generation,
+                    entry: Some(e),
+                }) if *generation == h.generation && e.parent == Some(l.port) => {
+                    e.parent = None;
+                    true
+                }
+                _ => false,
+            };
+            if live {
+                self.listener_mut(l)?.pending -= 1;
+                return Ok(h);
+            }
+        }
+    }
+
+    /// Stops listening; connections not yet accepted are reset.
+    pub fn tcp_unlisten(&mut self, l: TcpListener) -> Result<(), Error> {
+        self.listener_mut(l)?;
+        self.tcp.listeners.remove(&l.port);
+        for slot in &mut self.tcp.slots {
+            if let Some(e) = slot.entry.as_mut()
+                && e.parent == Some(l.port)
+            {
+                e.parent = None;
+                e.released = true;
+                e.conn.abort();
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens a connection from an ephemeral port; the SYN goes out on the next `transmit`.
+    pub fn tcp_connect(&mut self, now: Instant, remote: SocketAddrV4) -> Result<TcpHandle, Error> {
+        let ip = self.link.ip.ok_or(Error::NoAddress)?;
+        let start = self.rng.below(u64::from(EPHEMERAL_COUNT)) as u16;
+        let port = (0..EPHEMERAL_COUNT)
+            .map(|i| EPHEMERAL_FIRST + (start + i) % EPHEMERAL_COUNT)
+            .find(|p| {
+                !self.tcp.listeners.contains_key(p)
+                    && !self.tcp.by_tuple.contains_key(&(*p, remote))
+            })
+            .ok_or(Error::Exhausted)?;
+        let local = SocketAddrV4::new(ip.address, port);
+        let conn = Connection::connect(
+            now,
+            self.tcp_cfg,
+            local,
+            remote,
+            self.isn(now, local, remote),
+            self.our_mss(),
+        );
+        Ok(self.tcp.insert(Entry {
+            conn,
+            parent: None,
+            queued: false,
+            released: false,
+        }))
+    }
+
+    /// Queues data; returns how much fit (`WouldBlock` if none did).
+    pub fn tcp_send(&mut self, h: TcpHandle, data: &[u8]) -> Result<usize, Error> {
+        Ok(self.tcp.entry_mut(h)?.conn.send(data)?)
+    }
+
+    /// Reads data; `Ok(0)` (for a non-empty `out`) is end of stream.
+    pub fn tcp_recv(&mut self, h: TcpHandle, out: &mut [u8]) -> Result<usize, Error> {
+        Ok(self.tcp.entry_mut(h)?.conn.recv(out)?)
+    }
+
+    /// Closes the sending direction (FIN after queued data); reading continues.
+    pub fn tcp_shutdown(&mut self, h: TcpHandle) -> Result<(), Error> {
+        self.tcp.entry_mut(h)?.conn.close();
+        Ok(())
+    }
+
+    /// Closes and gives up the handle; the stack finishes the close in the background.
+    /// Unread data makes it an abort (RST), as on Linux.
+    pub fn tcp_close(&mut self, h: TcpHandle) -> Result<(), Error> {
+        let e = self.tcp.entry_mut(h)?;
+        if e.conn.recv_available() > 0 {
+            e.conn.abort();
+        } else {
+            e.conn.close();
+        }
+        e.released = true;
+        self.tcp_reap();
+        Ok(())
+    }
+
+    /// Resets the connection and gives up the handle.
+    pub fn tcp_abort(&mut self, h: TcpHandle) -> Result<(), Error> {
+        let e = self.tcp.entry_mut(h)?;
+        e.conn.abort();
+        e.released = true;
+        self.tcp_reap();
+        Ok(())
+    }
+
+    pub fn tcp_state(&self, h: TcpHandle) -> Result<State, Error> {
+        Ok(self.tcp.entry(h)?.conn.state())
+    }
+
+    /// Read-only view: addresses, buffer levels, window, statistics, error.
+    pub fn tcp_connection(&self, h: TcpHandle) -> Result<&Connection, Error> {
+        Ok(&self.tcp.entry(h)?.conn)
+    }
+
+    // ----- stack side -----
+
+    pub(super) fn receive_tcp(&mut self, now: Instant, ip: &Ipv4Repr, payload: &[u8]) {
+        if !self.our_unicast(ip.dst) {
+            self.link.stats.rx_dropped += 1;
+            return;
+        }
+        let Ok(packet) = tcp_wire::Packet::new_checked(payload) else {
+            self.link.stats.rx_dropped += 1;
+            return;
+        };
+        let Ok(seg) = TcpRepr::parse(&packet, ip.src, ip.dst) else {
+            self.link.stats.rx_dropped += 1;
+            return;
+        };
+        let data = packet.payload();
+        let remote = SocketAddrV4::new(ip.src, seg.src_port);
+
+        if let Some(&index) = self.tcp.by_tuple.get(&(seg.dst_port, remote))
+            && let Some(e) = self.tcp.slots[index].entry.as_mut()
+        {
+            let reply = e.conn.process(now, &seg, data);
+            if let Some(port) = e.parent
+                && !e.queued
+                && synchronized(e.conn.state())
+            {
+                e.queued = true;
+                let h = TcpHandle {
+                    index: index as u32,
+                    generation: self.tcp.slots[index].generation,
+                };
+                if let Some(l) = self.tcp.listeners.get_mut(&port) {
+                    l.ready.push_back(h);
+                }
+            }
+            if let Some(r) = reply {
+                self.queue_segment(ip.src, &r);
+            }
+            self.tcp_reap();
+            return;
+        }
+
+        let backlog = self.tcp_cfg.backlog;
+        if let Some(l) = self.tcp.listeners.get(&seg.dst_port)
+            && !seg.flags.rst()
+        {
+            if seg.flags.ack() {
+                self.queue_segment(ip.src, &reset_for(&seg, data.len()));
+            } else if seg.flags.syn() && l.pending < backlog {
+                let local = SocketAddrV4::new(ip.dst, seg.dst_port);
+                let conn = Connection::accept_syn(
+                    now,
+                    self.tcp_cfg,
+                    local,
+                    remote,
+                    self.isn(now, local, remote),
+                    self.our_mss(),
+                    &seg,
+                );
+                self.tcp.insert(Entry {
+                    conn,
+                    parent: Some(seg.dst_port),
+                    queued: false,
+                    released: false,
+                });
+                if let Some(l) = self.tcp.listeners.get_mut(&seg.dst_port) {
+                    l.pending += 1;
+                }
+            }
+            // A full backlog drops the SYN; the peer retries.
+            return;
+        }
+        if !seg.flags.rst() {
+            self.queue_segment(ip.src, &reset_for(&seg, data.len()));
+        }
+    }
+
+    pub(super) fn tcp_tick(&mut self, now: Instant) {
+        for slot in &mut self.tcp.slots {
+            if let Some(e) = slot.entry.as_mut() {
+                e.conn.tick(now);
+            }
+        }
+        self.tcp_reap();
+    }
+
+    /// Unregisters closed connections and frees those nobody holds a handle to.
+    pub(super) fn tcp_reap(&mut self) {
+        let Sockets {
+            slots,
+            by_tuple,
+            listeners,
+        } = &mut self.tcp;
+        for (index, slot) in slots.iter_mut().enumerate() {
+            let Some(e) = slot.entry.as_ref() else {
+                continue;
+            };
+            if e.conn.state() != State::Closed {
+                continue;
+            }
+            let tuple = (e.conn.local().port(), e.conn.remote());
+            if by_tuple.get(&tuple) == Some(&index) {
+                by_tuple.remove(&tuple);
+            }
+            if !e.released && e.parent.is_none() {
+                continue;
+            }
+            if let Some(port) = e.parent
+                && let Some(l) = listeners.get_mut(&port)
+            {
+                l.pending = l.pending.saturating_sub(1);
+            }
+            slot.entry = None;
+            slot.generation = slot.generation.wrapping_add(1);
+        }
+    }
+
+    /// Sends what every connection has ready, one segment per connection per round.
+    pub(super) fn tcp_dispatch<D: Device>(
+        &mut self,
+        now: Instant,
+        dev: &mut D,
+    ) -> Result<(), Error> {
+        let link = &mut self.link;
+        loop {
+            let mut progress = false;
+            for slot in &mut self.tcp.slots {
+                let Some(e) = slot.entry.as_mut() else {
+                    continue;
+                };
+                let (local, remote) = (*e.conn.local().ip(), *e.conn.remote().ip());
+                let mut dropped = false;
+                let sent = e.conn.dispatch(now, |repr, a, b| {
+                    let w = IpWrite {
+                        src: Some(local),
+                        fragment: false,
+                        ..IpWrite::new(remote, proto::TCP)
+                    };
+                    match link.write(
+                        now,
+                        dev,
+                        &w,
+                        repr.header_len(),
+                        |buf| repr.emit(buf),
+                        &[a, b],
+                    ) {
+                        Err(Error::WouldBlock) => Err(Error::WouldBlock),
+                        // Unroutable: the segment is lost and TCP's timers deal with it.
+                        Err(_) => {
+                            dropped = true;
+                            Ok(())
+                        }
+                        Ok(()) => Ok(()),
+                    }
+                })?;
+                if dropped {
+                    link.stats.tx_dropped += 1;
+                }
+                progress |= sent;
+            }
+            if !progress {
+                return Ok(());
+            }
+        }
+    }
+
+    pub(super) fn tcp_poll_at(&self) -> Option<Instant> {
+        self.tcp
+            .slots
+            .iter()
+            .filter_map(|s| s.entry.as_ref())
+            .map(|e| e.conn.poll_at())
+            .fold(None, earliest)
+    }
+}

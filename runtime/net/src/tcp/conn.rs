@@ -1,0 +1,1220 @@
+//! One TCP connection: the transmission control block and its state machine, sans-IO.
+//!
+//! Segments come in through [`Connection::process`]; segments go out through
+//! [`Connection::dispatch`], which hands the header and payload to an emitter (normally writing
+//! straight into a device buffer) and only commits the state change if the emitter succeeded.
+
+use alloc::vec::Vec;
+use core::net::SocketAddrV4;
+
+use super::buffer::Ring;
+use super::rtt::Rtt;
+use super::seq::Seq;
+use super::{State, TcpConfig, TcpError};
+use crate::time::{Instant, earliest};
+use crate::wire::tcp::{Flags, TcpRepr};
+
+/// RFC 9293 default send MSS when the peer sends no MSS option.
+const DEFAULT_MSS: usize = 536;
+const MAX_WSCALE: u8 = 14;
+/// Out-of-order ranges tracked in the receive buffer; segments that would need more are dropped.
+const MAX_OOO_RANGES: usize = 16;
+/// Keeps cwnd arithmetic far from overflow.
+const MAX_CWND: usize = 1 << 30;
+
+/// Counters, for tests and monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub segments_sent: u64,
+    pub segments_received: u64,
+    /// Retransmission timer expiries.
+    pub timeouts: u64,
+    pub fast_retransmits: u64,
+    pub dup_acks: u64,
+    pub window_probes: u64,
+    pub keepalive_probes: u64,
+    pub bytes_acked: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Rst,
+    Syn,
+    Data,
+    Retransmit,
+    WindowProbe,
+    Keepalive,
+    Ack,
+}
+
+/// The next segment to send; payload is `tx[off..off + len]`.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    kind: Kind,
+    seq: Seq,
+    flags: Flags,
+    off: usize,
+    len: usize,
+}
+
+#[derive(Debug)]
+pub struct Connection {
+    cfg: TcpConfig,
+    state: State,
+    local: SocketAddrV4,
+    remote: SocketAddrV4,
+    error: Option<TcpError>,
+    passive: bool,
+    our_mss: usize,
+    stats: Stats,
+
+    // Send side. `tx[0]` has sequence number `tx_seq`.
+    iss: Seq,
+    snd_una: Seq,
+    snd_nxt: Seq,
+    /// One past the highest sequence number sent.
+    snd_max: Seq,
+    snd_wnd: usize,
+    max_snd_wnd: usize,
+    snd_wl1: Seq,
+    snd_wl2: Seq,
+    /// Shift applied to windows the peer advertises.
+    snd_wscale: u8,
+    smss: usize,
+    tx: Ring,
+    tx_seq: Seq,
+    fin_queued: bool,
+    send_rst: bool,
+
+    // Receive side.
+    irs: Seq,
+    rcv_nxt: Seq,
+    /// Right edge of the window last advertised.
+    rcv_adv: Seq,
+    /// Shift applied to windows we advertise.
+    rcv_wscale: u8,
+    /// Whether window scaling is offered (before the handshake) or agreed (after).
+    ws_ok: bool,
+    rx: Ring,
+    ooo: Vec<(Seq, Seq)>,
+    fin_at: Option<Seq>,
+    fin_rcvd: bool,
+
+    // Timers and pending output.
+    rtt: Rtt,
+    rto_at: Option<Instant>,
+    timeouts: u32,
+    rtt_probe: Option<(Seq, Instant)>,
+    ack_now: bool,
+    ack_at: Option<Instant>,
+    unacked_segs: u32,
+    persist_at: Option<Instant>,
+    persist_backoff: u32,
+    probe_now: bool,
+    probes_unanswered: u32,
+    last_rx: Instant,
+    ka_sent: u32,
+    ka_last: Instant,
+    ka_now: bool,
+    time_wait_at: Option<Instant>,
+
+    // Congestion control (RFC 5681, NewReno RFC 6582).
+    cwnd: usize,
+    ssthresh: usize,
+    dupacks: u32,
+    in_recovery: bool,
+    recover: Seq,
+    retransmit_one: bool,
+}
+
+fn wscale_for(buffer: usize) -> u8 {
+    let mut s = 0;
+    while s < MAX_WSCALE && (buffer >> s) > 0xffff {
+        s += 1;
+    }
+    s
+}
+
+impl Connection {
+    fn new(
+        now: Instant,
+        cfg: TcpConfig,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        iss: Seq,
+        our_mss: usize,
+    ) -> Connection {
+        let smss = our_mss.min(DEFAULT_MSS);
+        Connection {
+            cfg,
+            state: State::Closed,
+            local,
+            remote,
+            error: None,
+            passive: false,
+            our_mss,
+            stats: Stats::default(),
+            iss,
+            snd_una: iss,
+            snd_nxt: iss,
+            snd_max: iss,
+            snd_wnd: 0,
+            max_snd_wnd: 0,
+            snd_wl1: Seq(0),
+            snd_wl2: iss,
+            snd_wscale: 0,
+            smss,
+            tx: Ring::new(cfg.send_buffer),
+            tx_seq: iss + 1,
+            fin_queued: false,
+            send_rst: false,
+            irs: Seq(0),
+            rcv_nxt: Seq(0),
+            rcv_adv: Seq(0),
+            rcv_wscale: wscale_for(cfg.recv_buffer),
+            ws_ok: true,
+            rx: Ring::new(cfg.recv_buffer),
+            ooo: Vec::new(),
+            fin_at: None,
+            fin_rcvd: false,
+            rtt: Rtt::new(cfg.initial_rto, cfg.min_rto, cfg.max_rto),
+            rto_at: None,
+            timeouts: 0,
+            rtt_probe: None,
+            ack_now: false,
+            ack_at: None,
+            unacked_segs: 0,
+            persist_at: None,
+            persist_backoff: 0,
+            probe_now: false,
+            probes_unanswered: 0,
+            last_rx: now,
+            ka_sent: 0,
+            ka_last: now,
+            ka_now: false,
+            time_wait_at: None,
+            cwnd: 0,
+            ssthresh: MAX_CWND,
+            dupacks: 0,
+            in_recovery: false,
+            recover: iss,
+            retransmit_one: false,
+        }
+    }
+
+    /// Active open: the SYN goes out on the next `dispatch`. `our_mss` is the largest segment
+    /// this host can receive (MTU minus 40).
+    pub fn connect(
+        now: Instant,
+        cfg: TcpConfig,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        iss: Seq,
+        our_mss: usize,
+    ) -> Connection {
+        let mut c = Connection::new(now, cfg, local, remote, iss, our_mss);
+        c.state = State::SynSent;
+        c.init_cwnd();
+        c
+    }
+
+    /// Passive open from a listener's received SYN; the SYN-ACK goes out on `dispatch`.
+    pub fn accept_syn(
+        now: Instant,
+        cfg: TcpConfig,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        iss: Seq,
+        our_mss: usize,
+        syn: &TcpRepr,
+    ) -> Connection {
+        let mut c = Connection::new(now, cfg, local, remote, iss, our_mss);
+        c.state = State::SynReceived;
+        c.passive = true;
+        c.take_syn(syn);
+        c.snd_wnd = usize::from(syn.window);
+        c.max_snd_wnd = c.snd_wnd;
+        c.snd_wl1 = c.irs;
+        c.init_cwnd();
+        c
+    }
+
+    /// Records the peer's SYN: sequence numbers and negotiated options.
+    fn take_syn(&mut self, syn: &TcpRepr) {
+        self.irs = Seq(syn.seq);
+        self.rcv_nxt = self.irs + 1;
+        self.rcv_adv = self.rcv_nxt;
+        self.smss = usize::from(syn.mss.unwrap_or(DEFAULT_MSS as u16))
+            .min(self.our_mss)
+            .max(64);
+        match syn.window_scale {
+            Some(ws) if self.ws_ok => self.snd_wscale = ws.min(MAX_WSCALE),
+            _ => {
+                self.ws_ok = false;
+                self.snd_wscale = 0;
+                self.rcv_wscale = 0;
+            }
+        }
+    }
+
+    fn init_cwnd(&mut self) {
+        // RFC 5681 (3.1) initial window.
+        self.cwnd = (4 * self.smss).min((2 * self.smss).max(4380));
+    }
+
+    // ----- accessors -----
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+    pub fn local(&self) -> SocketAddrV4 {
+        self.local
+    }
+    pub fn remote(&self) -> SocketAddrV4 {
+        self.remote
+    }
+    /// Why the connection ended abnormally, if it did.
+    pub fn error(&self) -> Option<TcpError> {
+        self.error
+    }
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+    /// Send MSS in use.
+    pub fn mss(&self) -> usize {
+        self.smss
+    }
+    /// The peer's advertised window in bytes (scaled).
+    pub fn send_window(&self) -> usize {
+        self.snd_wnd
+    }
+    pub fn window_scales(&self) -> (u8, u8) {
+        (self.snd_wscale, self.rcv_wscale)
+    }
+    /// Smoothed round-trip time, once measured.
+    pub fn srtt(&self) -> Option<crate::time::Duration> {
+        self.rtt.srtt()
+    }
+    /// Current retransmission timeout, backoff included.
+    pub fn rto(&self) -> crate::time::Duration {
+        self.rtt.rto()
+    }
+    /// Congestion window and slow-start threshold, in bytes.
+    pub fn congestion(&self) -> (usize, usize) {
+        (self.cwnd, self.ssthresh)
+    }
+    pub fn was_passive(&self) -> bool {
+        self.passive
+    }
+    /// Bytes `send` would accept now.
+    pub fn send_capacity(&self) -> usize {
+        if self.may_send() { self.tx.free() } else { 0 }
+    }
+    /// Bytes queued for sending or awaiting acknowledgement.
+    pub fn send_queued(&self) -> usize {
+        self.tx.len()
+    }
+    /// Bytes ready for `recv`.
+    pub fn recv_available(&self) -> usize {
+        self.rx.len()
+    }
+    /// The peer has closed its side and every byte before its FIN was read.
+    pub fn at_eof(&self) -> bool {
+        self.fin_rcvd && self.rx.is_empty()
+    }
+    /// True while data is queued, in flight, or a FIN/RST is still to be sent.
+    pub fn has_pending_output(&self) -> bool {
+        !self.tx.is_empty() || self.send_rst || (self.fin_queued && !self.fin_acked())
+    }
+
+    fn may_send(&self) -> bool {
+        !self.fin_queued
+            && matches!(
+                self.state,
+                State::SynSent | State::SynReceived | State::Established | State::CloseWait
+            )
+    }
+
+    fn synchronized(&self) -> bool {
+        !matches!(
+            self.state,
+            State::Closed | State::Listen | State::SynSent | State::SynReceived
+        )
+    }
+
+    fn data_end(&self) -> Seq {
+        self.tx_seq + self.tx.len()
+    }
+
+    fn fin_acked(&self) -> bool {
+        self.fin_queued && self.snd_una > self.data_end()
+    }
+
+    // ----- application calls -----
+
+    /// Queues data; returns how much fit. `WouldBlock` when the send buffer is full.
+    pub fn send(&mut self, data: &[u8]) -> Result<usize, TcpError> {
+        if !self.may_send() {
+            return Err(self.error.unwrap_or(TcpError::Closed));
+        }
+        if data.is_empty() {
+            return Ok(0);
+        }
+        match self.tx.push(data) {
+            0 => Err(TcpError::WouldBlock),
+            n => Ok(n),
+        }
+    }
+
+    /// Reads received data. `Ok(0)` for a non-empty `out` means end of stream.
+    pub fn recv(&mut self, out: &mut [u8]) -> Result<usize, TcpError> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let n = self.rx.pop(out);
+        if n > 0 {
+            self.maybe_window_update();
+            return Ok(n);
+        }
+        if self.fin_rcvd {
+            return Ok(0);
+        }
+        match (self.error, self.state) {
+            (Some(e), _) => Err(e),
+            (None, State::Closed) => Ok(0),
+            _ => Err(TcpError::WouldBlock),
+        }
+    }
+
+    /// Graceful close of our direction: a FIN follows the queued data.
+    pub fn close(&mut self) {
+        match self.state {
+            State::SynSent => self.state = State::Closed,
+            // The FIN waits for the handshake; ACK processing moves to FIN-WAIT-1.
+            State::SynReceived => self.fin_queued = true,
+            State::Established => {
+                self.fin_queued = true;
+                self.state = State::FinWait1;
+            }
+            State::CloseWait => {
+                self.fin_queued = true;
+                self.state = State::LastAck;
+            }
+            _ => {}
+        }
+    }
+
+    /// Abortive close: RST if the peer knows about us, then CLOSED.
+    pub fn abort(&mut self) {
+        match self.state {
+            State::Closed | State::Listen | State::SynSent | State::TimeWait => {
+                self.enter_closed(None)
+            }
+            _ => {
+                self.fin_queued = true;
+                self.send_rst = true;
+            }
+        }
+        if self.error.is_none() {
+            self.error = Some(TcpError::Closed);
+        }
+    }
+
+    /// Opens the window again once the application has read enough (receiver SWS avoidance).
+    fn maybe_window_update(&mut self) {
+        if !matches!(
+            self.state,
+            State::Established | State::FinWait1 | State::FinWait2
+        ) {
+            return;
+        }
+        let edge = self.rcv_nxt + self.rx.free();
+        if edge > self.rcv_adv && edge.since(self.rcv_adv) >= self.window_threshold() {
+            self.ack_now = true;
+        }
+    }
+
+    fn window_threshold(&self) -> usize {
+        (self.rx.capacity() / 2).min(self.our_mss).max(1)
+    }
+
+    fn enter_closed(&mut self, error: Option<TcpError>) {
+        self.state = State::Closed;
+        if error.is_some() {
+            self.error = error;
+        }
+        self.rto_at = None;
+        self.ack_at = None;
+        self.persist_at = None;
+        self.time_wait_at = None;
+        self.ack_now = false;
+        self.probe_now = false;
+        self.ka_now = false;
+        self.retransmit_one = false;
+        self.send_rst = false;
+    }
+
+    fn enter_time_wait(&mut self, now: Instant) {
+        self.state = State::TimeWait;
+        self.time_wait_at = Some(now + self.cfg.msl * 2);
+        self.rto_at = None;
+        self.persist_at = None;
+        self.retransmit_one = false;
+    }
+
+    // ----- input -----
+
+    /// Handles one segment for this connection. Returns a segment to send that is not part of
+    /// the connection's own output (an RST answering an unacceptable ACK).
+    pub fn process(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) -> Option<TcpRepr> {
+        self.stats.segments_received += 1;
+        match self.state {
+            State::Closed | State::Listen => return None,
+            State::SynSent => return self.process_syn_sent(now, seg, payload),
+            _ => {}
+        }
+        let mut seq = Seq(seg.seq);
+        let mut syn = seg.flags.syn();
+        let mut fin = seg.flags.fin();
+        let mut payload = payload;
+        if syn && seq == self.irs {
+            if self.state == State::SynReceived && !seg.flags.ack() {
+                // The peer retransmitted its SYN: our SYN-ACK was lost.
+                self.snd_nxt = self.iss;
+                return None;
+            }
+            // A duplicate SYN(-ACK): strip the SYN, acknowledge, and use the rest.
+            syn = false;
+            seq = seq + 1;
+            self.ack_now = true;
+        }
+
+        let wnd = self.rx.free();
+        let seg_len = payload.len() + usize::from(fin);
+        if !self.acceptable(seq, seg_len, wnd) {
+            if !seg.flags.rst() {
+                self.ack_now = true;
+                if self.state == State::TimeWait && fin {
+                    self.time_wait_at = Some(now + self.cfg.msl * 2);
+                }
+            }
+            return None;
+        }
+        self.last_rx = now;
+        self.ka_sent = 0;
+        self.probes_unanswered = 0;
+        if wnd == 0 && seg_len > 0 {
+            // Zero window: keep the ACK and RST information, drop the rest, say so.
+            payload = &[];
+            fin = false;
+            self.ack_now = true;
+        }
+
+        if seg.flags.rst() {
+            self.process_rst(seq);
+            return None;
+        }
+        if syn {
+            // RFC 5961 (4): a SYN in a synchronized state gets a challenge ACK.
+            self.ack_now = true;
+            return None;
+        }
+        if !seg.flags.ack() {
+            return None;
+        }
+        if let Err(reply) = self.process_ack(now, seg, seq, seg_len > 0) {
+            return reply;
+        }
+
+        if !payload.is_empty()
+            && matches!(
+                self.state,
+                State::Established | State::FinWait1 | State::FinWait2
+            )
+        {
+            self.receive_data(now, seq, payload);
+        }
+        if fin {
+            match self.state {
+                State::Established | State::FinWait1 | State::FinWait2 => {
+                    let at = seq + payload.len();
+                    if at >= self.rcv_nxt && self.fin_at.is_none() {
+                        self.fin_at = Some(at);
+                    }
+                    self.ack_now = true;
+                }
+                State::TimeWait => {
+                    self.ack_now = true;
+                    self.time_wait_at = Some(now + self.cfg.msl * 2);
+                }
+                _ => self.ack_now = true,
+            }
+        }
+        self.check_fin(now);
+        None
+    }
+
+    fn acceptable(&self, seq: Seq, len: usize, wnd: usize) -> bool {
+        let nxt = self.rcv_nxt;
+        let in_window = |s: Seq| s >= nxt && s < nxt + wnd;
+        match (len, wnd) {
+            (0, 0) => seq == nxt,
+            (0, _) => in_window(seq),
+            // RFC 9293: with a zero window, still take valid ACKs and RSTs.
+            (_, 0) => seq == nxt,
+            _ => in_window(seq) || in_window(seq + (len - 1)),
+        }
+    }
+
+    fn process_syn_sent(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) -> Option<TcpRepr> {
+        let ack = Seq(seg.ack);
+        let mut ack_ok = false;
+        if seg.flags.ack() {
+            if ack <= self.iss || ack > self.snd_max {
+                return (!seg.flags.rst()).then(|| self.reset_reply(ack));
+            }
+            ack_ok = true;
+        }
+        if seg.flags.rst() {
+            if ack_ok {
+                self.enter_closed(Some(TcpError::Refused));
+            }
+            return None;
+        }
+        if !seg.flags.syn() {
+            return None;
+        }
+        self.take_syn(seg);
+        self.init_cwnd();
+        self.snd_wnd = usize::from(seg.window);
+        self.max_snd_wnd = self.snd_wnd;
+        self.snd_wl1 = self.irs;
+        self.snd_wl2 = ack;
+        self.last_rx = now;
+        if ack_ok {
+            self.on_new_ack(now, ack);
+            self.state = State::Established;
+            self.ack_now = true;
+            if !payload.is_empty() {
+                self.receive_data(now, self.irs + 1, payload);
+            }
+            if seg.flags.fin() {
+                self.fin_at = Some(self.irs + 1 + payload.len());
+                self.check_fin(now);
+            }
+        } else {
+            // Simultaneous open: answer with SYN-ACK carrying the same ISS.
+            self.state = State::SynReceived;
+            self.snd_nxt = self.iss;
+            self.rto_at = None;
+            self.timeouts = 0;
+        }
+        None
+    }
+
+    fn reset_reply(&self, ack: Seq) -> TcpRepr {
+        TcpRepr {
+            src_port: self.local.port(),
+            dst_port: self.remote.port(),
+            seq: ack.0,
+            flags: Flags::RST,
+            ..TcpRepr::default()
+        }
+    }
+
+    fn process_rst(&mut self, seq: Seq) {
+        if seq != self.rcv_nxt {
+            // RFC 5961 (3.2): in window but not exact, challenge.
+            self.ack_now = true;
+            return;
+        }
+        match self.state {
+            State::SynReceived if self.passive => self.enter_closed(Some(TcpError::Reset)),
+            State::SynReceived => self.enter_closed(Some(TcpError::Refused)),
+            State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
+                self.enter_closed(Some(TcpError::Reset))
+            }
+            _ => self.enter_closed(None),
+        }
+    }
+
+    /// The ACK step; `Err` stops processing the segment (with an optional reply).
+    fn process_ack(
+        &mut self,
+        now: Instant,
+        seg: &TcpRepr,
+        seq: Seq,
+        carries_data: bool,
+    ) -> Result<(), Option<TcpRepr>> {
+        let ack = Seq(seg.ack);
+        let wnd = if seg.flags.syn() {
+            usize::from(seg.window)
+        } else {
+            usize::from(seg.window) << self.snd_wscale
+        };
+        if self.state == State::SynReceived {
+            if !(self.snd_una < ack && ack <= self.snd_max) {
+                return Err(Some(self.reset_reply(ack)));
+            }
+            self.state = if self.fin_queued {
+                State::FinWait1
+            } else {
+                State::Established
+            };
+            self.snd_wnd = wnd;
+            self.max_snd_wnd = self.max_snd_wnd.max(wnd);
+            self.snd_wl1 = seq;
+            self.snd_wl2 = ack;
+        }
+        if ack > self.snd_max {
+            self.ack_now = true;
+            return Err(None);
+        }
+        if ack < self.snd_una {
+            // An old duplicate ACK: nothing to learn from it.
+            return Ok(());
+        }
+        if ack > self.snd_una {
+            self.on_new_ack(now, ack);
+        } else if !carries_data
+            && !seg.flags.syn()
+            && !seg.flags.fin()
+            && wnd == self.snd_wnd
+            && self.snd_max > self.snd_una
+        {
+            self.on_dup_ack();
+        }
+        if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
+            self.snd_wnd = wnd;
+            self.max_snd_wnd = self.max_snd_wnd.max(wnd);
+            self.snd_wl1 = seq;
+            self.snd_wl2 = ack;
+        }
+        if self.fin_acked() {
+            match self.state {
+                State::FinWait1 => self.state = State::FinWait2,
+                State::Closing => self.enter_time_wait(now),
+                State::LastAck => {
+                    self.enter_closed(None);
+                    return Err(None);
+                }
+                _ => {}
+            }
+        }
+        self.update_persist(now);
+        Ok(())
+    }
+
+    fn on_new_ack(&mut self, now: Instant, ack: Seq) {
+        let acked = ack.since(self.snd_una);
+        if ack > self.tx_seq {
+            let n = ack.min(self.data_end()).since(self.tx_seq);
+            self.tx.consume(n);
+            self.tx_seq = self.tx_seq + n;
+            self.stats.bytes_acked += n as u64;
+        }
+        self.snd_una = ack;
+        if self.snd_nxt < ack {
+            self.snd_nxt = ack;
+        }
+        if let Some((end, sent)) = self.rtt_probe
+            && ack >= end
+        {
+            self.rtt.sample(now - sent);
+            self.rtt_probe = None;
+        }
+        self.rtt.reset_backoff();
+        self.timeouts = 0;
+        self.probes_unanswered = 0;
+
+        if self.in_recovery {
+            if ack >= self.recover {
+                // Full acknowledgement: leave fast recovery (RFC 6582 3.2 step 3).
+                let flight = self.snd_max.since(self.snd_una);
+                self.cwnd = self.ssthresh.min(flight.max(self.smss) + self.smss);
+                self.in_recovery = false;
+                self.dupacks = 0;
+            } else {
+                // Partial acknowledgement: retransmit the next hole, deflate (step 4).
+                self.retransmit_one = true;
+                self.cwnd = self.cwnd.saturating_sub(acked);
+                if acked >= self.smss {
+                    self.cwnd += self.smss;
+                }
+                self.cwnd = self.cwnd.max(self.smss);
+            }
+        } else {
+            self.dupacks = 0;
+            if self.cwnd < self.ssthresh {
+                self.cwnd += acked.min(self.smss);
+            } else {
+                self.cwnd += (self.smss * self.smss / self.cwnd.max(1)).max(1);
+            }
+            self.cwnd = self.cwnd.min(MAX_CWND);
+        }
+        self.rto_at = if self.snd_una == self.snd_max {
+            None
+        } else {
+            Some(now + self.rtt.rto())
+        };
+    }
+
+    fn on_dup_ack(&mut self) {
+        self.dupacks += 1;
+        self.stats.dup_acks += 1;
+        if self.in_recovery {
+            // Each further duplicate means a segment left the network (RFC 5681 3.2 step 4).
+            self.cwnd = (self.cwnd + self.smss).min(MAX_CWND);
+        } else if self.dupacks == 3 && self.snd_una > self.recover {
+            let flight = self.snd_max.since(self.snd_una);
+            self.ssthresh = (flight / 2).max(2 * self.smss);
+            self.recover = self.snd_max;
+            self.cwnd = self.ssthresh + 3 * self.smss;
+            self.in_recovery = true;
+            self.retransmit_one = true;
+            self.stats.fast_retransmits += 1;
+        }
+    }
+
+    fn receive_data(&mut self, now: Instant, seq: Seq, payload: &[u8]) {
+        let (mut seq, mut data) = (seq, payload);
+        if seq < self.rcv_nxt {
+            let skip = self.rcv_nxt.since(seq);
+            if skip >= data.len() {
+                self.ack_now = true;
+                return;
+            }
+            data = &data[skip..];
+            seq = self.rcv_nxt;
+        }
+        let off = seq.since(self.rcv_nxt);
+        if off > 0 && self.ooo.len() >= MAX_OOO_RANGES && !self.touches_ooo(seq, seq + data.len()) {
+            self.ack_now = true;
+            return;
+        }
+        let written = self.rx.write_at(off, data);
+        if written < data.len() {
+            self.ack_now = true;
+        }
+        if written == 0 {
+            return;
+        }
+        if off > 0 {
+            self.add_ooo(seq, seq + written);
+            // Duplicate ACK right away so the sender can fast-retransmit.
+            self.ack_now = true;
+            return;
+        }
+        self.rx.commit(written);
+        self.rcv_nxt = self.rcv_nxt + written;
+        let mut filled = false;
+        while let Some(&(start, end)) = self.ooo.first() {
+            if start > self.rcv_nxt {
+                break;
+            }
+            if end > self.rcv_nxt {
+                let extra = end.since(self.rcv_nxt);
+                self.rx.commit(extra);
+                self.rcv_nxt = end;
+            }
+            self.ooo.remove(0);
+            filled = true;
+        }
+        if filled || !self.ooo.is_empty() {
+            self.ack_now = true;
+            return;
+        }
+        self.unacked_segs += 1;
+        match self.cfg.ack_delay {
+            Some(delay) if self.unacked_segs < 2 => {
+                if self.ack_at.is_none() {
+                    self.ack_at = Some(now + delay);
+                }
+            }
+            _ => self.ack_now = true,
+        }
+    }
+
+    fn touches_ooo(&self, start: Seq, end: Seq) -> bool {
+        self.ooo.iter().any(|&(s, e)| start <= e && s <= end)
+    }
+
+    fn add_ooo(&mut self, start: Seq, end: Seq) {
+        let (mut start, mut end) = (start, end);
+        self.ooo.retain(|&(s, e)| {
+            if start <= e && s <= end {
+                start = start.min(s);
+                end = end.max(e);
+                false
+            } else {
+                true
+            }
+        });
+        let at = self.ooo.partition_point(|&(s, _)| s < start);
+        self.ooo.insert(at, (start, end));
+    }
+
+    fn check_fin(&mut self, now: Instant) {
+        if self.fin_rcvd || self.fin_at != Some(self.rcv_nxt) {
+            return;
+        }
+        self.rcv_nxt = self.rcv_nxt + 1;
+        self.fin_rcvd = true;
+        self.ack_now = true;
+        match self.state {
+            State::SynReceived | State::Established => self.state = State::CloseWait,
+            State::FinWait1 => {
+                if self.fin_acked() {
+                    self.enter_time_wait(now);
+                } else {
+                    self.state = State::Closing;
+                }
+            }
+            State::FinWait2 => self.enter_time_wait(now),
+            _ => {}
+        }
+    }
+
+    // ----- timers -----
+
+    /// Runs expired timers. Call before `dispatch` with the current time.
+    pub fn tick(&mut self, now: Instant) {
+        if self.time_wait_at.is_some_and(|t| now >= t) {
+            self.enter_closed(None);
+            return;
+        }
+        if self.rto_at.is_some_and(|t| now >= t) {
+            self.on_timeout(now);
+            if self.state == State::Closed {
+                return;
+            }
+        }
+        if self.ack_at.is_some_and(|t| now >= t) {
+            self.ack_at = None;
+            self.ack_now = true;
+        }
+        if self.persist_at.is_some_and(|t| now >= t) {
+            self.persist_at = None;
+            if self.probes_unanswered >= self.cfg.max_retransmissions {
+                self.enter_closed(Some(TcpError::TimedOut));
+                return;
+            }
+            self.probe_now = true;
+        }
+        if let Some(due) = self.keepalive_due()
+            && now >= due
+        {
+            let probes = self.cfg.keepalive.map_or(0, |k| k.probes);
+            if self.ka_sent >= probes {
+                self.error = Some(TcpError::TimedOut);
+                self.send_rst = true;
+                self.fin_queued = true;
+            } else {
+                self.ka_now = true;
+            }
+        }
+        self.update_persist(now);
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
+        self.stats.timeouts += 1;
+        self.timeouts += 1;
+        let limit = if self.synchronized() {
+            self.cfg.max_retransmissions
+        } else {
+            self.cfg.syn_retries
+        };
+        if self.timeouts > limit {
+            self.enter_closed(Some(TcpError::TimedOut));
+            return;
+        }
+        self.rtt.back_off();
+        self.rtt_probe = None;
+        if matches!(self.state, State::SynSent | State::SynReceived) {
+            self.snd_nxt = self.iss;
+            self.rto_at = Some(now + self.rtt.rto());
+            return;
+        }
+        // RFC 5681 (3.1) loss window; go back to the first unacknowledged byte.
+        let flight = self.snd_max.since(self.snd_una);
+        self.ssthresh = (flight / 2).max(2 * self.smss);
+        self.cwnd = self.smss;
+        self.snd_nxt = self.snd_una;
+        self.in_recovery = false;
+        self.recover = self.snd_max;
+        self.dupacks = 0;
+        self.retransmit_one = false;
+        if self.snd_wnd == 0 && self.data_end() > self.snd_una {
+            // Window closed: this is persist territory, not loss. Probes take over.
+            self.timeouts -= 1;
+            self.rto_at = None;
+            self.update_persist(now);
+        } else {
+            self.rto_at = Some(now + self.rtt.rto());
+        }
+    }
+
+    fn update_persist(&mut self, now: Instant) {
+        let data_state = matches!(
+            self.state,
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+        );
+        if data_state
+            && self.snd_wnd == 0
+            && self.data_end() > self.snd_nxt
+            && self.snd_nxt == self.snd_una
+            && self.rto_at.is_none()
+        {
+            if self.persist_at.is_none() && !self.probe_now {
+                self.persist_at = Some(now + self.persist_interval());
+            }
+        } else {
+            self.persist_at = None;
+            self.persist_backoff = 0;
+            self.probe_now = false;
+        }
+    }
+
+    fn persist_interval(&self) -> crate::time::Duration {
+        let shift = self.persist_backoff.min(16);
+        (self.rtt.rto() * (1u32 << shift)).min(self.cfg.max_rto)
+    }
+
+    fn keepalive_due(&self) -> Option<Instant> {
+        let ka = self.cfg.keepalive?;
+        let idle_state = matches!(
+            self.state,
+            State::Established | State::CloseWait | State::FinWait2
+        );
+        if !idle_state || self.snd_max != self.snd_una || self.send_rst || self.ka_now {
+            return None;
+        }
+        Some(if self.ka_sent == 0 {
+            self.last_rx + ka.idle
+        } else {
+            self.ka_last + ka.interval
+        })
+    }
+
+    /// The earliest time this connection needs `tick`/`dispatch`; `Instant::ZERO` when it has
+    /// something to send right away.
+    pub fn poll_at(&self) -> Option<Instant> {
+        if self.state == State::Closed && !self.send_rst {
+            return None;
+        }
+        if self.next_plan(Instant::ZERO).is_some() {
+            return Some(Instant::ZERO);
+        }
+        [
+            self.rto_at,
+            self.ack_at,
+            self.persist_at,
+            self.time_wait_at,
+            self.keepalive_due(),
+        ]
+        .into_iter()
+        .fold(None, earliest)
+    }
+
+    // ----- output -----
+
+    /// Sends at most one segment through `emit(header, payload_head, payload_tail)`; the
+    /// connection's state changes only if `emit` succeeds. Returns whether a segment went out.
+    pub fn dispatch<E>(
+        &mut self,
+        now: Instant,
+        emit: impl FnOnce(&TcpRepr, &[u8], &[u8]) -> Result<(), E>,
+    ) -> Result<bool, E> {
+        let Some(plan) = self.next_plan(now) else {
+            self.probe_now = false;
+            return Ok(false);
+        };
+        let (repr, adv) = self.header(&plan);
+        let (a, b) = self.tx.peek(plan.off, plan.len);
+        emit(&repr, a, b)?;
+        self.commit(now, &plan, adv);
+        Ok(true)
+    }
+
+    fn plan(&self, kind: Kind, seq: Seq, flags: Flags, len: usize) -> Plan {
+        Plan {
+            kind,
+            seq,
+            flags,
+            off: seq.since(self.tx_seq),
+            len,
+        }
+    }
+
+    fn next_plan(&self, now: Instant) -> Option<Plan> {
+        let ack_due = self.ack_now || self.ack_at.is_some_and(|t| now >= t);
+        if self.send_rst {
+            return Some(self.plan(Kind::Rst, self.snd_nxt, Flags::RST | Flags::ACK, 0));
+        }
+        match self.state {
+            State::Closed | State::Listen => return None,
+            State::SynSent => {
+                return (self.snd_nxt == self.iss)
+                    .then(|| self.plan(Kind::Syn, self.iss, Flags::SYN, 0));
+            }
+            State::SynReceived => {
+                if self.snd_nxt == self.iss {
+                    return Some(self.plan(Kind::Syn, self.iss, Flags::SYN | Flags::ACK, 0));
+                }
+                return ack_due.then(|| self.plan(Kind::Ack, self.snd_nxt, Flags::ACK, 0));
+            }
+            State::TimeWait => {
+                return ack_due.then(|| self.plan(Kind::Ack, self.snd_nxt, Flags::ACK, 0));
+            }
+            _ => {}
+        }
+        let data_end = self.data_end();
+        if self.retransmit_one && self.snd_una < self.snd_max {
+            let len = self
+                .snd_max
+                .min(data_end)
+                .since(self.snd_una)
+                .min(self.smss);
+            let mut flags = Flags::ACK;
+            if self.fin_queued && self.snd_max > data_end && self.snd_una + len == data_end {
+                flags |= Flags::FIN;
+            }
+            if len > 0 || flags.fin() {
+                return Some(self.plan(Kind::Retransmit, self.snd_una, flags, len));
+            }
+        }
+        if self.snd_nxt < data_end {
+            let avail = data_end.since(self.snd_nxt);
+            let edge = self.snd_una + self.snd_wnd.min(self.cwnd);
+            let len = avail.min(edge.since(self.snd_nxt)).min(self.smss);
+            if len > 0 && self.worth_sending(len, avail) {
+                let mut flags = Flags::ACK;
+                if len == avail {
+                    flags |= Flags::PSH;
+                    if self.fin_queued {
+                        flags |= Flags::FIN;
+                    }
+                }
+                return Some(self.plan(Kind::Data, self.snd_nxt, flags, len));
+            }
+        } else if self.fin_queued && self.snd_nxt == data_end {
+            return Some(self.plan(Kind::Data, self.snd_nxt, Flags::FIN | Flags::ACK, 0));
+        }
+        if self.probe_now && self.snd_nxt < data_end {
+            return Some(self.plan(Kind::WindowProbe, self.snd_nxt, Flags::ACK, 1));
+        }
+        if self.ka_now {
+            return Some(self.plan(Kind::Keepalive, self.snd_una - 1, Flags::ACK, 0));
+        }
+        ack_due.then(|| self.plan(Kind::Ack, self.snd_nxt, Flags::ACK, 0))
+    }
+
+    /// Sender-side silly window avoidance (RFC 1122 4.2.3.4) and optional Nagle.
+    fn worth_sending(&self, len: usize, avail: usize) -> bool {
+        let idle = self.snd_nxt == self.snd_una;
+        if len >= self.smss {
+            return true;
+        }
+        if len == avail && (idle || !self.cfg.nagle || self.fin_queued) {
+            return true;
+        }
+        if self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2 {
+            return true;
+        }
+        // Nothing in flight means no ACK will come to trigger a later send.
+        idle
+    }
+
+    /// Builds the header for `plan`; also returns the window edge it advertises.
+    fn header(&self, plan: &Plan) -> (TcpRepr, Seq) {
+        let syn = plan.flags.syn();
+        let free = self.rx.free();
+        let edge_now = self.rcv_nxt + free;
+        let win =
+            if edge_now > self.rcv_adv && edge_now.since(self.rcv_adv) < self.window_threshold() {
+                self.rcv_adv.since(self.rcv_nxt)
+            } else {
+                free
+            };
+        let (field, adv) = if syn {
+            let w = win.min(0xffff);
+            (w as u16, self.rcv_nxt + w)
+        } else {
+            let w = (win >> self.rcv_wscale).min(0xffff);
+            (w as u16, self.rcv_nxt + (w << self.rcv_wscale))
+        };
+        let mut repr = TcpRepr {
+            src_port: self.local.port(),
+            dst_port: self.remote.port(),
+            seq: plan.seq.0,
+            ack: self.rcv_nxt.0,
+            flags: plan.flags,
+            window: field,
+            ..TcpRepr::default()
+        };
+        if syn {
+            repr.mss = Some(self.our_mss.min(0xffff) as u16);
+            if self.ws_ok {
+                repr.window_scale = Some(self.rcv_wscale);
+            }
+        }
+        (repr, adv)
+    }
+
+    fn commit(&mut self, now: Instant, plan: &Plan, adv: Seq) {
+        self.stats.segments_sent += 1;
+        if plan.flags.ack() {
+            self.ack_now = false;
+            self.ack_at = None;
+            self.unacked_segs = 0;
+            self.rcv_adv = self.rcv_adv.max(adv);
+        }
+        match plan.kind {
+            Kind::Rst => self.enter_closed(None),
+            Kind::Syn | Kind::Data | Kind::Retransmit => {
+                let end = plan.seq
+                    + plan.len
+                    + usize::from(plan.flags.syn())
+                    + usize::from(plan.flags.fin());
+                if plan.seq < self.snd_max {
+                    // Karn: no RTT sample across a retransmission.
+                    self.rtt_probe = None;
+                }
+                if plan.kind == Kind::Retransmit {
+                    self.retransmit_one = false;
+                } else {
+                    self.snd_nxt = end;
+                }
+                if end > self.snd_max {
+                    if plan.seq >= self.snd_max && self.rtt_probe.is_none() {
+                        self.rtt_probe = Some((end, now));
+                    }
+                    self.snd_max = end;
+                }
+                if self.rto_at.is_none() {
+                    self.rto_at = Some(now + self.rtt.rto());
+                }
+                self.persist_at = None;
+            }
+            Kind::WindowProbe => {
+                self.stats.window_probes += 1;
+                self.probe_now = false;
+                self.snd_max = self.snd_max.max(plan.seq + 1);
+                self.probes_unanswered += 1;
+                self.persist_backoff += 1;
+                self.persist_at = Some(now + self.persist_interval());
+            }
+            Kind::Keepalive => {
+                self.stats.keepalive_probes += 1;
+                self.ka_now = false;
+                self.ka_sent += 1;
+                self.ka_last = now;
+            }
+            Kind::Ack => {}
+        }
+    }
+}
