@@ -169,10 +169,15 @@ impl<'a> Evaluator<'a> {
             _ => self.sources.borrow_mut().add(path, text),
         };
         let parsed = syntax::parse(file, text);
+        let broken = parsed.has_errors();
         self.diagnostics.borrow_mut().extend(parsed.diagnostics);
         let module: &'a Module = self.arena.alloc(parsed.module);
         let names = self.root_names();
-        let found = scope::check(file, text, module, &names);
+        let mut found = scope::check(file, text, module, &names);
+        // Lints are noise while the file does not parse.
+        if broken {
+            found.retain(|d| d.is_error());
+        }
         self.diagnostics.borrow_mut().extend(found);
         self.modules.borrow_mut().insert(file, module);
         file
@@ -292,11 +297,11 @@ impl<'a> Evaluator<'a> {
             ExprKind::Int(n) => Ok(Value::Int(*n)),
             ExprKind::Str { parts, .. } => self.string(parts, env, file),
             ExprKind::Path(p) => Ok(Value::Path(Rc::new(self.resolve_path(file, p)))),
+            // Every loaded file went through the static scope check, which
+            // already reported an undefined name (E0201, with a suggestion).
             ExprKind::Var(name) => match value::Scope::lookup(env, name) {
                 Some(t) => self.force(&t),
-                None => Err(Diagnostic::error("E0201", format!("undefined variable `{name}`"))
-                    .label(loc, "not defined here")
-                    .into()),
+                None => Err(Stop::Poison),
             },
             ExprKind::Paren(inner) => self.eval(inner, env, file),
             ExprKind::List(items) => Ok(Value::List(Rc::new(
@@ -558,16 +563,10 @@ impl<'a> Evaluator<'a> {
                                 name: n.name.clone(),
                                 loc,
                             }),
+                            // Undefined names were reported by the scope check.
                             None => match value::Scope::lookup(outer, &n.name) {
                                 Some(t) => t,
-                                None => Thunk(Rc::new(RefCell::new(ThunkState::Failed(
-                                    Diagnostic::error(
-                                        "E0201",
-                                        format!("undefined variable `{}`", n.name),
-                                    )
-                                    .label(loc, "nothing to inherit by this name")
-                                    .into(),
-                                )))),
+                                None => Thunk(Rc::new(RefCell::new(ThunkState::Failed(Stop::Poison)))),
                             },
                         };
                         top.entry(n.name.clone()).or_insert(Node::Leaf(t, loc));
