@@ -244,15 +244,33 @@ impl Interface {
 
     /// Opens a connection from an ephemeral port; the SYN goes out on the next `transmit`.
     pub fn tcp_connect(&mut self, now: Instant, remote: SocketAddrV4) -> Result<TcpHandle, Error> {
+        self.tcp_connect_from(now, 0, remote)
+    }
+
+    /// Like `tcp_connect` from a chosen local port (0: ephemeral). Two stacks connecting to
+    /// each other's chosen ports at once perform a simultaneous open.
+    pub fn tcp_connect_from(
+        &mut self,
+        now: Instant,
+        local_port: u16,
+        remote: SocketAddrV4,
+    ) -> Result<TcpHandle, Error> {
         let ip = self.link.ip.ok_or(Error::NoAddress)?;
-        let start = self.rng.below(u64::from(EPHEMERAL_COUNT)) as u16;
-        let port = (0..EPHEMERAL_COUNT)
-            .map(|i| EPHEMERAL_FIRST + (start + i) % EPHEMERAL_COUNT)
-            .find(|p| {
-                !self.tcp.listeners.contains_key(p)
-                    && !self.tcp.by_tuple.contains_key(&(*p, remote))
-            })
-            .ok_or(Error::Exhausted)?;
+        let port = if local_port != 0 {
+            if self.tcp.by_tuple.contains_key(&(local_port, remote)) {
+                return Err(Error::AddrInUse);
+            }
+            local_port
+        } else {
+            let start = self.rng.below(u64::from(EPHEMERAL_COUNT)) as u16;
+            (0..EPHEMERAL_COUNT)
+                .map(|i| EPHEMERAL_FIRST + (start + i) % EPHEMERAL_COUNT)
+                .find(|p| {
+                    !self.tcp.listeners.contains_key(p)
+                        && !self.tcp.by_tuple.contains_key(&(*p, remote))
+                })
+                .ok_or(Error::Exhausted)?
+        };
         let local = SocketAddrV4::new(ip.address, port);
         let conn = Connection::connect(
             now,

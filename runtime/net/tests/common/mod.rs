@@ -54,8 +54,8 @@ impl Default for LinkModel {
 /// on the segment and answers with frames of its own.
 pub type Peer = Box<dyn FnMut(Instant, &[u8]) -> Vec<Vec<u8>>>;
 
-/// Decides per frame whether the link drops it: `(from_node, frame) -> drop`.
-pub type Filter = Box<dyn FnMut(usize, &[u8]) -> bool>;
+/// Decides per frame whether the link drops it: `(now, from_node, frame) -> drop`.
+pub type Filter = Box<dyn FnMut(Instant, usize, &[u8]) -> bool>;
 
 struct InFlight {
     at: Instant,
@@ -116,7 +116,7 @@ impl Sim {
     fn schedule(&mut self, from: usize, frame: Vec<u8>) {
         self.frames_sent += 1;
         if let Some(f) = self.filter.as_mut()
-            && f(from, &frame)
+            && f(self.now, from, &frame)
         {
             self.frames_lost += 1;
             return;
@@ -220,4 +220,69 @@ impl Sim {
     pub fn advance(&mut self, d: Duration) {
         let _ = self.run_until(d, |_| false);
     }
+}
+
+/// A TCP segment seen on the wire.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub repr: unik_net::wire::tcp::TcpRepr,
+    pub payload_len: usize,
+}
+
+/// Decodes a frame carrying an unfragmented TCP segment.
+pub fn tcp_of(frame: &[u8]) -> Option<Seen> {
+    use unik_net::wire::{ethernet, ipv4, tcp};
+    let f = ethernet::Frame::new_checked(frame).ok()?;
+    if f.ethertype() != ethernet::ethertype::IPV4 {
+        return None;
+    }
+    let p = ipv4::Packet::new_checked(f.payload()).ok()?;
+    if p.protocol() != unik_net::wire::proto::TCP || p.more_frags() || p.frag_offset() != 0 {
+        return None;
+    }
+    let t = tcp::Packet::new_checked(p.payload()).ok()?;
+    let repr = tcp::TcpRepr::parse(&t, p.src(), p.dst()).ok()?;
+    Some(Seen {
+        src: p.src(),
+        dst: p.dst(),
+        repr,
+        payload_len: t.payload().len(),
+    })
+}
+
+/// Builds an Ethernet frame with a TCP segment from `from` (node number) to `to`.
+pub fn forge_tcp(
+    from: u8,
+    to: u8,
+    repr: &unik_net::wire::tcp::TcpRepr,
+    payload: &[u8],
+) -> Vec<u8> {
+    use unik_net::wire::{ethernet, ipv4, tcp};
+    let tcp_len = repr.header_len() + payload.len();
+    let mut frame = vec![0u8; 14 + 20 + tcp_len];
+    ethernet::EthernetRepr {
+        src: mac(from),
+        dst: mac(to),
+        ethertype: ethernet::ethertype::IPV4,
+    }
+    .emit(&mut frame);
+    ipv4::Ipv4Repr {
+        src: ip(from),
+        dst: ip(to),
+        protocol: unik_net::wire::proto::TCP,
+        payload_len: tcp_len,
+        ttl: 64,
+        ident: 1,
+        dont_frag: true,
+        more_frags: false,
+        frag_offset: 0,
+    }
+    .emit(&mut frame[14..]);
+    let seg = &mut frame[34..];
+    let h = repr.emit(seg);
+    seg[h..].copy_from_slice(payload);
+    tcp::fill_checksum(seg, ip(from), ip(to));
+    frame
 }
