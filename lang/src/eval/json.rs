@@ -79,7 +79,7 @@ pub fn device(d: &Device) -> J {
             "type": i.ty.to_string(),
             "foreign": i.foreign,
         }),
-        DeviceKind::App { func, arg } => json!({
+        DeviceKind::App { func, arg, .. } => json!({
             "$type": "device",
             "apply": device(func),
             "to": device(arg),

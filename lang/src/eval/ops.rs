@@ -159,6 +159,7 @@ pub fn binary<'a>(
                 kind: DeviceKind::App {
                     func: f.clone(),
                     arg: x.clone(),
+                    arg_loc: rloc,
                 },
                 loc: at,
             }))),

@@ -210,6 +210,8 @@ pub enum DeviceKind {
     App {
         func: Rc<Device>,
         arg: Rc<Device>,
+        /// Where the argument expression was written (E0301's label).
+        arg_loc: Loc,
     },
     /// `if_impl cond a b`: both kept, so both can be type-checked.
     If {
