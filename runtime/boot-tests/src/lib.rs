@@ -67,6 +67,7 @@ pub fn qemu() -> PathBuf {
 pub enum Machine {
     Microvm,
     Pc,
+    Q35,
 }
 
 impl Machine {
@@ -74,6 +75,7 @@ impl Machine {
         match self {
             Self::Microvm => "microvm",
             Self::Pc => "pc",
+            Self::Q35 => "q35",
         }
     }
 }

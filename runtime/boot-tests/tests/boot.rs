@@ -154,6 +154,11 @@ fn cpu_exceptions_are_reported_and_exit_nonzero() {
             "exception: #DE divide error (vector 0)",
             "rcx=0x0000000000000000",
         ),
+        (
+            "overflow",
+            "exception: #PF page fault (vector 14)",
+            "stack overflow: the main stack's guard page was hit",
+        ),
     ];
     for (arg, headline, detail) in cases {
         let run = boot(&kernel("fault"), Machine::Microvm, arg, &[], TIMEOUT);
@@ -204,10 +209,9 @@ fn guest_byte(sector: usize, i: usize) -> u8 {
     (sector * 13 + i * 3) as u8 ^ 0xa5
 }
 
-#[test]
-fn blk_reads_and_writes_a_disk_image() {
+fn blk_round_trip(machine: Machine) {
     const SECTORS: usize = 4096;
-    let image = tmp_file("blk.img");
+    let image = tmp_file(&format!("blk-{machine:?}.img"));
     let mut data = vec![0u8; SECTORS * 512];
     for (s, sector) in data.chunks_mut(512).enumerate() {
         for (i, b) in sector.iter_mut().enumerate() {
@@ -218,7 +222,7 @@ fn blk_reads_and_writes_a_disk_image() {
     let drive = format!("file={},if=none,id=d0,format=raw", image.display());
     let mut args = PC.to_vec();
     args.extend(["-drive", &drive, "-device", "virtio-blk-pci,drive=d0"]);
-    let run = boot(&kernel("blk"), Machine::Pc, "", &args, TIMEOUT);
+    let run = boot(&kernel("blk"), machine, "", &args, TIMEOUT);
     let after = fs::read(&image).unwrap();
     let _ = fs::remove_file(&image);
     expect_code(&run, 0);
@@ -237,9 +241,22 @@ fn blk_reads_and_writes_a_disk_image() {
             } else {
                 host_byte(s, i)
             };
-            assert_eq!(b, want, "sector {s} byte {i} (guest-written: {guest})");
+            assert_eq!(
+                b, want,
+                "{machine:?}: sector {s} byte {i} (guest-written: {guest})"
+            );
         }
     }
+}
+
+#[test]
+fn blk_reads_and_writes_a_disk_image_on_pc() {
+    blk_round_trip(Machine::Pc);
+}
+
+#[test]
+fn blk_reads_and_writes_a_disk_image_on_q35() {
+    blk_round_trip(Machine::Q35);
 }
 
 #[test]

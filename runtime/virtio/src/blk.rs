@@ -50,7 +50,7 @@ impl fmt::Display for BlkError {
 
 /// Check a transfer of `len` bytes at `sector` on a device of `capacity` sectors.
 pub fn check_range(capacity: u64, sector: u64, len: usize) -> Result<(), BlkError> {
-    if len % SECTOR_SIZE != 0 {
+    if !len.is_multiple_of(SECTOR_SIZE) {
         return Err(BlkError::Unaligned);
     }
     let sectors = (len / SECTOR_SIZE) as u64;

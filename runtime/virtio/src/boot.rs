@@ -177,6 +177,46 @@ unsafe extern "C" {
     fn unik_call_on_stack(top: *mut u8, f: extern "C" fn(usize) -> i32, arg: usize) -> i32;
     static _end: u8;
     static mut unik_boot_pt: [u64; 512];
+    static mut unik_boot_pd: [u64; 2048];
+}
+
+const PAGE_PRESENT_RW: u64 = 0x3;
+const PAGE_HUGE: u64 = 0x80;
+
+/// Unmap the 4 KiB page at `addr` (below 4 GiB), splitting its 2 MiB
+/// mapping into a page table taken from the heap. Returns false if `addr`
+/// is outside the identity map or no memory is left for the table.
+pub fn unmap_page(addr: u64) -> bool {
+    if addr >= 1 << 32 {
+        return false;
+    }
+    let index = (addr >> 21) as usize;
+    // SAFETY: single CPU, boot or main context; the PD covers 4 GiB so
+    // `index` < 2048. A split table maps exactly what the 2 MiB entry did.
+    unsafe {
+        let pd = (&raw mut unik_boot_pd).cast::<u64>();
+        let entry = pd.add(index).read_volatile();
+        if entry & PAGE_HUGE != 0 {
+            let layout = core::alloc::Layout::from_size_align(4096, 4096).expect("page layout");
+            let table = alloc::alloc::alloc_zeroed(layout).cast::<u64>();
+            if table.is_null() {
+                return false;
+            }
+            let base = entry & !0x1f_ffff & 0x000f_ffff_ffff_f000;
+            for i in 0..512u64 {
+                table
+                    .add(i as usize)
+                    .write(base + i * 4096 | PAGE_PRESENT_RW);
+            }
+            pd.add(index).write_volatile(table as u64 | PAGE_PRESENT_RW);
+            // Drop the 2 MiB TLB entry.
+            core::arch::asm!("mov {0}, cr3", "mov cr3, {0}", out(reg) _, options(nostack, preserves_flags));
+        }
+        let table = (pd.add(index).read_volatile() & 0x000f_ffff_ffff_f000) as *mut u64;
+        table.add(((addr >> 12) & 511) as usize).write_volatile(0);
+        core::arch::asm!("invlpg [{}]", in(reg) addr, options(nostack, preserves_flags));
+    }
+    true
 }
 
 /// Unmap the page at address 0 so null dereferences fault.

@@ -69,6 +69,7 @@ pub fn classify(f: &PciFunction) -> Option<(DeviceKind, u16)> {
 }
 
 /// Scan the PCI bus. Called once at boot, after the heap exists.
+#[cfg_attr(not(unik_kernel), allow(dead_code))]
 pub(crate) fn probe() {
     // SAFETY: boot is single-threaded and nothing else holds these.
     let (devices, infos) = unsafe { (&mut *DEVICES.get(), &mut *INFOS.get()) };

@@ -39,6 +39,7 @@ pub fn unregister_isr_port(irq: u8, port: u16) {
     }
 }
 
+#[cfg_attr(not(unik_kernel), allow(dead_code))]
 pub(crate) fn handle(irq: u8) {
     if pic::is_spurious(irq) {
         if irq == 15 {
@@ -58,6 +59,7 @@ pub(crate) fn handle(irq: u8) {
     pic::eoi(irq);
 }
 
+#[cfg_attr(not(unik_kernel), allow(dead_code))]
 pub(crate) fn count_unexpected() {
     UNEXPECTED.fetch_add(1, Ordering::Relaxed);
 }

@@ -17,9 +17,12 @@ pub mod cpu;
 pub mod devices;
 pub mod exit;
 pub mod irq;
+// Used by the kernel-only boot path.
+#[cfg_attr(not(unik_kernel), allow(dead_code))]
 mod lapic;
 pub mod net;
 pub mod pci;
+#[cfg_attr(not(unik_kernel), allow(dead_code))]
 mod pic;
 pub mod pit;
 pub mod platform;

@@ -8,10 +8,11 @@ use unik_freestanding::{EXIT_ABORT, exit, heap, kprintln, set_console, set_exit}
 
 use crate::cell::Global;
 use crate::start_info::{self, BootData};
-use crate::{BootInfo, boot, clock, cpu, desc, devices, irq, pic, serial};
+use crate::{BootInfo, boot, clock, cpu, desc, devices, irq, pic, serial, trap};
 
 /// Stack for the application, taken from the heap.
 const MAIN_STACK: usize = 1024 * 1024;
+const GUARD: usize = 4096;
 /// Heap below 1 MiB is skipped (BIOS data, start info, option ROMs); above
 /// 4 GiB is not identity-mapped.
 const HEAP_LOW: u64 = 0x10_0000;
@@ -75,16 +76,19 @@ extern "C" fn unik_virtio_start64(start_info: u64) -> ! {
     pic::unmask(irq::TIMER_IRQ);
     devices::probe();
 
-    let layout = Layout::from_size_align(MAIN_STACK, 4096).expect("constant layout");
+    // The lowest page of the main stack is a guard: an overflow faults
+    // (reported as such) instead of silently overwriting the heap.
+    let layout = Layout::from_size_align(MAIN_STACK + GUARD, GUARD).expect("constant layout");
     // SAFETY: non-zero size.
     let stack = unsafe { alloc(layout) };
-    if stack.is_null() {
+    if stack.is_null() || !boot::unmap_page(stack as u64) {
         kprintln!("boot: cannot allocate the main stack");
         exit(EXIT_ABORT);
     }
+    trap::set_stack_guard(stack as u64);
     MAIN_ENTERED_NS.store(clock::now_ns(), Ordering::Relaxed);
     // SAFETY: a fresh, exclusively owned stack region; its end is 4 KiB aligned.
-    let code = unsafe { boot::call_on_stack(stack.add(MAIN_STACK), run_main, 0) };
+    let code = unsafe { boot::call_on_stack(stack.add(GUARD + MAIN_STACK), run_main, 0) };
     exit(code)
 }
 

@@ -2,7 +2,7 @@
 //! save the SSE state and call [`unik_virtio_trap`]. Exceptions are reported
 //! and end the run; IRQs are acknowledged and return.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use unik_freestanding::{EXIT_ABORT, kprintln};
 
@@ -103,6 +103,12 @@ pub struct TrapFrame {
 const FIRST_IRQ_VECTOR: u64 = 32;
 
 static IN_EXCEPTION: AtomicBool = AtomicBool::new(false);
+static STACK_GUARD: AtomicU64 = AtomicU64::new(0);
+
+/// Address of the unmapped page below the main stack, for fault reports.
+pub fn set_stack_guard(page: u64) {
+    STACK_GUARD.store(page, Ordering::Relaxed);
+}
 
 #[unsafe(no_mangle)]
 extern "C" fn unik_virtio_trap(frame: &mut TrapFrame) {
@@ -159,11 +165,12 @@ fn report_exception(f: &TrapFrame) -> ! {
         f.rsp,
         f.ss
     );
-    kprintln!(
-        "  cr2={:#018x} cr3={:#018x}",
-        cpu::read_cr2(),
-        cpu::read_cr3()
-    );
+    let cr2 = cpu::read_cr2();
+    kprintln!("  cr2={:#018x} cr3={:#018x}", cr2, cpu::read_cr3());
+    let guard = STACK_GUARD.load(Ordering::Relaxed);
+    if f.vector == 14 && guard != 0 && (guard..guard + 4096).contains(&cr2) {
+        kprintln!("  stack overflow: the main stack's guard page was hit");
+    }
     kprintln!(
         "  rax={:#018x} rbx={:#018x} rcx={:#018x} rdx={:#018x}",
         f.rax,

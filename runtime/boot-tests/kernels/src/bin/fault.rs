@@ -6,6 +6,18 @@ use unik_virtio::{BootInfo, kprintln};
 
 unik_virtio::entry!(main);
 
+/// Recursion the optimiser cannot flatten: each frame keeps a live buffer.
+fn recurse(depth: u64) -> u64 {
+    // Far deeper than a 1 MiB stack allows.
+    if depth > 1 << 24 {
+        return depth;
+    }
+    let mut frame = [0u8; 512];
+    frame[(depth % 512) as usize] = depth as u8;
+    let frame = core::hint::black_box(frame);
+    recurse(depth + 1) + u64::from(frame[0])
+}
+
 fn main(boot: &BootInfo) -> i32 {
     let which = boot.cmdline.split_whitespace().next().unwrap_or("");
     kprintln!("triggering {which}");
@@ -19,6 +31,7 @@ fn main(boot: &BootInfo) -> i32 {
             "de" => {
                 asm!("xor edx, edx", "xor ecx, ecx", "div ecx", out("eax") _, out("edx") _, out("ecx") _)
             }
+            "overflow" => kprintln!("depth {}", recurse(0)),
             _ => {
                 kprintln!("unknown fault {which:?}");
                 return 3;
