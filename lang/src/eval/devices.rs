@@ -321,7 +321,7 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
         Builtin::Key => {
             let name = builtins::string(ev, b, &args[0], loc)?;
             let f = Fields::new(ev, b, &args[1], "`key`", loc)?;
-            f.only(&["type", "default", "doc", "stage"])?;
+            f.only(&["type", "default", "doc", "stage", "values"])?;
             let ty_v = f.required("type")?;
             let ty_s = f.string("type", ty_v)?;
             let ty = match &*ty_s {
@@ -360,7 +360,25 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                         .into());
                 }
             };
-            Ok(Value::Key(Rc::new(KeyDef { name, ty, default, doc, stage, loc })))
+            let values = f.list_of("values", |v| match v {
+                Value::Str(s) => Some(s),
+                _ => None,
+            }, "strings")?;
+            if !values.is_empty() && ty != KeyType::String {
+                return Err(Diagnostic::error("E0602", format!("only string keys take `values`; `{name}` is {}", ty.as_str()))
+                    .label(f.loc("values"), "a list of allowed strings")
+                    .into());
+            }
+            if let Some(KeyValue::Str(d)) = &default
+                && !values.is_empty()
+                && !values.contains(d)
+            {
+                return Err(Diagnostic::error("E0602", format!("the default of key `{name}` is not one of its values"))
+                    .label(f.loc("default"), format!("`{d}` is not allowed"))
+                    .label(f.loc("values"), "the allowed values")
+                    .into());
+            }
+            Ok(Value::Key(Rc::new(KeyDef { name, ty, default, doc, stage, values, loc })))
         }
         Builtin::KeyValue => {
             let at = loc_of(&args[0]).unwrap_or(loc);
@@ -383,11 +401,11 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                 .into());
             }
             let value = match ev.options.keys.get(&*k.name) {
-                Some(s) => KeyValue::parse(k.ty, s).ok_or_else(|| {
+                Some(s) => k.parse(s).ok_or_else(|| {
                     Stop::from(
                         Diagnostic::error(
                             "E0602",
-                            format!("invalid value `{s}` for key `{}`: expected {}", k.name, k.ty.as_str()),
+                            format!("invalid value `{s}` for key `{}`: expected {}", k.name, k.expected()),
                         )
                         .label(k.loc, "the key is declared here")
                         .help(format!("pass it as `--{}=<{}>`", k.name, k.ty.as_str())),

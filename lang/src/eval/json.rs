@@ -127,5 +127,6 @@ pub fn key(k: &KeyDef) -> J {
         }),
         "stage": match k.stage { Stage::Configure => "configure", Stage::Runtime => "runtime" },
         "doc": &*k.doc,
+        "values": k.values.iter().map(|v| &**v).collect::<Vec<_>>(),
     })
 }

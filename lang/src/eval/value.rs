@@ -348,7 +348,29 @@ pub struct KeyDef {
     pub default: Option<KeyValue>,
     pub doc: Rc<str>,
     pub stage: Stage,
+    /// The allowed values of a string key; empty means any string.
+    pub values: Vec<Rc<str>>,
     pub loc: Loc,
+}
+
+impl KeyDef {
+    /// Parses a command-line value, honouring `values`.
+    pub fn parse(&self, s: &str) -> Option<KeyValue> {
+        let v = KeyValue::parse(self.ty, s)?;
+        if !self.values.is_empty() && !self.values.iter().any(|a| &**a == s) {
+            return None;
+        }
+        Some(v)
+    }
+
+    /// What a valid value looks like, for messages.
+    pub fn expected(&self) -> String {
+        if self.values.is_empty() {
+            self.ty.as_str().to_string()
+        } else {
+            format!("one of {}", self.values.join(", "))
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
