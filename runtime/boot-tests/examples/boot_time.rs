@@ -10,14 +10,21 @@ use std::time::Duration;
 use unik_boot_tests::{Machine, boot, kernel_dir};
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(10);
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10);
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
         .join("kernels");
     let hello = kernel_dir(&target).join("hello");
     let pc_args = ["-nodefaults", "-serial", "stdio"];
-    for (machine, extra) in [(Machine::Microvm, &[][..]), (Machine::Pc, &pc_args[..]), (Machine::Q35, &pc_args[..])] {
+    for (machine, extra) in [
+        (Machine::Microvm, &[][..]),
+        (Machine::Pc, &pc_args[..]),
+        (Machine::Q35, &pc_args[..]),
+    ] {
         let mut walls = Vec::new();
         let mut guest = Vec::new();
         for _ in 0..runs {
@@ -27,7 +34,10 @@ fn main() {
                 std::process::exit(1);
             }
             walls.push(run.wall);
-            let ns: u64 = run.line("boot_ns: ").and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+            let ns: u64 = run
+                .line("boot_ns: ")
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0);
             guest.push(Duration::from_nanos(ns));
         }
         walls.sort();

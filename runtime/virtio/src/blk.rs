@@ -4,9 +4,9 @@
 use alloc::boxed::Box;
 use core::fmt;
 
-use crate::clock;
 use crate::pci::PciFunction;
 use crate::virtio::{Buffer, LegacyPci, Queue, SetupError};
+use crate::{clock, irq};
 
 pub const SECTOR_SIZE: usize = 512;
 const F_RO: u32 = 1 << 5;
@@ -68,6 +68,7 @@ struct Request {
 
 pub struct Blk {
     dev: LegacyPci,
+    irq: u8,
     queue: Queue,
     capacity: u64,
     block_size: u32,
@@ -94,9 +95,17 @@ impl Blk {
         let mut queue = dev.setup_queue(0).inspect_err(|_| dev.fail())?;
         // Requests are completed by polling.
         queue.set_interrupts(false);
+        // The line may be shared with a NIC, and config-change interrupts
+        // still come: reading our ISR keeps a level-triggered line from
+        // staying asserted.
+        let irq = func.interrupt_line;
+        if irq != 0 && irq < 16 {
+            irq::register_isr_port(irq, dev.isr_port());
+        }
         dev.driver_ok();
         Ok(Self {
             dev,
+            irq,
             queue,
             capacity,
             block_size,
@@ -203,6 +212,7 @@ impl Blk {
 impl Drop for Blk {
     fn drop(&mut self) {
         self.dev.reset();
+        irq::unregister_isr_port(self.irq, self.dev.isr_port());
     }
 }
 
