@@ -206,7 +206,7 @@ pub fn unmap_page(addr: u64) -> bool {
             for i in 0..512u64 {
                 table
                     .add(i as usize)
-                    .write(base + i * 4096 | PAGE_PRESENT_RW);
+                    .write((base + i * 4096) | PAGE_PRESENT_RW);
             }
             pd.add(index).write_volatile(table as u64 | PAGE_PRESENT_RW);
             // Drop the 2 MiB TLB entry.
