@@ -172,7 +172,7 @@ impl DhcpClient {
             self.new_xid(now);
             self.send_at = Some(now);
         }
-        if !self.send_at.is_some_and(|t| now >= t) {
+        if self.send_at.is_none_or(|t| now < t) {
             return (event, None);
         }
         let out = match self.state {

@@ -37,7 +37,7 @@ enum Op {
 use Op::*;
 use Side::*;
 use State::{
-    Closed, CloseWait, Closing, Established, FinWait1, FinWait2, LastAck, SynReceived, SynSent,
+    CloseWait, Closed, Closing, Established, FinWait1, FinWait2, LastAck, SynReceived, SynSent,
     TimeWait,
 };
 
@@ -68,7 +68,9 @@ impl World {
         // Resolve ARP both ways first so that rows see only TCP timing.
         let got = Rc::new(RefCell::new(Vec::new()));
         let sink = got.clone();
-        sim.nodes[0].set_icmp_hook(Some(Box::new(move |e: &IcmpEvent| sink.borrow_mut().push(*e))));
+        sim.nodes[0].set_icmp_hook(Some(Box::new(move |e: &IcmpEvent| {
+            sink.borrow_mut().push(*e)
+        })));
         sim.nodes[0].icmp_echo_request(ip(2), 1, 1, b"").unwrap();
         sim.run_until(Duration::from_secs(1), |_| !got.borrow().is_empty())
             .unwrap();
@@ -132,7 +134,10 @@ impl World {
             Advance(ms) => self.sim.advance(Duration::from_millis(ms)),
             Failed(s, e) => {
                 let (n, h) = self.handle(s);
-                assert_eq!(self.sim.nodes[n].tcp_connection(h).unwrap().error(), Some(e));
+                assert_eq!(
+                    self.sim.nodes[n].tcp_connection(h).unwrap().error(),
+                    Some(e)
+                );
                 let want = Error::from(e);
                 assert_eq!(self.sim.nodes[n].tcp_recv(h, &mut [0u8; 8]), Err(want));
             }

@@ -111,6 +111,9 @@ impl Config {
     }
 }
 
+/// Observer of ICMP traffic (for logging); see [`Interface::set_icmp_hook`].
+pub type IcmpHook = Box<dyn FnMut(&IcmpEvent)>;
+
 /// A packet waiting for `transmit`.
 #[derive(Debug)]
 enum Outgoing {
@@ -140,7 +143,7 @@ pub struct Interface {
     udp: BTreeMap<u16, udp::Socket>,
     udp_recv_buffer: usize,
     next_gen: u32,
-    icmp_hook: Option<Box<dyn FnMut(&IcmpEvent)>>,
+    icmp_hook: Option<IcmpHook>,
 }
 
 impl fmt::Debug for Interface {
@@ -228,7 +231,7 @@ impl Interface {
     }
 
     /// Called for every ICMP echo request/reply and destination-unreachable received.
-    pub fn set_icmp_hook(&mut self, hook: Option<Box<dyn FnMut(&IcmpEvent)>>) {
+    pub fn set_icmp_hook(&mut self, hook: Option<IcmpHook>) {
         self.icmp_hook = hook;
     }
 

@@ -19,6 +19,8 @@ const DEFAULT_MSS: usize = 536;
 const MAX_WSCALE: u8 = 14;
 /// Out-of-order ranges tracked in the receive buffer; segments that would need more are dropped.
 const MAX_OOO_RANGES: usize = 16;
+/// Bound on duplicate ACKs sent back to back.
+const MAX_DUPACKS_OWED: u32 = 8;
 /// Keeps cwnd arithmetic far from overflow.
 const MAX_CWND: usize = 1 << 30;
 
@@ -108,6 +110,9 @@ pub struct Connection {
     ack_now: bool,
     ack_at: Option<Instant>,
     unacked_segs: u32,
+    /// Out-of-order segments received but not yet answered by their own duplicate ACK. Input
+    /// is batched before output, yet the sender counts duplicates to detect loss.
+    dupacks_owed: u32,
     persist_at: Option<Instant>,
     persist_backoff: u32,
     probe_now: bool,
@@ -184,6 +189,7 @@ impl Connection {
             ack_now: false,
             ack_at: None,
             unacked_segs: 0,
+            dupacks_owed: 0,
             persist_at: None,
             persist_backoff: 0,
             probe_now: false,
@@ -452,6 +458,7 @@ impl Connection {
         self.ka_now = false;
         self.retransmit_one = false;
         self.send_rst = false;
+        self.dupacks_owed = 0;
     }
 
     fn enter_time_wait(&mut self, now: Instant) {
@@ -680,8 +687,10 @@ impl Connection {
             && !seg.flags.syn()
             && !seg.flags.fin()
             && wnd == self.snd_wnd
+            && wnd > 0
             && self.snd_max > self.snd_una
         {
+            // RFC 5681 duplicate ACK; with a zero window these answer probes instead.
             self.on_dup_ack();
         }
         if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
@@ -801,10 +810,12 @@ impl Connection {
         }
         if off > 0 {
             self.add_ooo(seq, seq + written);
-            // Duplicate ACK right away so the sender can fast-retransmit.
+            // A duplicate ACK per segment, right away, so the sender can fast-retransmit.
             self.ack_now = true;
+            self.dupacks_owed = (self.dupacks_owed + 1).min(MAX_DUPACKS_OWED);
             return;
         }
+        self.dupacks_owed = 0;
         self.rx.commit(written);
         self.rcv_nxt = self.rcv_nxt + written;
         let mut filled = false;
@@ -917,6 +928,14 @@ impl Connection {
     }
 
     fn on_timeout(&mut self, now: Instant) {
+        if self.synchronized() && self.snd_wnd == 0 && self.data_end() > self.snd_una {
+            // Window closed: this is persist territory, not loss. Probes take over.
+            self.snd_nxt = self.snd_una;
+            self.rto_at = None;
+            self.retransmit_one = false;
+            self.update_persist(now);
+            return;
+        }
         self.stats.timeouts += 1;
         self.timeouts += 1;
         let limit = if self.synchronized() {
@@ -944,14 +963,7 @@ impl Connection {
         self.recover = self.snd_max;
         self.dupacks = 0;
         self.retransmit_one = false;
-        if self.snd_wnd == 0 && self.data_end() > self.snd_una {
-            // Window closed: this is persist territory, not loss. Probes take over.
-            self.timeouts -= 1;
-            self.rto_at = None;
-            self.update_persist(now);
-        } else {
-            self.rto_at = Some(now + self.rtt.rto());
-        }
+        self.rto_at = Some(now + self.rtt.rto());
     }
 
     fn update_persist(&mut self, now: Instant) {
@@ -1051,9 +1063,12 @@ impl Connection {
     }
 
     fn next_plan(&self, now: Instant) -> Option<Plan> {
-        let ack_due = self.ack_now || self.ack_at.is_some_and(|t| now >= t);
+        let ack_due =
+            self.ack_now || self.dupacks_owed > 0 || self.ack_at.is_some_and(|t| now >= t);
         if self.send_rst {
-            return Some(self.plan(Kind::Rst, self.snd_nxt, Flags::RST | Flags::ACK, 0));
+            // Pure ACKs and RSTs carry SND.MAX: after a timeout SND.NXT is rewound below what the
+            // peer has seen, and a segment below its window would be dropped unread.
+            return Some(self.plan(Kind::Rst, self.snd_max, Flags::RST | Flags::ACK, 0));
         }
         match self.state {
             State::Closed | State::Listen => return None,
@@ -1065,10 +1080,10 @@ impl Connection {
                 if self.snd_nxt == self.iss {
                     return Some(self.plan(Kind::Syn, self.iss, Flags::SYN | Flags::ACK, 0));
                 }
-                return ack_due.then(|| self.plan(Kind::Ack, self.snd_nxt, Flags::ACK, 0));
+                return ack_due.then(|| self.plan(Kind::Ack, self.snd_max, Flags::ACK, 0));
             }
             State::TimeWait => {
-                return ack_due.then(|| self.plan(Kind::Ack, self.snd_nxt, Flags::ACK, 0));
+                return ack_due.then(|| self.plan(Kind::Ack, self.snd_max, Flags::ACK, 0));
             }
             _ => {}
         }
@@ -1110,7 +1125,7 @@ impl Connection {
         if self.ka_now {
             return Some(self.plan(Kind::Keepalive, self.snd_una - 1, Flags::ACK, 0));
         }
-        ack_due.then(|| self.plan(Kind::Ack, self.snd_nxt, Flags::ACK, 0))
+        ack_due.then(|| self.plan(Kind::Ack, self.snd_max, Flags::ACK, 0))
     }
 
     /// Sender-side silly window avoidance (RFC 1122 4.2.3.4) and optional Nagle.
@@ -1214,7 +1229,10 @@ impl Connection {
                 self.ka_sent += 1;
                 self.ka_last = now;
             }
-            Kind::Ack => {}
+            Kind::Ack => {
+                // The ACK just sent repeats rcv_nxt; keep repeating while duplicates are owed.
+                self.dupacks_owed = self.dupacks_owed.saturating_sub(1);
+            }
         }
     }
 }

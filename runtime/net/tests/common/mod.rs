@@ -123,6 +123,9 @@ impl Sim {
         }
         if self.random(1000) < self.model.loss_permille {
             self.frames_lost += 1;
+            if std::env::var("UNIK_NET_TRACE").is_ok() {
+                std::eprintln!("  (lost)");
+            }
             return;
         }
         let copies = if self.random(1000) < self.model.duplicate_permille {
@@ -253,12 +256,7 @@ pub fn tcp_of(frame: &[u8]) -> Option<Seen> {
 }
 
 /// Builds an Ethernet frame with a TCP segment from `from` (node number) to `to`.
-pub fn forge_tcp(
-    from: u8,
-    to: u8,
-    repr: &unik_net::wire::tcp::TcpRepr,
-    payload: &[u8],
-) -> Vec<u8> {
+pub fn forge_tcp(from: u8, to: u8, repr: &unik_net::wire::tcp::TcpRepr, payload: &[u8]) -> Vec<u8> {
     use unik_net::wire::{ethernet, ipv4, tcp};
     let tcp_len = repr.header_len() + payload.len();
     let mut frame = vec![0u8; 14 + 20 + tcp_len];
