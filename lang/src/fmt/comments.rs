@@ -1,0 +1,418 @@
+//! Attaches every comment to a slot: a binding, a list element, a pattern
+//! field, a `let` binding or body, or the file root.
+//!
+//! A comment between two slots leads the next one, or trails the previous
+//! one when it starts on the line where that slot ends. A comment inside a
+//! slot's expression (not inside a deeper container) is moved before the
+//! slot. Comments inside string literals belong to the literal, which is
+//! printed verbatim. Blank lines between slots are recorded (as one).
+
+use crate::diag::Span;
+use crate::syntax::{Comment, Expr, ExprKind, Module, Param};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Root,
+    Attrs,
+    List,
+    Let,
+    Pattern,
+}
+
+/// A container is named by its kind and the byte where its node starts.
+pub type Key = (Kind, u32);
+
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub text: String,
+    /// A blank line precedes it.
+    pub blank: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Slot {
+    pub leading: Vec<Note>,
+    pub trailing: Vec<Note>,
+    /// A blank line precedes the item itself.
+    pub blank: bool,
+}
+
+/// The slots of one container, and the comments after its last item (for a
+/// `let`: after the last binding, before `in`).
+#[derive(Debug, Clone, Default)]
+pub struct Boxed {
+    pub slots: Vec<Slot>,
+    pub end: Vec<Note>,
+}
+
+impl Boxed {
+    pub fn has_comments(&self) -> bool {
+        !self.end.is_empty()
+            || self
+                .slots
+                .iter()
+                .any(|s| !s.leading.is_empty() || !s.trailing.is_empty())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Notes {
+    map: HashMap<Key, Boxed>,
+}
+
+impl Notes {
+    pub fn get(&self, key: Key) -> Option<&Boxed> {
+        self.map.get(&key)
+    }
+}
+
+struct Container {
+    key: Key,
+    lo: u32,
+    hi: u32,
+    items: Vec<(u32, u32)>,
+    /// For a `let`: where `in` starts.
+    split: Option<u32>,
+}
+
+pub fn attach(module: &Module, src: &str) -> Notes {
+    let (containers, strings) = collect(module, src);
+    let mut gaps: Vec<Vec<Vec<&Comment>>> = containers
+        .iter()
+        .map(|c| vec![Vec::new(); c.items.len() + 1])
+        .collect();
+    let mut moved: Vec<Vec<Vec<&Comment>>> = containers
+        .iter()
+        .map(|c| vec![Vec::new(); c.items.len()])
+        .collect();
+    for cm in &module.comments {
+        let (s, e) = (cm.span.start, cm.span.end);
+        if strings.iter().any(|&(lo, hi)| lo < s && e <= hi) {
+            continue;
+        }
+        // The innermost container holding the comment: intervals nest, and
+        // of equal ones (the root and its top expression) the later is inner.
+        let Some(ci) = containers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.lo <= s && e <= c.hi)
+            .min_by_key(|&(i, c)| (c.hi - c.lo, std::cmp::Reverse(i)))
+            .map(|(i, _)| i)
+        else {
+            continue;
+        };
+        let c = &containers[ci];
+        match c.items.iter().position(|&(lo, hi)| lo <= s && e <= hi) {
+            Some(k) => moved[ci][k].push(cm),
+            None => {
+                let k = c.items.iter().filter(|&&(_, hi)| hi <= s).count();
+                gaps[ci][k].push(cm);
+            }
+        }
+    }
+    let mut map = HashMap::new();
+    for (ci, c) in containers.iter().enumerate() {
+        map.insert(c.key, boxed(src, c, &gaps[ci], &moved[ci]));
+    }
+    Notes { map }
+}
+
+fn note(cm: &Comment, blank: bool) -> Note {
+    let text = if cm.block {
+        cm.text.clone()
+    } else {
+        cm.text.trim_end().to_string()
+    };
+    Note { text, blank }
+}
+
+/// Whether the text between two things holds an empty line.
+fn has_blank(between: &str) -> bool {
+    let lines: Vec<&str> = between.split('\n').collect();
+    lines.len() >= 3
+        && lines[1..lines.len() - 1]
+            .iter()
+            .any(|l| l.trim().is_empty())
+}
+
+fn boxed(src: &str, c: &Container, gaps: &[Vec<&Comment>], moved: &[Vec<&Comment>]) -> Boxed {
+    let n = c.items.len();
+    let text = |a: u32, b: u32| &src[a as usize..(b as usize).max(a as usize)];
+    let mut out = Boxed {
+        slots: vec![Slot::default(); n],
+        end: Vec::new(),
+    };
+    for (k, gap) in gaps.iter().enumerate() {
+        let mut cursor = if k == 0 { c.lo } else { c.items[k - 1].1 };
+        let mut rest = gap.as_slice();
+        if k > 0 {
+            while let Some((cm, more)) = rest.split_first() {
+                if text(cursor, cm.span.start).contains('\n') {
+                    break;
+                }
+                out.slots[k - 1].trailing.push(note(cm, false));
+                cursor = cm.span.end;
+                rest = more;
+            }
+        }
+        // In a `let`, the gap before the body holds `in`: comments before it
+        // end the bindings, comments after it lead the body.
+        let split = c.split.filter(|_| k + 1 == n);
+        for cm in rest {
+            let nt = note(cm, has_blank(text(cursor, cm.span.start)));
+            cursor = cm.span.end;
+            if k < n && split.is_none_or(|at| cm.span.start >= at) {
+                out.slots[k].leading.push(nt);
+            } else {
+                out.end.push(nt);
+            }
+        }
+        if k < n {
+            out.slots[k].blank = has_blank(text(cursor, c.items[k].0));
+        }
+    }
+    for (k, mv) in moved.iter().enumerate() {
+        let slot = &mut out.slots[k];
+        let mut first = true;
+        for cm in mv.iter() {
+            slot.leading.push(note(cm, first && slot.blank));
+            first = false;
+        }
+        if !mv.is_empty() {
+            slot.blank = false;
+        }
+    }
+    // Nothing is separated from an opening delimiter by a blank line.
+    if let Some(s) = out.slots.first_mut() {
+        match s.leading.first_mut() {
+            Some(n) => n.blank = false,
+            None => s.blank = false,
+        }
+    }
+    if c.split.is_some() {
+        let body = out.slots.last_mut().expect("a let has a body");
+        match body.leading.first_mut() {
+            Some(n) => n.blank = false,
+            None => body.blank = false,
+        }
+        if n == 1
+            && let Some(e) = out.end.first_mut()
+        {
+            e.blank = false;
+        }
+    } else if n == 0
+        && let Some(e) = out.end.first_mut()
+    {
+        e.blank = false;
+    }
+    out
+}
+
+/// The first byte at or after `from` that is not blank or comment.
+fn next_token(src: &str, mut from: usize) -> usize {
+    let b = src.as_bytes();
+    loop {
+        while from < b.len() && b[from].is_ascii_whitespace() {
+            from += 1;
+        }
+        if b[from..].starts_with(b"#") {
+            from = src[from..].find('\n').map_or(b.len(), |i| from + i);
+        } else if b[from..].starts_with(b"/*") {
+            from = src[from + 2..]
+                .find("*/")
+                .map_or(b.len(), |i| from + 2 + i + 2);
+        } else {
+            return from;
+        }
+    }
+}
+
+/// Ends a range at its last token: some node spans run on over the blanks
+/// and comments after them.
+struct Tight<'m> {
+    src: &'m [u8],
+    comment_ends: Vec<(u32, u32)>,
+}
+
+impl Tight<'_> {
+    fn end(&self, start: u32, mut end: u32) -> u32 {
+        while end > start {
+            if self.src[end as usize - 1].is_ascii_whitespace() {
+                end -= 1;
+            } else if let Ok(i) = self.comment_ends.binary_search_by_key(&end, |&(e, _)| e) {
+                end = self.comment_ends[i].1;
+            } else {
+                break;
+            }
+        }
+        end
+    }
+
+    fn range(&self, span: Span) -> (u32, u32) {
+        (span.start, self.end(span.start, span.end))
+    }
+}
+
+/// Every container and every string literal span.
+fn collect(module: &Module, src: &str) -> (Vec<Container>, Vec<(u32, u32)>) {
+    let mut comment_ends: Vec<(u32, u32)> = module
+        .comments
+        .iter()
+        .map(|c| (c.span.end, c.span.start))
+        .collect();
+    comment_ends.sort();
+    let t = Tight {
+        src: src.as_bytes(),
+        comment_ends,
+    };
+    let mut containers = vec![Container {
+        key: (Kind::Root, 0),
+        lo: 0,
+        hi: src.len() as u32,
+        items: module.expr.iter().map(|e| t.range(e.span)).collect(),
+        split: None,
+    }];
+    let mut strings = Vec::new();
+    let mut stack: Vec<&Expr> = module.expr.iter().collect();
+    while let Some(e) = stack.pop() {
+        let at = e.span.start;
+        let range = t.range(e.span);
+        match &e.kind {
+            // A literal is printed verbatim, comments included.
+            ExprKind::Str { .. } => {
+                strings.push(range);
+                continue;
+            }
+            ExprKind::Attrs { bindings, .. } => containers.push(Container {
+                key: (Kind::Attrs, at),
+                lo: range.0,
+                hi: range.1,
+                items: bindings.iter().map(|b| t.range(b.span)).collect(),
+                split: None,
+            }),
+            ExprKind::List(items) => containers.push(Container {
+                key: (Kind::List, at),
+                lo: range.0,
+                hi: range.1,
+                items: items.iter().map(|i| t.range(i.span)).collect(),
+                split: None,
+            }),
+            ExprKind::Let { bindings, body } => {
+                let after = bindings
+                    .last()
+                    .map_or(at as usize + "let".len(), |b| t.range(b.span).1 as usize);
+                let mut items: Vec<(u32, u32)> = bindings.iter().map(|b| t.range(b.span)).collect();
+                items.push(t.range(body.span));
+                containers.push(Container {
+                    key: (Kind::Let, at),
+                    lo: range.0,
+                    hi: range.1,
+                    items,
+                    split: Some(next_token(src, after) as u32),
+                });
+            }
+            ExprKind::Lambda {
+                param:
+                    Param::Pattern {
+                        fields,
+                        bind,
+                        bind_first,
+                        ..
+                    },
+                ..
+            } => {
+                let open = match (bind, bind_first) {
+                    (Some(id), true) => {
+                        let at_sign = next_token(src, id.span.end as usize);
+                        next_token(src, at_sign + 1)
+                    }
+                    _ => at as usize,
+                };
+                let items: Vec<(u32, u32)> = fields
+                    .iter()
+                    .map(|f| {
+                        let span = f
+                            .default
+                            .as_ref()
+                            .map_or(f.ident.span, |d| f.ident.span.to(d.span));
+                        t.range(span)
+                    })
+                    .collect();
+                let mut cursor = items.last().map_or(open + 1, |&(_, hi)| hi as usize);
+                let close = loop {
+                    let p = next_token(src, cursor);
+                    match src.as_bytes().get(p) {
+                        Some(b',') => cursor = p + 1,
+                        Some(b'.') => cursor = p + "...".len(),
+                        _ => break p,
+                    }
+                };
+                containers.push(Container {
+                    key: (Kind::Pattern, at),
+                    lo: open as u32,
+                    hi: (close + 1).min(src.len()) as u32,
+                    items,
+                    split: None,
+                });
+            }
+            _ => {}
+        }
+        stack.extend(e.children());
+    }
+    (containers, strings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notes(src: &str) -> Notes {
+        let p = crate::syntax::parse(0, src);
+        assert!(!p.has_errors(), "{:?}", p.diagnostics);
+        attach(&p.module, src)
+    }
+
+    #[test]
+    fn leading_trailing_and_end() {
+        let src = "{\n  # lead\n  a = 1; # trail\n\n  b = 2;\n  # end\n}";
+        let n = notes(src);
+        let b = n.get((Kind::Attrs, 0)).expect("attrs");
+        assert_eq!(b.slots[0].leading[0].text, "# lead");
+        assert_eq!(b.slots[0].trailing[0].text, "# trail");
+        assert!(b.slots[1].blank);
+        assert_eq!(b.end[0].text, "# end");
+    }
+
+    #[test]
+    fn comment_inside_an_expression_moves_before_its_slot() {
+        let src = "[ a, f /* inner */ x ]";
+        let n = notes(src);
+        let b = n.get((Kind::List, 0)).expect("list");
+        assert_eq!(b.slots[1].leading[0].text, "/* inner */");
+    }
+
+    #[test]
+    fn let_comments_before_and_after_in() {
+        let src = "let\n  a = 1;\n  # before in\nin\n# after in\na";
+        let n = notes(src);
+        let b = n.get((Kind::Let, 0)).expect("let");
+        assert_eq!(b.end[0].text, "# before in");
+        assert_eq!(b.slots[1].leading[0].text, "# after in");
+    }
+
+    #[test]
+    fn comments_in_strings_belong_to_the_string() {
+        let src = "\"${ /* kept */ a }\"";
+        let n = notes(src);
+        assert!(!n.get((Kind::Root, 0)).expect("root").has_comments());
+    }
+
+    #[test]
+    fn pattern_fields_take_comments() {
+        let src = "{ a, # the a\n  b ? 1, ... }: a";
+        let n = notes(src);
+        let b = n.get((Kind::Pattern, 0)).expect("pattern");
+        assert_eq!(b.slots[0].trailing[0].text, "# the a");
+    }
+}
