@@ -5,6 +5,7 @@
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
+use unik_lang::eval::{Evaluator, ModuleArena, Options, Stop, to_json};
 use unik_lang::fmt::{comment_texts, format, same_expr};
 use unik_lang::syntax::parse;
 
@@ -223,7 +224,7 @@ impl Render<'_> {
                 self.tok("[");
                 for (i, it) in items.iter().enumerate() {
                     self.expr(it, TAIL, true);
-                    if i + 1 < items.len() || self.at % 3 == 0 {
+                    if i + 1 < items.len() || self.at.is_multiple_of(3) {
                         self.tok(",");
                     }
                 }
@@ -515,8 +516,35 @@ fn check(src: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Defines every name the generator uses, so that many programs evaluate.
+const PRELUDE: &str = "let a = 1; b = 2; x = 3; foo = \"s\"; bar_baz = [ 1, 2 ]; \
+    x' = { a = 1; name = \"n\"; }; _u = null; stack = true; main = y: y; \
+    a_rather_long_identifier_name = 4; another_quite_long_identifier_too = { b = 5; }; in ";
+
+/// The value as JSON text, or the error's code and message.
+fn outcome(text: &str) -> Result<String, String> {
+    let arena = ModuleArena::new();
+    let mut options = Options::new("unix");
+    options.max_steps = 200_000;
+    let ev = Evaluator::new(&arena, options);
+    let describe = |s: Stop| match s {
+        Stop::Error(d) => format!("{} {}", d.code, d.message),
+        Stop::Poison => "poison".to_string(),
+    };
+    let (_, v) = ev.eval_root(std::path::Path::new("/nonexistent/prop.unik"), text);
+    let v = v.map_err(describe)?;
+    to_json(&ev, &v).map(|j| j.to_string()).map_err(describe)
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_programs_format_faithfully(g in program(), noise in vec(0u8..16, 0..48)) {
@@ -527,17 +555,11 @@ proptest! {
     fn random_programs_without_noise(g in program()) {
         check(&render(&g, &[]))?;
     }
-}
 
-#[test]
-fn show_samples_tmp() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::deterministic();
-    for _ in 0..4 {
-        let g = program().new_tree(&mut runner).unwrap().current();
-        let noise = vec(0u8..16, 0..48).new_tree(&mut runner).unwrap().current();
-        let src = render(&g, &noise);
-        eprintln!("=====\n{src}\n-----\n{}", format(&src).unwrap());
+    #[test]
+    fn random_programs_evaluate_the_same(g in program(), noise in vec(0u8..16, 0..24)) {
+        let src = format!("{PRELUDE}{}", render(&g, &noise));
+        let out = format(&src).map_err(|d| TestCaseError::fail(format!("{d:?}")))?;
+        prop_assert_eq!(outcome(&src), outcome(&out), "value changed:\n{}\n---\n{}", src, out);
     }
 }

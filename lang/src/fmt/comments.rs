@@ -146,9 +146,14 @@ fn boxed(src: &str, c: &Container, gaps: &[Vec<&Comment>], moved: &[Vec<&Comment
     for (k, gap) in gaps.iter().enumerate() {
         let mut cursor = if k == 0 { c.lo } else { c.items[k - 1].1 };
         let mut rest = gap.as_slice();
+        // In a `let`, the gap before the body holds `in`: comments before it
+        // end the bindings, comments after it lead the body.
+        let split = c.split.filter(|_| k + 1 == n);
         if k > 0 {
             while let Some((cm, more)) = rest.split_first() {
-                if text(cursor, cm.span.start).contains('\n') {
+                if text(cursor, cm.span.start).contains('\n')
+                    || split.is_some_and(|at| cm.span.start > at)
+                {
                     break;
                 }
                 out.slots[k - 1].trailing.push(note(cm, false));
@@ -156,9 +161,6 @@ fn boxed(src: &str, c: &Container, gaps: &[Vec<&Comment>], moved: &[Vec<&Comment
                 rest = more;
             }
         }
-        // In a `let`, the gap before the body holds `in`: comments before it
-        // end the bindings, comments after it lead the body.
-        let split = c.split.filter(|_| k + 1 == n);
         for cm in rest {
             let nt = note(cm, has_blank(text(cursor, cm.span.start)));
             cursor = cm.span.end;

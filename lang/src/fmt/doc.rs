@@ -94,10 +94,10 @@ pub fn first_fit(alts: Vec<Doc>) -> Doc {
 }
 
 fn make_choice(flat: Option<Doc>, mut alts: Vec<Doc>) -> Doc {
-    let flat = flat.filter(|f| !f.hard());
     if alts.is_empty() {
         return flat.expect("a choice has a layout");
     }
+    let flat = flat.filter(|f| !f.hard());
     if flat.is_none() && alts.len() == 1 {
         return alts.pop().expect("one layout");
     }
@@ -126,8 +126,9 @@ impl Doc {
     pub fn hard(&self) -> bool {
         match &*self.0 {
             Node::HardLine => true,
-            Node::Text(_)
-            | Node::Trailing(_)
+            // A raw literal spanning lines cannot print on one line.
+            Node::Text(s) => s.contains('\n'),
+            Node::Trailing(_)
             | Node::Line
             | Node::SoftLine
             | Node::BlankLine

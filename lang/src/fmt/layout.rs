@@ -64,8 +64,18 @@ impl<'a> Layout<'a> {
             ExprKind::Null => Built::plain(text("null")),
             ExprKind::Bool(b) => Built::plain(text(if *b { "true" } else { "false" })),
             ExprKind::Int(n) => Built::plain(text(n.to_string())),
-            // Verbatim, so the value cannot change.
-            ExprKind::Str { .. } | ExprKind::Error => Built::plain(text(self.raw(e))),
+            // Verbatim, so the value cannot change. One spanning lines is a
+            // block: `f ''` … `''`.
+            ExprKind::Str { .. } | ExprKind::Error => {
+                let raw = self.raw(e);
+                let multi = raw.contains('\n');
+                let doc = text(raw);
+                Built {
+                    hug: multi.then(|| doc.clone()),
+                    doc,
+                    hang: None,
+                }
+            }
             ExprKind::Path(p) => Built::plain(text(p.clone())),
             ExprKind::Var(v) => Built::plain(text(&**v)),
             ExprKind::Paren(inner) => self.paren(inner),
@@ -104,28 +114,7 @@ impl<'a> Layout<'a> {
             }
             ExprKind::Binary { .. } => self.chain(e),
             ExprKind::Let { bindings, body } => self.let_in(e, bindings, body),
-            ExprKind::If { cond, then, else_ } => {
-                let (c, t, f) = (self.expr(cond).doc, self.expr(then), self.expr(else_));
-                let flat = concat([
-                    text("if "),
-                    c.clone(),
-                    text(" then "),
-                    t.doc.clone(),
-                    text(" else "),
-                    f.doc.clone(),
-                ]);
-                let broken = concat([
-                    text("if "),
-                    c,
-                    Doc::line(),
-                    text("then"),
-                    branch(then, t.doc),
-                    Doc::line(),
-                    text("else"),
-                    branch(else_, f.doc),
-                ]);
-                Built::plain(choice(flat, vec![broken]))
-            }
+            ExprKind::If { .. } => self.if_chain(e),
             ExprKind::Assert { cond, body } => {
                 let (c, b) = (self.expr(cond).doc, self.expr(body).doc);
                 let flat = concat([text("assert "), c.clone(), text("; "), b.clone()]);
@@ -137,6 +126,29 @@ impl<'a> Layout<'a> {
                 Built::plain(concat([text("import "), self.expr(target).doc]))
             }
         }
+    }
+
+    /// `if a then x else if b then y else z`: flat, or one keyword a line.
+    fn if_chain(&self, e: &Expr) -> Built {
+        let mut flat = Vec::new();
+        let mut broken = Vec::new();
+        let mut cur = e;
+        while let ExprKind::If { cond, then, else_ } = &cur.kind {
+            let (c, t) = (self.expr(cond).doc, self.expr(then).doc);
+            let kw = if flat.is_empty() { "if " } else { " else if " };
+            flat.extend([text(kw), c.clone(), text(" then "), t.clone()]);
+            if !broken.is_empty() {
+                broken.extend([Doc::line(), text("else if ")]);
+            } else {
+                broken.push(text("if "));
+            }
+            broken.extend([c, Doc::line(), text("then"), branch(then, t)]);
+            cur = else_;
+        }
+        let f = self.expr(cur).doc;
+        flat.extend([text(" else "), f.clone()]);
+        broken.extend([Doc::line(), text("else"), branch(cur, f)]);
+        Built::plain(choice(concat(flat), vec![concat(broken)]))
     }
 
     fn attr_name(&self, a: &AttrName) -> Doc {
@@ -260,8 +272,9 @@ impl<'a> Layout<'a> {
             broken.push(text(format!("{} ", o.symbol())));
             broken.push(b.doc.clone());
         }
-        let last = built.last().expect("operands");
-        let hug = last.hug.clone().map(|h| {
+        // Only `a // {` … hugs: after a longer chain the block would hide it.
+        let last = built.last().filter(|_| built.len() == 2);
+        let hug = last.and_then(|l| l.hug.clone()).map(|h| {
             let mut parts = flat.clone();
             parts.pop();
             parts.push(h);
@@ -333,8 +346,8 @@ impl<'a> Layout<'a> {
             .map(|(i, f)| {
                 let mut parts = vec![text(&*f.ident.name)];
                 if let Some(d) = &f.default {
-                    parts.push(text(" ? "));
-                    parts.push(self.expr(d).doc);
+                    parts.push(text(" ?"));
+                    parts.push(branch(d, self.expr(d).doc));
                 }
                 parts.push(if i + 1 < n || ellipsis {
                     text(",")
@@ -575,7 +588,7 @@ fn hugging(flat: Doc, hug: Option<Doc>, broken: Doc, soft: bool) -> Built {
     }
 }
 
-/// `then x` / `else x`; a `let` starts on its own indented line.
+/// ` x` after a keyword; a `let` starts on its own indented line.
 fn branch(e: &Expr, doc: Doc) -> Doc {
     if matches!(e.kind, ExprKind::Let { .. }) {
         nest(concat([Doc::hard_line(), doc]))
