@@ -19,8 +19,20 @@ fn cases() -> Vec<PathBuf> {
     out
 }
 
-/// The file's value as JSON, or every error met on the way.
+/// Evaluates on a thread with a large stack, as the `unikc` binary does, so
+/// the depth limit and not the test thread's small stack bounds recursion.
 fn evaluate(file: &Path, target: &str) -> Result<serde_json::Value, String> {
+    let (file, target) = (file.to_path_buf(), target.to_string());
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || evaluate_here(&file, &target))
+        .expect("an evaluation thread")
+        .join()
+        .unwrap_or_else(|_| Err("the evaluator panicked".into()))
+}
+
+/// The file's value as JSON, or every error met on the way.
+fn evaluate_here(file: &Path, target: &str) -> Result<serde_json::Value, String> {
     let text = fs::read_to_string(file).map_err(|e| e.to_string())?;
     let arena = ModuleArena::new();
     let ev = Evaluator::new(&arena, Options::new(target));
