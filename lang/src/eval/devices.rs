@@ -390,6 +390,7 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                         .into());
                 }
             };
+            ev.note_key_read(&k);
             if k.stage == Stage::Runtime {
                 return Err(Diagnostic::error(
                     "E0202",

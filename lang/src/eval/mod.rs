@@ -60,6 +60,8 @@ pub struct Evaluator<'a> {
     pub diagnostics: RefCell<Vec<Diagnostic>>,
     /// Messages of `trace`, in order.
     pub traces: RefCell<Vec<String>>,
+    /// Configure keys read with `key_value`, in order, each once.
+    keys_read: RefCell<Vec<Rc<value::KeyDef>>>,
     modules: RefCell<HashMap<FileId, &'a Module>>,
     imports: RefCell<HashMap<PathBuf, (FileId, Thunk<'a>)>>,
     import_stack: RefCell<Vec<PathBuf>>,
@@ -104,6 +106,7 @@ impl<'a> Evaluator<'a> {
             sources: RefCell::new(sources),
             diagnostics: RefCell::new(Vec::new()),
             traces: RefCell::new(Vec::new()),
+            keys_read: RefCell::new(Vec::new()),
             modules: RefCell::new(HashMap::new()),
             imports: RefCell::new(HashMap::new()),
             import_stack: RefCell::new(Vec::new()),
@@ -112,6 +115,19 @@ impl<'a> Evaluator<'a> {
             rec_scopes: RefCell::new(Vec::new()),
             depth: Cell::new(0),
             steps: Cell::new(0),
+        }
+    }
+
+    /// The configure keys `key_value` has read so far (the resolver needs
+    /// them: they are known keys, and their values shaped the graph).
+    pub fn keys_read(&self) -> Vec<Rc<value::KeyDef>> {
+        self.keys_read.borrow().clone()
+    }
+
+    pub(crate) fn note_key_read(&self, k: &Rc<value::KeyDef>) {
+        let mut read = self.keys_read.borrow_mut();
+        if !read.iter().any(|r| Rc::ptr_eq(r, k)) {
+            read.push(k.clone());
         }
     }
 
