@@ -10,8 +10,6 @@
 //! [`dhcp`] (the client state machine).
 #![no_std]
 extern crate alloc;
-#[cfg(any(test, feature = "std"))]
-extern crate std;
 
 pub mod arp;
 pub mod device;

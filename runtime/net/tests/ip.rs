@@ -286,3 +286,27 @@ fn unresolvable_neighbour_drops_after_retries() {
     assert_eq!(sim.nodes[0].arp_dropped(), 3);
     assert_eq!(sim.nodes[0].poll_at(), None);
 }
+
+#[test]
+fn no_icmp_errors_for_broadcasts() {
+    let mut sim = Sim::pair(TcpConfig::default(), LinkModel::default(), 7);
+    let log = events(&mut sim.nodes[0]);
+    let client = sim.nodes[0].udp_bind(0).unwrap();
+    let bcast = std::net::Ipv4Addr::new(10, 0, 0, 255);
+    sim.nodes[0]
+        .udp_send(client, SocketAddrV4::new(bcast, 9999), b"anyone?")
+        .unwrap();
+    sim.nodes[0]
+        .udp_send(
+            client,
+            SocketAddrV4::new(std::net::Ipv4Addr::BROADCAST, 9999),
+            b"anyone?",
+        )
+        .unwrap();
+    // Broadcast pings are seen but not answered either.
+    sim.nodes[0].icmp_echo_request(bcast, 1, 1, b"").unwrap();
+    sim.advance(Duration::from_secs(1));
+    assert!(log.borrow().is_empty());
+    // Two datagrams reached node 1 and were dropped without reply.
+    assert!(sim.nodes[1].stats().rx_dropped >= 2);
+}

@@ -576,3 +576,44 @@ fn rst_and_syn_rules() {
         Some(TcpError::Reset)
     );
 }
+
+#[test]
+fn closing_with_unread_data_resets_the_peer() {
+    let mut sim = Sim::pair(TcpConfig::default(), LinkModel::default(), 15);
+    let (c, s) = connect(&mut sim);
+    sim.nodes[0].tcp_send(c, b"never read").unwrap();
+    sim.advance(Duration::from_millis(100));
+    assert_eq!(sim.nodes[1].tcp_connection(s).unwrap().recv_available(), 10);
+    sim.nodes[1].tcp_close(s).unwrap();
+    assert_eq!(sim.nodes[1].tcp_state(s), Err(Error::InvalidHandle));
+    sim.advance(Duration::from_millis(100));
+    assert_eq!(sim.nodes[0].tcp_state(c), Ok(State::Closed));
+    assert_eq!(sim.nodes[0].tcp_recv(c, &mut [0u8; 4]), Err(Error::Reset));
+}
+
+#[test]
+fn graceful_close_of_released_handles_finishes_in_background() {
+    let cfg = TcpConfig {
+        msl: Duration::from_secs(1),
+        ..TcpConfig::default()
+    };
+    let mut sim = Sim::pair(cfg, LinkModel::default(), 16);
+    let (c, s) = connect(&mut sim);
+    let data = pattern(100_000, 9);
+    let mut sent = 0;
+    push(&mut sim.nodes[0], c, &data, &mut sent);
+    // Close right away: queued data still goes out before the FIN.
+    sim.nodes[0].tcp_close(c).unwrap();
+    let mut got = Vec::new();
+    sim.run_until(Duration::from_secs(10), |sim| {
+        pull(&mut sim.nodes[1], s, &mut got)
+    })
+    .expect("EOF");
+    assert_eq!(got.len(), sent);
+    assert!(got[..] == data[..sent]);
+    sim.nodes[1].tcp_close(s).unwrap();
+    sim.advance(Duration::from_secs(5));
+    // Both sides fully gone: nothing left to time.
+    assert_eq!(sim.nodes[0].poll_at(), None);
+    assert_eq!(sim.nodes[1].poll_at(), None);
+}

@@ -423,6 +423,24 @@ impl Interface {
         self.link.write(now, dev, w, size, fill, payloads)
     }
 
+    /// The seeds' `Ethernet.write`: `fill` gets the buffer after the header, `size` bytes
+    /// (default: the MTU), and returns the payload length. `src` defaults to our address.
+    pub fn ethernet_write<D: Device>(
+        &mut self,
+        dev: &mut D,
+        src: Option<MacAddr>,
+        dst: MacAddr,
+        ethertype: u16,
+        size: Option<usize>,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) -> Result<(), Error> {
+        let src = src.unwrap_or(self.link.mac);
+        let size = size.unwrap_or(self.link.mtu);
+        ethernet::write(dev, src, dst, ethertype, size, fill).map_err(|_| Error::WouldBlock)?;
+        self.link.stats.tx_frames += 1;
+        Ok(())
+    }
+
     fn run_timers(&mut self, now: Instant) {
         let mut requests = Vec::new();
         self.link.arp.poll(now, |ip| requests.push(ip));

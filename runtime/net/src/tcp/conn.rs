@@ -1236,3 +1236,291 @@ impl Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Duration;
+    use alloc::vec;
+    use core::net::Ipv4Addr;
+
+    const A: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 40000);
+    const B: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80);
+
+    fn t(ms: u64) -> Instant {
+        Instant::from_millis(ms)
+    }
+
+    /// Everything `c` wants to send now.
+    fn out(c: &mut Connection, now: Instant) -> Vec<(TcpRepr, Vec<u8>)> {
+        let mut v = Vec::new();
+        while c
+            .dispatch::<()>(now, |r, a, b| {
+                v.push((*r, [a, b].concat()));
+                Ok(())
+            })
+            .unwrap()
+        {}
+        v
+    }
+
+    fn deliver(to: &mut Connection, now: Instant, segs: &[(TcpRepr, Vec<u8>)]) {
+        for (r, p) in segs {
+            assert!(to.process(now, r, p).is_none());
+        }
+    }
+
+    fn pair(cfg: TcpConfig) -> (Connection, Connection) {
+        let mut a = Connection::connect(t(0), cfg, A, B, Seq(1000), 1460);
+        let syn = out(&mut a, t(0));
+        assert_eq!(syn.len(), 1);
+        let mut b = Connection::accept_syn(t(10), cfg, B, A, Seq(5000), 1460, &syn[0].0);
+        let synack = out(&mut b, t(10));
+        deliver(&mut a, t(20), &synack);
+        let ack = out(&mut a, t(20));
+        deliver(&mut b, t(30), &ack);
+        assert_eq!(
+            (a.state(), b.state()),
+            (State::Established, State::Established)
+        );
+        (a, b)
+    }
+
+    #[test]
+    fn handshake_measures_rtt() {
+        let (a, b) = pair(TcpConfig::default());
+        // SYN at 0, SYN-ACK processed at 20; SYN-ACK at 10, ACK processed at 30.
+        assert_eq!(a.srtt(), Some(Duration::from_millis(20)));
+        assert_eq!(b.srtt(), Some(Duration::from_millis(20)));
+        assert_eq!(a.rto(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn syn_sent_answers_a_bad_ack_with_rst() {
+        let mut a = Connection::connect(t(0), TcpConfig::default(), A, B, Seq(1000), 1460);
+        out(&mut a, t(0));
+        let bad = TcpRepr {
+            src_port: 80,
+            dst_port: 40000,
+            seq: 77,
+            ack: 1000 + 5,
+            flags: Flags::SYN | Flags::ACK,
+            ..TcpRepr::default()
+        };
+        let rst = a.process(t(1), &bad, &[]).unwrap();
+        assert_eq!((rst.flags, rst.seq), (Flags::RST, 1005));
+        assert_eq!(a.state(), State::SynSent);
+        // A RST with an unacceptable ACK, or without ACK, is ignored.
+        let r1 = TcpRepr {
+            flags: Flags::RST | Flags::ACK,
+            ..bad
+        };
+        assert!(a.process(t(2), &r1, &[]).is_none());
+        let r2 = TcpRepr {
+            flags: Flags::RST,
+            ..bad
+        };
+        assert!(a.process(t(3), &r2, &[]).is_none());
+        assert_eq!(a.state(), State::SynSent);
+        // With the right ACK the RST refuses the connection.
+        let r3 = TcpRepr {
+            flags: Flags::RST | Flags::ACK,
+            ack: 1001,
+            ..bad
+        };
+        a.process(t(4), &r3, &[]);
+        assert_eq!(a.state(), State::Closed);
+        assert_eq!(a.error(), Some(TcpError::Refused));
+    }
+
+    #[test]
+    fn syn_received_answers_a_bad_ack_with_rst() {
+        let cfg = TcpConfig::default();
+        let mut a = Connection::connect(t(0), cfg, A, B, Seq(1000), 1460);
+        let syn = out(&mut a, t(0));
+        let mut b = Connection::accept_syn(t(1), cfg, B, A, Seq(5000), 1460, &syn[0].0);
+        out(&mut b, t(1));
+        let bad = TcpRepr {
+            src_port: 40000,
+            dst_port: 80,
+            seq: 1001,
+            ack: 9999,
+            flags: Flags::ACK,
+            ..TcpRepr::default()
+        };
+        let rst = b.process(t(2), &bad, &[]).unwrap();
+        assert_eq!((rst.flags, rst.seq), (Flags::RST, 9999));
+        assert_eq!(b.state(), State::SynReceived);
+    }
+
+    #[test]
+    fn zero_window_keeps_acks_drops_data() {
+        let cfg = TcpConfig {
+            recv_buffer: 1000,
+            ack_delay: None,
+            ..TcpConfig::default()
+        };
+        let (mut a, mut b) = pair(cfg);
+        a.send(&[1u8; 3000]).unwrap();
+        let segs = out(&mut a, t(100));
+        // B advertised 1000 bytes: exactly that much went out.
+        assert_eq!(segs.iter().map(|s| s.1.len()).sum::<usize>(), 1000);
+        deliver(&mut b, t(110), &segs);
+        let acks = out(&mut b, t(110));
+        assert_eq!(acks.last().unwrap().0.window, 0);
+        deliver(&mut a, t(120), &acks);
+        assert_eq!(a.send_window(), 0);
+        // A probe byte at RCV.NXT into a zero window: dropped, but answered at once.
+        let probe = TcpRepr {
+            src_port: 40000,
+            dst_port: 80,
+            seq: 1001 + 1000,
+            ack: 5001,
+            flags: Flags::ACK,
+            window: 1000,
+            ..TcpRepr::default()
+        };
+        b.process(t(130), &probe, &[9]);
+        assert_eq!(b.recv_available(), 1000);
+        let reply = out(&mut b, t(130));
+        assert_eq!(reply.len(), 1);
+        assert_eq!((reply[0].0.ack, reply[0].0.window), (2001, 0));
+    }
+
+    #[test]
+    fn receive_window_never_shrinks_and_opens_in_large_steps() {
+        let cfg = TcpConfig {
+            recv_buffer: 8000,
+            ack_delay: None,
+            ..TcpConfig::default()
+        };
+        let (mut a, mut b) = pair(cfg);
+        a.send(&[7u8; 20000]).unwrap();
+        let mut edge = Seq(0);
+        let mut now = 100;
+        // Fill B's buffer completely; the advertised right edge never moves left.
+        while b.rx.free() > 0 {
+            now += 10;
+            let segs = out(&mut a, t(now));
+            assert!(!segs.is_empty(), "sender stalled with room at the receiver");
+            deliver(&mut b, t(now), &segs);
+            let acks = out(&mut b, t(now));
+            for (r, _) in &acks {
+                let right = Seq(r.ack) + usize::from(r.window);
+                assert!(right >= edge);
+                edge = right;
+            }
+            deliver(&mut a, t(now), &acks);
+        }
+        assert_eq!(a.send_window(), 0);
+        // Receiver SWS avoidance: reading less than min(buffer/2, MSS) = 1460 bytes does not
+        // announce a window; reaching it does.
+        let mut buf = [0u8; 1000];
+        assert_eq!(b.recv(&mut buf), Ok(1000));
+        assert!(out(&mut b, t(now)).is_empty());
+        assert_eq!(b.recv(&mut buf[..460]), Ok(460));
+        let update = out(&mut b, t(now));
+        assert_eq!(update.len(), 1);
+        assert_eq!(update[0].0.window, 1460);
+    }
+
+    #[test]
+    fn timeout_goes_back_and_retransmits_the_same_bytes() {
+        let (mut a, _b) = pair(TcpConfig::default());
+        a.send(b"hello world").unwrap();
+        let first = out(&mut a, t(100));
+        assert_eq!(first.len(), 1);
+        assert_eq!(a.poll_at(), Some(t(1100)));
+        a.tick(t(1099));
+        assert!(out(&mut a, t(1099)).is_empty());
+        a.tick(t(1100));
+        let again = out(&mut a, t(1100));
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].0.seq, first[0].0.seq);
+        assert_eq!(again[0].1, b"hello world");
+        assert_eq!(a.stats().timeouts, 1);
+        // Backed off: the next timeout is 2 s away.
+        assert_eq!(a.poll_at(), Some(t(3100)));
+        assert_eq!(a.congestion().0, a.mss());
+    }
+
+    #[test]
+    fn send_after_close_is_refused_and_data_precedes_fin() {
+        let (mut a, mut b) = pair(TcpConfig::default());
+        a.send(b"last words").unwrap();
+        a.close();
+        assert_eq!(a.send(b"more"), Err(TcpError::Closed));
+        let segs = out(&mut a, t(100));
+        assert_eq!(segs.len(), 1);
+        assert!(segs[0].0.flags.fin());
+        assert_eq!(segs[0].1, b"last words");
+        deliver(&mut b, t(110), &segs);
+        let mut buf = [0u8; 32];
+        assert_eq!(b.recv(&mut buf), Ok(10));
+        assert_eq!(b.recv(&mut buf), Ok(0));
+        assert!(b.at_eof());
+        assert_eq!(b.state(), State::CloseWait);
+    }
+
+    #[test]
+    fn out_of_order_data_is_held_and_each_segment_dup_acked() {
+        let cfg = TcpConfig {
+            ack_delay: None,
+            ..TcpConfig::default()
+        };
+        let (mut a, mut b) = pair(cfg);
+        a.send(&[3u8; 3 * 1460]).unwrap();
+        // The initial window (RFC 5681) is three segments of 1460.
+        let segs = out(&mut a, t(100));
+        assert_eq!(segs.len(), 3);
+        // Lose the first; the other two arrive in one batch.
+        deliver(&mut b, t(110), &segs[1..]);
+        let dups = out(&mut b, t(110));
+        assert_eq!(dups.len(), 2);
+        assert!(dups.iter().all(|(r, p)| r.ack == 1001 && p.is_empty()));
+        assert_eq!(b.recv_available(), 0);
+        deliver(&mut b, t(120), &segs[..1]);
+        assert_eq!(b.recv_available(), 3 * 1460);
+        let ack = out(&mut b, t(120));
+        assert_eq!(ack.last().unwrap().0.ack, 1001 + 3 * 1460);
+    }
+
+    #[test]
+    fn ooo_range_limit() {
+        let cfg = TcpConfig {
+            recv_buffer: 1 << 20,
+            ..TcpConfig::default()
+        };
+        let (_a, mut b) = pair(cfg);
+        // 20 disjoint segments, each after a gap: only 16 can be tracked.
+        for i in 0..20u32 {
+            let seg = TcpRepr {
+                src_port: 40000,
+                dst_port: 80,
+                seq: 1001 + 100 + i * 200,
+                ack: 5001,
+                flags: Flags::ACK,
+                window: 1000,
+                ..TcpRepr::default()
+            };
+            b.process(t(100), &seg, &[1u8; 100]);
+        }
+        assert_eq!(b.ooo.len(), MAX_OOO_RANGES);
+        // Filling the first gap releases the first range only.
+        let fill = TcpRepr {
+            src_port: 40000,
+            dst_port: 80,
+            seq: 1001,
+            ack: 5001,
+            flags: Flags::ACK,
+            window: 1000,
+            ..TcpRepr::default()
+        };
+        b.process(t(101), &fill, &[2u8; 100]);
+        assert_eq!(b.recv_available(), 200);
+        let mut buf = vec![0u8; 200];
+        b.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..100], &[2u8; 100][..]);
+        assert_eq!(&buf[100..], &[1u8; 100][..]);
+    }
+}
