@@ -360,6 +360,9 @@ proptest! {
         let len = if more { (end - start) / 8 * 8 } else { end - start };
         // A real fragmented packet, and an intruder that is not a whole packet by itself.
         prop_assume!(frags.len() >= 2 && len > 0 && (start > 0 || more));
+        // An exact copy of a real fragment is only an overlap once the original arrives too,
+        // which may be after the packet completed.
+        prop_assume!(!frags.contains(&(start, len, more)));
         order.insert(pos, (start, len, more));
         let mut r = Reassembler::new();
         for f in order {

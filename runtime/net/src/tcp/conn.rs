@@ -510,8 +510,9 @@ impl Connection {
         self.last_rx = now;
         self.ka_sent = 0;
         self.probes_unanswered = 0;
-        if wnd == 0 && seg_len > 0 {
-            // Zero window: keep the ACK and RST information, drop the rest, say so.
+        if wnd == 0 && !payload.is_empty() {
+            // Zero window: keep the ACK and RST information, drop the rest, say so. A bare
+            // FIN needs no buffer space and is still taken.
             payload = &[];
             fin = false;
             self.ack_now = true;
@@ -966,21 +967,23 @@ impl Connection {
         self.rto_at = Some(now + self.rtt.rto());
     }
 
-    fn update_persist(&mut self, now: Instant) {
-        let data_state = matches!(
+    /// Data waits behind a zero window with nothing in flight: only probes can make progress.
+    fn needs_persist(&self) -> bool {
+        matches!(
             self.state,
             State::Established
                 | State::CloseWait
                 | State::FinWait1
                 | State::Closing
                 | State::LastAck
-        );
-        if data_state
-            && self.snd_wnd == 0
+        ) && self.snd_wnd == 0
             && self.data_end() > self.snd_nxt
             && self.snd_nxt == self.snd_una
             && self.rto_at.is_none()
-        {
+    }
+
+    fn update_persist(&mut self, now: Instant) {
+        if self.needs_persist() {
             if self.persist_at.is_none() && !self.probe_now {
                 self.persist_at = Some(now + self.persist_interval());
             }
@@ -1018,7 +1021,10 @@ impl Connection {
         if self.state == State::Closed && !self.send_rst {
             return None;
         }
-        if self.next_plan(Instant::ZERO).is_some() {
+        // Also when the persist timer is due to be armed (data queued into a closed window).
+        if self.next_plan(Instant::ZERO).is_some()
+            || (self.needs_persist() && self.persist_at.is_none() && !self.probe_now)
+        {
             return Some(Instant::ZERO);
         }
         [
@@ -1361,7 +1367,7 @@ mod tests {
             ..TcpConfig::default()
         };
         let (mut a, mut b) = pair(cfg);
-        a.send(&[1u8; 3000]).unwrap();
+        a.send(&[1u8; 1000]).unwrap();
         let segs = out(&mut a, t(100));
         // B advertised 1000 bytes: exactly that much went out.
         assert_eq!(segs.iter().map(|s| s.1.len()).sum::<usize>(), 1000);
@@ -1370,6 +1376,14 @@ mod tests {
         assert_eq!(acks.last().unwrap().0.window, 0);
         deliver(&mut a, t(120), &acks);
         assert_eq!(a.send_window(), 0);
+        assert_eq!(a.poll_at(), None);
+        // Data queued into the closed window: an executor that sleeps until `poll_at` must
+        // wake to arm the persist timer, which then fires after one RTO.
+        a.send(&[1u8; 2000]).unwrap();
+        assert_eq!(a.poll_at(), Some(Instant::ZERO));
+        a.tick(t(125));
+        assert!(out(&mut a, t(125)).is_empty());
+        assert_eq!(a.poll_at(), Some(t(1125)));
         // A probe byte at RCV.NXT into a zero window: dropped, but answered at once.
         let probe = TcpRepr {
             src_port: 40000,
