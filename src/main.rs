@@ -1,5 +1,6 @@
 //! `unikc`: compose unikernels from a typed device graph.
 
+mod describe;
 mod driver;
 mod output;
 
@@ -8,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use unik_lang::eval::TARGETS;
+use unik_resolver::session::Matrix;
 
 /// Exit codes of cli.md.
 pub const EXIT_OK: u8 = 0;
@@ -26,6 +28,7 @@ file or a directory holding one.",
     after_help = "Examples:\n  unikc check                    check ./config.unik on every target\n  \
 unikc check -t hvt app/        check app/config.unik for hvt only\n  \
 unikc eval --json              print the evaluated configuration as JSON\n  \
+unikc describe --dot -t hvt    the device graph for hvt, for Graphviz\n  \
 unikc fmt --check              fail if any file is not formatted\n  \
 unikc explain E0301            explain a diagnostic code"
 )]
@@ -53,7 +56,8 @@ enum Command {
         /// Check one target only.
         #[arg(short, long, value_parser = TARGETS, conflicts_with = "all_targets")]
         target: Option<String>,
-        /// Check every target (the default).
+        /// Check all seven targets, even those the devices do not support
+        /// (by default such targets are skipped, with a note).
         #[arg(long)]
         all_targets: bool,
         /// How to print diagnostics: for people, or one JSON object per line.
@@ -70,6 +74,29 @@ enum Command {
         /// Print compact JSON on one line.
         #[arg(long)]
         json: bool,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value = "human")]
+        message_format: MessageFormat,
+    },
+    /// Print the device graph of one target: a tree, Graphviz dot, or JSON.
+    ///
+    /// The JSON form is the resolver's model (documented in the book's
+    /// "Devices and targets" chapter); all forms are deterministic.
+    Describe {
+        /// A .unik file, or a directory holding config.unik.
+        file: Option<PathBuf>,
+        /// The target to describe.
+        #[arg(short, long, value_parser = TARGETS, default_value = "unix")]
+        target: String,
+        /// Print a Graphviz digraph (devices as boxes, applications as edges).
+        #[arg(long, conflicts_with_all = ["json", "catalogue"])]
+        dot: bool,
+        /// Print the resolved graph as JSON.
+        #[arg(long, conflicts_with = "catalogue")]
+        json: bool,
+        /// Print the device catalogue reference (Markdown) instead.
+        #[arg(long)]
+        catalogue: bool,
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value = "human")]
         message_format: MessageFormat,
@@ -91,7 +118,15 @@ enum Command {
 
 /// `--NAME=VALUE` arguments that are not unikc's own options are configure keys.
 fn split_keys(args: Vec<String>) -> (Vec<String>, BTreeMap<String, String>) {
-    const OWN: &[&str] = &["target", "message-format", "all-targets", "json", "check"];
+    const OWN: &[&str] = &[
+        "target",
+        "message-format",
+        "all-targets",
+        "json",
+        "check",
+        "dot",
+        "catalogue",
+    ];
     let mut rest = Vec::new();
     let mut keys = BTreeMap::new();
     for a in args {
@@ -134,14 +169,40 @@ fn real_main() -> u8 {
         Command::Check {
             file,
             target,
-            all_targets: _,
+            all_targets,
             message_format,
         } => {
-            let targets = match target {
-                Some(t) => vec![t],
-                None => TARGETS.iter().map(|t| t.to_string()).collect(),
+            let matrix = match (target, all_targets) {
+                (Some(t), _) => Matrix::Only(vec![t]),
+                (None, true) => Matrix::All,
+                (None, false) => Matrix::Allowed,
             };
-            check(file, targets, keys, message_format)
+            check(file, matrix, keys, message_format)
+        }
+        Command::Describe {
+            file,
+            target,
+            dot,
+            json,
+            catalogue,
+            message_format,
+        } => {
+            let form = if catalogue {
+                describe::Form::Catalogue
+            } else if dot {
+                describe::Form::Dot
+            } else if json {
+                describe::Form::Json
+            } else {
+                describe::Form::Text
+            };
+            describe::run(
+                file,
+                target,
+                keys,
+                form,
+                message_format == MessageFormat::Json,
+            )
         }
         Command::Eval {
             file,
@@ -156,7 +217,7 @@ fn real_main() -> u8 {
 
 fn check(
     file: Option<PathBuf>,
-    targets: Vec<String>,
+    matrix: Matrix,
     keys: BTreeMap<String, String>,
     format: MessageFormat,
 ) -> u8 {
@@ -166,7 +227,7 @@ fn check(
     };
     let req = driver::Request {
         file: &path,
-        targets: targets.clone(),
+        matrix,
         keys,
         want_register: true,
     };
@@ -177,9 +238,14 @@ fn check(
     output::traces(&checked.traces);
     output::diagnostics(&checked, format == MessageFormat::Json);
     if format == MessageFormat::Human {
-        output::summary(&path, &targets, &checked);
+        describe::skipped(&checked);
+        output::summary(&path, &checked.targets, &checked);
     }
-    if checked.errors() > 0 { EXIT_ERRORS } else { EXIT_OK }
+    if checked.errors() > 0 {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
 }
 
 fn eval(
@@ -195,7 +261,7 @@ fn eval(
     };
     let req = driver::Request {
         file: &path,
-        targets: vec![target.clone()],
+        matrix: Matrix::Only(vec![target.clone()]),
         keys,
         want_register: false,
     };

@@ -13,6 +13,7 @@
 //! | `{key:NAME}` | the value of key NAME, declared by this implementation: an `i64`, `bool` or `&str` expression |
 //! | `{param:NAME}` | the implementation's parameter NAME as a Rust literal (string, integer or bool) |
 //! | `{embed}` | the generated `static &[(&str, &[u8])]` of the embedded directory |
+//! | `{module}` | the implementation's `module` path |
 //! | `{{`, `}}` | a literal `{` or `}` |
 
 use std::fmt;
@@ -26,6 +27,7 @@ pub enum Piece {
     Key(String),
     Param(String),
     Embed,
+    Module,
 }
 
 /// Why a template is malformed.
@@ -105,6 +107,9 @@ fn hole_piece(hole: &str) -> Result<Piece, TemplateError> {
     if hole == "embed" {
         return Ok(Piece::Embed);
     }
+    if hole == "module" {
+        return Ok(Piece::Module);
+    }
     if let Some(n) = hole.strip_prefix("dep:") {
         return Ok(Piece::Dep(index(n)?));
     }
@@ -118,7 +123,7 @@ fn hole_piece(hole: &str) -> Result<Piece, TemplateError> {
         return Ok(Piece::Arg(index(hole)?));
     }
     Err(TemplateError(format!(
-        "unknown hole `{{{hole}}}` (holes are {{N}}, {{dep:N}}, {{key:NAME}}, {{param:NAME}}, {{embed}})"
+        "unknown hole `{{{hole}}}` (holes are {{N}}, {{dep:N}}, {{key:NAME}}, {{param:NAME}}, {{embed}}, {{module}})"
     )))
 }
 
@@ -230,6 +235,7 @@ pub fn render(node: &crate::model::Node, fill: &Fill) -> Result<String, Template
                     .ok_or_else(|| TemplateError(format!("no literal parameter `{p}`")))?;
                 out.push_str(&lit);
             }
+            Piece::Module => out.push_str(&node.module),
             Piece::Embed => out.push_str(
                 fill.embed
                     .ok_or_else(|| TemplateError("no embedded-files static".into()))?,
@@ -245,11 +251,13 @@ mod tests {
 
     #[test]
     fn parses_every_hole_and_escapes() {
-        let p = parse("f({0}, {dep:1}, {key:port}, {param:file}, {embed}) {{x}}").unwrap();
+        let p =
+            parse("{module}::f({0}, {dep:1}, {key:port}, {param:file}, {embed}) {{x}}").unwrap();
         assert_eq!(
             p,
             vec![
-                Piece::Text("f(".into()),
+                Piece::Module,
+                Piece::Text("::f(".into()),
                 Piece::Arg(0),
                 Piece::Text(", ".into()),
                 Piece::Dep(1),

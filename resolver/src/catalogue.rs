@@ -1,0 +1,284 @@
+//! The catalogue reference (the book's "Device catalogue" chapter),
+//! generated from the catalogue's `##` doc comments and from evaluating
+//! each entry (or its `## Example:`) on every target.
+
+use crate::graph::Graph;
+use crate::session::load_catalogue;
+use crate::typing::Typer;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::path::PathBuf;
+use unik_lang::diag::SourceMap;
+use unik_lang::eval::{Evaluator, KeyValue, ModuleArena, Options, Stage, Stop, TARGETS, Value};
+use unik_stdlib::Entry;
+
+/// What one entry is on one target.
+#[derive(Clone, PartialEq, Eq)]
+enum Facts {
+    Type,
+    Function,
+    Key(String),
+    Package(String),
+    /// A device: its type and, per target, a row.
+    Device {
+        ty: String,
+        row: Row,
+    },
+    Other(&'static str),
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Row {
+    Unavailable(Vec<String>),
+    Available {
+        implementation: String,
+        module: String,
+        crates: Vec<String>,
+        keys: Vec<String>,
+    },
+}
+
+fn key_text(k: &unik_lang::eval::KeyDef) -> String {
+    let stage = match k.stage {
+        Stage::Configure => "configure",
+        Stage::Runtime => "boot",
+    };
+    let default = match &k.default {
+        Some(KeyValue::Str(s)) => format!(", default `\"{s}\"`"),
+        Some(v) => format!(", default `{v}`"),
+        None => ", required".into(),
+    };
+    let values = if k.values.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", one of {}",
+            k.values
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    format!(
+        "`--{}` ({stage}, {}{default}{values})",
+        k.name,
+        k.ty.as_str()
+    )
+}
+
+fn facts(ev: &Evaluator, entry: &Entry, index: usize, target: &str) -> Result<Facts, String> {
+    let expr = entry.example.clone().unwrap_or_else(|| entry.name.clone());
+    let path = PathBuf::from(format!("/{}/reference-{index}.unik", unik_stdlib::DIR));
+    let before = ev.keys_read().len();
+    let (_, v) = ev.eval_root(&path, &expr);
+    let fail = |s: Stop| match s {
+        Stop::Error(d) => format!("`{}` on {target}: {} ({})", entry.name, d.message, d.code),
+        Stop::Poison => format!("`{}` on {target}: syntax error in `{expr}`", entry.name),
+    };
+    let v = v.map_err(fail)?;
+    Ok(match v {
+        Value::Type(_) => Facts::Type,
+        Value::Lambda(_) | Value::Builtin(_) => Facts::Function,
+        Value::Key(k) => Facts::Key(key_text(&k)),
+        Value::Package(p) => Facts::Package(format!(
+            "`{}` `{}`",
+            p.name,
+            match (&p.min, &p.max) {
+                (Some(a), Some(b)) => format!(">={a}, <{b}"),
+                (Some(a), None) => format!(">={a}"),
+                (None, Some(b)) => format!("<{b}"),
+                (None, None) => "*".into(),
+            }
+        )),
+        Value::Device(d) => {
+            let mut typer = Typer::new();
+            let Some(ty) = typer.type_of(&d) else {
+                let msgs: Vec<String> = typer
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.message.clone())
+                    .collect();
+                return Err(format!("`{}` on {target}: {}", entry.name, msgs.join("; ")));
+            };
+            let mut graph = Graph::new();
+            let root = graph.node(&d, None);
+            let missing: Vec<String> = graph
+                .nodes
+                .iter()
+                .filter(|n| {
+                    n.def
+                        .targets
+                        .as_ref()
+                        .is_some_and(|ts| !ts.iter().any(|t| &**t == target))
+                })
+                .map(|n| n.def.name.to_string())
+                .collect();
+            let row = if !missing.is_empty() {
+                Row::Unavailable(missing)
+            } else {
+                let sources = ev.sources.borrow().clone();
+                let mut diags = Vec::new();
+                let merged = crate::crates::merge(&graph, &sources, &mut diags);
+                if !diags.is_empty() {
+                    let msgs: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+                    return Err(format!("`{}` on {target}: {}", entry.name, msgs.join("; ")));
+                }
+                let mut keys: BTreeSet<String> = BTreeSet::new();
+                for n in &graph.nodes {
+                    keys.extend(n.def.keys.iter().map(|k| format!("`--{}`", k.name)));
+                }
+                for k in &ev.keys_read()[before..] {
+                    keys.insert(format!("`--{}`", k.name));
+                }
+                let head = &graph.nodes[root.0].def;
+                Row::Available {
+                    implementation: head.name.to_string(),
+                    module: head.module.to_string(),
+                    crates: merged
+                        .reqs
+                        .iter()
+                        .map(|c| format!("{} {}", c.name, c.req))
+                        .collect(),
+                    keys: keys.into_iter().collect(),
+                }
+            };
+            Facts::Device {
+                ty: ty.to_string(),
+                row,
+            }
+        }
+        Value::List(_) => Facts::Other("list"),
+        Value::Attrs(_) => Facts::Other("attribute set"),
+        _ => Facts::Other("value"),
+    })
+}
+
+/// Generates the catalogue reference as Markdown.
+pub fn reference() -> Result<String, String> {
+    let entries = unik_stdlib::entries();
+    // facts[entry][target]
+    let mut all: Vec<Vec<Facts>> = vec![Vec::new(); entries.len()];
+    for target in TARGETS {
+        let arena = ModuleArena::new();
+        let ev = Evaluator::with_sources(&arena, Options::new(target), SourceMap::new());
+        load_catalogue(&ev).map_err(|s| match s {
+            Stop::Error(d) => format!(
+                "the catalogue does not load on {target}: {} ({})",
+                d.message, d.code
+            ),
+            Stop::Poison => format!("the catalogue has a syntax error ({target})"),
+        })?;
+        let errors: Vec<String> = ev
+            .diagnostics
+            .borrow()
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.clone())
+            .collect();
+        if !errors.is_empty() {
+            return Err(format!("the catalogue has errors: {}", errors.join("; ")));
+        }
+        for (i, e) in entries.iter().enumerate() {
+            all[i].push(facts(&ev, e, i, target)?);
+        }
+    }
+    let mut out = String::new();
+    out.push_str("# Device catalogue\n\n");
+    out.push_str(
+        "<!-- Generated by `unikc describe --catalogue` from the `##` comments of \
+         stdlib-devices/catalogue/*.unik. Do not edit: a test compares this file with \
+         the generator's output. -->\n\n",
+    );
+    out.push_str(
+        "Every name below is global in every configuration. Device values are listed \
+         with the implementation each target gets, its Rust module, the crates it \
+         needs (bounds merged over the devices it pulls in) and the keys it reads. \
+         A target marked *not available* fails with E0402 there. Functions are shown \
+         through an example application.\n",
+    );
+    let mut current_file = "";
+    for (i, e) in entries.iter().enumerate() {
+        if e.file != current_file {
+            current_file = e.file;
+            let text = unik_stdlib::FILES
+                .iter()
+                .find(|(f, _)| *f == e.file)
+                .map(|(_, t)| *t)
+                .unwrap_or("");
+            let _ = write!(out, "\n## {}\n\n{}\n", e.file, unik_stdlib::file_doc(text));
+        }
+        let _ = write!(out, "\n### `{}`\n\n{}\n", e.name, e.doc.trim());
+        let facts = &all[i];
+        if let Some(ex) = &e.example {
+            let _ = write!(out, "\n*Example:* `{ex}`\n");
+        }
+        match &facts[0] {
+            Facts::Type => out.push_str("\n*A device type.*\n"),
+            Facts::Function => {
+                return Err(format!(
+                    "`{}` is a function without an `## Example:` line",
+                    e.name
+                ));
+            }
+            Facts::Key(k) => {
+                let _ = write!(out, "\n*Key:* {k}\n");
+            }
+            Facts::Package(p) => {
+                let _ = write!(out, "\n*Crate:* {p}\n");
+            }
+            Facts::Other(kind) => {
+                let _ = write!(out, "\n*A catalogue {kind}.*\n");
+            }
+            Facts::Device { ty, .. } => {
+                let _ = write!(out, "\n*Type:* `{ty}`\n\n");
+                out.push_str("| targets | implementation | module | crates | keys |\n|---|---|---|---|---|\n");
+                // Consecutive targets with the same row share one line.
+                let mut groups: Vec<(Vec<&str>, &Row)> = Vec::new();
+                for (t, f) in TARGETS.iter().zip(facts) {
+                    let Facts::Device { row, .. } = f else {
+                        return Err(format!("`{}` is not a device on every target", e.name));
+                    };
+                    match groups.iter_mut().find(|(_, r)| *r == row) {
+                        Some((ts, _)) => ts.push(t),
+                        None => groups.push((vec![t], row)),
+                    }
+                }
+                for (ts, row) in groups {
+                    let targets = ts.join(", ");
+                    match row {
+                        Row::Unavailable(missing) => {
+                            let _ = writeln!(
+                                out,
+                                "| {targets} | *not available* ({}) | | | |",
+                                missing
+                                    .iter()
+                                    .map(|m| format!("`{m}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            );
+                        }
+                        Row::Available {
+                            implementation,
+                            module,
+                            crates,
+                            keys,
+                        } => {
+                            let _ = writeln!(
+                                out,
+                                "| {targets} | `{implementation}` | `{module}` | {} | {} |",
+                                crates.join("<br>"),
+                                if keys.is_empty() {
+                                    "—".to_string()
+                                } else {
+                                    keys.join(" ")
+                                }
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}

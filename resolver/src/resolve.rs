@@ -1,0 +1,385 @@
+//! `resolve`: one evaluated register, one target → a [`Resolved`] graph or
+//! diagnostics.
+
+use crate::graph::Graph;
+use crate::model::*;
+use crate::typing::Typer;
+use crate::{bootargs, crates, keys};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::rc::Rc;
+use unik_lang::diag::{Diagnostic, Loc, SourceMap};
+use unik_lang::eval::{DevType, KeyDef, Register, TARGETS};
+
+/// What [`resolve`] needs besides the register.
+pub struct Input<'r> {
+    pub register: &'r Register,
+    pub target: &'r str,
+    pub sources: &'r SourceMap,
+    /// Configure-key values from the command line (`--NAME=value`).
+    pub keys: &'r BTreeMap<String, String>,
+    /// Configure keys the configuration read with `key_value`.
+    pub keys_read: &'r [Rc<KeyDef>],
+    /// The directory of the root configuration file (for `embed`).
+    pub root_dir: &'r Path,
+}
+
+/// The result of [`resolve`].
+pub struct Outcome {
+    /// Present when there are no errors.
+    pub resolved: Option<Resolved>,
+    /// Errors and warnings, each naming the target.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every key any branch of the value declares or reads (for E0601).
+    pub known_keys: BTreeSet<String>,
+}
+
+/// Type-checks the register (every branch), builds the device graph of the
+/// target (chosen branches) and checks targets, keys and crate bounds.
+pub fn resolve(input: &Input) -> Outcome {
+    let mut out = Outcome {
+        resolved: None,
+        diagnostics: Vec::new(),
+        known_keys: input.keys_read.iter().map(|k| k.name.to_string()).collect(),
+    };
+    let target = input.target;
+    if !TARGETS.contains(&target) {
+        let mut d = Diagnostic::error("E0401", format!("unknown target `{target}`"))
+            .note(format!("targets are: {}", TARGETS.join(", ")));
+        if let Some(near) = unik_lang::suggest::nearest(target, TARGETS.iter().copied()) {
+            d = d.help(format!("did you mean `{near}`?"));
+        }
+        out.diagnostics.push(d);
+        return out;
+    }
+    let reg = input.register;
+    let mut typer = Typer::new();
+    let mut job_types = Vec::new();
+    for job in &reg.jobs {
+        job_types.push(typer.type_of(job));
+    }
+    let reporter_ty = reg.reporter.as_ref().map(|r| typer.type_of(r));
+    let argv_ty = reg.argv.as_ref().map(|a| typer.type_of(a));
+    let mut diags = std::mem::take(&mut typer.diagnostics);
+    for (job, ty) in reg.jobs.iter().zip(&job_types) {
+        if let Some(t) = ty
+            && !is_base(t, "job")
+        {
+            let mut d = Diagnostic::error(
+                "E0303",
+                format!("a registered job must have type `job`, this one has type `{t}`"),
+            )
+            .label(job.loc, format!("this is `{t}`"))
+            .label(reg.loc, "registered here");
+            d = match &**t {
+                DevType::Fn(p, _) => d.help(format!(
+                    "it is not fully applied: apply it to a `{p}` device with `$`"
+                )),
+                _ => d.help("register jobs (`foreign … (… @-> job)` applied to all its devices)"),
+            };
+            diags.push(d);
+        }
+    }
+    for (what, dev, ty) in [
+        ("reporter", &reg.reporter, &reporter_ty),
+        ("argv", &reg.argv, &argv_ty),
+    ] {
+        if let (Some(dev), Some(Some(t))) = (dev, ty)
+            && !is_base(t, what)
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E0301",
+                    format!("the register's `{what}` must have type `{what}`, found `{t}`"),
+                )
+                .label(dev.loc, format!("this is `{t}`"))
+                .help(format!("use `default_{what}` or another `{what}` device")),
+            );
+        }
+    }
+    out.known_keys.extend(typer.keys.iter().cloned());
+    if !diags.is_empty() {
+        out.diagnostics = with_target(diags, target);
+        return out;
+    }
+
+    let mut graph = Graph::new();
+    let jobs: Vec<NodeId> = reg.jobs.iter().map(|j| graph.node(j, None)).collect();
+    let reporter = reg.reporter.as_ref().map(|r| graph.node(r, None));
+    let argv = reg.argv.as_ref().map(|a| graph.node(a, None));
+
+    check_targets(&graph, &typer, input, &mut diags);
+    check_duplicates(&graph, &jobs, reg, &mut diags);
+    let keys = keys::collect(&graph, input, &mut diags);
+    let crates = crates::merge(&graph, input.sources, &mut diags);
+    if !diags.is_empty() {
+        out.diagnostics = with_target(diags, target);
+        return out;
+    }
+
+    let nodes = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| build_node(i, raw, &typer, input, &crates))
+        .collect();
+    let boot_cmdline = bootargs::join(
+        &keys
+            .runtime
+            .iter()
+            .filter_map(|k| {
+                k.value
+                    .as_ref()
+                    .map(|v| format!("--{}={}", k.name, plain(v)))
+            })
+            .collect::<Vec<_>>(),
+    );
+    out.resolved = Some(Resolved {
+        format: FORMAT_VERSION,
+        name: reg.name.to_string(),
+        target: target.to_string(),
+        nodes,
+        jobs,
+        reporter,
+        argv,
+        crates: crates.reqs,
+        runtime_keys: keys.runtime,
+        configure_keys: keys.configure,
+        boot_cmdline,
+    });
+    out
+}
+
+fn is_base(t: &DevType, name: &str) -> bool {
+    matches!(t, DevType::Base { name: n } if &**n == name)
+}
+
+/// A JSON scalar as it is written on a command line.
+fn plain(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn with_target(mut diags: Vec<Diagnostic>, target: &str) -> Vec<Diagnostic> {
+    for d in &mut diags {
+        d.targets = vec![target.to_string()];
+    }
+    diags
+}
+
+/// True for locations inside the embedded catalogue.
+pub fn in_catalogue(sources: &SourceMap, loc: Loc) -> bool {
+    sources.get(loc.file).path.starts_with(unik_stdlib::DIR)
+}
+
+/// Where a node shows in the configuration: where it was built if that is
+/// in the user's files, else where it was passed, else where it was built.
+pub fn used_at(sources: &SourceMap, n: &crate::graph::RawNode) -> Loc {
+    if !in_catalogue(sources, n.built_at) {
+        return n.built_at;
+    }
+    match n.site {
+        Some(s) if !in_catalogue(sources, s) => s,
+        _ => n.built_at,
+    }
+}
+
+/// Where the user's configuration asks for node `id`: its own place if
+/// that is in the user's files, else the nearest user ancestor's.
+pub fn user_loc(graph: &Graph, sources: &SourceMap, id: NodeId) -> Option<Loc> {
+    let mut cur = Some(id);
+    let mut steps = 0;
+    while let Some(c) = cur {
+        let at = used_at(sources, &graph.nodes[c.0]);
+        if !in_catalogue(sources, at) {
+            return Some(at);
+        }
+        cur = graph.nodes[c.0].parent;
+        steps += 1;
+        if steps > graph.nodes.len() {
+            break;
+        }
+    }
+    None
+}
+
+fn check_targets(graph: &Graph, typer: &Typer, input: &Input, diags: &mut Vec<Diagnostic>) {
+    let target = input.target;
+    for (i, n) in graph.nodes.iter().enumerate() {
+        let Some(ts) = &n.def.targets else { continue };
+        if ts.iter().any(|t| &**t == target) {
+            continue;
+        }
+        let id = NodeId(i);
+        let name = &n.def.name;
+        let mut d = Diagnostic::error("E0402", format!("`{name}` is not available on {target}"));
+        let here = used_at(input.sources, n);
+        match user_loc(graph, input.sources, id) {
+            Some(l) if l != here => {
+                d = d.label(
+                    l,
+                    format!("this needs `{name}`, which {target} does not support"),
+                );
+            }
+            _ => d = d.label(here, format!("`{name}` is used here")),
+        }
+        d = d.label(
+            n.def.loc,
+            format!(
+                "this implementation ({}) supports {}",
+                n.def.module,
+                ts.iter().map(|t| &**t).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        let everywhere: Vec<String> = typer
+            .available
+            .get(&**name)
+            .map(|s| {
+                TARGETS
+                    .iter()
+                    .filter(|t| s.contains(**t))
+                    .map(|t| t.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        d = if everywhere.is_empty() {
+            d.help(format!("`{name}` is not available on any target"))
+        } else {
+            d.help(format!(
+                "`{name}` is available on: {}",
+                everywhere.join(", ")
+            ))
+        };
+        let chain = graph.chain(id);
+        if chain.len() > 1 {
+            d = d.note(format!("required by {}", chain.join(" → ")));
+        }
+        diags.push(d);
+    }
+}
+
+fn check_duplicates(graph: &Graph, jobs: &[NodeId], reg: &Register, diags: &mut Vec<Diagnostic>) {
+    // One Rust item with two different types cannot be called both ways.
+    let mut modules: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, n) in graph.nodes.iter().enumerate() {
+        match modules.get(&*n.def.module) {
+            None => {
+                modules.insert(&n.def.module, i);
+            }
+            Some(&first) => {
+                let f = &graph.nodes[first].def;
+                if f.ty != n.def.ty {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0306",
+                            format!("`{}` is declared twice with different types", n.def.module),
+                        )
+                        .label(n.def.ty_loc, format!("here with type `{}`", n.def.ty))
+                        .label(f.ty_loc, format!("here with type `{}`", f.ty))
+                        .help("one Rust item has one `start`/`connect` signature: use one declaration"),
+                    );
+                }
+            }
+        }
+    }
+    let mut seen: BTreeMap<NodeId, usize> = BTreeMap::new();
+    for (i, j) in jobs.iter().enumerate() {
+        if let Some(&first) = seen.get(j) {
+            diags.push(
+                Diagnostic::error(
+                    "E0306",
+                    format!(
+                        "the job `{}` is registered twice",
+                        graph.nodes[j.0].def.name
+                    ),
+                )
+                .label(reg.jobs[i].loc, "registered again here")
+                .label(reg.jobs[first].loc, "first registered here")
+                .help("a job applied to the same devices is one job; remove one of them"),
+            );
+        } else {
+            seen.insert(*j, i);
+        }
+    }
+}
+
+pub fn source_pos(sources: &SourceMap, loc: Loc) -> SourcePos {
+    let f = sources.get(loc.file);
+    let (line, column) = f.line_col(loc.span.start);
+    SourcePos {
+        file: f.name.clone(),
+        line,
+        column,
+    }
+}
+
+/// A Rust identifier from a device name: `hello::Hello` → `hello_hello`.
+fn var_base(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('_') {
+            s.push('_');
+        }
+    }
+    let s = s.trim_matches('_').to_string();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("d{s}")
+    } else {
+        s
+    }
+}
+
+fn build_node(
+    i: usize,
+    raw: &crate::graph::RawNode,
+    typer: &Typer,
+    input: &Input,
+    crates: &crates::Merged,
+) -> Node {
+    let def = &raw.def;
+    let extra = typer.extra(def);
+    // Every node is fully applied (arguments and dependencies are typed so),
+    // so its type is the result of the implementation's type.
+    let (_, ty) = def.ty.unfold();
+    let embed_dir = extra.as_ref().and_then(|e| e.embed.as_ref()).map(|d| {
+        let p = Path::new(d);
+        let abs = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            input.root_dir.join(p)
+        };
+        unik_lang::eval::normalize(&abs).display().to_string()
+    });
+    Node {
+        id: NodeId(i),
+        var: format!("{}_{i}", var_base(&def.name)),
+        impl_name: def.name.to_string(),
+        module: def.module.to_string(),
+        impl_type: def.ty.to_string(),
+        ty: ty.to_string(),
+        foreign: def.foreign,
+        args: raw.args.clone(),
+        deps: raw.deps.clone(),
+        connect: extra.as_ref().and_then(|e| e.connect.clone()),
+        params: extra.as_ref().map(|e| e.params.clone()).unwrap_or_default(),
+        embed_dir,
+        host_device: extra
+            .as_ref()
+            .and_then(|e| e.device.clone())
+            .map(|(kind, name)| HostDevice { kind, name }),
+        keys: {
+            let mut k: Vec<String> = def.keys.iter().map(|k| k.name.to_string()).collect();
+            k.sort();
+            k.dedup();
+            k
+        },
+        crates: crates.by_node.get(&NodeId(i)).cloned().unwrap_or_default(),
+        doc: def.doc.to_string(),
+        defined_at: source_pos(input.sources, def.loc),
+        used_at: source_pos(input.sources, used_at(input.sources, raw)),
+    }
+}

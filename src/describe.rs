@@ -1,0 +1,78 @@
+//! `unikc describe`: the device graph of one target as a tree, Graphviz dot
+//! or JSON, or the catalogue reference; and the note `check` prints about
+//! targets the default matrix skipped.
+
+use crate::driver::{self, Checked};
+use crate::{EXIT_ERRORS, EXIT_OK, output};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use unik_resolver::describe;
+use unik_resolver::session::Matrix;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Text,
+    Dot,
+    Json,
+    Catalogue,
+}
+
+pub fn run(
+    file: Option<PathBuf>,
+    target: String,
+    keys: BTreeMap<String, String>,
+    form: Form,
+    json_diagnostics: bool,
+) -> u8 {
+    if form == Form::Catalogue {
+        return match unik_resolver::catalogue::reference() {
+            Ok(text) => {
+                print!("{text}");
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: the catalogue reference cannot be generated: {e}");
+                EXIT_ERRORS
+            }
+        };
+    }
+    let path = match driver::find_config(file.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return output::usage(&e),
+    };
+    let req = driver::Request {
+        file: &path,
+        matrix: Matrix::Only(vec![target.clone()]),
+        keys,
+        want_register: true,
+    };
+    let checked = match driver::run(&req) {
+        Ok(c) => c,
+        Err(e) => return output::usage(&e),
+    };
+    output::traces(&checked.traces);
+    output::diagnostics(&checked, json_diagnostics);
+    let Some(graph) = checked.resolved.get(&target) else {
+        return EXIT_ERRORS;
+    };
+    let text = match form {
+        Form::Text => describe::text(graph),
+        Form::Dot => describe::dot(graph),
+        Form::Json | Form::Catalogue => describe::json(graph),
+    };
+    print!("{text}");
+    if checked.errors() > 0 {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Says which targets the default matrix left out, and why.
+pub fn skipped(checked: &Checked) {
+    for s in &checked.skipped {
+        let mut reasons = s.reasons.clone();
+        reasons.dedup();
+        eprintln!("note: skipped target {}: {}", s.target, reasons.join("; "));
+    }
+}
