@@ -107,6 +107,8 @@ pub struct Connection {
     rto_at: Option<Instant>,
     timeouts: u32,
     rtt_probe: Option<(Seq, Instant)>,
+    /// The SYN or SYN-ACK had to be retransmitted.
+    syn_timed_out: bool,
     ack_now: bool,
     ack_at: Option<Instant>,
     unacked_segs: u32,
@@ -186,6 +188,7 @@ impl Connection {
             rto_at: None,
             timeouts: 0,
             rtt_probe: None,
+            syn_timed_out: false,
             ack_now: false,
             ack_at: None,
             unacked_segs: 0,
@@ -734,6 +737,10 @@ impl Connection {
             self.rtt_probe = None;
         }
         self.rtt.reset_backoff();
+        if self.syn_timed_out {
+            self.syn_timed_out = false;
+            self.rtt.restart(crate::time::Duration::from_secs(3));
+        }
         self.timeouts = 0;
         self.probes_unanswered = 0;
 
@@ -951,6 +958,7 @@ impl Connection {
         self.rtt.back_off();
         self.rtt_probe = None;
         if matches!(self.state, State::SynSent | State::SynReceived) {
+            self.syn_timed_out = true;
             self.snd_nxt = self.iss;
             self.rto_at = Some(now + self.rtt.rto());
             return;
@@ -1299,6 +1307,22 @@ mod tests {
         assert_eq!(a.srtt(), Some(Duration::from_millis(20)));
         assert_eq!(b.srtt(), Some(Duration::from_millis(20)));
         assert_eq!(a.rto(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn handshake_after_syn_timeout_starts_data_with_three_second_rto() {
+        let cfg = TcpConfig::default();
+        let mut a = Connection::connect(t(0), cfg, A, B, Seq(1000), 1460);
+        out(&mut a, t(0));
+        a.tick(t(1000));
+        let syn = out(&mut a, t(1000));
+        assert_eq!(syn.len(), 1);
+        let mut b = Connection::accept_syn(t(1010), cfg, B, A, Seq(5000), 1460, &syn[0].0);
+        deliver(&mut a, t(1020), &out(&mut b, t(1010)));
+        assert_eq!(a.state(), State::Established);
+        // Karn: no sample from the retransmitted SYN; RFC 6298 (5.7): RTO restarts at 3 s.
+        assert_eq!(a.srtt(), None);
+        assert_eq!(a.rto(), Duration::from_secs(3));
     }
 
     #[test]

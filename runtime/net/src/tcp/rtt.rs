@@ -51,6 +51,14 @@ impl Rtt {
         self.backoff = self.backoff.saturating_add(1);
     }
 
+    /// RFC 6298 (5.7): after a timed-out handshake without a sample, restart from `rto`.
+    pub fn restart(&mut self, rto: Duration) {
+        if self.srtt.is_none() {
+            self.rto = rto.clamp(self.min, self.max);
+            self.backoff = 0;
+        }
+    }
+
     /// New data was acknowledged: the path works again, drop the backoff.
     pub fn reset_backoff(&mut self) {
         self.backoff = 0;
