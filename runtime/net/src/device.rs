@@ -13,6 +13,9 @@ pub enum TxError {
 
 /// A network device as the stack sees it when transmitting.
 pub trait Device {
+    /// The largest IPv4 packet the device carries (Ethernet header excluded, as Solo5's).
+    fn mtu(&self) -> usize;
+
     /// Allocates a buffer of at least `size` bytes meeting the backend's needs and calls `fill`,
     /// which writes one Ethernet frame at its start and returns the frame's length. `fill`
     /// cannot fail and must not keep the buffer.
@@ -22,11 +25,22 @@ pub trait Device {
 
 /// A device that appends each frame to a queue: for tests and for adapters whose real device
 /// is asynchronous.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct FrameQueue {
     pub frames: VecDeque<Vec<u8>>,
     /// Refuse frames once this many are queued (`None`: unbounded).
     pub limit: Option<usize>,
+    pub mtu: usize,
+}
+
+impl Default for FrameQueue {
+    fn default() -> FrameQueue {
+        FrameQueue {
+            frames: VecDeque::new(),
+            limit: None,
+            mtu: 1500,
+        }
+    }
 }
 
 impl FrameQueue {
@@ -36,6 +50,10 @@ impl FrameQueue {
 }
 
 impl Device for FrameQueue {
+    fn mtu(&self) -> usize {
+        self.mtu
+    }
+
     fn write<F: FnOnce(&mut [u8]) -> usize>(
         &mut self,
         size: usize,

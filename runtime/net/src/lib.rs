@@ -8,6 +8,22 @@
 //! Layers are usable on their own: [`wire`] (zero-copy packet views), [`ethernet`], [`arp`],
 //! [`ipv4`] (fragmentation and reassembly), [`tcp`] (the connection state machine) and
 //! [`dhcp`] (the client state machine).
+//!
+//! ```
+//! use unik_net::{Config, FrameQueue, Instant, Interface, Ipv4Config, MacAddr};
+//!
+//! let mut dev = FrameQueue::new();
+//! let mut cfg = Config::for_device(MacAddr([2, 0, 0, 0, 0, 1]), &dev);
+//! cfg.ipv4 = Some(Ipv4Config::from_cidr("10.0.0.2/24", None).unwrap());
+//! let mut iface = Interface::new(cfg);
+//! let listener = iface.tcp_listen(80).unwrap();
+//! let now = Instant::from_secs(1);
+//! // For every frame the device received: iface.receive(now, &frame);
+//! iface.transmit(now, &mut dev);
+//! assert_eq!(dev.frames.len(), 1); // the gratuitous ARP announcing 10.0.0.2
+//! // Then sleep until iface.poll_at() or the next received frame, and repeat.
+//! assert!(iface.tcp_accept(listener).is_err());
+//! ```
 #![no_std]
 extern crate alloc;
 

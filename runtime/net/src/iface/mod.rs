@@ -96,6 +96,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// Defaults for a device: its MTU, DHCP for the address.
+    pub fn for_device<D: Device>(mac: MacAddr, dev: &D) -> Config {
+        Config::new(mac, dev.mtu())
+    }
+
     pub fn new(mac: MacAddr, mtu: usize) -> Config {
         Config {
             mac,
