@@ -5,11 +5,14 @@
 use crate::graph::Graph;
 use crate::session::load_catalogue;
 use crate::typing::Typer;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::path::PathBuf;
+use std::rc::Rc;
 use unik_lang::diag::SourceMap;
-use unik_lang::eval::{Evaluator, KeyValue, ModuleArena, Options, Stage, Stop, TARGETS, Value};
+use unik_lang::eval::{
+    Evaluator, KeyValue, ModuleArena, Options, Package, Stage, Stop, TARGETS, Value,
+};
 use unik_stdlib::Entry;
 
 /// What one entry is on one target.
@@ -67,7 +70,14 @@ fn key_text(k: &unik_lang::eval::KeyDef) -> String {
     )
 }
 
-fn facts(ev: &Evaluator, entry: &Entry, index: usize, target: &str) -> Result<Facts, String> {
+/// The facts of an entry on a target, and the packages of the devices it
+/// pulls in there.
+fn facts(
+    ev: &Evaluator,
+    entry: &Entry,
+    index: usize,
+    target: &str,
+) -> Result<(Facts, Vec<Rc<Package>>), String> {
     let expr = entry.example.clone().unwrap_or_else(|| entry.name.clone());
     let path = PathBuf::from(format!("/{}/reference-{index}.unik", unik_stdlib::DIR));
     let before = ev.keys_read().len();
@@ -77,7 +87,8 @@ fn facts(ev: &Evaluator, entry: &Entry, index: usize, target: &str) -> Result<Fa
         Stop::Poison => format!("`{}` on {target}: syntax error in `{expr}`", entry.name),
     };
     let v = v.map_err(fail)?;
-    Ok(match v {
+    let mut packages = Vec::new();
+    let facts = match v {
         Value::Type(_) => Facts::Type,
         Value::Lambda(_) | Value::Builtin(_) => Facts::Function,
         Value::Key(k) => Facts::Key(key_text(&k)),
@@ -92,7 +103,7 @@ fn facts(ev: &Evaluator, entry: &Entry, index: usize, target: &str) -> Result<Fa
             }
         )),
         Value::Device(d) => {
-            let mut typer = Typer::new();
+            let mut typer = Typer::new(Vec::new());
             let Some(ty) = typer.type_of(&d) else {
                 let msgs: Vec<String> = typer
                     .diagnostics
@@ -103,6 +114,15 @@ fn facts(ev: &Evaluator, entry: &Entry, index: usize, target: &str) -> Result<Fa
             };
             let mut graph = Graph::new();
             let root = graph.node(&d, None);
+            for n in &graph.nodes {
+                if n.def.doc.trim().is_empty() {
+                    return Err(format!(
+                        "implementation `{}` (through `{}`) has no `doc`",
+                        n.def.name, entry.name
+                    ));
+                }
+                packages.extend(n.def.packages.iter().cloned());
+            }
             let missing: Vec<String> = graph
                 .nodes
                 .iter()
@@ -151,14 +171,15 @@ fn facts(ev: &Evaluator, entry: &Entry, index: usize, target: &str) -> Result<Fa
         Value::List(_) => Facts::Other("list"),
         Value::Attrs(_) => Facts::Other("attribute set"),
         _ => Facts::Other("value"),
-    })
+    };
+    Ok((facts, packages))
 }
 
-/// Generates the catalogue reference as Markdown.
-pub fn reference() -> Result<String, String> {
-    let entries = unik_stdlib::entries();
-    // facts[entry][target]
-    let mut all: Vec<Vec<Facts>> = vec![Vec::new(); entries.len()];
+type Survey = Vec<Vec<(Facts, Vec<Rc<Package>>)>>;
+
+/// Evaluates every entry on every target: `survey[entry][target]`.
+fn survey(entries: &[Entry]) -> Result<Survey, String> {
+    let mut all: Survey = vec![Vec::new(); entries.len()];
     for target in TARGETS {
         let arena = ModuleArena::new();
         let ev = Evaluator::with_sources(&arena, Options::new(target), SourceMap::new());
@@ -183,6 +204,52 @@ pub fn reference() -> Result<String, String> {
             all[i].push(facts(&ev, e, i, target)?);
         }
     }
+    Ok(all)
+}
+
+/// One crate bound written in the catalogue, and an entry that uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueBound {
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// The catalogue entry (and target) through which it was found.
+    pub entry: String,
+    pub target: String,
+}
+
+/// Every crate bound of every device of the catalogue on every target, per
+/// crate name. Codegen checks the bundled runtime's versions against these,
+/// and a test checks that each crate's bounds have a common version.
+pub fn crate_bounds() -> Result<BTreeMap<String, Vec<CatalogueBound>>, String> {
+    let entries = unik_stdlib::entries();
+    let all = survey(&entries)?;
+    let mut out: BTreeMap<String, Vec<CatalogueBound>> = BTreeMap::new();
+    for (e, per_target) in entries.iter().zip(&all) {
+        for (t, (_, packages)) in TARGETS.iter().zip(per_target) {
+            for p in packages {
+                let b = CatalogueBound {
+                    min: p.min.as_deref().map(str::to_string),
+                    max: p.max.as_deref().map(str::to_string),
+                    entry: e.name.clone(),
+                    target: t.to_string(),
+                };
+                let list = out.entry(p.name.to_string()).or_default();
+                if !list.iter().any(|x| x.min == b.min && x.max == b.max) {
+                    list.push(b);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Generates the catalogue reference as Markdown.
+pub fn reference() -> Result<String, String> {
+    let entries = unik_stdlib::entries();
+    let all: Vec<Vec<Facts>> = survey(&entries)?
+        .into_iter()
+        .map(|per_target| per_target.into_iter().map(|(f, _)| f).collect())
+        .collect();
     let mut out = String::new();
     out.push_str("# Device catalogue\n\n");
     out.push_str(
@@ -198,9 +265,11 @@ pub fn reference() -> Result<String, String> {
          through an example application.\n",
     );
     let mut current_file = "";
+    let mut in_type_table = false;
     for (i, e) in entries.iter().enumerate() {
         if e.file != current_file {
             current_file = e.file;
+            in_type_table = false;
             let text = unik_stdlib::FILES
                 .iter()
                 .find(|(f, _)| *f == e.file)
@@ -208,13 +277,24 @@ pub fn reference() -> Result<String, String> {
                 .unwrap_or("");
             let _ = write!(out, "\n## {}\n\n{}\n", e.file, unik_stdlib::file_doc(text));
         }
-        let _ = write!(out, "\n### `{}`\n\n{}\n", e.name, e.doc.trim());
         let facts = &all[i];
+        // Device types are one table.
+        if facts[0] == Facts::Type {
+            if !in_type_table {
+                out.push_str("\n| type | what |\n|---|---|\n");
+                in_type_table = true;
+            }
+            let doc = e.doc.split_whitespace().collect::<Vec<_>>().join(" ");
+            let _ = writeln!(out, "| `{}` | {} |", e.name, doc.replace('|', "\\|"));
+            continue;
+        }
+        in_type_table = false;
+        let _ = write!(out, "\n### `{}`\n\n{}\n", e.name, e.doc.trim());
         if let Some(ex) = &e.example {
             let _ = write!(out, "\n*Example:* `{ex}`\n");
         }
         match &facts[0] {
-            Facts::Type => out.push_str("\n*A device type.*\n"),
+            Facts::Type => {}
             Facts::Function => {
                 return Err(format!(
                     "`{}` is a function without an `## Example:` line",

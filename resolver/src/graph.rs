@@ -28,7 +28,8 @@ pub struct RawNode {
     pub built_at: Loc,
     /// Where it was first passed as an argument (the argument expression).
     pub site: Option<Loc>,
-    /// The first node found to use this one (None for roots).
+    /// A node using this one on a shortest path from a root (see
+    /// [`Graph::link_parents`]); None for roots.
     pub parent: Option<NodeId>,
 }
 
@@ -98,11 +99,6 @@ impl Graph {
                 for (i, x) in deps.iter().enumerate() {
                     self.dag.add_edge(index, NodeIndex::new(x.0), Edge::Dep(i));
                 }
-                for c in args.iter().chain(&deps) {
-                    if self.nodes[c.0].parent.is_none() {
-                        self.nodes[c.0].parent = Some(id);
-                    }
-                }
                 self.nodes.push(RawNode {
                     def,
                     args,
@@ -130,6 +126,34 @@ impl Graph {
         let id = *self.impl_sigs.entry(sig).or_insert(next);
         self.impl_ids.insert(key, id);
         id
+    }
+
+    /// Sets each node's parent by a breadth-first walk from the roots (in
+    /// order), so that chains are shortest paths.
+    pub fn link_parents(&mut self, roots: &[NodeId]) {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut queue = std::collections::VecDeque::new();
+        for r in roots {
+            if !seen[r.0] {
+                seen[r.0] = true;
+                queue.push_back(*r);
+            }
+        }
+        while let Some(n) = queue.pop_front() {
+            let children: Vec<NodeId> = self.nodes[n.0]
+                .args
+                .iter()
+                .chain(&self.nodes[n.0].deps)
+                .copied()
+                .collect();
+            for c in children {
+                if !seen[c.0] {
+                    seen[c.0] = true;
+                    self.nodes[c.0].parent = Some(n);
+                    queue.push_back(c);
+                }
+            }
+        }
     }
 
     /// Device names from a root down to `id`.

@@ -53,7 +53,13 @@ pub fn resolve(input: &Input) -> Outcome {
         return out;
     }
     let reg = input.register;
-    let mut typer = Typer::new();
+    let catalogue: Vec<unik_lang::diag::FileId> = input
+        .sources
+        .files()
+        .filter(|(_, f)| f.path.starts_with(unik_stdlib::DIR))
+        .map(|(id, _)| id)
+        .collect();
+    let mut typer = Typer::new(catalogue);
     let mut job_types = Vec::new();
     for job in &reg.jobs {
         job_types.push(typer.type_of(job));
@@ -69,8 +75,7 @@ pub fn resolve(input: &Input) -> Outcome {
                 "E0303",
                 format!("a registered job must have type `job`, this one has type `{t}`"),
             )
-            .label(job.loc, format!("this is `{t}`"))
-            .label(reg.loc, "registered here");
+            .label(job.loc, format!("this is `{t}`"));
             d = match &**t {
                 DevType::Fn(p, _) => d.help(format!(
                     "it is not fully applied: apply it to a `{p}` device with `$`"
@@ -107,6 +112,8 @@ pub fn resolve(input: &Input) -> Outcome {
     let jobs: Vec<NodeId> = reg.jobs.iter().map(|j| graph.node(j, None)).collect();
     let reporter = reg.reporter.as_ref().map(|r| graph.node(r, None));
     let argv = reg.argv.as_ref().map(|a| graph.node(a, None));
+    let roots: Vec<NodeId> = jobs.iter().copied().chain(reporter).chain(argv).collect();
+    graph.link_parents(&roots);
 
     check_targets(&graph, &typer, input, &mut diags);
     check_duplicates(&graph, &jobs, reg, &mut diags);
@@ -214,14 +221,11 @@ fn check_targets(graph: &Graph, typer: &Typer, input: &Input, diags: &mut Vec<Di
         }
         let id = NodeId(i);
         let name = &n.def.name;
-        let mut d = Diagnostic::error("E0402", format!("`{name}` is not available on {target}"));
+        let mut d = Diagnostic::error("E0402", format!("`{name}` is not available on the target"));
         let here = used_at(input.sources, n);
         match user_loc(graph, input.sources, id) {
             Some(l) if l != here => {
-                d = d.label(
-                    l,
-                    format!("this needs `{name}`, which {target} does not support"),
-                );
+                d = d.label(l, format!("this needs `{name}`"));
             }
             _ => d = d.label(here, format!("`{name}` is used here")),
         }

@@ -8,7 +8,7 @@
 use crate::connect;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
-use unik_lang::diag::{Diagnostic, Loc};
+use unik_lang::diag::{Diagnostic, FileId, Loc};
 use unik_lang::eval::{DevType, Device, DeviceKind, ImplDef, TARGETS};
 
 /// The extra fields of an `impl` the resolver understands.
@@ -28,17 +28,30 @@ pub struct Typer {
     /// Every key name declared by an implementation anywhere in the value.
     pub keys: BTreeSet<String>,
     reported: HashSet<(Loc, &'static str)>,
+    /// Files of the catalogue: labels there would point at its helpers,
+    /// not at the user's choice.
+    catalogue: Vec<FileId>,
 }
 
 impl Typer {
-    pub fn new() -> Typer {
+    pub fn new(catalogue: Vec<FileId>) -> Typer {
         Typer {
+            catalogue,
             memo: HashMap::new(),
             impls: HashMap::new(),
             diagnostics: Vec::new(),
             available: BTreeMap::new(),
             keys: BTreeSet::new(),
             reported: HashSet::new(),
+        }
+    }
+
+    /// Adds a label unless it would point into the catalogue or repeat one.
+    fn label(&self, d: Diagnostic, loc: Loc, message: String) -> Diagnostic {
+        if self.catalogue.contains(&loc.file) || d.labels.iter().any(|l| l.loc == loc) {
+            d
+        } else {
+            d.label(loc, message)
         }
     }
 
@@ -132,10 +145,10 @@ impl Typer {
                         "E0301",
                         format!("the choices of `if_impl` have different types: `{a}` and `{b}`"),
                     )
-                    .label(d.loc, "this `if_impl` must give one type on every target")
-                    .label(then.loc, format!("this is `{a}`"))
-                    .label(else_.loc, format!("this is `{b}`"))
-                    .help("both devices are type-checked on every target, even the one not chosen");
+                    .label(d.loc, format!("this `if_impl` chooses between `{a}` and `{b}`"))
+                    .help("both devices are type-checked on every target, even the one not chosen; give them one type");
+                    let diag = self.label(diag, then.loc, format!("this is `{a}`"));
+                    let diag = self.label(diag, else_.loc, format!("this is `{b}`"));
                     self.report(d.loc, diag);
                     return None;
                 }
@@ -157,9 +170,10 @@ impl Typer {
                                 format!("the case `{name}` of `match_impl` has type `{t}`, the default `{td}`"),
                             )
                             .label(d.loc, "every case of this `match_impl` must have one type")
-                            .label(c.loc, format!("this is `{t}`"))
-                            .label(default.loc, format!("the default is `{td}`"))
                             .help("every case is type-checked on every target, even the ones not chosen");
+                            let diag = self.label(diag, c.loc, format!("this is `{t}`"));
+                            let diag =
+                                self.label(diag, default.loc, format!("the default is `{td}`"));
                             self.report(d.loc, diag);
                             ok = false;
                         }

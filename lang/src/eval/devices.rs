@@ -409,7 +409,7 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                             format!("invalid value `{s}` for key `{}`: expected {}", k.name, k.expected()),
                         )
                         .label(k.loc, "the key is declared here")
-                        .help(format!("pass it as `--{}=<{}>`", k.name, k.ty.as_str())),
+                        .help(format!("pass it as `--{}=<{}>`", k.name, k.expected())),
                     )
                 })?,
                 None => k.default.clone().ok_or_else(|| {

@@ -1,0 +1,308 @@
+//! The resolver through the session API, on small configurations.
+
+use std::collections::BTreeMap;
+use unik_resolver::session::{self, Matrix, Request, Session};
+use unik_resolver::{HostDeviceKind, Resolved};
+
+fn run_with(text: &str, matrix: Matrix, keys: &[(&str, &str)]) -> Session {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.unik");
+    std::fs::write(&file, text).unwrap();
+    let mut req = Request::new(&file, matrix);
+    req.keys = keys
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect::<BTreeMap<_, _>>();
+    session::run(&req).unwrap()
+}
+
+fn codes(s: &Session) -> Vec<&'static str> {
+    s.diagnostics.iter().map(|d| d.code).collect()
+}
+
+fn unix(text: &str) -> Resolved {
+    let s = run_with(text, Matrix::Only(vec!["unix".into()]), &[]);
+    assert_eq!(codes(&s), Vec::<&str>::new(), "{:?}", s.diagnostics);
+    s.resolved("unix").unwrap().clone()
+}
+
+#[test]
+fn a_device_used_twice_is_one_node() {
+    let g = unix(
+        r#"let
+             a = foreign "a::A" (console @-> network @-> job);
+             b = foreign "b::B" (console @-> network @-> job);
+           in register "two" [ a $ default_console $ netif "tap0", b $ default_console $ netif "tap0" ]"#,
+    );
+    // console, one tap0 (built twice from equal parts), two jobs.
+    assert_eq!(g.nodes.len(), 4, "{:#?}", g.nodes);
+    assert_eq!(g.nodes[g.jobs[0].0].args, g.nodes[g.jobs[1].0].args);
+}
+
+#[test]
+fn different_parameters_make_different_nodes() {
+    let g = unix(
+        r#"let a = foreign "a::A" (network @-> network @-> job);
+           in register "two" [ a $ netif "tap0" $ netif "tap1" ]"#,
+    );
+    assert_eq!(g.nodes.len(), 3);
+    let names: Vec<_> = g
+        .nodes
+        .iter()
+        .filter_map(|n| n.host_device.as_ref())
+        .map(|h| (h.kind, h.name.clone()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            (HostDeviceKind::Net, "tap0".into()),
+            (HostDeviceKind::Net, "tap1".into())
+        ]
+    );
+}
+
+#[test]
+fn nodes_come_in_dependency_order() {
+    let g = unix(
+        r#"let main = foreign "n::N" (stackv4 @-> job);
+           in register "n" [ main $ generic_stackv4 default_network ]"#,
+    );
+    for n in &g.nodes {
+        for a in n.args.iter().chain(&n.deps) {
+            assert!(a.0 < n.id.0, "{} uses {} declared later", n.var, a.0);
+        }
+    }
+}
+
+#[test]
+fn both_branches_are_type_checked_on_every_target() {
+    let s = run_with(
+        r#"let main = foreign "h::H" (console @-> job);
+           in register "h" [ main $ (if_impl is_xen (block_of_file "d") default_console) ]"#,
+        Matrix::All,
+        &[],
+    );
+    assert_eq!(codes(&s), vec!["E0301"]);
+    // Reported once, for every target.
+    assert!(s.diagnostics[0].targets.is_empty());
+}
+
+#[test]
+fn only_the_chosen_branch_must_support_the_target() {
+    let s = run_with(
+        r#"let main = foreign "k::K" (kv_rw @-> job);
+           in register "k" [ main $ (if_impl is_unix (direct_kv_rw "d") kv_rw_mem) ]"#,
+        Matrix::All,
+        &[],
+    );
+    assert_eq!(codes(&s), Vec::<&str>::new(), "{:?}", s.diagnostics);
+    assert_eq!(s.targets.len(), 7);
+    assert_eq!(
+        s.resolved("unix").unwrap().nodes[0].module,
+        "unik_unix::kv_rw"
+    );
+    assert_eq!(
+        s.resolved("hvt").unwrap().nodes[0].module,
+        "unik_solo5::kv_mem"
+    );
+}
+
+#[test]
+fn the_default_matrix_skips_unsupported_targets() {
+    let text = r#"let main = foreign "k::K" (kv_rw @-> job);
+                  in register "k" [ main $ direct_kv_rw "d" ]"#;
+    let s = run_with(text, Matrix::Allowed, &[]);
+    assert_eq!(s.errors(), 0);
+    assert_eq!(
+        s.targets
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .collect::<Vec<_>>(),
+        vec!["unix"]
+    );
+    assert_eq!(s.skipped.len(), 6);
+    let all = run_with(text, Matrix::All, &[]);
+    assert_eq!(codes(&all), vec!["E0402"]);
+    assert_eq!(
+        all.diagnostics[0].targets,
+        vec!["hvt", "spt", "virtio", "muen", "genode", "xen"]
+    );
+}
+
+#[test]
+fn configure_keys_choose_and_are_reported() {
+    let text = r#"let main = foreign "n::N" (stackv4 @-> job);
+                  in register "n" [ main $ generic_stackv4 default_network ]"#;
+    let s = run_with(
+        text,
+        Matrix::Only(vec!["unix".into()]),
+        &[("net", "direct")],
+    );
+    assert_eq!(s.errors(), 0, "{:?}", s.diagnostics);
+    let g = s.resolved("unix").unwrap();
+    assert!(g.nodes.iter().any(|n| n.impl_name == "direct_stackv4"));
+    let net = g.configure_keys.iter().find(|k| k.name == "net").unwrap();
+    assert_eq!(net.value, serde_json::json!("direct"));
+    assert!(net.from_command_line);
+    // The direct stack's static address comes from boot keys.
+    let names: Vec<_> = g.runtime_keys.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, vec!["ipv4", "ipv4-gateway"]);
+}
+
+#[test]
+fn runtime_key_values_make_an_escaped_boot_command_line() {
+    let text = r#"let
+                    greeting = key "hello" { type = "string"; default = "hi"; stage = "runtime"; doc = "greeting"; };
+                    main = foreign "h::H" { keys = [ greeting ]; } (console @-> job);
+                  in register "h" [ main $ default_console ]"#;
+    let s = run_with(
+        text,
+        Matrix::Only(vec!["unix".into()]),
+        &[("hello", "Bonjour à tous \\o/")],
+    );
+    let g = s.resolved("unix").unwrap();
+    assert_eq!(g.boot_cmdline, "--hello=Bonjour\\ à\\ tous\\ \\\\o/");
+    assert_eq!(
+        unik_resolver::bootargs::split(&g.boot_cmdline),
+        vec!["--hello=Bonjour à tous \\o/"]
+    );
+    assert_eq!(g.runtime_keys[0].default, Some(serde_json::json!("hi")));
+}
+
+#[test]
+fn bounds_merge_per_crate() {
+    let g = unix(
+        r#"let
+             a = foreign "a::A" { packages = [ (package "bytes" { min = "1.2.0"; max = "2.0.0"; features = [ "std" ]; }) ]; } (console @-> job);
+             b = foreign "b::B" { packages = [ (package "bytes" { min = "1.5.0"; max = "1.9.0"; features = [ "serde" ]; }) ]; } (console @-> job);
+           in register "ab" [ a $ default_console, b $ default_console ]"#,
+    );
+    let bytes = g.crates.iter().find(|c| c.name == "bytes").unwrap();
+    assert_eq!(bytes.req, ">=1.5.0, <1.9.0");
+    assert_eq!(bytes.features, vec!["serde", "std"]);
+    assert_eq!(bytes.sources.len(), 2);
+    assert_eq!(bytes.sources[1].chain, vec!["b::B"]);
+}
+
+#[test]
+fn disjoint_bounds_of_catalogue_style_devices_are_e0502() {
+    // The MirageOS catalogue bug: crunch wants mirage-kv-mem >=4 <5 and
+    // kv_rw_mem >=3 <4.
+    let s = run_with(
+        r#"let
+             ro = impl { name = "crunch"; type = kv_ro; module = "x::Ro"; connect = "{module}::connect()"; doc = "ro";
+                         packages = [ (package "mirage-kv-mem" { min = "4.0.0"; max = "5.0.0"; }) ]; };
+             rw = impl { name = "kv_rw_mem"; type = kv_rw; module = "x::Rw"; connect = "{module}::connect()"; doc = "rw";
+                         packages = [ (package "mirage-kv-mem" { min = "3.0.0"; max = "4.0.0"; }) ]; };
+             main = foreign "s::S" (kv_ro @-> kv_rw @-> job);
+           in register "s" [ main $ ro $ rw ]"#,
+        Matrix::All,
+        &[],
+    );
+    assert_eq!(codes(&s), vec!["E0502"]);
+    let d = &s.diagnostics[0];
+    assert_eq!(d.labels.len(), 2);
+    assert!(
+        d.notes.iter().any(|n| n.contains("s::S → crunch")),
+        "{:?}",
+        d.notes
+    );
+    assert!(
+        d.notes.iter().any(|n| n.contains("s::S → kv_rw_mem")),
+        "{:?}",
+        d.notes
+    );
+}
+
+#[test]
+fn connect_templates_render() {
+    let g = unix(
+        r#"let main = foreign "b::B" (block @-> job);
+           in register "b" [ main $ block_of_file "disk \"1\".img" ]"#,
+    );
+    let node = &g.nodes[0];
+    let fill = unik_resolver::connect::Fill {
+        args: &[],
+        deps: &[],
+        key: &|k| format!("key({k})"),
+        embed: None,
+    };
+    assert_eq!(
+        unik_resolver::connect::render(node, &fill).unwrap(),
+        r#"unik_unix::block::connect("disk \"1\".img")"#
+    );
+}
+
+#[test]
+fn a_bad_connect_template_is_reported() {
+    let s = run_with(
+        r#"let d = impl { name = "d"; type = console; module = "x::D"; connect = "{module}::connect({1})"; doc = "d"; };
+               main = foreign "h::H" (console @-> job);
+           in register "h" [ main $ d ]"#,
+        Matrix::Only(vec!["unix".into()]),
+        &[],
+    );
+    assert_eq!(codes(&s), vec!["E0202"]);
+    assert!(
+        s.diagnostics[0].message.contains("argument 1"),
+        "{}",
+        s.diagnostics[0].message
+    );
+}
+
+#[test]
+fn embed_directories_are_absolute() {
+    let s = run_with(
+        r#"let main = foreign "w::W" (kv_ro @-> job);
+           in register "w" [ main $ crunch ./htdocs ]"#,
+        Matrix::Only(vec!["unix".into()]),
+        &[],
+    );
+    let g = s.resolved("unix").unwrap();
+    let dir = g.nodes[0].embed_dir.as_deref().unwrap();
+    assert!(dir.starts_with('/') && dir.ends_with("/htdocs"), "{dir}");
+}
+
+#[test]
+fn resolution_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.unik");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/network/config.unik"
+        ),
+        &file,
+    )
+    .unwrap();
+    let json = || {
+        let mut req = Request::new(&file, Matrix::Only(vec!["hvt".into()]));
+        req.keys.insert("dhcp".into(), "true".into());
+        let s = session::run(&req).unwrap();
+        unik_resolver::describe::json(s.resolved("hvt").unwrap())
+    };
+    assert_eq!(json(), json());
+}
+
+#[test]
+fn chains_are_shortest_paths_from_a_job() {
+    let g = unix(
+        r#"let main = foreign "n::N" (stackv4 @-> job);
+           in register "n" [ main $ generic_stackv4 default_network ]"#,
+    );
+    let _ = g;
+    let s = run_with(
+        r#"let main = foreign "n::N" (stackv4 @-> job);
+           in register "n" [ main $ generic_stackv4 default_network ]"#,
+        Matrix::Only(vec!["hvt".into()]),
+        &[],
+    );
+    let g = s.resolved("hvt").unwrap();
+    let rt = g.crates.iter().find(|c| c.name == "unik-solo5").unwrap();
+    let netif = rt
+        .sources
+        .iter()
+        .find(|b| g.nodes[b.node.0].impl_name == "netif")
+        .unwrap();
+    assert_eq!(netif.chain, vec!["n::N", "direct_stackv4", "netif"]);
+}
