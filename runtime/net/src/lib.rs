@@ -29,6 +29,8 @@ extern crate alloc;
 
 pub mod arp;
 pub mod device;
+#[cfg(feature = "devices")]
+pub mod devices;
 pub mod dhcp;
 pub mod ethernet;
 pub mod iface;

@@ -121,6 +121,17 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
     STATE.with(|cell| f(&mut cell.borrow_mut()))
 }
 
+/// For destructors of timers and I/O waits: when a thread exits, its state drops the tasks
+/// still pending (e.g. a network driver's), and their futures find the state gone or
+/// borrowed; there is then nothing left to unregister.
+fn with_state_if_alive(f: impl FnOnce(&mut State)) {
+    let _ = STATE.try_with(|cell| {
+        if let Ok(mut s) = cell.try_borrow_mut() {
+            f(&mut s);
+        }
+    });
+}
+
 fn make_waker(id: usize, queue: Arc<ReadyQueue>, queued: bool) -> Arc<TaskWaker> {
     Arc::new(TaskWaker {
         id,
@@ -352,7 +363,9 @@ pub(crate) fn update_timer(key: (u64, u64), waker: &Waker) -> bool {
 }
 
 pub(crate) fn remove_timer(key: (u64, u64)) {
-    with_state(|s| s.timers.remove(&key));
+    with_state_if_alive(|s| {
+        s.timers.remove(&key);
+    });
 }
 
 /// Waits until `handle` is readable (or in error). Use after an operation
@@ -425,7 +438,9 @@ impl Future for IoWait {
 impl Drop for IoWait {
     fn drop(&mut self) {
         if let Some(id) = self.reg {
-            with_state(|s| s.io.remove(&id));
+            with_state_if_alive(|s| {
+                s.io.remove(&id);
+            });
         }
     }
 }

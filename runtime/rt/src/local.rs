@@ -30,6 +30,11 @@ impl<T> Local<T> {
     pub(crate) fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
         f(&self.0)
     }
+
+    /// Same shape as `LocalKey::try_with`; a static is always there.
+    pub(crate) fn try_with<R>(&'static self, f: impl FnOnce(&T) -> R) -> Result<R, ()> {
+        Ok(f(&self.0))
+    }
 }
 
 // SAFETY: without `std` the runtime only runs on single-core unikernel

@@ -218,6 +218,38 @@ impl Interface {
         self.announce = cfg.map(|_| (Instant::ZERO, ANNOUNCE_COUNT));
     }
 
+    /// Starts (or restarts) the DHCP client; the current address is dropped until a lease binds.
+    pub fn start_dhcp(&mut self) {
+        self.set_ipv4_config(None);
+        self.dhcp = Some(DhcpClient::new(self.link.mac, self.rng.next_u64()));
+    }
+
+    /// Stops the DHCP client; an address it configured stays until changed.
+    pub fn stop_dhcp(&mut self) {
+        self.dhcp = None;
+    }
+
+    /// Replaces the seed of initial sequence numbers, ephemeral ports and DHCP transaction ids
+    /// (for embedders that learn a random seed after creating the interface).
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = Rng::new(seed);
+        self.secret = self.rng.next_u64();
+    }
+
+    pub fn tcp_config(&self) -> TcpConfig {
+        self.tcp_cfg
+    }
+
+    /// Applies to connections opened or accepted from now on.
+    pub fn set_tcp_config(&mut self, cfg: TcpConfig) {
+        self.tcp_cfg = cfg;
+    }
+
+    /// The neighbour's MAC address if the ARP cache holds a live entry.
+    pub fn arp_lookup(&mut self, now: Instant, ip: Ipv4Addr) -> Option<MacAddr> {
+        self.link.arp.lookup(now, ip)
+    }
+
     pub fn dhcp_state(&self) -> Option<DhcpState> {
         self.dhcp.as_ref().map(|d| d.state())
     }

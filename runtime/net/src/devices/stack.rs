@@ -1,0 +1,72 @@
+//! `direct_stackv4`: the layers of one interface as a `unik_rt::StackV4`, interchangeable with
+//! `socket_stackv4`.
+
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use unik_rt::Network;
+
+use super::ConnectError;
+use super::arp::Arp;
+use super::driver::Shared;
+use super::ethernet::Ethernet;
+use super::icmpv4::Icmpv4;
+use super::ipv4::{Ipv4, same};
+use super::tcp::Tcpv4;
+use super::udp::Udpv4;
+
+/// The direct IPv4 stack.
+pub struct Stack<N: Network + 'static> {
+    shared: &'static Shared<N>,
+    udp: &'static Udpv4<N>,
+    tcp: &'static Tcpv4<N>,
+}
+
+/// `direct_stackv4 $ net $ eth $ arp $ ip $ icmp $ udp $ tcp`: checks that every layer
+/// belongs to the interface over `net`.
+pub fn connect<N: Network + 'static>(
+    net: &'static N,
+    eth: &'static Ethernet<N>,
+    arp: &'static Arp<N>,
+    ip: &'static Ipv4<N>,
+    icmp: &'static Icmpv4<N>,
+    udp: &'static Udpv4<N>,
+    tcp: &'static Tcpv4<N>,
+) -> Result<Stack<N>, ConnectError> {
+    let s = same(eth.shared, arp.shared)?;
+    let s = same(s, ip.shared)?;
+    let s = same(s, icmp.shared)?;
+    let s = same(s, udp.shared)?;
+    let s = same(s, tcp.shared())?;
+    if !core::ptr::eq(net, s.net) {
+        return Err(ConnectError::DifferentInterfaces);
+    }
+    Ok(Stack {
+        shared: s,
+        udp,
+        tcp,
+    })
+}
+
+impl<N: Network + 'static> unik_rt::StackV4 for Stack<N> {
+    type Tcp = Tcpv4<N>;
+    type Udp = Udpv4<N>;
+
+    fn tcp(&self) -> &Tcpv4<N> {
+        self.tcp
+    }
+
+    fn udp(&self) -> &Udpv4<N> {
+        self.udp
+    }
+
+    fn ipv4_addresses(&self) -> Vec<Ipv4Addr> {
+        self.shared
+            .iface
+            .borrow()
+            .ipv4_config()
+            .map(|c| c.address)
+            .into_iter()
+            .collect()
+    }
+}

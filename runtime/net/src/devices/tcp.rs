@@ -1,0 +1,307 @@
+//! `direct_tcpv4`: TCP over IPv4, as the `unik_rt::Tcp` trait.
+
+use core::cell::Cell;
+use core::net::SocketAddrV4;
+
+use unik_rt::{Network, Random, TcpError};
+
+use super::driver::{Shared, now};
+use super::ipv4::Ipv4;
+use super::{ConnectError, errno, net_errno};
+use crate::iface::{Error, TcpHandle};
+use crate::tcp::{State, Stats, TcpConfig};
+
+const EPHEMERAL_FIRST: u16 = 49152;
+const EPHEMERAL_COUNT: u16 = 16384;
+
+/// The TCP layer of one interface.
+pub struct Tcpv4<N: Network + 'static> {
+    shared: &'static Shared<N>,
+    next_port: Cell<u16>,
+}
+
+/// `direct_tcpv4 $ ip $ random`: `random` seeds initial sequence numbers and ports.
+pub fn connect<N: Network + 'static, R: Random>(
+    ip: &'static Ipv4<N>,
+    random: &'static R,
+) -> Result<Tcpv4<N>, ConnectError> {
+    let seed = super::dhcp::seed(random)?;
+    ip.shared.iface.borrow_mut().reseed(seed);
+    Ok(Tcpv4 {
+        shared: ip.shared,
+        next_port: Cell::new((seed % u64::from(EPHEMERAL_COUNT)) as u16),
+    })
+}
+
+fn tcp_error(e: Error) -> TcpError {
+    match e {
+        Error::Reset => TcpError::Reset,
+        Error::Refused => TcpError::Refused,
+        Error::TimedOut => TcpError::TimedOut,
+        Error::Closed | Error::InvalidHandle => TcpError::Closed,
+        Error::AddrInUse => TcpError::AddrInUse,
+        e => TcpError::Io(errno(e)),
+    }
+}
+
+fn failed<N: Network + 'static>(s: &Shared<N>) -> Result<(), TcpError> {
+    match s.failure() {
+        Some(e) => Err(TcpError::Io(net_errno(&e))),
+        None => Ok(()),
+    }
+}
+
+impl<N: Network + 'static> Tcpv4<N> {
+    /// Buffers, timers, keepalive, Nagle, backlog of connections opened from now on.
+    pub fn config(&self) -> TcpConfig {
+        self.shared.iface.borrow().tcp_config()
+    }
+
+    pub fn set_config(&self, cfg: TcpConfig) {
+        self.shared.iface.borrow_mut().set_tcp_config(cfg);
+    }
+
+    pub(crate) fn shared(&self) -> &'static Shared<N> {
+        self.shared
+    }
+
+    fn flow(&self, handle: TcpHandle, peer: SocketAddrV4) -> Flow<N> {
+        Flow {
+            shared: self.shared,
+            handle,
+            peer,
+            closed: Cell::new(false),
+        }
+    }
+}
+
+impl<N: Network + 'static> unik_rt::Tcp for Tcpv4<N> {
+    type Flow = Flow<N>;
+    type Listener = Listener<N>;
+
+    async fn listen(&self, port: u16) -> Result<Listener<N>, TcpError> {
+        let mut iface = self.shared.iface.borrow_mut();
+        let listener = if port != 0 {
+            iface.tcp_listen(port).map_err(tcp_error)?
+        } else {
+            let mut found = None;
+            for _ in 0..EPHEMERAL_COUNT {
+                let n = self.next_port.get();
+                self.next_port.set((n + 1) % EPHEMERAL_COUNT);
+                match iface.tcp_listen(EPHEMERAL_FIRST + n) {
+                    Ok(l) => {
+                        found = Some(l);
+                        break;
+                    }
+                    Err(Error::AddrInUse) => {}
+                    Err(e) => return Err(tcp_error(e)),
+                }
+            }
+            found.ok_or(TcpError::AddrInUse)?
+        };
+        Ok(Listener {
+            shared: self.shared,
+            listener,
+        })
+    }
+
+    async fn connect(&self, dst: SocketAddrV4) -> Result<Flow<N>, TcpError> {
+        let handle = loop {
+            let r = self.shared.iface.borrow_mut().tcp_connect(now(), dst);
+            match r {
+                Ok(h) => break h,
+                // DHCP has not bound yet.
+                Err(Error::NoAddress) => {
+                    failed(self.shared)?;
+                    self.shared.changed().await;
+                }
+                Err(e) => return Err(tcp_error(e)),
+            }
+        };
+        // Dropped on failure or cancellation, which releases the connection.
+        let flow = self.flow(handle, dst);
+        self.shared.kick();
+        loop {
+            let state = self
+                .shared
+                .iface
+                .borrow()
+                .tcp_state(handle)
+                .map_err(tcp_error)?;
+            match state {
+                State::SynSent | State::SynReceived => {
+                    failed(self.shared)?;
+                    self.shared.changed().await;
+                }
+                State::Closed => {
+                    let e = flow.error().unwrap_or(TcpError::Refused);
+                    return Err(e);
+                }
+                _ => return Ok(flow),
+            }
+        }
+    }
+}
+
+/// A listening port; dropping it stops listening (connections not yet accepted are reset).
+pub struct Listener<N: Network + 'static> {
+    shared: &'static Shared<N>,
+    listener: crate::iface::TcpListener,
+}
+
+impl<N: Network + 'static> unik_rt::TcpListener for Listener<N> {
+    type Flow = Flow<N>;
+
+    async fn accept(&self) -> Result<Flow<N>, TcpError> {
+        loop {
+            let r = self.shared.iface.borrow_mut().tcp_accept(self.listener);
+            match r {
+                Ok(handle) => {
+                    let peer = self
+                        .shared
+                        .iface
+                        .borrow()
+                        .tcp_connection(handle)
+                        .map_err(tcp_error)?
+                        .remote();
+                    return Ok(Flow {
+                        shared: self.shared,
+                        handle,
+                        peer,
+                        closed: Cell::new(false),
+                    });
+                }
+                Err(Error::WouldBlock) => {
+                    failed(self.shared)?;
+                    self.shared.changed().await;
+                }
+                Err(e) => return Err(tcp_error(e)),
+            }
+        }
+    }
+
+    fn local_port(&self) -> u16 {
+        self.listener.port()
+    }
+}
+
+impl<N: Network + 'static> Drop for Listener<N> {
+    fn drop(&mut self) {
+        let _ = self.shared.iface.borrow_mut().tcp_unlisten(self.listener);
+        self.shared.kick();
+    }
+}
+
+/// One connection; dropping it closes it (an abort if unread data remains, as on Linux).
+pub struct Flow<N: Network + 'static> {
+    shared: &'static Shared<N>,
+    handle: TcpHandle,
+    peer: SocketAddrV4,
+    closed: Cell<bool>,
+}
+
+impl<N: Network + 'static> Flow<N> {
+    fn open(&self) -> Result<(), TcpError> {
+        if self.closed.get() {
+            Err(TcpError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The connection's state (`None` once closed by this side).
+    pub fn state(&self) -> Option<State> {
+        if self.closed.get() {
+            return None;
+        }
+        self.shared.iface.borrow().tcp_state(self.handle).ok()
+    }
+
+    /// Segment, retransmission, keepalive and window-probe counters.
+    pub fn stats(&self) -> Option<Stats> {
+        if self.closed.get() {
+            return None;
+        }
+        let iface = self.shared.iface.borrow();
+        iface.tcp_connection(self.handle).ok().map(|c| c.stats())
+    }
+
+    /// Why the connection ended abnormally, if it did.
+    pub fn error(&self) -> Option<TcpError> {
+        let iface = self.shared.iface.borrow();
+        let e = iface.tcp_connection(self.handle).ok()?.error()?;
+        Some(tcp_error(e.into()))
+    }
+}
+
+impl<N: Network + 'static> unik_rt::TcpFlow for Flow<N> {
+    async fn read(&self, buf: &mut [u8]) -> Result<usize, TcpError> {
+        loop {
+            self.open()?;
+            let r = self.shared.iface.borrow_mut().tcp_recv(self.handle, buf);
+            match r {
+                Ok(n) => {
+                    // Reading may open the receive window: let the stack announce it.
+                    if n > 0 {
+                        self.shared.kick();
+                    }
+                    return Ok(n);
+                }
+                Err(Error::WouldBlock) => {
+                    failed(self.shared)?;
+                    self.shared.changed().await;
+                }
+                Err(e) => return Err(tcp_error(e)),
+            }
+        }
+    }
+
+    async fn write(&self, data: &[u8]) -> Result<(), TcpError> {
+        let mut rest = data;
+        while !rest.is_empty() {
+            self.open()?;
+            let r = self.shared.iface.borrow_mut().tcp_send(self.handle, rest);
+            match r {
+                Ok(n) => {
+                    rest = &rest[n..];
+                    self.shared.kick();
+                }
+                // The send buffer is full: back-pressure until ACKs free it.
+                Err(Error::WouldBlock) => {
+                    failed(self.shared)?;
+                    self.shared.changed().await;
+                }
+                Err(e) => return Err(tcp_error(e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn shutdown_write(&self) -> Result<(), TcpError> {
+        self.open()?;
+        let r = self.shared.iface.borrow_mut().tcp_shutdown(self.handle);
+        self.shared.kick();
+        r.map_err(tcp_error)
+    }
+
+    async fn close(&self) -> Result<(), TcpError> {
+        self.open()?;
+        self.closed.set(true);
+        let r = self.shared.iface.borrow_mut().tcp_close(self.handle);
+        self.shared.kick();
+        r.map_err(tcp_error)
+    }
+
+    fn peer(&self) -> SocketAddrV4 {
+        self.peer
+    }
+}
+
+impl<N: Network + 'static> Drop for Flow<N> {
+    fn drop(&mut self) {
+        if !self.closed.replace(true) {
+            let _ = self.shared.iface.borrow_mut().tcp_close(self.handle);
+            self.shared.kick();
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! `direct_udpv4`: UDP over IPv4, as the `unik_rt::Udp` trait.
+
+use core::future::poll_fn;
+use core::net::SocketAddrV4;
+use core::task::Poll;
+
+use unik_rt::{Network, UdpError};
+
+use super::ConnectError;
+use super::driver::{Shared, now};
+use super::errno;
+use super::ipv4::Ipv4;
+use crate::iface::{Error, IpWrite, UdpHandle};
+use crate::wire::proto;
+use crate::wire::udp::{HEADER_LEN, UdpRepr};
+
+/// Largest UDP payload in one IPv4 datagram.
+const MAX_DATAGRAM: usize = 65507;
+
+/// The UDP layer of one interface.
+pub struct Udpv4<N: Network + 'static> {
+    pub(crate) shared: &'static Shared<N>,
+}
+
+/// `direct_udpv4 $ ip`.
+pub fn connect<N: Network + 'static>(ip: &'static Ipv4<N>) -> Result<Udpv4<N>, ConnectError> {
+    Ok(Udpv4 { shared: ip.shared })
+}
+
+/// A bound UDP port; dropping it closes the port.
+pub struct Socket<N: Network + 'static> {
+    shared: &'static Shared<N>,
+    handle: UdpHandle,
+}
+
+fn udp_error(e: Error) -> UdpError {
+    match e {
+        Error::AddrInUse => UdpError::AddrInUse,
+        e => UdpError::Io(errno(e)),
+    }
+}
+
+impl<N: Network + 'static> unik_rt::Udp for Udpv4<N> {
+    type Socket = Socket<N>;
+
+    async fn bind(&self, port: u16) -> Result<Socket<N>, UdpError> {
+        let handle = self
+            .shared
+            .iface
+            .borrow_mut()
+            .udp_bind(port)
+            .map_err(udp_error)?;
+        Ok(Socket {
+            shared: self.shared,
+            handle,
+        })
+    }
+}
+
+impl<N: Network + 'static> Socket<N> {
+    fn failed(&self) -> Result<(), UdpError> {
+        match self.shared.failure() {
+            Some(e) => Err(UdpError::Io(super::net_errno(&e))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<N: Network + 'static> unik_rt::UdpSocket for Socket<N> {
+    async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddrV4), UdpError> {
+        loop {
+            let r = self.shared.iface.borrow_mut().udp_recv(self.handle, buf);
+            match r {
+                Err(Error::WouldBlock) => {
+                    self.failed()?;
+                    self.shared.changed().await;
+                }
+                r => return r.map_err(udp_error),
+            }
+        }
+    }
+
+    /// Builds the datagram in the device's buffer (or fragments it); waits while the
+    /// interface has no address (DHCP) or the device is busy.
+    async fn send_to(&self, data: &[u8], dst: SocketAddrV4) -> Result<(), UdpError> {
+        if data.len() > MAX_DATAGRAM {
+            return Err(UdpError::TooLarge(data.len()));
+        }
+        let udp = UdpRepr {
+            src_port: self.handle.port(),
+            dst_port: dst.port(),
+        };
+        let w = IpWrite::new(*dst.ip(), proto::UDP);
+        loop {
+            self.failed()?;
+            let (r, _) = poll_fn(|cx| {
+                Poll::Ready(self.shared.with_device(cx, |iface, dev| {
+                    iface.ipv4_write(
+                        now(),
+                        dev,
+                        &w,
+                        Some(HEADER_LEN),
+                        |b| {
+                            udp.emit_header(b, data.len());
+                            HEADER_LEN
+                        },
+                        &[data],
+                    )
+                }))
+            })
+            .await;
+            match r {
+                Ok(()) => {
+                    // Fragments or an ARP request may be left for the transmitter.
+                    self.shared.kick();
+                    return Ok(());
+                }
+                Err(Error::WouldBlock | Error::NoAddress) => {
+                    self.shared.kick();
+                    self.shared.changed().await;
+                }
+                Err(Error::TooLarge) => return Err(UdpError::TooLarge(data.len())),
+                Err(e) => return Err(udp_error(e)),
+            }
+        }
+    }
+
+    fn local_port(&self) -> u16 {
+        self.handle.port()
+    }
+}
+
+impl<N: Network + 'static> Drop for Socket<N> {
+    fn drop(&mut self) {
+        let _ = self.shared.iface.borrow_mut().udp_close(self.handle);
+    }
+}
