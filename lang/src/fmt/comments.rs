@@ -86,29 +86,43 @@ pub fn attach(module: &Module, src: &str) -> Notes {
         .iter()
         .map(|c| vec![Vec::new(); c.items.len()])
         .collect();
+    let strings = outermost(strings);
+    // Containers nest (or are disjoint), so a sweep in source order keeps
+    // the chain of those open at a comment on a stack; its top is the
+    // innermost. Of equal ranges (the root and its top expression) the one
+    // found later in the tree is inner.
+    let mut order: Vec<usize> = (0..containers.len()).collect();
+    order.sort_by_key(|&i| (containers[i].lo, std::cmp::Reverse(containers[i].hi), i));
+    let mut open: Vec<usize> = Vec::new();
+    let mut next = 0;
     for cm in &module.comments {
         let (s, e) = (cm.span.start, cm.span.end);
-        if strings.iter().any(|&(lo, hi)| lo < s && e <= hi) {
+        while let Some(&i) = order.get(next)
+            && containers[i].lo <= s
+        {
+            let c = &containers[i];
+            while open.last().is_some_and(|&t| containers[t].hi < c.hi) {
+                open.pop();
+            }
+            open.push(i);
+            next += 1;
+        }
+        while open.last().is_some_and(|&t| containers[t].hi < e) {
+            open.pop();
+        }
+        let at = strings.partition_point(|&(lo, _)| lo < s);
+        if at > 0 && e <= strings[at - 1].1 {
             continue;
         }
-        // The innermost container holding the comment: intervals nest, and
-        // of equal ones (the root and its top expression) the later is inner.
-        let Some(ci) = containers
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.lo <= s && e <= c.hi)
-            .min_by_key(|&(i, c)| (c.hi - c.lo, std::cmp::Reverse(i)))
-            .map(|(i, _)| i)
-        else {
+        let Some(&ci) = open.last() else {
             continue;
         };
         let c = &containers[ci];
-        match c.items.iter().position(|&(lo, hi)| lo <= s && e <= hi) {
-            Some(k) => moved[ci][k].push(cm),
-            None => {
-                let k = c.items.iter().filter(|&&(_, hi)| hi <= s).count();
-                gaps[ci][k].push(cm);
-            }
+        // Items are disjoint and in order.
+        let k = c.items.partition_point(|&(_, hi)| hi <= s);
+        match c.items.get(k) {
+            Some(&(lo, hi)) if lo <= s && e <= hi => moved[ci][k].push(cm),
+            _ => gaps[ci][k].push(cm),
         }
     }
     let mut map = HashMap::new();
@@ -116,6 +130,18 @@ pub fn attach(module: &Module, src: &str) -> Notes {
         map.insert(c.key, boxed(src, c, &gaps[ci], &moved[ci]));
     }
     Notes { map }
+}
+
+/// The string literals not inside another one, in order.
+fn outermost(mut spans: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    spans.sort_by_key(|&(lo, hi)| (lo, std::cmp::Reverse(hi)));
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for (lo, hi) in spans {
+        if out.last().is_none_or(|&(_, end)| end <= lo) {
+            out.push((lo, hi));
+        }
+    }
+    out
 }
 
 fn note(cm: &Comment, blank: bool) -> Note {
