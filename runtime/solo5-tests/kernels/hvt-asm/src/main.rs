@@ -1,0 +1,4 @@
+#![no_std]
+#![no_main]
+unik_solo5::manifest! {}
+unik_solo5::abi1_note!(hvt);

@@ -1,0 +1,57 @@
+//! unikc's Solo5-ABI platform: the Solo5 API (`solo5.h`) in Rust with two
+//! bindings, chosen by feature:
+//!
+//! - `spt`: the image runs in the tender's seccomp-sandboxed process and
+//!   uses raw Linux system calls on the descriptors the tender hands over;
+//! - `hvt`: the image runs in a KVM guest and uses `outl` hypercalls.
+//!
+//! Images carry an `ABI1` note (emitted by the binding) and an `MFT1`
+//! manifest note ([`manifest!`]), each in its own PT_NOTE, and define their
+//! entry with [`entry!`]. Boot code, notes and the `_start` symbol exist only
+//! with `--cfg unik_kernel`; without it the crate builds for the host so its
+//! logic can be unit-tested.
+#![no_std]
+
+extern crate alloc;
+
+#[cfg(all(unik_kernel, feature = "spt", feature = "hvt"))]
+compile_error!("unik-solo5: enable exactly one of the `spt` and `hvt` features in an image");
+
+pub mod abi;
+mod cell;
+pub mod devices;
+pub mod link;
+pub mod manifest;
+pub mod start;
+
+#[cfg(feature = "hvt")]
+pub mod hvt;
+#[cfg(feature = "spt")]
+pub mod spt;
+
+#[cfg(any(feature = "spt", feature = "hvt"))]
+mod api;
+#[cfg(any(feature = "spt", feature = "hvt"))]
+pub use api::*;
+
+#[cfg(all(feature = "rt", any(feature = "spt", feature = "hvt")))]
+pub mod rt;
+
+pub use devices::{BlockInfo, Error, Handle, NetInfo};
+pub use manifest::Kind;
+pub use start::{BootInfo, cmdline, heap_bytes};
+pub use unik_freestanding::{EXIT_ABORT, EXIT_PANIC, kprint, kprintln};
+
+/// Define the image's entry point: `entry!(main)` with
+/// `fn main(boot: &unik_solo5::BootInfo) -> i32`. Returning exits with
+/// that status (as `solo5_app_main` does).
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[unsafe(no_mangle)]
+        pub fn unik_solo5_main(boot: &$crate::BootInfo) -> i32 {
+            let main: fn(&$crate::BootInfo) -> i32 = $main;
+            main(boot)
+        }
+    };
+}

@@ -1,0 +1,28 @@
+//! `unikc-spt [OPTIONS] [--] IMAGE [ARGS...]`: run a Solo5 spt image.
+
+use std::process::ExitCode;
+
+use unik_tender::{Options, spt};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if unik_tender::options::wants_help(&args) {
+        eprintln!("usage: unikc-spt {}", unik_tender::options::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    let outcome = Options::parse(&args)
+        .and_then(|o| spt::prepare(&o))
+        .and_then(spt::run);
+    match outcome {
+        Ok(o) => {
+            if let Some(line) = o.report() {
+                eprintln!("unikc-spt: {line}");
+            }
+            ExitCode::from(o.status() as u8)
+        }
+        Err(e) => {
+            eprintln!("unikc-spt: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
