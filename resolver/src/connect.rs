@@ -131,34 +131,39 @@ fn hole_piece(hole: &str) -> Result<Piece, TemplateError> {
 pub struct Scope<'a> {
     pub args: usize,
     pub deps: usize,
-    pub keys: &'a [String],
-    pub params: &'a std::collections::BTreeMap<String, serde_json::Value>,
+    pub keys: &'a [&'a str],
+    pub params: &'a serde_json::Map<String, serde_json::Value>,
     pub embed: bool,
 }
 
 /// Checks that every hole refers to something that exists.
 pub fn validate(template: &str, scope: &Scope) -> Result<(), TemplateError> {
-    for p in parse(template)? {
+    validate_pieces(&parse(template)?, scope)
+}
+
+/// [`validate`] for an already parsed template.
+pub fn validate_pieces(pieces: &[Piece], scope: &Scope) -> Result<(), TemplateError> {
+    for p in pieces {
         match p {
             Piece::Text(_) => {}
-            Piece::Arg(n) if n >= scope.args => {
+            Piece::Arg(n) if *n >= scope.args => {
                 return Err(TemplateError(format!(
                     "`{{{n}}}` refers to argument {n}, but the functor takes {}",
                     scope.args
                 )));
             }
-            Piece::Dep(n) if n >= scope.deps => {
+            Piece::Dep(n) if *n >= scope.deps => {
                 return Err(TemplateError(format!(
                     "`{{dep:{n}}}` refers to dependency {n}, but there are {}",
                     scope.deps
                 )));
             }
-            Piece::Key(k) if !scope.keys.contains(&k) => {
+            Piece::Key(k) if !scope.keys.contains(&k.as_str()) => {
                 return Err(TemplateError(format!(
                     "`{{key:{k}}}`: the implementation declares no key `{k}`"
                 )));
             }
-            Piece::Param(p) => match scope.params.get(&p) {
+            Piece::Param(p) => match scope.params.get(p) {
                 None => {
                     return Err(TemplateError(format!(
                         "`{{param:{p}}}`: the implementation has no parameter `{p}`"

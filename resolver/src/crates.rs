@@ -8,7 +8,8 @@ use crate::graph::Graph;
 use crate::model::{BoundSource, CrateReq, NodeId, PinReq};
 use crate::resolve::source_pos;
 use semver::Version;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, Loc, SourceMap};
 use unik_lang::eval::{Package, Pin};
 
@@ -21,7 +22,8 @@ struct Bound {
     min: Option<Version>,
     max: Option<Version>,
     loc: Loc,
-    node: NodeId,
+    /// The devices that use this `package`, in graph order.
+    nodes: Vec<NodeId>,
 }
 
 #[derive(Default)]
@@ -60,6 +62,35 @@ fn version(
     }
 }
 
+/// The range of one `package`, or `None` after reporting E0501.
+fn parse_range(
+    p: &Package,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Option<Version>, Option<Version>)> {
+    let min = version(p, "min", &p.min, diags);
+    let max = version(p, "max", &p.max, diags);
+    let (Ok(min), Ok(max)) = (min, max) else {
+        return None;
+    };
+    if let (Some(a), Some(b)) = (&min, &max)
+        && a >= b
+    {
+        diags.push(
+            Diagnostic::error(
+                "E0501",
+                format!(
+                    "package `{}` asks for an empty range: min {a} is not below max {b}",
+                    p.name
+                ),
+            )
+            .label(p.loc, "this bound admits no version")
+            .help("`min` is inclusive and `max` exclusive: `max` must be greater than `min`"),
+        );
+        return None;
+    }
+    Some((min, max))
+}
+
 fn range(min: &Option<Version>, max: &Option<Version>) -> String {
     match (min, max) {
         (Some(a), Some(b)) => format!(">={a}, <{b}"),
@@ -70,60 +101,67 @@ fn range(min: &Option<Version>, max: &Option<Version>) -> String {
 }
 
 pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) -> Merged {
-    let mut accs: BTreeMap<String, Acc> = BTreeMap::new();
+    let mut accs: BTreeMap<Rc<str>, Acc> = BTreeMap::new();
     let mut by_node: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
+    // Parsed once per package value; `None` when it is invalid.
+    type Parsed = Option<(Option<Version>, Option<Version>)>;
+    let mut parsed: HashMap<*const Package, Parsed> = HashMap::new();
+    // One bound per `package` written (place and range), whatever the
+    // number of devices that use it.
+    let mut bound_of: HashMap<(Loc, Option<Rc<str>>, Option<Rc<str>>), usize> = HashMap::new();
     for (i, n) in graph.nodes.iter().enumerate() {
         let node = NodeId(i);
+        if !n.def.packages.is_empty() {
+            let mut names: Vec<String> =
+                n.def.packages.iter().map(|p| p.name.to_string()).collect();
+            names.sort();
+            names.dedup();
+            by_node.insert(node, names);
+        }
         for p in &n.def.packages {
-            let names = by_node.entry(node).or_default();
-            if !names.iter().any(|x| x == &*p.name) {
-                names.push(p.name.to_string());
-                names.sort();
+            let acc = accs.entry(p.name.clone()).or_default();
+            for f in &p.features {
+                if !acc.features.contains(&**f) {
+                    acc.features.insert(f.to_string());
+                }
             }
-            let acc = accs.entry(p.name.to_string()).or_default();
-            acc.features
-                .extend(p.features.iter().map(|f| f.to_string()));
-            if let Some(pin) = &p.pin {
+            if let Some(pin) = &p.pin
+                && !acc.pins.iter().any(|(q, l)| q == pin && *l == p.loc)
+            {
                 acc.pins.push((pin.clone(), p.loc));
             }
-            let min = version(p, "min", &p.min, diags);
-            let max = version(p, "max", &p.max, diags);
-            let (Ok(min), Ok(max)) = (min, max) else {
+            let range = parsed
+                .entry(Rc::as_ptr(p))
+                .or_insert_with(|| parse_range(p, diags))
+                .clone();
+            let Some((min, max)) = range else {
                 acc.invalid = true;
                 continue;
             };
-            if let (Some(a), Some(b)) = (&min, &max)
-                && a >= b
-            {
-                diags.push(
-                    Diagnostic::error(
-                        "E0501",
-                        format!(
-                            "package `{}` asks for an empty range: min {a} is not below max {b}",
-                            p.name
-                        ),
-                    )
-                    .label(p.loc, "this bound admits no version")
-                    .help(
-                        "`min` is inclusive and `max` exclusive: `max` must be greater than `min`",
-                    ),
-                );
-                acc.invalid = true;
-                continue;
+            let key = (p.loc, p.min.clone(), p.max.clone());
+            match bound_of.get(&key) {
+                Some(&b) => {
+                    if acc.bounds[b].nodes.last() != Some(&node) {
+                        acc.bounds[b].nodes.push(node);
+                    }
+                }
+                None => {
+                    bound_of.insert(key, acc.bounds.len());
+                    acc.sources.push(BoundSource {
+                        min: min.as_ref().map(|v| v.to_string()),
+                        max: max.as_ref().map(|v| v.to_string()),
+                        at: source_pos(sources, p.loc),
+                        node,
+                        chain: graph.chain(node),
+                    });
+                    acc.bounds.push(Bound {
+                        min,
+                        max,
+                        loc: p.loc,
+                        nodes: vec![node],
+                    });
+                }
             }
-            acc.sources.push(BoundSource {
-                min: min.as_ref().map(|v| v.to_string()),
-                max: max.as_ref().map(|v| v.to_string()),
-                at: source_pos(sources, p.loc),
-                node,
-                chain: graph.chain(node),
-            });
-            acc.bounds.push(Bound {
-                min,
-                max,
-                loc: p.loc,
-                node,
-            });
         }
     }
     let mut reqs = Vec::new();
@@ -144,7 +182,7 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
         if let (Some((lo, lb)), Some((hi, hb))) = (lower, upper)
             && lo >= hi
         {
-            diags.push(conflict(&name, &acc, (lo, lb), (hi, hb), graph, sources));
+            diags.push(conflict(&name, &acc, (lo, lb), (hi, hb), graph));
             continue;
         }
         let mut pins: Vec<&(Pin, Loc)> = Vec::new();
@@ -185,7 +223,7 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
                 },
             }),
             sources: acc.sources,
-            name,
+            name: name.to_string(),
         });
     }
     Merged { reqs, by_node }
@@ -198,64 +236,64 @@ fn pin_text(p: &Pin) -> String {
     }
 }
 
+/// The devices using a bound, by name: a few, then how many more.
+fn devices(graph: &Graph, b: &Bound) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for n in &b.nodes {
+        let name = &*graph.nodes[n.0].def.name;
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.len() > 3 {
+        let more = names.len() - 3;
+        format!("{} and {more} more", names[..3].join(", "))
+    } else {
+        names.join(", ")
+    }
+}
+
 fn conflict(
     name: &str,
     acc: &Acc,
     (lo, lb): (&Version, &Bound),
     (hi, hb): (&Version, &Bound),
     graph: &Graph,
-    sources: &SourceMap,
 ) -> Diagnostic {
-    let dev = |b: &Bound| graph.nodes[b.node.0].def.name.to_string();
+    let first = |b: &Bound| graph.nodes[b.nodes[0].0].def.name.to_string();
     let mut d = Diagnostic::error(
         "E0502",
         format!("the version bounds of crate `{name}` cannot be satisfied together"),
     );
-    // One label per `package` written, naming every device that uses it;
-    // the bounds that clash come first.
-    let mut order: Vec<&Bound> = vec![lb, hb];
+    // One label per `package` written, the two that clash first.
+    let mut order: Vec<&Bound> = vec![lb];
+    if !std::ptr::eq(lb, hb) {
+        order.push(hb);
+    }
     for b in &acc.bounds {
         if !order.iter().any(|o| std::ptr::eq(*o, b)) {
             order.push(b);
         }
     }
-    let mut labelled: Vec<(Loc, Vec<String>, String)> = Vec::new();
     for b in order {
-        let r = range(&b.min, &b.max);
-        match labelled.iter_mut().find(|(l, _, _)| *l == b.loc) {
-            Some((_, devs, _)) => {
-                let n = dev(b);
-                if !devs.contains(&n) {
-                    devs.push(n);
-                }
-            }
-            None => labelled.push((b.loc, vec![dev(b)], r)),
-        }
-    }
-    for (loc, devs, r) in &labelled {
-        d = d.label(*loc, format!("`{r}` for {}", devs.join(", ")));
-    }
-    for s in &acc.sources {
-        let r = range(
-            &s.min
-                .as_deref()
-                .map(|v| Version::parse(v).expect("parsed before")),
-            &s.max
-                .as_deref()
-                .map(|v| Version::parse(v).expect("parsed before")),
+        d = d.label(
+            b.loc,
+            format!("`{}` for {}", range(&b.min, &b.max), devices(graph, b)),
         );
+    }
+    for (s, b) in acc.sources.iter().zip(&acc.bounds) {
         d = d.note(format!(
-            "`{r}` at {}:{}:{}, required by {}",
+            "`{}` at {}:{}:{}, required by {}",
+            range(&b.min, &b.max),
             s.at.file,
             s.at.line,
             s.at.column,
             s.chain.join(" → ")
         ));
     }
-    let _ = sources;
     d.help(format!(
         "`{}` needs at least {lo} but `{}` needs below {hi}: no version satisfies both; change one device's bounds or use another device",
-        dev(lb),
-        dev(hb)
+        first(lb),
+        first(hb)
     ))
 }

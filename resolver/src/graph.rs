@@ -6,9 +6,10 @@
 use crate::model::NodeId;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use unik_lang::diag::Loc;
-use unik_lang::eval::{Device, DeviceKind, ImplDef, Package, Pin};
+use unik_lang::eval::{Device, DeviceKind, ImplDef, KeyDef, Package};
 
 /// What an edge of the graph means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +41,8 @@ pub struct Graph {
     by_ptr: HashMap<*const Device, NodeId>,
     by_parts: HashMap<(usize, Vec<NodeId>), NodeId>,
     impl_ids: HashMap<*const ImplDef, usize>,
-    impl_sigs: HashMap<String, usize>,
+    impl_by_hash: HashMap<u64, Vec<(Rc<ImplDef>, Vec<NodeId>, usize)>>,
+    impl_count: usize,
 }
 
 impl Graph {
@@ -51,7 +53,8 @@ impl Graph {
             by_ptr: HashMap::new(),
             by_parts: HashMap::new(),
             impl_ids: HashMap::new(),
-            impl_sigs: HashMap::new(),
+            impl_by_hash: HashMap::new(),
+            impl_count: 0,
         }
     }
 
@@ -121,9 +124,20 @@ impl Graph {
         if let Some(&id) = self.impl_ids.get(&key) {
             return id;
         }
-        let sig = signature(def, deps);
-        let next = self.impl_sigs.len();
-        let id = *self.impl_sigs.entry(sig).or_insert(next);
+        let hash = impl_hash(def, deps);
+        let candidates = self.impl_by_hash.entry(hash).or_default();
+        let id = match candidates
+            .iter()
+            .find(|(other, other_deps, _)| other_deps.as_slice() == deps && same_impl(other, def))
+        {
+            Some((_, _, id)) => *id,
+            None => {
+                let id = self.impl_count;
+                self.impl_count += 1;
+                candidates.push((def.clone(), deps.to_vec(), id));
+                id
+            }
+        };
         self.impl_ids.insert(key, id);
         id
     }
@@ -172,41 +186,65 @@ impl Graph {
     }
 }
 
-fn package_sig(p: &Package, out: &mut String) {
-    use std::fmt::Write;
-    let pin = match &p.pin {
-        None => String::new(),
-        Some(Pin::Path(path)) => format!("path={path}"),
-        Some(Pin::Git { url, rev }) => format!("git={url}@{rev}"),
-    };
-    let _ = write!(
-        out,
-        "[{}|{:?}|{:?}|{:?}|{pin}]",
-        p.name, p.min, p.max, p.features
-    );
+/// A `fmt::Write`/`io::Write` sink that feeds a hasher.
+struct HashWriter<'h>(&'h mut std::collections::hash_map::DefaultHasher);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
-/// Everything that makes two implementations different, as a string.
-fn signature(def: &ImplDef, deps: &[NodeId]) -> String {
-    use std::fmt::Write;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}",
-        def.name, def.module, def.ty, def.foreign, def.targets
-    );
-    for p in &def.packages {
-        package_sig(p, &mut s);
-    }
-    for k in &def.keys {
-        let _ = write!(
-            s,
-            "<{}|{:?}|{:?}|{:?}|{:?}|{}>",
-            k.name, k.ty, k.default, k.stage, k.values, k.doc
-        );
-    }
-    let _ = write!(s, "\u{0}{:?}\u{0}", deps);
+/// A hash of what makes implementations different (equal ones hash equal).
+fn impl_hash(def: &ImplDef, deps: &[NodeId]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    def.name.hash(&mut h);
+    def.module.hash(&mut h);
+    def.ty.hash(&mut h);
+    def.foreign.hash(&mut h);
+    deps.hash(&mut h);
     // serde_json maps are sorted, so this is canonical.
-    s.push_str(&serde_json::to_string(&def.extra).unwrap_or_default());
-    s
+    let _ = serde_json::to_writer(HashWriter(&mut h), &def.extra);
+    h.finish()
+}
+
+fn same_package(a: &Rc<Package>, b: &Rc<Package>) -> bool {
+    Rc::ptr_eq(a, b)
+        || (a.name == b.name
+            && a.min == b.min
+            && a.max == b.max
+            && a.features == b.features
+            && a.pin == b.pin)
+}
+
+fn same_key(a: &Rc<KeyDef>, b: &Rc<KeyDef>) -> bool {
+    Rc::ptr_eq(a, b)
+        || (a.name == b.name
+            && a.ty == b.ty
+            && a.default == b.default
+            && a.stage == b.stage
+            && a.values == b.values
+            && a.doc == b.doc)
+}
+
+/// Whether two implementations are the same device definition (places and
+/// documentation aside).
+fn same_impl(a: &ImplDef, b: &ImplDef) -> bool {
+    a.name == b.name
+        && a.module == b.module
+        && a.ty == b.ty
+        && a.foreign == b.foreign
+        && a.targets == b.targets
+        && a.packages.len() == b.packages.len()
+        && a.packages
+            .iter()
+            .zip(&b.packages)
+            .all(|(x, y)| same_package(x, y))
+        && a.keys.len() == b.keys.len()
+        && a.keys.iter().zip(&b.keys).all(|(x, y)| same_key(x, y))
+        && a.extra == b.extra
 }

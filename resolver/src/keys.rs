@@ -55,7 +55,7 @@ pub fn collect(graph: &Graph, input: &Input, diags: &mut Vec<Diagnostic>) -> Key
             defs.insert(k.name.to_string(), (k.clone(), node.into_iter().collect()));
         }
         Some((first, users)) => {
-            if !same(first, k) {
+            if !Rc::ptr_eq(first, k) && !same(first, k) {
                 let d = Diagnostic::error(
                     "E0306",
                     format!("two different keys are named `{}`", k.name),
@@ -67,7 +67,8 @@ pub fn collect(graph: &Graph, input: &Input, diags: &mut Vec<Diagnostic>) -> Key
                     diags.push(d);
                 }
             } else if let Some(n) = node
-                && !users.contains(&n)
+                // Nodes come in order: a node is the last user or a new one.
+                && users.last() != Some(&n)
             {
                 users.push(n);
             }

@@ -140,7 +140,9 @@ pub struct CrateReq {
     pub features: Vec<String>,
     /// A pin overrides where the crate comes from (the bounds still apply).
     pub pin: Option<PinReq>,
-    /// Every `package` that asked for it, in graph order.
+    /// Every distinct `package` declaration (place and bounds) that asked
+    /// for it, in graph order, each with the first device that used it.
+    /// [`Node::crates`] says which devices need the crate.
     pub sources: Vec<BoundSource>,
 }
 
@@ -158,9 +160,10 @@ pub struct BoundSource {
     pub max: Option<String>,
     /// Where the `package` was written.
     pub at: SourcePos,
-    /// The device that declared it.
+    /// The first device (in graph order) that declared it.
     pub node: NodeId,
-    /// Device names from a registered job down to that device.
+    /// Device names from a registered job down to that device, along a
+    /// shortest path.
     pub chain: Vec<String>,
 }
 

@@ -102,7 +102,7 @@ pub fn resolve(input: &Input) -> Outcome {
             );
         }
     }
-    out.known_keys.extend(typer.keys.iter().cloned());
+    out.known_keys.extend(typer.key_names());
     if !diags.is_empty() {
         out.diagnostics = with_target(diags, target);
         return out;
@@ -128,7 +128,7 @@ pub fn resolve(input: &Input) -> Outcome {
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, raw)| build_node(i, raw, &typer, input, &crates))
+        .map(|(i, raw)| build_node(i, raw, input, &crates))
         .collect();
     let boot_cmdline = bootargs::join(
         &keys
@@ -237,17 +237,7 @@ fn check_targets(graph: &Graph, typer: &Typer, input: &Input, diags: &mut Vec<Di
                 ts.iter().map(|t| &**t).collect::<Vec<_>>().join(", ")
             ),
         );
-        let everywhere: Vec<String> = typer
-            .available
-            .get(&**name)
-            .map(|s| {
-                TARGETS
-                    .iter()
-                    .filter(|t| s.contains(**t))
-                    .map(|t| t.to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let everywhere = typer.available(name);
         d = if everywhere.is_empty() {
             d.help(format!("`{name}` is not available on any target"))
         } else {
@@ -340,12 +330,12 @@ fn var_base(name: &str) -> String {
 fn build_node(
     i: usize,
     raw: &crate::graph::RawNode,
-    typer: &Typer,
     input: &Input,
     crates: &crates::Merged,
 ) -> Node {
     let def = &raw.def;
-    let extra = typer.extra(def);
+    // The typing pass checked these fields.
+    let extra = crate::typing::extra_of(def).ok();
     // Every node is fully applied (arguments and dependencies are typed so),
     // so its type is the result of the implementation's type.
     let (_, ty) = def.ty.unfold();
@@ -368,13 +358,24 @@ fn build_node(
         foreign: def.foreign,
         args: raw.args.clone(),
         deps: raw.deps.clone(),
-        connect: extra.as_ref().and_then(|e| e.connect.clone()),
-        params: extra.as_ref().map(|e| e.params.clone()).unwrap_or_default(),
+        connect: extra.as_ref().and_then(|e| e.connect.map(str::to_string)),
+        params: extra
+            .as_ref()
+            .map(|e| {
+                e.params
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         embed_dir,
         host_device: extra
             .as_ref()
             .and_then(|e| e.device.clone())
-            .map(|(kind, name)| HostDevice { kind, name }),
+            .map(|(kind, name)| HostDevice {
+                kind,
+                name: name.to_string(),
+            }),
         keys: {
             let mut k: Vec<String> = def.keys.iter().map(|k| k.name.to_string()).collect();
             k.sort();

@@ -6,27 +6,30 @@
 //! any branch declares (for E0601).
 
 use crate::connect;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, FileId, Loc};
 use unik_lang::eval::{DevType, Device, DeviceKind, ImplDef, TARGETS};
 
 /// The extra fields of an `impl` the resolver understands.
-pub struct ImplExtra {
-    pub connect: Option<String>,
-    pub params: BTreeMap<String, serde_json::Value>,
-    pub embed: Option<String>,
-    pub device: Option<(crate::model::HostDeviceKind, String)>,
+pub struct ImplExtra<'d> {
+    pub connect: Option<&'d str>,
+    pub params: &'d serde_json::Map<String, serde_json::Value>,
+    pub embed: Option<&'d str>,
+    pub device: Option<(crate::model::HostDeviceKind, &'d str)>,
 }
 
 pub struct Typer {
     memo: HashMap<*const Device, Option<Rc<DevType>>>,
-    impls: HashMap<*const ImplDef, Option<Rc<ImplExtra>>>,
+    /// Checked implementations: true when well-formed.
+    impls: HashMap<*const ImplDef, bool>,
     pub diagnostics: Vec<Diagnostic>,
     /// Implementation name → targets where some implementation of it exists.
-    pub available: BTreeMap<String, BTreeSet<String>>,
+    available: HashMap<Rc<str>, u8>,
     /// Every key name declared by an implementation anywhere in the value.
-    pub keys: BTreeSet<String>,
+    keys: HashSet<Rc<str>>,
+    /// Parsed connect templates, shared by the implementations using one.
+    templates: HashMap<String, Rc<Vec<connect::Piece>>>,
     reported: HashSet<(Loc, &'static str)>,
     /// Files of the catalogue: labels there would point at its helpers,
     /// not at the user's choice.
@@ -40,8 +43,9 @@ impl Typer {
             memo: HashMap::new(),
             impls: HashMap::new(),
             diagnostics: Vec::new(),
-            available: BTreeMap::new(),
-            keys: BTreeSet::new(),
+            available: HashMap::new(),
+            keys: HashSet::new(),
+            templates: HashMap::new(),
             reported: HashSet::new(),
         }
     }
@@ -61,9 +65,20 @@ impl Typer {
         }
     }
 
-    /// The parsed extra fields of a checked implementation.
-    pub fn extra(&self, def: &Rc<ImplDef>) -> Option<Rc<ImplExtra>> {
-        self.impls.get(&Rc::as_ptr(def)).cloned().flatten()
+    /// Targets where some implementation named `name` exists, in order.
+    pub fn available(&self, name: &str) -> Vec<&'static str> {
+        let mask = self.available.get(name).copied().unwrap_or(0);
+        TARGETS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, t)| *t)
+            .collect()
+    }
+
+    /// Every key name an implementation anywhere in the value declares.
+    pub fn key_names(&self) -> impl Iterator<Item = String> + '_ {
+        self.keys.iter().map(|k| k.to_string())
     }
 
     /// The type of a device value, or `None` after an error in it.
@@ -191,14 +206,21 @@ impl Typer {
         if self.impls.contains_key(&key) {
             return;
         }
-        self.impls.insert(key, None);
-        let set = self.available.entry(def.name.to_string()).or_default();
-        match &def.targets {
-            None => set.extend(TARGETS.iter().map(|t| t.to_string())),
-            Some(ts) => set.extend(ts.iter().map(|t| t.to_string())),
+        self.impls.insert(key, false);
+        let mask = match &def.targets {
+            None => u8::MAX,
+            Some(ts) => TARGETS
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| ts.iter().any(|x| &**x == **t))
+                .fold(0u8, |m, (i, _)| m | (1 << i)),
+        };
+        *self.available.entry(def.name.clone()).or_default() |= mask;
+        for k in &def.keys {
+            if !self.keys.contains(&k.name) {
+                self.keys.insert(k.name.clone());
+            }
         }
-        self.keys
-            .extend(def.keys.iter().map(|k| k.name.to_string()));
         let (params, result) = def.ty.unfold();
         let mut ok = true;
         if let Some(p) = params.iter().find(|p| matches!(***p, DevType::Fn(..))) {
@@ -246,23 +268,9 @@ impl Typer {
                 None => ok = false,
             }
         }
-        if def.foreign {
-            let extra = ImplExtra {
-                connect: None,
-                params: BTreeMap::new(),
-                embed: None,
-                device: None,
-            };
-            if ok {
-                self.impls.insert(key, Some(Rc::new(extra)));
-            }
-            return;
-        }
-        match parse_extra(def, params.len()) {
-            Ok(extra) => {
-                if ok {
-                    self.impls.insert(key, Some(Rc::new(extra)));
-                }
+        match check_extra(def, params.len(), &mut self.templates) {
+            Ok(()) => {
+                self.impls.insert(key, ok);
             }
             Err(msg) => {
                 let diag = Diagnostic::error("E0202", format!("implementation `{}`: {msg}", def.name))
@@ -288,21 +296,31 @@ pub fn head_impl(d: &Rc<Device>) -> Option<Rc<ImplDef>> {
     }
 }
 
-fn parse_extra(def: &ImplDef, arity: usize) -> Result<ImplExtra, String> {
+static NO_PARAMS: std::sync::LazyLock<serde_json::Map<String, serde_json::Value>> =
+    std::sync::LazyLock::new(serde_json::Map::new);
+
+/// The fields of an implementation beyond the builtin ones, read in place.
+pub fn extra_of(def: &ImplDef) -> Result<ImplExtra<'_>, String> {
+    if def.foreign {
+        return Ok(ImplExtra {
+            connect: None,
+            params: &NO_PARAMS,
+            embed: None,
+            device: None,
+        });
+    }
     let connect = match def.extra.get("connect") {
-        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::String(s)) => s.as_str(),
         _ => return Err("`connect` must be a string (a connect template)".into()),
     };
     let params = match def.extra.get("params") {
-        None | Some(serde_json::Value::Null) => BTreeMap::new(),
-        Some(serde_json::Value::Object(m)) => {
-            m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-        }
+        None | Some(serde_json::Value::Null) => &*NO_PARAMS,
+        Some(serde_json::Value::Object(m)) => m,
         Some(_) => return Err("`params` must be an attribute set".into()),
     };
     let embed = match def.extra.get("embed") {
         None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::String(s)) => Some(s.as_str()),
         Some(_) => return Err("`embed` must be a directory (a path or a string)".into()),
     };
     let device = match def.extra.get("device") {
@@ -317,25 +335,47 @@ fn parse_extra(def: &ImplDef, arity: usize) -> Result<ImplExtra, String> {
                 .get("name")
                 .and_then(|n| n.as_str())
                 .ok_or("`device.name` must be a string")?;
-            Some((kind, name.to_string()))
+            Some((kind, name))
         }
         Some(_) => {
             return Err("`device` must be `{ kind = \"net\" | \"block\"; name = …; }`".into());
         }
     };
-    let keys: Vec<String> = def.keys.iter().map(|k| k.name.to_string()).collect();
-    let scope = connect::Scope {
-        args: arity,
-        deps: def.deps.len(),
-        keys: &keys,
-        params: &params,
-        embed: embed.is_some(),
-    };
-    connect::validate(&connect, &scope).map_err(|e| format!("bad connect template: {e}"))?;
     Ok(ImplExtra {
         connect: Some(connect),
         params,
         embed,
         device,
     })
+}
+
+/// Checks an implementation's extra fields and its connect template.
+fn check_extra(
+    def: &ImplDef,
+    arity: usize,
+    templates: &mut HashMap<String, Rc<Vec<connect::Piece>>>,
+) -> Result<(), String> {
+    let extra = extra_of(def)?;
+    let Some(template) = extra.connect else {
+        return Ok(());
+    };
+    let keys: Vec<&str> = def.keys.iter().map(|k| &*k.name).collect();
+    let scope = connect::Scope {
+        args: arity,
+        deps: def.deps.len(),
+        keys: &keys,
+        params: extra.params,
+        embed: extra.embed.is_some(),
+    };
+    let pieces = match templates.get(template) {
+        Some(p) => p.clone(),
+        None => {
+            let p = Rc::new(
+                connect::parse(template).map_err(|e| format!("bad connect template: {e}"))?,
+            );
+            templates.insert(template.to_string(), p.clone());
+            p
+        }
+    };
+    connect::validate_pieces(&pieces, &scope).map_err(|e| format!("bad connect template: {e}"))
 }
