@@ -88,7 +88,7 @@ pub fn fmt(files: Vec<PathBuf>, check: bool) -> u8 {
                 return EXIT_USAGE;
             }
         };
-        match format_source(&text) {
+        match unik_lang::fmt::format(&text) {
             Ok(out) if out == text => {}
             Ok(out) => {
                 changed.push(f.clone());
@@ -111,7 +111,10 @@ pub fn fmt(files: Vec<PathBuf>, check: bool) -> u8 {
                     })
                     .collect();
                 print_all(&diags, &sources, false);
-                eprintln!("error: {} has syntax errors; it was not formatted", f.display());
+                eprintln!(
+                    "error: {} has syntax errors; it was not formatted",
+                    f.display()
+                );
             }
         }
     }
@@ -132,7 +135,10 @@ pub fn fmt(files: Vec<PathBuf>, check: bool) -> u8 {
 /// Writes through a temporary file in the same directory, then renames, so
 /// a crash never leaves a half-written file.
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(text.as_bytes())?;
     if let Ok(meta) = std::fs::metadata(path) {
@@ -145,7 +151,8 @@ fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
 pub fn explain(code: &str) -> u8 {
     match unik_lang::codes::lookup(code) {
         Some(c) => {
-            println!("{}: {}\n\n{}", c.code, c.title, c.text.trim_end());
+            // The text starts with its own `# CODE: title` heading.
+            println!("{}", c.text.trim_end());
             EXIT_OK
         }
         None => {
@@ -155,9 +162,4 @@ pub fn explain(code: &str) -> u8 {
             EXIT_USAGE
         }
     }
-}
-
-// Wired to unik_lang::fmt once the formatter lands.
-fn format_source(_text: &str) -> Result<String, Vec<unik_lang::Diagnostic>> {
-    Err(Vec::new())
 }

@@ -99,7 +99,11 @@ impl<'a> Evaluator<'a> {
 
     /// Reuses the file ids of an earlier run (one per target of a matrix),
     /// so that diagnostics of all runs refer to one source map.
-    pub fn with_sources(arena: &'a ModuleArena, options: Options, sources: SourceMap) -> Evaluator<'a> {
+    pub fn with_sources(
+        arena: &'a ModuleArena,
+        options: Options,
+        sources: SourceMap,
+    ) -> Evaluator<'a> {
         Evaluator {
             arena,
             options,
@@ -161,9 +165,12 @@ impl<'a> Evaluator<'a> {
         let expr = module.expr.as_ref().ok_or(Stop::Poison)?;
         let v = self.eval(expr, &env, file)?;
         let Value::Attrs(attrs) = v else {
-            return Err(Diagnostic::error("E0202", "the prelude must evaluate to an attribute set")
-                .label(Loc::new(file, expr.span), format!("this is {}", v.kind()))
-                .into());
+            return Err(Diagnostic::error(
+                "E0202",
+                "the prelude must evaluate to an attribute set",
+            )
+            .label(Loc::new(file, expr.span), format!("this is {}", v.kind()))
+            .into());
         };
         let vars = attrs
             .iter()
@@ -222,15 +229,30 @@ impl<'a> Evaluator<'a> {
         let depth = self.depth.get() + 1;
         let steps = self.steps.get() + 1;
         self.steps.set(steps);
-        if depth > self.options.max_depth {
+        // The depth limit assumes a large stack; on a small one (a test
+        // thread, an embedding program) stop before it runs out.
+        let low_stack = stacker::remaining_stack().is_some_and(|r| r < 256 * 1024);
+        if depth > self.options.max_depth || low_stack {
             return Err(Diagnostic::error("E0211", "evaluation is too deep")
-                .label(loc, format!("the depth limit of {} was reached here", self.options.max_depth))
+                .label(
+                    loc,
+                    format!(
+                        "the depth limit of {} was reached here",
+                        self.options.max_depth
+                    ),
+                )
                 .help("this is usually a function that calls itself without end")
                 .into());
         }
         if steps > self.options.max_steps {
             return Err(Diagnostic::error("E0211", "evaluation takes too long")
-                .label(loc, format!("the limit of {} steps was reached here", self.options.max_steps))
+                .label(
+                    loc,
+                    format!(
+                        "the limit of {} steps was reached here",
+                        self.options.max_steps
+                    ),
+                )
                 .help("configurations must evaluate quickly; look for exponential recursion")
                 .into());
         }
@@ -341,12 +363,14 @@ impl<'a> Evaluator<'a> {
                 Ok(v)
             }
             ExprKind::HasAttr { target, path } => {
+                // Only the sets along the path are forced, never the last value.
                 let mut v = self.eval(target, env, file)?;
-                for attr in path {
+                for (i, attr) in path.iter().enumerate() {
                     let Value::Attrs(set) = v else {
                         return Ok(Value::Bool(false));
                     };
                     match set.get(&attr.name) {
+                        Some(_) if i + 1 == path.len() => return Ok(Value::Bool(true)),
                         Some(a) => v = self.force(&a.value)?,
                         None => return Ok(Value::Bool(false)),
                     }
@@ -498,12 +522,15 @@ impl<'a> Evaluator<'a> {
             let (_, set) = self.rec_scope(bindings, env, file);
             Ok(Value::Attrs(Rc::new(set)))
         } else {
-            Ok(Value::Attrs(Rc::new(self.build_attrs(bindings, env, env, file))))
+            Ok(Value::Attrs(Rc::new(
+                self.build_attrs(bindings, env, env, file),
+            )))
         }
     }
 
-    /// Builds the attributes of a binding list. Values are evaluated in
-    /// `inner`; `inherit x` reads `x` from `outer` (as Nix does).
+    /// Builds the attributes of a binding list. Values (and `e` of
+    /// `inherit (e)`) are evaluated in `inner`; a plain `inherit x` reads
+    /// `x` from `outer`, as Nix does.
     fn build_attrs(
         &self,
         bindings: &'a [syntax::Binding],
@@ -570,7 +597,9 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 BindingKind::Inherit { from, names } => {
-                    let source = from.as_ref().map(|e| self.lazy(e, outer, file));
+                    // `inherit (e) x;` evaluates e where the values are (it may
+                    // use sibling bindings); a plain `inherit x;` reads outside.
+                    let source = from.as_ref().map(|e| self.lazy(e, inner, file));
                     for n in names {
                         let loc = Loc::new(file, n.span);
                         let t = match &source {
@@ -582,7 +611,9 @@ impl<'a> Evaluator<'a> {
                             // Undefined names were reported by the scope check.
                             None => match value::Scope::lookup(outer, &n.name) {
                                 Some(t) => t,
-                                None => Thunk(Rc::new(RefCell::new(ThunkState::Failed(Stop::Poison)))),
+                                None => {
+                                    Thunk(Rc::new(RefCell::new(ThunkState::Failed(Stop::Poison))))
+                                }
                             },
                         };
                         top.entry(n.name.clone()).or_insert(Node::Leaf(t, loc));
@@ -663,12 +694,11 @@ impl<'a> Evaluator<'a> {
             .label(loc, "called here")
             .help("apply a device to another with `$`: `main $ stack`")
             .into()),
-            other => Err(Diagnostic::error(
-                "E0202",
-                format!("{} is not a function", other.kind()),
-            )
-            .label(loc, format!("this calls {}", other.kind()))
-            .into()),
+            other => Err(
+                Diagnostic::error("E0202", format!("{} is not a function", other.kind()))
+                    .label(loc, format!("this calls {}", other.kind()))
+                    .into(),
+            ),
         }
     }
 
@@ -693,10 +723,16 @@ impl<'a> Evaluator<'a> {
             other => {
                 return Err(Diagnostic::error(
                     "E0202",
-                    format!("this function takes an attribute set, found {}", other.kind()),
+                    format!(
+                        "this function takes an attribute set, found {}",
+                        other.kind()
+                    ),
                 )
                 .label(loc, "called here")
-                .label(Loc::new(c.file, c.body.span.to(c.body.span)), "the function")
+                .label(
+                    Loc::new(c.file, c.body.span.to(c.body.span)),
+                    "the function",
+                )
                 .into());
             }
         };
@@ -705,7 +741,10 @@ impl<'a> Evaluator<'a> {
                 .keys()
                 .find(|k| !fields.iter().any(|f| &f.ident.name == *k))
         {
-            let known: Vec<String> = fields.iter().map(|f| format!("`{}`", f.ident.name)).collect();
+            let known: Vec<String> = fields
+                .iter()
+                .map(|f| format!("`{}`", f.ident.name))
+                .collect();
             return Err(Diagnostic::error(
                 "E0207",
                 format!("unexpected argument `{extra}`"),
@@ -779,7 +818,11 @@ impl<'a> Evaluator<'a> {
                     Stop::from(
                         Diagnostic::error(
                             "E0205",
-                            format!("cannot import `{}`: {}", self.display_path(path), io_reason(&e)),
+                            format!(
+                                "cannot import `{}`: {}",
+                                self.display_path(path),
+                                io_reason(&e)
+                            ),
                         )
                         .label(loc, "imported here")
                         .help("paths are relative to the file that contains them"),
@@ -803,11 +846,7 @@ impl<'a> Evaluator<'a> {
         let file = self.imports.borrow().get(path).map(|(f, _)| *f);
         let file = match file {
             Some(f) => f,
-            None => self
-                .sources
-                .borrow()
-                .find(path)
-                .ok_or(Stop::Poison)?,
+            None => self.sources.borrow().find(path).ok_or(Stop::Poison)?,
         };
         let module = self.module(file);
         let expr = module.expr.as_ref().ok_or(Stop::Poison)?;
@@ -840,7 +879,11 @@ pub(crate) fn missing_attr(set: &Attrs<'_>, name: &str, at: Loc) -> Stop {
     } else if names.len() <= 8 {
         d = d.help(format!(
             "available: {}",
-            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     d.into()

@@ -4,7 +4,9 @@
 //! including ones in branches that evaluation never takes.
 
 use crate::diag::{Diagnostic, FileId, Loc, Span};
-use crate::syntax::{self, AttrName, Binding, BindingKind, Expr, ExprKind, Module, Name, Param, StrPart};
+use crate::syntax::{
+    self, AttrName, Binding, BindingKind, Expr, ExprKind, Module, Name, Param, StrPart,
+};
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashSet};
 
@@ -83,9 +85,10 @@ impl Walker<'_> {
                     }
                     vec![(path[0].name.clone(), path[0].span, path.len() > 1)]
                 }
-                BindingKind::Inherit { names, .. } => {
-                    names.iter().map(|n| (n.name.clone(), n.span, false)).collect()
-                }
+                BindingKind::Inherit { names, .. } => names
+                    .iter()
+                    .map(|n| (n.name.clone(), n.span, false))
+                    .collect(),
                 BindingKind::Error => syntax::error_binding_name(self.text, b.span)
                     .map(|(n, s)| vec![(n, s, false)])
                     .unwrap_or_default(),
@@ -136,13 +139,8 @@ impl Walker<'_> {
         for b in bindings {
             match &b.kind {
                 BindingKind::Attr { value, .. } => self.expr(value),
-                BindingKind::Inherit { from: Some(e), .. } => {
-                    // `inherit (e) x;` reads from e, evaluated outside the frame.
-                    let saved = self.frames.len();
-                    let hidden: Vec<Vec<Entry>> = self.frames.drain(saved - inherit_skip..).collect();
-                    self.expr(e);
-                    self.frames.extend(hidden);
-                }
+                // `inherit (e) x;` evaluates e inside the frame, like a value.
+                BindingKind::Inherit { from: Some(e), .. } => self.expr(e),
                 BindingKind::Inherit { from: None, names } => {
                     for n in names {
                         self.resolve(&n.name, n.span, inherit_skip);
@@ -165,23 +163,32 @@ impl Walker<'_> {
                 for entry in frame {
                     if !entry.used.get() && !entry.name.starts_with('_') {
                         self.diags.push(
-                            Diagnostic::warning("W0101", format!("unused binding `{}`", entry.name))
-                                .label(self.loc(entry.span), "never used")
-                                .help(format!(
-                                    "remove it, or name it `_{}` to keep it unused on purpose",
-                                    entry.name
-                                )),
+                            Diagnostic::warning(
+                                "W0101",
+                                format!("unused binding `{}`", entry.name),
+                            )
+                            .label(self.loc(entry.span), "never used")
+                            .help(format!(
+                                "remove it, or name it `_{}` to keep it unused on purpose",
+                                entry.name
+                            )),
                         );
                     }
                 }
             }
-            ExprKind::Attrs { rec: true, bindings } => {
+            ExprKind::Attrs {
+                rec: true,
+                bindings,
+            } => {
                 let frame = self.defined(bindings);
                 self.frames.push(frame);
                 self.bindings(bindings, 1);
                 self.frames.pop();
             }
-            ExprKind::Attrs { rec: false, bindings } => {
+            ExprKind::Attrs {
+                rec: false,
+                bindings,
+            } => {
                 self.defined(bindings);
                 self.bindings(bindings, 0);
             }

@@ -9,6 +9,7 @@ pub(super) struct Builder<'s> {
     file: FileId,
     src: &'s str,
     pub diagnostics: Vec<Diagnostic>,
+    depth: usize,
 }
 
 type P<'s> = Pair<'s, Rule>;
@@ -29,6 +30,7 @@ impl<'s> Builder<'s> {
             file,
             src,
             diagnostics: Vec::new(),
+            depth: 0,
         }
     }
 
@@ -71,6 +73,18 @@ impl<'s> Builder<'s> {
     }
 
     fn expr(&mut self, p: P<'s>) -> Expr {
+        // Nesting beyond the tree limit is reported after building; stop
+        // descending here so building itself cannot exhaust the stack.
+        if self.depth > super::MAX_DEPTH {
+            return Expr::new(span(&p), ExprKind::Error);
+        }
+        self.depth += 1;
+        let e = self.expr_inner(p);
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self, p: P<'s>) -> Expr {
         let sp = span(&p);
         match p.as_rule() {
             Rule::expr | Rule::tail_expr => {
@@ -133,9 +147,7 @@ impl<'s> Builder<'s> {
         let sp = span(&p);
         let mut it = kids(p);
         let head = it.next().expect("lambda head");
-        let body = it
-            .find(|c| c.as_rule() == Rule::expr)
-            .expect("lambda body");
+        let body = it.find(|c| c.as_rule() == Rule::expr).expect("lambda body");
         let mut ident = None;
         let mut pattern = None;
         let mut bind_first = false;
@@ -159,9 +171,8 @@ impl<'s> Builder<'s> {
                         Rule::pat_field => {
                             let mut f = kids(c);
                             let id = self.ident(&f.next().expect("field name"));
-                            let default = f
-                                .find(|c| c.as_rule() == Rule::expr)
-                                .map(|e| self.expr(e));
+                            let default =
+                                f.find(|c| c.as_rule() == Rule::expr).map(|e| self.expr(e));
                             fields.push(PatField { ident: id, default });
                         }
                         Rule::ellipsis => ellipsis = true,
@@ -336,7 +347,9 @@ impl<'s> Builder<'s> {
                 ExprKind::Paren(Box::new(self.expr(inner)))
             }
             Rule::import_expr => {
-                let inner = kids(p).find(|c| c.as_rule() == Rule::select).expect("import");
+                let inner = kids(p)
+                    .find(|c| c.as_rule() == Rule::select)
+                    .expect("import");
                 ExprKind::Import(Box::new(self.select(inner)))
             }
             Rule::attrset => {
@@ -379,7 +392,9 @@ impl<'s> Builder<'s> {
             Rule::attr_binding => {
                 let mut it = kids(p);
                 let path = self.attrpath(it.next().expect("binding path"));
-                let value = it.find(|c| c.as_rule() == Rule::expr).expect("binding value");
+                let value = it
+                    .find(|c| c.as_rule() == Rule::expr)
+                    .expect("binding value");
                 BindingKind::Attr {
                     path,
                     value: self.expr(value),
@@ -554,7 +569,11 @@ impl<'s> Builder<'s> {
         let indent = lines
             .iter()
             .filter(|l| !blank(l))
-            .map(|l| l.iter().take_while(|s| matches!(s, Seg::Ch(' ', true))).count())
+            .map(|l| {
+                l.iter()
+                    .take_while(|s| matches!(s, Seg::Ch(' ', true)))
+                    .count()
+            })
             .min()
             .unwrap_or(0);
         let mut parts: Vec<StrPart> = Vec::new();

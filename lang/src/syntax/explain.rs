@@ -11,28 +11,52 @@ use pest::error::{ErrorVariant, InputLocation};
 pub fn binding_error(file: FileId, src: &str, span: Span) -> Diagnostic {
     if src[span.range()].trim() == ";" {
         return Diagnostic::error("E0101", "unexpected `;`")
-            .label(Loc::new(file, span), "a stray `;` with no binding before it")
+            .label(
+                Loc::new(file, span),
+                "a stray `;` with no binding before it",
+            )
             .help("remove it");
     }
-    explain(file, src, span, Rule::strict_binding, "this binding is broken")
+    explain(
+        file,
+        src,
+        span,
+        Rule::strict_binding,
+        "this binding is broken",
+    )
 }
 
 pub fn item_error(file: FileId, src: &str, span: Span) -> Diagnostic {
     if span.is_empty() {
         return Diagnostic::error("E0101", "expected a list element, found `,`")
-            .label(Loc::new(file, Span::new(span.start as usize, span.start as usize + 1)), "empty element")
+            .label(
+                Loc::new(
+                    file,
+                    Span::new(span.start as usize, span.start as usize + 1),
+                ),
+                "empty element",
+            )
             .help("list elements are separated by single commas: `[ a, b ]`");
     }
-    explain(file, src, span, Rule::strict_item, "this list element is broken")
+    explain(
+        file,
+        src,
+        span,
+        Rule::strict_item,
+        "this list element is broken",
+    )
 }
 
 pub fn top_error(file: FileId, src: &str, span: Span, after_expr: bool) -> Diagnostic {
     if after_expr {
         let found = token_at(src, span.start as usize);
         let at = Span::new(span.start as usize, span.start as usize + found.1);
-        return Diagnostic::error("E0101", format!("unexpected {} after the end of the expression", found.0))
-            .label(Loc::new(file, at), "the file's expression already ended")
-            .help("a `.unik` file is one expression; combine values with `let … in` or a list");
+        return Diagnostic::error(
+            "E0101",
+            format!("unexpected {} after the end of the expression", found.0),
+        )
+        .label(Loc::new(file, at), "the file's expression already ended")
+        .help("a `.unik` file is one expression; combine values with `let … in` or a list");
     }
     explain(file, src, Span::new(0, src.len()), Rule::strict_file, "")
 }
@@ -106,7 +130,9 @@ fn token_at(src: &str, pos: usize) -> (String, usize) {
             .unwrap_or(rest.len());
         return (format!("`{}`", &rest[..n]), n);
     }
-    for op in ["@->", "...", "++", "//", "<=", ">=", "==", "!=", "&&", "||", "${", "''"] {
+    for op in [
+        "@->", "...", "++", "//", "<=", ">=", "==", "!=", "&&", "||", "${", "''",
+    ] {
         if rest.starts_with(op) {
             return (format!("`{op}`"), op.len());
         }

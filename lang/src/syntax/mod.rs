@@ -14,6 +14,21 @@ use pest::Parser as _;
 #[grammar = "syntax/unik.pest"]
 pub(crate) struct UnikParser;
 
+/// Deepest syntax tree accepted; every later stage may recurse this deep.
+pub const MAX_DEPTH: usize = 1000;
+
+/// Where the tree first exceeds [`MAX_DEPTH`], measured without recursion.
+fn too_deep(root: &Expr) -> Option<Span> {
+    let mut stack = vec![(root, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        if d > MAX_DEPTH {
+            return Some(e.span);
+        }
+        stack.extend(e.children().into_iter().map(|c| (c, d + 1)));
+    }
+    None
+}
+
 /// A parse that always yields a tree, plus every syntax error found.
 #[derive(Debug, Clone)]
 pub struct Parsed {
@@ -49,7 +64,10 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
             };
             diagnostics.push(
                 Diagnostic::error("E0101", "the file is nested too deeply to parse")
-                    .label(Loc::new(file, Span::new(at, at)), "nesting limit reached here")
+                    .label(
+                        Loc::new(file, Span::new(at, at)),
+                        "nesting limit reached here",
+                    )
                     .help("split deeply nested expressions into `let` bindings"),
             );
             Module {
@@ -59,10 +77,34 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
             }
         }
     };
+    let mut module = module;
+    if let Some(e) = module.expr.take() {
+        match too_deep(&e) {
+            None => module.expr = Some(e),
+            Some(at) => {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "E0211",
+                        format!("the expression is nested more than {MAX_DEPTH} levels deep"),
+                    )
+                    .label(Loc::new(file, at), "too deep from here on")
+                    .help("split it into `let` bindings"),
+                );
+                // Dropping a tree this deep would recurse as deep; it is
+                // pathological input, so its memory is given up instead.
+                std::mem::forget(e);
+                module.expr = Some(Expr::new(whole, ExprKind::Error));
+            }
+        }
+    }
     if let Some((pos, what)) = unterminated {
         // Everything after an unterminated string or comment is noise.
         diagnostics.retain(|d| d.primary().is_none_or(|l| (l.span.start as usize) < pos));
-        let width = if what == scan::Unterminated::String { 1 } else { 2 };
+        let width = if what == scan::Unterminated::String {
+            1
+        } else {
+            2
+        };
         let span = Span::new(pos, (pos + width).min(src.len()));
         let (msg, label, help) = match what {
             scan::Unterminated::String => (
@@ -113,8 +155,19 @@ pub fn error_binding_name(src: &str, span: Span) -> Option<(Name, Span)> {
         || (after.starts_with('.') && after.contains('='));
     let keyword = matches!(
         name,
-        "let" | "in" | "if" | "then" | "else" | "assert" | "import" | "rec" | "inherit" | "or"
-            | "true" | "false" | "null"
+        "let"
+            | "in"
+            | "if"
+            | "then"
+            | "else"
+            | "assert"
+            | "import"
+            | "rec"
+            | "inherit"
+            | "or"
+            | "true"
+            | "false"
+            | "null"
     );
     if !defines || keyword {
         return None;

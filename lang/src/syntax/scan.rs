@@ -98,9 +98,15 @@ mod tests {
 
     #[test]
     fn finds_each_kind() {
-        assert_eq!(unterminated(r#"let a = "x; in a"#), Some((8, Unterminated::String)));
+        assert_eq!(
+            unterminated(r#"let a = "x; in a"#),
+            Some((8, Unterminated::String))
+        );
         assert_eq!(unterminated("a /* b"), Some((2, Unterminated::Comment)));
-        assert_eq!(unterminated("x ''abc"), Some((2, Unterminated::IndentedString)));
+        assert_eq!(
+            unterminated("x ''abc"),
+            Some((2, Unterminated::IndentedString))
+        );
         assert_eq!(
             unterminated(r#""a ${ "b" } c"#),
             Some((0, Unterminated::String))
