@@ -5,6 +5,10 @@ fn main() {
     let mut sm = SourceMap::new();
     let id = sm.add(&path, src.clone());
     let p = unik_lang::syntax::parse(id, &src);
-    if std::env::var("AST").is_ok() { println!("{:#?}", p.module.expr); }
-    for d in &p.diagnostics { print!("{}", render::human(d, &sm, render::HumanStyle::plain())); }
+    if std::env::var("AST").is_ok() {
+        println!("{:#?}", p.module.expr);
+    }
+    for d in &p.diagnostics {
+        print!("{}", render::human(d, &sm, render::HumanStyle::plain()));
+    }
 }

@@ -41,7 +41,12 @@ pub fn human(diag: &Diagnostic, sources: &SourceMap, style: HumanStyle) -> Strin
     let mut out = String::new();
     let report = Report::new(diag, sources);
     if handler.render_report(&mut out, &report).is_err() {
-        out = format!("{}[{}]: {}\n", diag.severity.as_str(), diag.code, diag.message);
+        out = format!(
+            "{}[{}]: {}\n",
+            diag.severity.as_str(),
+            diag.code,
+            diag.message
+        );
     }
     out
 }

@@ -35,32 +35,115 @@ pub enum Builtin {
 
 /// Builtins visible by name, with their documentation (used by the LSP's hover).
 pub const NAMED: &[(&str, Builtin, &str)] = &[
-    ("toString", Builtin::ToString, "toString x: a string of an int, string, path, bool, null or list"),
-    ("length", Builtin::Length, "length list: the number of elements"),
-    ("map", Builtin::Map, "map f list: a new list of f applied to each element (lazily)"),
-    ("filter", Builtin::Filter, "filter pred list: the elements for which pred is true"),
-    ("foldl", Builtin::Foldl, "foldl f init list: f (… (f (f init x0) x1) …) xn, strict"),
-    ("elem", Builtin::Elem, "elem x list: whether x is (structurally) in the list"),
-    ("attrNames", Builtin::AttrNames, "attrNames set: the sorted attribute names"),
-    ("hasAttr", Builtin::HasAttr, "hasAttr name set: whether the set has the attribute"),
-    ("getAttr", Builtin::GetAttr, "getAttr name set: the attribute's value"),
-    ("throw", Builtin::Throw, "throw message: stops evaluation with error E0209"),
-    ("trace", Builtin::Trace, "trace message value: prints message, returns value"),
+    (
+        "toString",
+        Builtin::ToString,
+        "toString x: a string of an int, string, path, bool, null or list",
+    ),
+    (
+        "length",
+        Builtin::Length,
+        "length list: the number of elements",
+    ),
+    (
+        "map",
+        Builtin::Map,
+        "map f list: a new list of f applied to each element (lazily)",
+    ),
+    (
+        "filter",
+        Builtin::Filter,
+        "filter pred list: the elements for which pred is true",
+    ),
+    (
+        "foldl",
+        Builtin::Foldl,
+        "foldl f init list: f (… (f (f init x0) x1) …) xn, strict",
+    ),
+    (
+        "elem",
+        Builtin::Elem,
+        "elem x list: whether x is (structurally) in the list",
+    ),
+    (
+        "attrNames",
+        Builtin::AttrNames,
+        "attrNames set: the sorted attribute names",
+    ),
+    (
+        "hasAttr",
+        Builtin::HasAttr,
+        "hasAttr name set: whether the set has the attribute",
+    ),
+    (
+        "getAttr",
+        Builtin::GetAttr,
+        "getAttr name set: the attribute's value",
+    ),
+    (
+        "throw",
+        Builtin::Throw,
+        "throw message: stops evaluation with error E0209",
+    ),
+    (
+        "trace",
+        Builtin::Trace,
+        "trace message value: prints message, returns value",
+    ),
     ("typ", Builtin::Typ, "typ NAME: declares a device type"),
-    ("foreign", Builtin::Foreign, "foreign NAME [OPTIONS] TYPE: the user's Rust code as a device"),
-    ("main", Builtin::Foreign, "main NAME [OPTIONS] TYPE: alias of foreign"),
-    ("impl", Builtin::Impl, "impl { name; module; type; targets; packages; keys; connect; doc; }: a device implementation"),
-    ("package", Builtin::Package, "package NAME { min; max; features; pin; }: a crate dependency"),
-    ("key", Builtin::Key, "key NAME { type; default; doc; stage; }: a configure or runtime key"),
-    ("key_value", Builtin::KeyValue, "key_value KEY: the value of a configure key"),
-    ("register", Builtin::Register, "register NAME [ jobs ] or register NAME { jobs; reporter; argv; }"),
-    ("if_impl", Builtin::IfImpl, "if_impl COND A B: device A when COND, else B (both type-checked)"),
-    ("match_impl", Builtin::MatchImpl, "match_impl VALUE { CASE = device; …; default = device; }"),
+    (
+        "foreign",
+        Builtin::Foreign,
+        "foreign NAME [OPTIONS] TYPE: the user's Rust code as a device",
+    ),
+    (
+        "main",
+        Builtin::Foreign,
+        "main NAME [OPTIONS] TYPE: alias of foreign",
+    ),
+    (
+        "impl",
+        Builtin::Impl,
+        "impl { name; module; type; targets; packages; keys; connect; doc; }: a device implementation",
+    ),
+    (
+        "package",
+        Builtin::Package,
+        "package NAME { min; max; features; pin; }: a crate dependency",
+    ),
+    (
+        "key",
+        Builtin::Key,
+        "key NAME { type; default; doc; stage; }: a configure or runtime key",
+    ),
+    (
+        "key_value",
+        Builtin::KeyValue,
+        "key_value KEY: the value of a configure key",
+    ),
+    (
+        "register",
+        Builtin::Register,
+        "register NAME [ jobs ] or register NAME { jobs; reporter; argv; }",
+    ),
+    (
+        "if_impl",
+        Builtin::IfImpl,
+        "if_impl COND A B: device A when COND, else B (both type-checked)",
+    ),
+    (
+        "match_impl",
+        Builtin::MatchImpl,
+        "match_impl VALUE { CASE = device; …; default = device; }",
+    ),
 ];
 
 /// Constants of the global scope, with their documentation.
 pub const CONSTANTS: &[(&str, &str)] = &[
-    ("target", "the target being evaluated: unix, hvt, spt, virtio, muen, genode or xen"),
+    (
+        "target",
+        "the target being evaluated: unix, hvt, spt, virtio, muen, genode or xen",
+    ),
     ("is_unix", "true on the unix target"),
     ("is_solo5", "true on hvt, spt, virtio, muen and genode"),
     ("is_xen", "true on the xen target"),
@@ -105,24 +188,36 @@ pub fn root_scope<'a>(ev: &Evaluator<'a>) -> Env<'a> {
             args: Vec::new(),
         })));
         vars.push(((*name).into(), v.clone()));
-        all.insert((*name).into(), Attr { value: v, loc: None });
+        all.insert(
+            (*name).into(),
+            Attr {
+                value: v,
+                loc: None,
+            },
+        );
     }
     let constants = [
         ("target", Value::Str(target.clone())),
         ("is_unix", Value::Bool(&*target == "unix")),
         ("is_solo5", Value::Bool(SOLO5_TARGETS.contains(&&*target))),
         ("is_xen", Value::Bool(&*target == "xen")),
-        ("job", Value::Type(Rc::new(DevType::Base { name: "job".into() }))),
+        (
+            "job",
+            Value::Type(Rc::new(DevType::Base { name: "job".into() })),
+        ),
     ];
     for (name, v) in constants {
         let t = Thunk::value(v);
         vars.push((name.into(), t.clone()));
-        all.insert(name.into(), Attr { value: t, loc: None });
+        all.insert(
+            name.into(),
+            Attr {
+                value: t,
+                loc: None,
+            },
+        );
     }
-    vars.push((
-        "builtins".into(),
-        Thunk::value(Value::Attrs(Rc::new(all))),
-    ));
+    vars.push(("builtins".into(), Thunk::value(Value::Attrs(Rc::new(all)))));
     Rc::new(Scope {
         vars: RefCell::new(vars),
         parent: None,
@@ -157,7 +252,12 @@ pub(super) fn list<'a>(
     }
 }
 
-pub(super) fn attrs<'a>(ev: &Evaluator<'a>, b: Builtin, t: &Thunk<'a>, loc: Loc) -> R<Rc<Attrs<'a>>> {
+pub(super) fn attrs<'a>(
+    ev: &Evaluator<'a>,
+    b: Builtin,
+    t: &Thunk<'a>,
+    loc: Loc,
+) -> R<Rc<Attrs<'a>>> {
     match ev.force(t)? {
         Value::Attrs(a) => Ok(a),
         other => Err(type_error(b, "an attribute set", &other, loc)),
@@ -179,7 +279,14 @@ fn to_string<'a>(ev: &Evaluator<'a>, v: &Value<'a>, loc: Loc) -> R<String> {
             parts.join(" ")
         }
         Value::Type(t) => t.to_string(),
-        other => return Err(type_error(Builtin::ToString, "a printable value", other, loc)),
+        other => {
+            return Err(type_error(
+                Builtin::ToString,
+                "a printable value",
+                other,
+                loc,
+            ));
+        }
     })
 }
 
@@ -216,7 +323,9 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                 match ev.apply(f.clone(), x.clone(), loc)? {
                     Value::Bool(true) => out.push(x.clone()),
                     Value::Bool(false) => {}
-                    other => return Err(type_error(b, "a predicate returning a bool", &other, loc)),
+                    other => {
+                        return Err(type_error(b, "a predicate returning a bool", &other, loc));
+                    }
                 }
             }
             Ok(Value::List(Rc::new(out)))
@@ -244,7 +353,9 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
         Builtin::AttrNames => {
             let a = attrs(ev, b, &args[0], loc)?;
             Ok(Value::List(Rc::new(
-                a.keys().map(|k| Thunk::value(Value::Str(k.clone()))).collect(),
+                a.keys()
+                    .map(|k| Thunk::value(Value::Str(k.clone())))
+                    .collect(),
             )))
         }
         Builtin::HasAttr => {
@@ -262,9 +373,11 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
         }
         Builtin::Throw => {
             let msg = string(ev, b, &args[0], loc)?;
-            Err(Diagnostic::error("E0209", format!("the configuration raised an error: {msg}"))
-                .label(loc, "`throw` called here")
-                .into())
+            Err(
+                Diagnostic::error("E0209", format!("the configuration raised an error: {msg}"))
+                    .label(loc, "`throw` called here")
+                    .into(),
+            )
         }
         Builtin::Trace => {
             let msg = ev.force(&args[0])?;

@@ -46,11 +46,9 @@ impl<'e, 'a> Fields<'e, 'a> {
     /// Rejects fields outside `known`.
     fn only(&self, known: &[&str]) -> R<()> {
         if let Some((k, a)) = self.set.iter().find(|(k, _)| !known.contains(&&***k)) {
-            let mut d = Diagnostic::error(
-                "E0207",
-                format!("unexpected field `{k}` in {}", self.what),
-            )
-            .label(a.loc.unwrap_or(self.loc), "not a known field");
+            let mut d =
+                Diagnostic::error("E0207", format!("unexpected field `{k}` in {}", self.what))
+                    .label(a.loc.unwrap_or(self.loc), "not a known field");
             d = match crate::suggest::nearest(k, known.iter().copied()) {
                 Some(near) => d.help(format!("did you mean `{near}`?")),
                 None => d.help(format!("known fields: {}", known.join(", "))),
@@ -61,10 +59,7 @@ impl<'e, 'a> Fields<'e, 'a> {
     }
 
     fn loc(&self, name: &str) -> Loc {
-        self.set
-            .get(name)
-            .and_then(|a| a.loc)
-            .unwrap_or(self.loc)
+        self.set.get(name).and_then(|a| a.loc).unwrap_or(self.loc)
     }
 
     fn get(&self, name: &str) -> R<Option<Value<'a>>> {
@@ -76,19 +71,20 @@ impl<'e, 'a> Fields<'e, 'a> {
 
     fn required(&self, name: &str) -> R<Value<'a>> {
         self.get(name)?.ok_or_else(|| {
-            Diagnostic::error(
-                "E0207",
-                format!("{} needs the field `{name}`", self.what),
-            )
-            .label(self.loc, format!("`{name}` is missing here"))
-            .into()
+            Diagnostic::error("E0207", format!("{} needs the field `{name}`", self.what))
+                .label(self.loc, format!("`{name}` is missing here"))
+                .into()
         })
     }
 
     fn wrong(&self, name: &str, expected: &str, found: &Value) -> Stop {
         Diagnostic::error(
             "E0202",
-            format!("field `{name}` of {} must be {expected}, found {}", self.what, found.kind()),
+            format!(
+                "field `{name}` of {} must be {expected}, found {}",
+                self.what,
+                found.kind()
+            ),
         )
         .label(self.loc(name), format!("this is {}", found.kind()))
         .into()
@@ -108,7 +104,12 @@ impl<'e, 'a> Fields<'e, 'a> {
         }
     }
 
-    fn list_of<T>(&self, name: &str, f: impl Fn(Value<'a>) -> Option<T>, expected: &str) -> R<Vec<T>> {
+    fn list_of<T>(
+        &self,
+        name: &str,
+        f: impl Fn(Value<'a>) -> Option<T>,
+        expected: &str,
+    ) -> R<Vec<T>> {
         let Some(v) = self.get(name)? else {
             return Ok(Vec::new());
         };
@@ -124,9 +125,15 @@ impl<'e, 'a> Fields<'e, 'a> {
                 None => {
                     return Err(Diagnostic::error(
                         "E0202",
-                        format!("field `{name}` of {} must be a list of {expected}, found {kind} in it", self.what),
+                        format!(
+                            "field `{name}` of {} must be a list of {expected}, found {kind} in it",
+                            self.what
+                        ),
                     )
-                    .label(loc_of(t).unwrap_or(self.loc(name)), format!("this is {kind}"))
+                    .label(
+                        loc_of(t).unwrap_or(self.loc(name)),
+                        format!("this is {kind}"),
+                    )
                     .into());
                 }
             }
@@ -141,7 +148,11 @@ fn dev_type<'a>(ev: &Evaluator<'a>, b: Builtin, t: &Thunk<'a>, loc: Loc) -> R<(R
         Value::Type(ty) => Ok((ty, at)),
         other => Err(Diagnostic::error(
             "E0305",
-            format!("`{}` expects a device type, found {}", b.name(), other.kind()),
+            format!(
+                "`{}` expects a device type, found {}",
+                b.name(),
+                other.kind()
+            ),
         )
         .label(at, format!("this is {}, not a device type", other.kind()))
         .help("device types look like `console @-> job`")
@@ -166,7 +177,8 @@ fn is_rust_path(s: &str) -> bool {
     !s.is_empty()
         && s.split("::").all(|seg| {
             let mut c = seg.chars();
-            c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+            c.next()
+                .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
                 && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
         })
 }
@@ -175,10 +187,14 @@ fn targets_field<'a>(f: &Fields<'_, 'a>) -> R<Option<Vec<Rc<str>>>> {
     if f.set.get("targets").is_none() {
         return Ok(None);
     }
-    let list = f.list_of("targets", |v| match v {
-        Value::Str(s) => Some(s),
-        _ => None,
-    }, "target names")?;
+    let list = f.list_of(
+        "targets",
+        |v| match v {
+            Value::Str(s) => Some(s),
+            _ => None,
+        },
+        "target names",
+    )?;
     for t in &list {
         if !TARGETS.contains(&&**t) {
             let mut d = Diagnostic::error("E0401", format!("unknown target `{t}`"))
@@ -194,24 +210,36 @@ fn targets_field<'a>(f: &Fields<'_, 'a>) -> R<Option<Vec<Rc<str>>>> {
 }
 
 fn packages_field<'a>(f: &Fields<'_, 'a>) -> R<Vec<Rc<Package>>> {
-    f.list_of("packages", |v| match v {
-        Value::Package(p) => Some(p),
-        _ => None,
-    }, "packages")
+    f.list_of(
+        "packages",
+        |v| match v {
+            Value::Package(p) => Some(p),
+            _ => None,
+        },
+        "packages",
+    )
 }
 
 fn keys_field<'a>(f: &Fields<'_, 'a>) -> R<Vec<Rc<KeyDef>>> {
-    f.list_of("keys", |v| match v {
-        Value::Key(k) => Some(k),
-        _ => None,
-    }, "keys")
+    f.list_of(
+        "keys",
+        |v| match v {
+            Value::Key(k) => Some(k),
+            _ => None,
+        },
+        "keys",
+    )
 }
 
 fn deps_field<'a>(f: &Fields<'_, 'a>) -> R<Vec<Rc<Device>>> {
-    f.list_of("deps", |v| match v {
-        Value::Device(d) => Some(d),
-        _ => None,
-    }, "devices")
+    f.list_of(
+        "deps",
+        |v| match v {
+            Value::Device(d) => Some(d),
+            _ => None,
+        },
+        "devices",
+    )
 }
 
 fn doc_field<'a>(f: &Fields<'_, 'a>) -> R<Rc<str>> {
@@ -223,9 +251,15 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
         Builtin::Typ => {
             let name = builtins::string(ev, b, &args[0], loc)?;
             if !is_rust_path(&name) || name.contains("::") {
-                return Err(Diagnostic::error("E0305", format!("`{name}` is not a valid device type name"))
-                    .label(loc_of(&args[0]).unwrap_or(loc), "type names are identifiers")
-                    .into());
+                return Err(Diagnostic::error(
+                    "E0305",
+                    format!("`{name}` is not a valid device type name"),
+                )
+                .label(
+                    loc_of(&args[0]).unwrap_or(loc),
+                    "type names are identifiers",
+                )
+                .into());
             }
             Ok(Value::Type(Rc::new(DevType::Base { name })))
         }
@@ -248,9 +282,14 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
             let module_v = f.required("module")?;
             let module = f.string("module", module_v)?;
             if !is_rust_path(&module) {
-                return Err(Diagnostic::error("E0202", format!("`{module}` is not a Rust path"))
-                    .label(f.loc("module"), "the runtime module that implements this device")
-                    .into());
+                return Err(
+                    Diagnostic::error("E0202", format!("`{module}` is not a Rust path"))
+                        .label(
+                            f.loc("module"),
+                            "the runtime module that implements this device",
+                        )
+                        .into(),
+                );
             }
             let ty_thunk = f.set.get("type").map(|a| a.value.clone());
             let Some(ty_thunk) = ty_thunk else {
@@ -261,7 +300,10 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
             f.required("connect")?;
             let mut extra = BTreeMap::new();
             for (k, a) in f.set.iter() {
-                if matches!(&**k, "name" | "module" | "type" | "targets" | "packages" | "keys" | "deps" | "doc") {
+                if matches!(
+                    &**k,
+                    "name" | "module" | "type" | "targets" | "packages" | "keys" | "deps" | "doc"
+                ) {
                     continue;
                 }
                 let v = ev.force(&a.value)?;
@@ -292,15 +334,27 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
             let pin = match f.get("pin")? {
                 None | Some(Value::Null) => None,
                 Some(Value::Attrs(p)) => {
-                    let pf = Fields { ev, set: p, what: "`pin`", loc: f.loc("pin") };
+                    let pf = Fields {
+                        ev,
+                        set: p,
+                        what: "`pin`",
+                        loc: f.loc("pin"),
+                    };
                     pf.only(&["path", "git", "rev"])?;
-                    match (pf.opt_string("path")?, pf.opt_string("git")?, pf.opt_string("rev")?) {
+                    match (
+                        pf.opt_string("path")?,
+                        pf.opt_string("git")?,
+                        pf.opt_string("rev")?,
+                    ) {
                         (Some(path), None, None) => Some(Pin::Path(path)),
                         (None, Some(url), Some(rev)) => Some(Pin::Git { url, rev }),
                         _ => {
-                            return Err(Diagnostic::error("E0207", "a pin is `{ path = …; }` or `{ git = …; rev = …; }`")
-                                .label(f.loc("pin"), "this pin mixes or lacks fields")
-                                .into());
+                            return Err(Diagnostic::error(
+                                "E0207",
+                                "a pin is `{ path = …; }` or `{ git = …; rev = …; }`",
+                            )
+                            .label(f.loc("pin"), "this pin mixes or lacks fields")
+                            .into());
                         }
                     }
                 }
@@ -310,10 +364,14 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                 name,
                 min: f.opt_string("min")?,
                 max: f.opt_string("max")?,
-                features: f.list_of("features", |v| match v {
-                    Value::Str(s) => Some(s),
-                    _ => None,
-                }, "strings")?,
+                features: f.list_of(
+                    "features",
+                    |v| match v {
+                        Value::Str(s) => Some(s),
+                        _ => None,
+                    },
+                    "strings",
+                )?,
                 pin,
                 loc,
             })))
@@ -329,9 +387,14 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                 "string" => KeyType::String,
                 "bool" => KeyType::Bool,
                 other => {
-                    return Err(Diagnostic::error("E0602", format!("unknown key type `{other}`"))
-                        .label(f.loc("type"), "key types are \"int\", \"string\" and \"bool\"")
-                        .into());
+                    return Err(
+                        Diagnostic::error("E0602", format!("unknown key type `{other}`"))
+                            .label(
+                                f.loc("type"),
+                                "key types are \"int\", \"string\" and \"bool\"",
+                            )
+                            .into(),
+                    );
                 }
             };
             let default = match f.get("default")? {
@@ -342,10 +405,17 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                 Some(other) => {
                     return Err(Diagnostic::error(
                         "E0602",
-                        format!("the default of key `{name}` must be {}, found {}", ty.as_str(), other.kind()),
+                        format!(
+                            "the default of key `{name}` must be {}, found {}",
+                            ty.as_str(),
+                            other.kind()
+                        ),
                     )
                     .label(f.loc("default"), format!("this is {}", other.kind()))
-                    .label(f.loc("type"), format!("the key is declared `{}` here", ty.as_str()))
+                    .label(
+                        f.loc("type"),
+                        format!("the key is declared `{}` here", ty.as_str()),
+                    )
                     .into());
                 }
             };
@@ -355,39 +425,65 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                 None | Some("configure") => Stage::Configure,
                 Some("runtime") => Stage::Runtime,
                 Some(other) => {
-                    return Err(Diagnostic::error("E0202", format!("unknown key stage `{other}`"))
-                        .label(f.loc("stage"), "stages are \"configure\" and \"runtime\"")
-                        .into());
+                    return Err(
+                        Diagnostic::error("E0202", format!("unknown key stage `{other}`"))
+                            .label(f.loc("stage"), "stages are \"configure\" and \"runtime\"")
+                            .into(),
+                    );
                 }
             };
-            let values = f.list_of("values", |v| match v {
-                Value::Str(s) => Some(s),
-                _ => None,
-            }, "strings")?;
+            let values = f.list_of(
+                "values",
+                |v| match v {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                },
+                "strings",
+            )?;
             if !values.is_empty() && ty != KeyType::String {
-                return Err(Diagnostic::error("E0602", format!("only string keys take `values`; `{name}` is {}", ty.as_str()))
-                    .label(f.loc("values"), "a list of allowed strings")
-                    .into());
+                return Err(Diagnostic::error(
+                    "E0602",
+                    format!(
+                        "only string keys take `values`; `{name}` is {}",
+                        ty.as_str()
+                    ),
+                )
+                .label(f.loc("values"), "a list of allowed strings")
+                .into());
             }
             if let Some(KeyValue::Str(d)) = &default
                 && !values.is_empty()
                 && !values.contains(d)
             {
-                return Err(Diagnostic::error("E0602", format!("the default of key `{name}` is not one of its values"))
-                    .label(f.loc("default"), format!("`{d}` is not allowed"))
-                    .label(f.loc("values"), "the allowed values")
-                    .into());
+                return Err(Diagnostic::error(
+                    "E0602",
+                    format!("the default of key `{name}` is not one of its values"),
+                )
+                .label(f.loc("default"), format!("`{d}` is not allowed"))
+                .label(f.loc("values"), "the allowed values")
+                .into());
             }
-            Ok(Value::Key(Rc::new(KeyDef { name, ty, default, doc, stage, values, loc })))
+            Ok(Value::Key(Rc::new(KeyDef {
+                name,
+                ty,
+                default,
+                doc,
+                stage,
+                values,
+                loc,
+            })))
         }
         Builtin::KeyValue => {
             let at = loc_of(&args[0]).unwrap_or(loc);
             let k = match ev.force(&args[0])? {
                 Value::Key(k) => k,
                 other => {
-                    return Err(Diagnostic::error("E0202", format!("`key_value` expects a key, found {}", other.kind()))
-                        .label(at, "not a key")
-                        .into());
+                    return Err(Diagnostic::error(
+                        "E0202",
+                        format!("`key_value` expects a key, found {}", other.kind()),
+                    )
+                    .label(at, "not a key")
+                    .into());
                 }
             };
             ev.note_key_read(&k);
@@ -406,10 +502,18 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                     Stop::from(
                         Diagnostic::error(
                             "E0602",
-                            format!("invalid value `{s}` for key `{}`: expected {}", k.name, k.expected()),
+                            format!(
+                                "invalid value `{s}` for key `{}`: expected {}",
+                                k.name,
+                                k.expected()
+                            ),
                         )
                         .label(k.loc, "the key is declared here")
-                        .help(format!("pass it as `--{}=<{}>`", k.name, k.expected())),
+                        .help(format!(
+                            "pass it as `--{}=<{}>`",
+                            k.name,
+                            k.expected()
+                        )),
                     )
                 })?,
                 None => k.default.clone().ok_or_else(|| {
@@ -462,21 +566,33 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
             for t in items.iter() {
                 jobs.push(device(ev, b, t, loc)?);
             }
-            Ok(Value::Register(Rc::new(Register { name, jobs, reporter, argv, loc })))
+            Ok(Value::Register(Rc::new(Register {
+                name,
+                jobs,
+                reporter,
+                argv,
+                loc,
+            })))
         }
         Builtin::IfImpl => {
             let at = loc_of(&args[0]).unwrap_or(loc);
             let cond = match ev.force(&args[0])? {
                 Value::Bool(v) => v,
                 other => {
-                    return Err(Diagnostic::error("E0202", format!("`if_impl` expects a bool condition, found {}", other.kind()))
-                        .label(at, "not a bool")
-                        .into());
+                    return Err(Diagnostic::error(
+                        "E0202",
+                        format!("`if_impl` expects a bool condition, found {}", other.kind()),
+                    )
+                    .label(at, "not a bool")
+                    .into());
                 }
             };
             let then = device(ev, b, &args[1], loc)?;
             let else_ = device(ev, b, &args[2], loc)?;
-            Ok(Value::Device(Rc::new(Device { kind: DeviceKind::If { cond, then, else_ }, loc })))
+            Ok(Value::Device(Rc::new(Device {
+                kind: DeviceKind::If { cond, then, else_ },
+                loc,
+            })))
         }
         Builtin::MatchImpl => {
             let at = loc_of(&args[0]).unwrap_or(loc);
@@ -485,9 +601,15 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                 Value::Int(n) => n.to_string().into(),
                 Value::Bool(v) => v.to_string().into(),
                 other => {
-                    return Err(Diagnostic::error("E0202", format!("`match_impl` matches a string, int or bool, found {}", other.kind()))
-                        .label(at, "cannot be matched")
-                        .into());
+                    return Err(Diagnostic::error(
+                        "E0202",
+                        format!(
+                            "`match_impl` matches a string, int or bool, found {}",
+                            other.kind()
+                        ),
+                    )
+                    .label(at, "cannot be matched")
+                    .into());
                 }
             };
             let f = Fields::new(ev, b, &args[1], "`match_impl` cases", loc)?;
@@ -508,7 +630,14 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                         .help("add `default = some_device;`"),
                 )
             })?;
-            Ok(Value::Device(Rc::new(Device { kind: DeviceKind::Match { value, cases, default }, loc })))
+            Ok(Value::Device(Rc::new(Device {
+                kind: DeviceKind::Match {
+                    value,
+                    cases,
+                    default,
+                },
+                loc,
+            })))
         }
         other => unreachable!("not a device builtin: {other:?}"),
     }
@@ -525,9 +654,11 @@ fn foreign<'a>(
     let name_loc = loc_of(name_t).unwrap_or(loc);
     let name = builtins::string(ev, b, name_t, loc)?;
     if !is_rust_path(&name) {
-        return Err(Diagnostic::error("E0202", format!("`{name}` is not a Rust path"))
-            .label(name_loc, "the job's Rust item, e.g. \"hello::Hello\"")
-            .into());
+        return Err(
+            Diagnostic::error("E0202", format!("`{name}` is not a Rust path"))
+                .label(name_loc, "the job's Rust item, e.g. \"hello::Hello\"")
+                .into(),
+        );
     }
     let (ty, ty_loc) = dev_type(ev, b, ty_t, loc)?;
     let (packages, keys, deps, doc) = match opts {
@@ -535,7 +666,12 @@ fn foreign<'a>(
         Some(t) => {
             let f = Fields::new(ev, b, t, "`foreign` options", loc)?;
             f.only(&["packages", "keys", "deps", "doc"])?;
-            (packages_field(&f)?, keys_field(&f)?, deps_field(&f)?, doc_field(&f)?)
+            (
+                packages_field(&f)?,
+                keys_field(&f)?,
+                deps_field(&f)?,
+                doc_field(&f)?,
+            )
         }
     };
     Ok(Value::Device(Rc::new(Device {

@@ -19,9 +19,12 @@ fn force_in<'a>(
 ) -> R<J> {
     let p = t.ptr();
     if path.contains(&p) {
-        return Err(Diagnostic::error("E0204", "the value contains itself and cannot be fully evaluated")
-            .help("a list or attribute set refers to itself; print a part of it instead")
-            .into());
+        return Err(Diagnostic::error(
+            "E0204",
+            "the value contains itself and cannot be fully evaluated",
+        )
+        .help("a list or attribute set refers to itself; print a part of it instead")
+        .into());
     }
     let v = ev.force(t)?;
     path.push(p);
@@ -90,7 +93,11 @@ pub fn device(d: &Device) -> J {
             "then": device(then),
             "else": device(else_),
         }),
-        DeviceKind::Match { value, cases, default } => {
+        DeviceKind::Match {
+            value,
+            cases,
+            default,
+        } => {
             let mut m = Map::new();
             for (k, d) in cases {
                 m.insert(k.to_string(), device(d));

@@ -1,7 +1,7 @@
 //! Unary and binary operators.
 
-use super::value::*;
 use super::Evaluator;
+use super::value::*;
 use crate::diag::{Diagnostic, FileId, Loc};
 use crate::syntax::{BinOp, Expr, UnOp};
 use std::rc::Rc;
@@ -74,18 +74,27 @@ pub fn binary<'a>(
     let r = ev.eval(rhs, env, file)?;
     match op {
         BinOp::Add => match (&l, &r) {
-            (Value::Int(a), Value::Int(b)) => {
-                a.checked_add(*b).map(Value::Int).ok_or_else(|| overflow(at, "overflow"))
-            }
+            (Value::Int(a), Value::Int(b)) => a
+                .checked_add(*b)
+                .map(Value::Int)
+                .ok_or_else(|| overflow(at, "overflow")),
             (Value::Str(a), Value::Str(b)) => Ok(Value::Str(format!("{a}{b}").into())),
             (Value::Str(a), Value::Path(b)) => {
                 Ok(Value::Str(format!("{a}{}", ev.display_path(b)).into()))
             }
             (Value::Path(a), Value::Str(b)) => {
                 let joined = format!("{}{}", a.display(), b);
-                Ok(Value::Path(Rc::new(super::normalize(std::path::Path::new(&joined)))))
+                Ok(Value::Path(Rc::new(super::normalize(
+                    std::path::Path::new(&joined),
+                ))))
             }
-            _ => Err(mismatch(op, at, (&l, lloc), (&r, rloc), "ints, strings and paths")),
+            _ => Err(mismatch(
+                op,
+                at,
+                (&l, lloc),
+                (&r, rloc),
+                "ints, strings and paths",
+            )),
         },
         BinOp::Sub | BinOp::Mul | BinOp::Div => {
             let (Value::Int(a), Value::Int(b)) = (&l, &r) else {
@@ -144,12 +153,22 @@ pub fn binary<'a>(
                 Ok(Value::Type(Rc::new(DevType::Fn(a.clone(), b.clone()))))
             }
             _ => {
-                let bad = if matches!(l, Value::Type(_)) { (&r, rloc) } else { (&l, lloc) };
+                let bad = if matches!(l, Value::Type(_)) {
+                    (&r, rloc)
+                } else {
+                    (&l, lloc)
+                };
                 Err(Diagnostic::error(
                     "E0305",
-                    format!("malformed device type: `@->` needs device types, found {}", bad.0.kind()),
+                    format!(
+                        "malformed device type: `@->` needs device types, found {}",
+                        bad.0.kind()
+                    ),
                 )
-                .label(bad.1, format!("this is {}, not a device type", bad.0.kind()))
+                .label(
+                    bad.1,
+                    format!("this is {}, not a device type", bad.0.kind()),
+                )
                 .help("device types are written like `console @-> stackv4 @-> job`")
                 .into())
             }
@@ -164,7 +183,11 @@ pub fn binary<'a>(
                 loc: at,
             }))),
             _ => {
-                let bad = if matches!(l, Value::Device(_)) { (&r, rloc) } else { (&l, lloc) };
+                let bad = if matches!(l, Value::Device(_)) {
+                    (&r, rloc)
+                } else {
+                    (&l, lloc)
+                };
                 Err(Diagnostic::error(
                     "E0202",
                     format!("`$` applies a device to a device, found {}", bad.0.kind()),
