@@ -3,6 +3,7 @@
 mod describe;
 mod driver;
 mod output;
+mod project;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
@@ -114,6 +115,67 @@ enum Command {
         /// A code such as E0301 or W0101.
         code: String,
     },
+    /// Write the generated Cargo workspace (default `_build/NAME-TARGET/`).
+    ///
+    /// Configure keys are given as --NAME=VALUE after the other options.
+    Configure {
+        /// A .unik file, or a directory holding config.unik.
+        file: Option<PathBuf>,
+        /// The target to generate for.
+        #[arg(short, long, value_parser = TARGETS, default_value = "unix")]
+        target: String,
+        /// The output directory.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Overwrite generated files even if they were edited by hand.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Configure, then build the image with cargo (unix: `dist/NAME`).
+    Build {
+        /// A .unik file, or a directory holding config.unik.
+        file: Option<PathBuf>,
+        /// The target to build for.
+        #[arg(short, long, value_parser = TARGETS, default_value = "unix")]
+        target: String,
+        /// Overwrite generated files even if they were edited by hand.
+        #[arg(long)]
+        force: bool,
+        /// Build without network access (`cargo --offline`).
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Build, then run the image; boot arguments follow `--`.
+    ///
+    /// Runtime keys given as --NAME=VALUE before `--` become boot arguments
+    /// too. The unikernel runs in the configuration's directory and unikc
+    /// exits with its status.
+    Run {
+        /// A .unik file, or a directory holding config.unik.
+        file: Option<PathBuf>,
+        /// The target to run.
+        #[arg(short, long, value_parser = TARGETS, default_value = "unix")]
+        target: String,
+        /// Overwrite generated files even if they were edited by hand.
+        #[arg(long)]
+        force: bool,
+        /// Build without network access (`cargo --offline`).
+        #[arg(long)]
+        offline: bool,
+        /// Boot arguments, after `--`.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Remove `_build/` and `dist/` beside the configuration.
+    Clean {
+        /// A .unik file, or a directory holding config.unik.
+        file: Option<PathBuf>,
+    },
+    /// Create a unikernel project (config.unik and its crate) that builds as it is.
+    New {
+        /// The project's directory; its last component names it.
+        name: PathBuf,
+    },
 }
 
 /// `--NAME=VALUE` arguments that are not unikc's own options are configure keys.
@@ -126,10 +188,20 @@ fn split_keys(args: Vec<String>) -> (Vec<String>, BTreeMap<String, String>) {
         "check",
         "dot",
         "catalogue",
+        "output",
+        "force",
+        "offline",
     ];
     let mut rest = Vec::new();
     let mut keys = BTreeMap::new();
-    for a in args {
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
+        // Boot arguments of `unikc run` follow `--`; they are not keys.
+        if a == "--" {
+            rest.push(a);
+            rest.extend(args.by_ref());
+            break;
+        }
         if let Some(kv) = a.strip_prefix("--")
             && let Some((k, v)) = kv.split_once('=')
             && !OWN.contains(&k)
@@ -212,6 +284,52 @@ fn real_main() -> u8 {
         } => eval(file, target, keys, json, message_format),
         Command::Fmt { files, check } => output::fmt(files, check),
         Command::Explain { code } => output::explain(&code),
+        Command::Configure {
+            file,
+            target,
+            output,
+            force,
+        } => project::configure(
+            project::Project {
+                file,
+                target,
+                keys,
+                force,
+            },
+            output,
+        ),
+        Command::Build {
+            file,
+            target,
+            force,
+            offline,
+        } => project::build(
+            project::Project {
+                file,
+                target,
+                keys,
+                force,
+            },
+            offline,
+        ),
+        Command::Run {
+            file,
+            target,
+            force,
+            offline,
+            args,
+        } => project::run(
+            project::Project {
+                file,
+                target,
+                keys,
+                force,
+            },
+            offline,
+            args,
+        ),
+        Command::Clean { file } => project::clean(file),
+        Command::New { name } => project::new(&name),
     }
 }
 

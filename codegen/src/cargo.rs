@@ -1,0 +1,207 @@
+//! Building a configured workspace with cargo: cargo is found on `PATH`
+//! (E0701 if missing), its diagnostics are shown as they come, a failure
+//! (E0702) says which device pulled the failing crate where it can, and
+//! the image is copied atomically to `dist/`.
+
+use crate::Configured;
+use crate::error::Error;
+use cargo_metadata::Message;
+use cargo_metadata::diagnostic::DiagnosticLevel;
+use std::collections::BTreeSet;
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use unik_resolver::Resolved;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `cargo --offline`.
+    pub offline: bool,
+    /// Colour cargo's and rustc's output.
+    pub color: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The image in `dist/`.
+    pub image: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// The `cargo` on `PATH`.
+pub fn find_cargo() -> Result<PathBuf, Error> {
+    which::which("cargo").map_err(|_| {
+        Error::new("E0701", "cargo is not installed (it is not on PATH)")
+            .note("`unikc build` and `unikc run` compile the generated workspace with cargo")
+            .help("install Rust with rustup (https://rustup.rs), stable 1.95 or newer, and put ~/.cargo/bin on PATH")
+    })
+}
+
+/// Runs `cargo build --release` in the workspace and copies the image to
+/// `cfg.image`. Nothing is copied when the build fails.
+pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Built, Error> {
+    let cargo = find_cargo()?;
+    let format = if opts.color {
+        "json-diagnostic-rendered-ansi"
+    } else {
+        "json"
+    };
+    let mut cmd = Command::new(&cargo);
+    // In the workspace, so its `.cargo/config.toml` applies.
+    cmd.current_dir(&cfg.out_dir)
+        .args([
+            "build",
+            "--release",
+            "--bin",
+            &cfg.bin,
+            "--message-format",
+            format,
+        ])
+        .arg(if opts.color {
+            "--color=always"
+        } else {
+            "--color=never"
+        })
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if opts.offline {
+        cmd.arg("--offline");
+    }
+    let mut child = cmd.spawn().map_err(|e| {
+        Error::new("E0701", format!("cannot run {}: {e}", cargo.display()))
+            .help("check that the Rust toolchain is installed correctly (`cargo --version`)")
+    })?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut failing: BTreeSet<String> = BTreeSet::new();
+    let mut executable: Option<PathBuf> = None;
+    let stderr = std::io::stderr();
+    for msg in Message::parse_stream(BufReader::new(stdout)) {
+        let Ok(msg) = msg else { break };
+        match msg {
+            Message::CompilerMessage(m) => {
+                if let Some(text) = &m.message.rendered {
+                    let _ = write!(stderr.lock(), "{text}");
+                }
+                if matches!(
+                    m.message.level,
+                    DiagnosticLevel::Error | DiagnosticLevel::Ice
+                ) {
+                    failing.insert(m.target.name.replace('-', "_"));
+                }
+            }
+            Message::CompilerArtifact(a) => {
+                if a.target.name == cfg.bin
+                    && let Some(exe) = a.executable
+                {
+                    executable = Some(exe.into_std_path_buf());
+                }
+            }
+            Message::TextLine(line) => {
+                let _ = writeln!(stderr.lock(), "{line}");
+            }
+            _ => {}
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| Error::plain(format!("waiting for cargo: {e}")))?;
+    if !status.success() {
+        return Err(failure(cfg, resolved, &failing, status.code()));
+    }
+    let exe = executable.ok_or_else(|| {
+        Error::new("E0702", "cargo succeeded but reported no executable")
+            .note(format!("expected the binary `{}`", cfg.bin))
+    })?;
+    let size = install(&exe, &cfg.image)?;
+    Ok(Built {
+        image: cfg.image.clone(),
+        size,
+    })
+}
+
+/// E0702, with what is known about the failing crates.
+fn failure(cfg: &Configured, r: &Resolved, failing: &BTreeSet<String>, code: Option<i32>) -> Error {
+    let status = code.map_or("was killed".to_string(), |c| {
+        format!("exited with status {c}")
+    });
+    let mut e = Error::new(
+        "E0702",
+        format!("the generated workspace failed to build (cargo {status})"),
+    );
+    let user_lib = cfg.user_crate.as_ref().map(|u| u.lib.clone());
+    let bin = cfg.bin.replace('-', "_");
+    let shown = |p: &Path| p.display().to_string();
+    for name in failing {
+        if Some(name) == user_lib.as_ref() {
+            let user = cfg.user_crate.as_ref().expect("user_lib is set");
+            let provides: Vec<String> = r
+                .nodes
+                .iter()
+                .filter(|n| n.foreign && n.module.split("::").next() == Some(name.as_str()))
+                .map(|n| {
+                    format!(
+                        "{} ({}:{})",
+                        n.impl_name, n.defined_at.file, n.defined_at.line
+                    )
+                })
+                .collect();
+            let mut note = format!(
+                "the failing crate is yours: `{}` in {}",
+                user.package,
+                shown(&user.dir)
+            );
+            if !provides.is_empty() {
+                note.push_str(&format!(", which provides {}", provides.join(", ")));
+            }
+            e = e.note(note);
+        } else if *name == bin {
+            e = e.note(format!(
+                "the error is in the generated {}: a job's `start` must take one `&'static` device per argument of its declared type",
+                shown(&cfg.out_dir.join("src/main.rs"))
+            ));
+            for id in &r.jobs {
+                let n = &r.nodes[id.0];
+                e = e.note(format!(
+                    "`{}::start` is declared as `{}`",
+                    n.module, n.impl_type
+                ));
+            }
+        } else if let Some(c) = r.crates.iter().find(|c| c.name.replace('-', "_") == *name) {
+            let devices: Vec<String> = c.sources.iter().map(|s| s.chain.join(" > ")).collect();
+            e = e.note(format!(
+                "the failing crate `{}` ({}) was pulled in by {}",
+                c.name,
+                c.req,
+                devices.join("; ")
+            ));
+        } else {
+            e = e.note(format!(
+                "the failing crate is `{name}`, a dependency of the workspace"
+            ));
+        }
+    }
+    e.help(format!(
+        "fix the first error above; `cargo build --release` in {} rebuilds the same workspace",
+        shown(&cfg.out_dir)
+    ))
+}
+
+/// Copies the executable to `dest` atomically, executable by everyone.
+fn install(exe: &Path, dest: &Path) -> Result<u64, Error> {
+    let io = |e: std::io::Error| Error::plain(format!("cannot write {}: {e}", dest.display()));
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut src = std::fs::File::open(exe)
+        .map_err(|e| Error::plain(format!("cannot read {}: {e}", exe.display())))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".unikc-")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    let size = std::io::copy(&mut src, &mut tmp).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    crate::output::set_mode(tmp.as_file(), 0o755).map_err(io)?;
+    tmp.persist(dest).map_err(|e| io(e.error))?;
+    Ok(size)
+}

@@ -1,0 +1,86 @@
+//! Codegen errors: a diagnostic code (cli.md), a message, and where in the
+//! configuration it comes from when that is known.
+
+use std::fmt;
+use unik_resolver::SourcePos;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// `E0701`…; `None` for plain I/O failures.
+    pub code: Option<&'static str>,
+    pub message: String,
+    /// A position in the configuration, with a label.
+    pub at: Option<Box<(SourcePos, String)>>,
+    pub help: Option<String>,
+    pub notes: Vec<String>,
+}
+
+impl Error {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Error {
+        Error {
+            code: Some(code),
+            message: message.into(),
+            at: None,
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// A failure without a code: the file system, an unsupported request.
+    pub fn plain(message: impl Into<String>) -> Error {
+        Error {
+            code: None,
+            ..Error::new("", message)
+        }
+    }
+
+    pub fn at(mut self, pos: &SourcePos, label: impl Into<String>) -> Error {
+        self.at = Some(Box::new((pos.clone(), label.into())));
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Error {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Error {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// The exit status of cli.md: 3 when an external tool is missing or
+    /// failed, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self.code {
+            Some("E0701" | "E0702") => 3,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code {
+            Some(c) => write!(f, "error[{c}]: {}", self.message)?,
+            None => write!(f, "error: {}", self.message)?,
+        }
+        if let Some(at) = &self.at {
+            let (pos, label) = &**at;
+            write!(
+                f,
+                "\n  --> {}:{}:{}: {label}",
+                pos.file, pos.line, pos.column
+            )?;
+        }
+        for n in &self.notes {
+            write!(f, "\n  = note: {n}")?;
+        }
+        if let Some(h) = &self.help {
+            write!(f, "\n  = help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
