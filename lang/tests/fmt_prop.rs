@@ -406,7 +406,7 @@ fn names(n: std::ops::Range<usize>) -> impl Strategy<Value = Vec<usize>> {
 }
 
 fn program() -> impl Strategy<Value = G> {
-    leaf().prop_recursive(6, 80, 5, |inner| {
+    leaf().prop_recursive(8, 160, 6, |inner| {
         let bx = |s: BoxedStrategy<G>| s.prop_map(Box::new);
         let e = inner.clone().boxed();
         let binding = prop_oneof![
@@ -451,6 +451,19 @@ fn program() -> impl Strategy<Value = G> {
             1 => bx(e).prop_map(G::Paren),
         ]
     })
+}
+
+/// A whole file: often a `let` or a set of many bindings, as real files are.
+fn document() -> impl Strategy<Value = G> {
+    let binding = (names(1..3), program())
+        .prop_map(|(p, v)| B::Attr(p, v))
+        .boxed();
+    prop_oneof![
+        1 => program(),
+        2 => (vec(binding.clone(), 1..10), program()).prop_map(|(b, x)| G::Let(b, Box::new(x))),
+        1 => (any::<bool>(), vec(binding, 1..10)).prop_map(|(r, b)| G::Attrs(r, b)),
+        1 => vec(program(), 1..8).prop_map(G::List),
+    ]
 }
 
 /// The tree's debug text without spans: an independent check of `same_expr`.
@@ -547,12 +560,12 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
-    fn random_programs_format_faithfully(g in program(), noise in vec(0u8..16, 0..48)) {
+    fn random_programs_format_faithfully(g in document(), noise in vec(0u8..16, 0..48)) {
         check(&render(&g, &noise))?;
     }
 
     #[test]
-    fn random_programs_without_noise(g in program()) {
+    fn random_programs_without_noise(g in document()) {
         check(&render(&g, &[]))?;
     }
 

@@ -88,3 +88,29 @@ fn check(file: FileId, before: &Module, out: &str) -> Result<(), Vec<Diagnostic>
         .help("please report this file to the unikc developers"),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(src: &str) -> Module {
+        syntax::parse(0, src).module
+    }
+
+    #[test]
+    fn output_that_changes_the_tree_is_refused() {
+        let err = check(0, &module("a + b"), "a - b\n").unwrap_err();
+        assert_eq!(err[0].code, "E0001");
+    }
+
+    #[test]
+    fn output_that_loses_a_comment_is_refused() {
+        assert!(check(0, &module("a # c"), "a\n").is_err());
+        assert!(check(0, &module("a # c"), "a # c\n").is_ok());
+    }
+
+    #[test]
+    fn output_that_does_not_parse_is_refused() {
+        assert!(check(0, &module("[ a ]"), "[ a\n").is_err());
+    }
+}
