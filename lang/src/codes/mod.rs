@@ -59,6 +59,10 @@ codes! {
     "E0604": "required key has no value",
     "E0701": "required tool missing",
     "E0702": "the generated workspace failed to build",
+    "E0703": "the user's crate is missing or does not match",
+    "E0704": "a generated file was changed by hand",
+    "E0705": "an embedded directory cannot be read",
+    "E0706": "the bundled runtime does not satisfy the bounds",
     "W0101": "unused binding",
     "W0301": "deprecated device",
 }
