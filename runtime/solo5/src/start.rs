@@ -51,10 +51,10 @@ pub fn heap_range(image_end: u64, mem_size: u64) -> Option<(u64, u64)> {
     (end > start).then(|| (start, end - start))
 }
 
-#[cfg(unik_kernel)]
+#[cfg(all(unik_kernel, any(feature = "spt", feature = "hvt")))]
 pub(crate) use kernel::{Boot, boot};
 
-#[cfg(unik_kernel)]
+#[cfg(all(unik_kernel, any(feature = "spt", feature = "hvt")))]
 mod kernel {
     use core::sync::atomic::Ordering;
 

@@ -130,6 +130,7 @@ pub fn hvt_filter() -> Result<BpfProgram, Error> {
         libc::SYS_pread64,
         libc::SYS_pwrite64,
         libc::SYS_close,
+        libc::SYS_fcntl,
         libc::SYS_ioctl,
         libc::SYS_epoll_pwait,
         libc::SYS_epoll_wait,
