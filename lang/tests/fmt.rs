@@ -166,3 +166,9 @@ fn strings_are_verbatim() {
     let src = "''\n    a\n      ${ b # c\n }\n''";
     assert_eq!(format(src).unwrap(), format!("{src}\n"));
 }
+
+#[test]
+fn crlf_input_gives_lf_output() {
+    let out = format("let\r\n  a = 1; # c\r\n\r\n  b = 2;\r\nin\r\na\r\n").unwrap();
+    assert_eq!(out, "let\n  a = 1; # c\n\n  b = 2;\nin\na\n");
+}

@@ -180,13 +180,9 @@ impl<'a> Layout<'a> {
             Doc::soft_line(),
             text(")"),
         ]);
-        let mut alts: Vec<Doc> = hug.iter().cloned().collect();
-        alts.push(broken);
-        Built {
-            doc: choice(flat, alts),
-            hug,
-            hang: None,
-        }
+        // `(let` would print the bindings beside the parenthesis.
+        let soft = !matches!(inner.kind, ExprKind::Let { .. });
+        hugging(flat, hug, broken, soft)
     }
 
     /// `f a b`: on one line; or hugging the last block argument; or one
