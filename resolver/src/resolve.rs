@@ -5,11 +5,11 @@ use crate::graph::Graph;
 use crate::model::*;
 use crate::typing::Typer;
 use crate::{bootargs, crates, keys};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, Loc, SourceMap};
-use unik_lang::eval::{DevType, KeyDef, Register, TARGETS};
+use unik_lang::eval::{DevType, ImplDef, KeyDef, Register, TARGETS};
 
 /// What [`resolve`] needs besides the register.
 pub struct Input<'r> {
@@ -56,8 +56,8 @@ pub fn resolve(input: &Input) -> Outcome {
     let catalogue: Vec<unik_lang::diag::FileId> = input
         .sources
         .files()
-        .filter(|(_, f)| f.path.starts_with(unik_stdlib::DIR))
         .map(|(id, _)| id)
+        .filter(|id| in_catalogue(input.sources, Loc::new(*id, Default::default())))
         .collect();
     let mut typer = Typer::new(catalogue);
     let mut job_types = Vec::new();
@@ -124,11 +124,13 @@ pub fn resolve(input: &Input) -> Outcome {
         return out;
     }
 
+    // Type names, printed once per implementation.
+    let mut types: HashMap<*const ImplDef, (String, String)> = HashMap::new();
     let nodes = graph
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, raw)| build_node(i, raw, input, &crates))
+        .map(|(i, raw)| build_node(i, raw, input, &crates, &mut types))
         .collect();
     let boot_cmdline = bootargs::join(
         &keys
@@ -178,7 +180,10 @@ fn with_target(mut diags: Vec<Diagnostic>, target: &str) -> Vec<Diagnostic> {
 
 /// True for locations inside the embedded catalogue.
 pub fn in_catalogue(sources: &SourceMap, loc: Loc) -> bool {
-    sources.get(loc.file).path.starts_with(unik_stdlib::DIR)
+    // Catalogue files are loaded under the relative path `<stdlib>/…`.
+    let path = sources.get(loc.file).path.as_os_str().as_encoded_bytes();
+    path.strip_prefix(unik_stdlib::DIR.as_bytes())
+        .is_some_and(|rest| rest.first() == Some(&b'/'))
 }
 
 /// Where a node shows in the configuration: where it was built if that is
@@ -332,13 +337,17 @@ fn build_node(
     raw: &crate::graph::RawNode,
     input: &Input,
     crates: &crates::Merged,
+    types: &mut HashMap<*const ImplDef, (String, String)>,
 ) -> Node {
     let def = &raw.def;
     // The typing pass checked these fields.
     let extra = crate::typing::extra_of(def).ok();
     // Every node is fully applied (arguments and dependencies are typed so),
     // so its type is the result of the implementation's type.
-    let (_, ty) = def.ty.unfold();
+    let (impl_type, ty) = types
+        .entry(Rc::as_ptr(def))
+        .or_insert_with(|| (def.ty.to_string(), def.ty.unfold().1.to_string()))
+        .clone();
     let embed_dir = extra.as_ref().and_then(|e| e.embed.as_ref()).map(|d| {
         let p = Path::new(d);
         let abs = if p.is_absolute() {
@@ -353,8 +362,8 @@ fn build_node(
         var: format!("{}_{i}", var_base(&def.name)),
         impl_name: def.name.to_string(),
         module: def.module.to_string(),
-        impl_type: def.ty.to_string(),
-        ty: ty.to_string(),
+        impl_type,
+        ty,
         foreign: def.foreign,
         args: raw.args.clone(),
         deps: raw.deps.clone(),
