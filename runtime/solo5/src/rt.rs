@@ -305,14 +305,19 @@ pub mod block {
     /// Acquire the device the manifest calls `name` (once).
     pub fn connect(name: &str) -> Result<Block, BlockError> {
         let (handle, info) = crate::block_acquire(name).map_err(|_| BlockError::NotFound)?;
-        Ok(Block {
-            handle,
-            info,
-            disconnected: Cell::new(false),
-        })
+        Ok(Block::from_acquired(handle, info))
     }
 
     impl Block {
+        /// Wrap a device already acquired with [`crate::block_acquire`].
+        pub fn from_acquired(handle: crate::Handle, info: crate::BlockInfo) -> Self {
+            Self {
+                handle,
+                info,
+                disconnected: Cell::new(false),
+            }
+        }
+
         fn transfer(
             &self,
             sector: u64,

@@ -155,21 +155,21 @@ _start:
     lea rdi, [rip + arp + 22]
     mov ecx, 6
     call copy
-    lea rax, [rip + hc_net]
-    mov qword ptr [rax], 1
-    lea rcx, [rip + arp]
-    mov [rax + 8], rcx
-    mov qword ptr [rax + 16], 42
-    mov dx, 0x506                       # NET_WRITE
-    out dx, eax
+    call send_arp
     lea rdi, [rip + k_net_write]
     mov esi, 10
     mov edx, dword ptr [rip + hc_net + 24]
     call put_kv
 
-    # Wait for the ARP reply: POLL up to 50 x 100 ms, read every frame.
+    # Wait for the ARP reply: POLL up to 50 x 100 ms, read every frame,
+    # and send the request again every 400 ms (the first may be lost while
+    # the host brings the tap's carrier up).
     mov r12d, 50
 .Lwait:
+    test r12d, 3
+    jnz .Lpoll
+    call send_arp
+.Lpoll:
     mov rdi, 100000000
     call poll
 .Ldrain:
@@ -271,6 +271,17 @@ block:
     add edx, 0x500
     out dx, eax
     mov eax, dword ptr [rip + hc_blk + 32]
+    ret
+
+# send_arp(): NET_WRITE of the ARP request; ret stays in hc_net
+send_arp:
+    lea rax, [rip + hc_net]
+    mov qword ptr [rax], 1
+    lea rcx, [rip + arp]
+    mov [rax + 8], rcx
+    mov qword ptr [rax + 16], 42
+    mov dx, 0x506
+    out dx, eax
     ret
 
 # net_read() -> eax = ret; the frame lands in rxbuf
