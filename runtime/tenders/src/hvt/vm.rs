@@ -104,9 +104,11 @@ impl Vm {
             let stop = match self.vcpu.run() {
                 Ok(VcpuExit::IoOut(port, data)) => {
                     let data = data.to_vec();
-                    match calls.handle(&self.mem, port, &data)? {
-                        Exit::Continue => continue,
-                        Exit::Halt(status) => return Ok(status),
+                    match calls.handle(&self.mem, port, &data) {
+                        Ok(Exit::Continue) => continue,
+                        Ok(Exit::Halt(status)) => return Ok(status),
+                        Err(Error::Guest(m)) => return Err(Error::Guest(format!("{m}; {}", self.where_()))),
+                        Err(e) => return Err(e),
                     }
                 }
                 Ok(VcpuExit::Hlt) => Stop::Hlt,

@@ -1,0 +1,173 @@
+//! hvt images under unikc-hvt (KVM). Needs /dev/kvm, root, /dev/net/tun
+//! and iproute2; fails (never skips) without them.
+//!
+//! The assembly guest runs everywhere. The Rust images need a KVM that can
+//! run SSE code in ring 0: the tests probe for it (the assembly guest's `s`
+//! mode) and boot them when it can; on a paravirtual KVM that emulates
+//! ring-0 code and fails on SSE they check that the failure is reported as
+//! such (the images themselves are checked structurally in images.rs).
+
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use unik_solo5_tests::{Kernels, Netns, Run, disk, host_ns, hvt, image, run};
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn asm() -> std::path::PathBuf {
+    image(Kernels::HvtAsm, "hvt-asm")
+}
+
+/// Run the assembly guest in a fresh namespace with a tap and a disk.
+fn asm_run(mode: &str, disk_path: &std::path::Path) -> (Run, Netns) {
+    unik_solo5_tests::require("/dev/kvm", "the hvt tender needs KVM");
+    let ns = Netns::new();
+    let mut c = ns.command(&hvt());
+    c.arg("--mem=32")
+        .arg("--net:service=tap0")
+        .arg(format!("--block:storage={}", disk_path.display()))
+        .arg(asm())
+        .arg(mode);
+    (run(c, TIMEOUT), ns)
+}
+
+#[test]
+fn assembly_guest_uses_every_hypercall() {
+    let path = disk("hvt-asm", 16);
+    let mut sector0 = b"host-sector-0!!\n".to_vec();
+    sector0.resize(512, 0);
+    let mut data = std::fs::read(&path).unwrap();
+    data[..512].copy_from_slice(&sector0);
+    std::fs::write(&path, &data).unwrap();
+
+    let (r, ns) = asm_run("normal run", &path);
+    r.expect(r.status == Some(7), "HALT 7 is the exit status");
+    r.expect(r.stdout.starts_with("hvt-asm: hello\n"), "PUTS");
+    assert_eq!(r.hex("mem"), Some(32 << 20), "boot info mem_size");
+    assert!(r.hex("freq").unwrap() >= 100_000_000, "cpu_cycle_freq from KVM_GET_TSC_KHZ");
+    let end = r.hex("kernel_end").unwrap();
+    assert!(end > 0x10_0000 && end % 0x1000 == 0, "kernel_end {end:#x}");
+    assert_eq!(r.line("cmdline="), Some("normal run"), "command line");
+    let wall = r.hex("wall").unwrap();
+    assert!(wall.abs_diff(host_ns()) < 10_000_000_000, "WALLTIME is the host's clock");
+    assert_eq!(r.hex("poll_ret"), Some(0), "POLL timed out");
+    assert_eq!(r.hex("poll_ready"), Some(0));
+    let slept = r.hex("wall2").unwrap() - wall;
+    assert!((50_000_000..2_000_000_000).contains(&slept), "POLL of 50 ms took {slept} ns");
+    assert_eq!(r.hex("blk_read"), Some(0));
+    assert_eq!(r.line("sector0="), Some("host-sector-0!!"), "BLOCK_READ brought the host's bytes");
+    assert_eq!(r.hex("blk_write"), Some(0));
+    assert_eq!(r.hex("blk_bad"), Some(2), "out-of-range BLOCK_READ is EINVAL");
+    assert_eq!(r.hex("net_empty"), Some(1), "NET_READ with nothing waiting is AGAIN");
+    assert_eq!(r.hex("net_write"), Some(0));
+    let mac = r.hex("arp_reply").expect("an ARP reply came back through NET_READ");
+    let want = u64::from_str_radix(&ns.tap_mac().replace(':', ""), 16).unwrap();
+    assert_eq!(mac, want, "the reply comes from the host's tap");
+    let data = std::fs::read(&path).unwrap();
+    assert_eq!(&data[512..532], b"written by hvt-asm!\n", "BLOCK_WRITE reached the file");
+    assert!(data[1024..1536].iter().all(|&b| b == 2), "nothing else written");
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn abi_violations_stop_the_guest_with_a_clear_error() {
+    let path = disk("hvt-bad", 4);
+    for (mode, expect) in [
+        ("p", "guest: PUTS: 0x100 bytes at guest-physical 0xfffff000 are outside guest memory"),
+        ("x", "guest: write to I/O port 0x509, which is not a hypercall"),
+        ("h", "guest: the guest executed hlt instead of the HALT hypercall"),
+        ("w", "guest: triple fault"),
+    ] {
+        let (r, _ns) = asm_run(mode, &path);
+        r.expect(r.status == Some(1), &format!("mode {mode}: status 1"));
+        r.expect(r.stderr.contains(expect), expect);
+        r.expect(r.stderr.contains("rip=0x"), "registers are reported");
+    }
+    let _ = std::fs::remove_file(path);
+}
+
+/// Whether this KVM runs SSE instructions in ring 0 (a hardware KVM does;
+/// the paravirtual one of these machines emulates ring 0 and cannot).
+fn kvm_runs_sse() -> bool {
+    static PROBE: OnceLock<bool> = OnceLock::new();
+    *PROBE.get_or_init(|| {
+        let path = disk("hvt-probe", 4);
+        let (r, _ns) = asm_run("s", &path);
+        let _ = std::fs::remove_file(path);
+        match r.status {
+            Some(0) => true,
+            Some(1) if r.stderr.contains("KVM internal error, suberror 1") => false,
+            _ => panic!("SSE probe: unexpected result {r:?}"),
+        }
+    })
+}
+
+#[test]
+fn rust_images_boot_where_kvm_can_run_them() {
+    let mut c = Command::new(hvt());
+    c.arg(image(Kernels::Hvt, "hello")).args(["a", "b"]);
+    let r = run(c, TIMEOUT);
+    if kvm_runs_sse() {
+        eprintln!("hvt: hardware KVM (SSE runs in ring 0): booting the Rust images");
+        r.expect(r.status == Some(0), "hello exits 0");
+        r.expect(r.stdout.starts_with("hello from unik-solo5\n"), "greeting");
+        assert_eq!(r.line("cmdline: "), Some("\"a b\""));
+        assert_eq!(r.line("sum/7 = "), Some("71500.000"));
+
+        let path = disk("hvt-block", 16);
+        let mut c = Command::new(hvt());
+        c.arg(format!("--block:storage={}", path.display())).arg(image(Kernels::Hvt, "block"));
+        let r = run(c, TIMEOUT);
+        r.expect(r.status == Some(0), "block exits 0");
+        assert_eq!(r.line("read_ok="), Some("8"));
+        assert_eq!(r.line("write_ok="), Some("4"));
+        assert_eq!(r.line("rt_read_ok="), Some("true"));
+        let _ = std::fs::remove_file(path);
+
+        let ns = Netns::new();
+        let mut c = ns.command(&hvt());
+        c.arg("--net:service=tap0").arg(image(Kernels::Hvt, "net"));
+        let r = run(c, TIMEOUT);
+        r.expect(r.status == Some(0), "net exits 0");
+        assert_eq!(r.line("arp reply: 10.55.0.1 is at "), Some(ns.tap_mac().as_str()));
+
+        let r = run(
+            {
+                let mut c = Command::new(hvt());
+                c.arg(image(Kernels::Hvt, "panic"));
+                c
+            },
+            TIMEOUT,
+        );
+        r.expect(r.status == Some(101), "panic exits 101");
+    } else {
+        eprintln!(
+            "hvt: paravirtual KVM that cannot run SSE in ring 0: Rust images are checked \
+             structurally (images.rs); here only that the failure is reported"
+        );
+        r.expect(r.status == Some(1), "the tender stops");
+        r.expect(
+            r.stderr.contains("KVM internal error, suberror 1") && r.stderr.contains("fails on SSE"),
+            "the emulation failure is explained",
+        );
+    }
+}
+
+#[test]
+fn hvt_refuses_what_it_cannot_run() {
+    unik_solo5_tests::require("/dev/kvm", "the hvt tender needs KVM");
+    for (args, img, expect) in [
+        (&[][..], image(Kernels::Spt, "hello"), "built for the Solo5 spt target"),
+        (&["--mem=1"], image(Kernels::Hvt, "hello"), "below the 2 MiB minimum"),
+        (&["--mem=8192"], image(Kernels::Hvt, "hello"), "above the 4 GiB maximum"),
+        (&[], image(Kernels::Hvt, "block"), "not attached (use --block:storage="),
+        (&[], asm(), "not attached"),
+    ] {
+        let mut c = Command::new(hvt());
+        c.args(args).arg(&img);
+        let r = run(c, TIMEOUT);
+        r.expect(r.status == Some(1), expect);
+        r.expect(r.stderr.contains(expect), expect);
+    }
+}
