@@ -5,8 +5,8 @@
 
 use crate::Configured;
 use crate::error::Error;
-use cargo_metadata::Message;
 use cargo_metadata::diagnostic::DiagnosticLevel;
+use cargo_metadata::{Message, TargetKind};
 use std::collections::BTreeSet;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -74,7 +74,8 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
             .help("check that the Rust toolchain is installed correctly (`cargo --version`)")
     })?;
     let stdout = child.stdout.take().expect("stdout is piped");
-    let mut failing: BTreeSet<String> = BTreeSet::new();
+    // Failing targets: (crate name, is the generated binary).
+    let mut failing: BTreeSet<(String, bool)> = BTreeSet::new();
     let mut executable: Option<PathBuf> = None;
     let stderr = std::io::stderr();
     for msg in Message::parse_stream(BufReader::new(stdout)) {
@@ -88,7 +89,8 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
                     m.message.level,
                     DiagnosticLevel::Error | DiagnosticLevel::Ice
                 ) {
-                    failing.insert(m.target.name.replace('-', "_"));
+                    let generated = m.target.is_kind(TargetKind::Bin) && m.target.name == cfg.bin;
+                    failing.insert((m.target.name.replace('-', "_"), generated));
                 }
             }
             Message::CompilerArtifact(a) => {
@@ -122,7 +124,12 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
 }
 
 /// E0702, with what is known about the failing crates.
-fn failure(cfg: &Configured, r: &Resolved, failing: &BTreeSet<String>, code: Option<i32>) -> Error {
+fn failure(
+    cfg: &Configured,
+    r: &Resolved,
+    failing: &BTreeSet<(String, bool)>,
+    code: Option<i32>,
+) -> Error {
     let status = code.map_or("was killed".to_string(), |c| {
         format!("exited with status {c}")
     });
@@ -131,10 +138,21 @@ fn failure(cfg: &Configured, r: &Resolved, failing: &BTreeSet<String>, code: Opt
         format!("the generated workspace failed to build (cargo {status})"),
     );
     let user_lib = cfg.user_crate.as_ref().map(|u| u.lib.clone());
-    let bin = cfg.bin.replace('-', "_");
     let shown = |p: &Path| p.display().to_string();
-    for name in failing {
-        if Some(name) == user_lib.as_ref() {
+    for (name, generated) in failing {
+        if *generated {
+            e = e.note(format!(
+                "the error is in the generated {}: a job's `start` must take one `&'static` device per argument of its declared type",
+                shown(&cfg.out_dir.join("src/main.rs"))
+            ));
+            for id in &r.jobs {
+                let n = &r.nodes[id.0];
+                e = e.note(format!(
+                    "`{}::start` is declared as `{}`",
+                    n.module, n.impl_type
+                ));
+            }
+        } else if Some(name) == user_lib.as_ref() {
             let user = cfg.user_crate.as_ref().expect("user_lib is set");
             let provides: Vec<String> = r
                 .nodes
@@ -156,18 +174,6 @@ fn failure(cfg: &Configured, r: &Resolved, failing: &BTreeSet<String>, code: Opt
                 note.push_str(&format!(", which provides {}", provides.join(", ")));
             }
             e = e.note(note);
-        } else if *name == bin {
-            e = e.note(format!(
-                "the error is in the generated {}: a job's `start` must take one `&'static` device per argument of its declared type",
-                shown(&cfg.out_dir.join("src/main.rs"))
-            ));
-            for id in &r.jobs {
-                let n = &r.nodes[id.0];
-                e = e.note(format!(
-                    "`{}::start` is declared as `{}`",
-                    n.module, n.impl_type
-                ));
-            }
         } else if let Some(c) = r.crates.iter().find(|c| c.name.replace('-', "_") == *name) {
             let devices: Vec<String> = c.sources.iter().map(|s| s.chain.join(" > ")).collect();
             e = e.note(format!(

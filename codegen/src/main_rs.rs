@@ -99,7 +99,7 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
                 &format!("{boot}::declare("),
                 "keys.declare",
                 &args,
-                "))?;",
+                ")?;",
             ));
         }
     }

@@ -305,6 +305,22 @@ fn deps(plan: &Plan) -> Vec<Dep> {
             needed_by,
         });
     }
+    // The generated main itself uses the platform runtime.
+    for name in plan.target.runtime_crates() {
+        if out.iter().any(|d| d.name == *name) {
+            continue;
+        }
+        if let Some(b) = bundle::lookup(name) {
+            out.push(Dep {
+                name: b.name.to_string(),
+                req: b.version.to_string(),
+                source: Source::Path(runtime_path(plan, b)),
+                features: Vec::new(),
+                needed_by: vec!["the generated main.rs".to_string()],
+            });
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
 
@@ -323,7 +339,7 @@ fn patches(plan: &Plan) -> Vec<(String, String)> {
         .map(|c| c.name.as_str())
         .collect();
     let used = |name: &str| {
-        plan.resolved.crates.iter().any(|c| c.name == name)
+        plan.deps.iter().any(|d| d.name == name)
             || plan
                 .user
                 .as_ref()

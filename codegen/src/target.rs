@@ -20,6 +20,8 @@ pub trait Target {
     /// The runtime crate with the platform and the `boot` helpers, as Rust
     /// writes it (`unik_unix`).
     fn platform_crate(&self) -> &'static str;
+    /// The bundled crates generated `main.rs` itself uses.
+    fn runtime_crates(&self) -> &'static [&'static str];
     /// An expression creating the platform (`unik_unix::UnixPlatform::new()`).
     fn platform_new(&self) -> &'static str;
     /// The connect expression of the console the default reporter writes to.
@@ -61,6 +63,9 @@ impl Target for Unix {
     }
     fn platform_crate(&self) -> &'static str {
         "unik_unix"
+    }
+    fn runtime_crates(&self) -> &'static [&'static str] {
+        &["unik-rt", "unik-unix"]
     }
     fn platform_new(&self) -> &'static str {
         "unik_unix::UnixPlatform::new()"

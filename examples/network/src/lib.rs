@@ -1,0 +1,42 @@
+//! mirage-skeleton device-usage/network: a TCP echo server. Each
+//! connection gets back every byte it sends, until it closes its side.
+
+use bytes::BytesMut;
+use unik_rt::{JobError, StackV4, Tcp, TcpFlow, TcpListener};
+
+pub struct Echo;
+
+impl Echo {
+    pub async fn start<S: StackV4>(stack: &'static S) -> Result<(), JobError> {
+        let port = unik_rt::keys::int("port")?;
+        let port = u16::try_from(port)
+            .map_err(|_| JobError::new(format!("--port={port} is not a TCP port")))?;
+        let listener = stack.tcp().listen(port).await?;
+        unik_rt::log::info!(target: "network", "echo server listening on port {}", listener.local_port());
+        loop {
+            let flow = listener.accept().await?;
+            unik_rt::spawn(async move {
+                let peer = flow.peer();
+                match echo(&flow).await {
+                    Ok(n) => unik_rt::log::info!(target: "network", "{peer}: echoed {n} bytes"),
+                    Err(e) => unik_rt::log::warn!(target: "network", "{peer}: {e}"),
+                }
+                let _ = flow.close().await;
+            });
+        }
+    }
+}
+
+/// Echoes until the peer's end of stream; returns the byte count.
+async fn echo(flow: &impl TcpFlow) -> Result<usize, unik_rt::TcpError> {
+    let mut buf = BytesMut::zeroed(4096);
+    let mut total = 0;
+    loop {
+        let n = flow.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(total);
+        }
+        flow.write(&buf[..n]).await?;
+        total += n;
+    }
+}
