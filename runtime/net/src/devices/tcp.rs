@@ -9,7 +9,8 @@ use super::driver::{Shared, now};
 use super::ipv4::Ipv4;
 use super::{ConnectError, errno, net_errno};
 use crate::iface::{Error, TcpHandle};
-use crate::tcp::{State, Stats, TcpConfig};
+use crate::tcp::{Connection, State, Stats, TcpConfig};
+use crate::time::Duration;
 
 const EPHEMERAL_FIRST: u16 = 49152;
 const EPHEMERAL_COUNT: u16 = 16384;
@@ -26,11 +27,23 @@ pub fn connect<N: Network + 'static, R: Random>(
     random: &'static R,
 ) -> Result<Tcpv4<N>, ConnectError> {
     let seed = super::dhcp::seed(random)?;
-    ip.shared.iface.borrow_mut().reseed(seed);
+    let mut iface = ip.shared.iface.borrow_mut();
+    iface.reseed(seed);
+    iface.set_tcp_config(default_config());
+    drop(iface);
     Ok(Tcpv4 {
         shared: ip.shared,
         next_port: Cell::new((seed % u64::from(EPHEMERAL_COUNT)) as u16),
     })
+}
+
+/// The device's defaults: unik-net's, with Linux's 200 ms RTO floor (RFC 6298 asks for 1 s,
+/// which makes every tail loss on a sub-millisecond link cost a second).
+pub fn default_config() -> TcpConfig {
+    TcpConfig {
+        min_rto: Duration::from_millis(200),
+        ..TcpConfig::default()
+    }
 }
 
 fn tcp_error(e: Error) -> TcpError {
@@ -224,6 +237,15 @@ impl<N: Network + 'static> Flow<N> {
         }
         let iface = self.shared.iface.borrow();
         iface.tcp_connection(self.handle).ok().map(|c| c.stats())
+    }
+
+    /// Runs `f` on a read-only view of the connection (window, RTT, congestion state).
+    pub fn inspect<R>(&self, f: impl FnOnce(&Connection) -> R) -> Option<R> {
+        if self.closed.get() {
+            return None;
+        }
+        let iface = self.shared.iface.borrow();
+        iface.tcp_connection(self.handle).ok().map(f)
     }
 
     /// Why the connection ended abnormally, if it did.

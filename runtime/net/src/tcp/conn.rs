@@ -782,7 +782,7 @@ impl Connection {
         if self.in_recovery {
             // Each further duplicate means a segment left the network (RFC 5681 3.2 step 4).
             self.cwnd = (self.cwnd + self.smss).min(MAX_CWND);
-        } else if self.dupacks == 3 && self.snd_una > self.recover {
+        } else if self.dupacks >= self.dupthresh() && self.snd_una > self.recover {
             let flight = self.snd_max.since(self.snd_una);
             self.ssthresh = (flight / 2).max(2 * self.smss);
             self.recover = self.snd_max;
@@ -790,6 +790,31 @@ impl Connection {
             self.in_recovery = true;
             self.retransmit_one = true;
             self.stats.fast_retransmits += 1;
+        }
+    }
+
+    /// Duplicate ACKs that signal a loss: 3, or fewer when so few segments are outstanding
+    /// that 3 cannot arrive and no new data can be sent to provoke them (RFC 5827 early
+    /// retransmit).
+    fn dupthresh(&self) -> u32 {
+        let flight = self.snd_max.since(self.snd_una);
+        let oseg = flight.div_ceil(self.smss.max(1));
+        let more = self.data_end() > self.snd_max && self.snd_wnd > flight;
+        // One outstanding segment cannot cause a duplicate ACK by being lost.
+        if (2..4).contains(&oseg) && !more {
+            oseg as u32 - 1
+        } else {
+            3
+        }
+    }
+
+    /// RFC 3042 limited transmit: each of the first two duplicate ACKs lets one new segment
+    /// out beyond the congestion window, keeping the ACK clock running for small windows.
+    fn limited_transmit(&self) -> usize {
+        if self.in_recovery {
+            0
+        } else {
+            self.dupacks.min(2) as usize * self.smss
         }
     }
 
@@ -1118,7 +1143,7 @@ impl Connection {
         }
         if self.snd_nxt < data_end {
             let avail = data_end.since(self.snd_nxt);
-            let edge = self.snd_una + self.snd_wnd.min(self.cwnd);
+            let edge = self.snd_una + self.snd_wnd.min(self.cwnd + self.limited_transmit());
             let len = avail.min(edge.since(self.snd_nxt)).min(self.smss);
             if len > 0 && self.worth_sending(len, avail) {
                 let mut flags = Flags::ACK;
@@ -1381,6 +1406,60 @@ mod tests {
         let rst = b.process(t(2), &bad, &[]).unwrap();
         assert_eq!((rst.flags, rst.seq), (Flags::RST, 9999));
         assert_eq!(b.state(), State::SynReceived);
+    }
+
+    /// An established pair whose sender has seen the receiver's scaled window (duplicate
+    /// ACKs must repeat the window to count).
+    fn settled_pair() -> (Connection, Connection) {
+        let cfg = TcpConfig {
+            ack_delay: None,
+            ..TcpConfig::default()
+        };
+        let (mut a, mut b) = pair(cfg);
+        a.send(&[1u8; 10]).unwrap();
+        deliver(&mut b, t(40), &out(&mut a, t(40)));
+        deliver(&mut a, t(50), &out(&mut b, t(50)));
+        let mut buf = [0u8; 10];
+        assert_eq!(b.recv(&mut buf), Ok(10));
+        (a, b)
+    }
+
+    #[test]
+    fn early_retransmit_with_two_segments_outstanding() {
+        let (mut a, mut b) = settled_pair();
+        // Two segments and nothing more to send: a lost first one yields one duplicate ACK.
+        a.send(&[5u8; 2920]).unwrap();
+        let segs = out(&mut a, t(100));
+        assert_eq!(segs.len(), 2);
+        deliver(&mut b, t(110), &segs[1..]);
+        let dups = out(&mut b, t(110));
+        assert_eq!(dups.len(), 1);
+        deliver(&mut a, t(120), &dups);
+        let again = out(&mut a, t(120));
+        assert_eq!(again.len(), 1, "RFC 5827: oseg - 1 = 1 duplicate suffices");
+        assert_eq!(again[0].0.seq, segs[0].0.seq);
+        assert_eq!(a.stats().fast_retransmits, 1);
+        assert_eq!(a.stats().timeouts, 0);
+    }
+
+    #[test]
+    fn limited_transmit_sends_new_data_on_the_first_two_duplicates() {
+        let (mut a, mut b) = settled_pair();
+        // The window lets three segments out; the rest waits.
+        a.send(&[5u8; 8 * 1460]).unwrap();
+        let segs = out(&mut a, t(100));
+        assert_eq!(segs.len(), 3);
+        deliver(&mut b, t(110), &segs[1..]);
+        let dups = out(&mut b, t(110));
+        assert_eq!(dups.len(), 2);
+        let before = a.congestion();
+        deliver(&mut a, t(120), &dups[..1]);
+        let first = out(&mut a, t(120));
+        assert_eq!(first.len(), 1, "one new segment per duplicate ACK");
+        assert_eq!(first[0].0.seq, segs[2].0.seq + 1460);
+        deliver(&mut a, t(121), &dups[1..]);
+        assert_eq!(out(&mut a, t(121)).len(), 1);
+        assert_eq!(a.congestion(), before, "RFC 3042 leaves cwnd alone");
     }
 
     #[test]
