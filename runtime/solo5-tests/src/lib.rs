@@ -50,7 +50,10 @@ fn tmp() -> PathBuf {
     let exe = std::env::current_exe().expect("current executable");
     let target = exe
         .ancestors()
-        .find(|d| d.file_name().is_some_and(|n| n == "debug" || n == "release"))
+        .find(|d| {
+            d.file_name()
+                .is_some_and(|n| n == "debug" || n == "release")
+        })
         .and_then(Path::parent)
         .expect("running from a cargo target directory");
     let dir = target.join("tmp");
@@ -69,7 +72,9 @@ fn cargo() -> Command {
 }
 
 fn build(cmd: &mut Command, what: &str) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run cargo to build {what}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cargo to build {what}: {e}"));
     assert!(
         out.status.success(),
         "building {what} failed:\n{}",
@@ -164,9 +169,13 @@ impl Run {
 
 /// Run `cmd`, killing it after `timeout`.
 pub fn run(mut cmd: Command, timeout: Duration) -> Run {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let start = Instant::now();
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     let mut out = child.stdout.take().expect("piped stdout");
     let mut err = child.stderr.take().expect("piped stderr");
     let out = thread::spawn(move || {
@@ -201,14 +210,16 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Run {
 
 /// Fail loudly (never skip) when the host cannot run the tests.
 pub fn require(path: &str, why: &str) {
-    assert!(Path::new(path).exists(), "{path} is missing: {why}; these tests cannot run without it");
+    assert!(
+        Path::new(path).exists(),
+        "{path} is missing: {why}; these tests cannot run without it"
+    );
 }
 
 fn ip(args: &[&str]) {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `ip` (iproute2 is required for the network tests): {e}"));
+    let out = Command::new("ip").args(args).output().unwrap_or_else(|e| {
+        panic!("cannot run `ip` (iproute2 is required for the network tests): {e}")
+    });
     assert!(
         out.status.success(),
         "ip {}: {}",
@@ -227,7 +238,11 @@ impl Netns {
     pub fn new() -> Self {
         require("/dev/net/tun", "tap devices need the tun driver");
         static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("unikc5-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        let name = format!(
+            "unikc5-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
         ip(&["netns", "add", &name]);
         let ns = Self { name };
         for cmd in [
@@ -255,7 +270,13 @@ impl Netns {
     /// MAC address of tap0.
     pub fn tap_mac(&self) -> String {
         let out = Command::new("ip")
-            .args(["netns", "exec", &self.name, "cat", "/sys/class/net/tap0/address"])
+            .args([
+                "netns",
+                "exec",
+                &self.name,
+                "cat",
+                "/sys/class/net/tap0/address",
+            ])
             .output()
             .expect("reading the tap's address");
         String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -270,7 +291,9 @@ impl Default for Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
 

@@ -39,7 +39,11 @@ pub fn check(data: &[u8], target: u32) -> Result<Facts, String> {
         return Err("not a version-1 little-endian ELF64 file".into());
     }
     if h.e_type(e) != elf::ET_EXEC || h.e_machine(e) != elf::EM_X86_64 {
-        return Err(format!("e_type {} / e_machine {}: not an x86_64 ET_EXEC", h.e_type(e), h.e_machine(e)));
+        return Err(format!(
+            "e_type {} / e_machine {}: not an x86_64 ET_EXEC",
+            h.e_type(e),
+            h.e_machine(e)
+        ));
     }
     if h.e_ehsize(e) != 64 || h.e_phentsize(e) != 56 || h.e_phnum(e) == 0 {
         return Err("unexpected ELF header sizes".into());
@@ -52,17 +56,22 @@ pub fn check(data: &[u8], target: u32) -> Result<Facts, String> {
     let mut abi = None;
     let mut mft = None;
     for (i, p) in phdrs.iter().enumerate() {
-        let (vaddr, filesz, memsz, align) = (p.p_vaddr(e), p.p_filesz(e), p.p_memsz(e), p.p_align(e));
+        let (vaddr, filesz, memsz, align) =
+            (p.p_vaddr(e), p.p_filesz(e), p.p_memsz(e), p.p_align(e));
         match p.p_type(e) {
             elf::PT_INTERP => return Err("PT_INTERP present".into()),
             elf::PT_DYNAMIC => return Err("PT_DYNAMIC present".into()),
             elf::PT_LOAD if filesz > 0 => {
                 let flags = p.p_flags(e).0;
                 if align != PAGE {
-                    return Err(format!("PT_LOAD {i}: p_align {align:#x}, expected 0x1000 (-z max-page-size=0x1000)"));
+                    return Err(format!(
+                        "PT_LOAD {i}: p_align {align:#x}, expected 0x1000 (-z max-page-size=0x1000)"
+                    ));
                 }
                 if vaddr < TEXT_BASE || vaddr % PAGE != 0 || vaddr < end {
-                    return Err(format!("PT_LOAD {i} at {vaddr:#x}: below 1 MiB, unaligned or not ascending"));
+                    return Err(format!(
+                        "PT_LOAD {i} at {vaddr:#x}: below 1 MiB, unaligned or not ascending"
+                    ));
                 }
                 if memsz < filesz || p.p_paddr(e) != vaddr {
                     return Err(format!("PT_LOAD {i}: memsz < filesz or paddr != vaddr"));
@@ -75,19 +84,29 @@ pub fn check(data: &[u8], target: u32) -> Result<Facts, String> {
             }
             elf::PT_NOTE => {
                 let off = p.p_offset(e) as usize;
-                let b = data.get(off..off + filesz as usize).ok_or("PT_NOTE outside the file")?;
+                let b = data
+                    .get(off..off + filesz as usize)
+                    .ok_or("PT_NOTE outside the file")?;
                 if b.len() < 20 || le32(b, 0) != 6 || &b[12..20] != b"Solo5\0\0\0" {
                     continue;
                 }
                 let descsz = le32(b, 4) as usize;
                 // One note per PT_NOTE: the segment is exactly this note.
                 if b.len() != 20 + descsz {
-                    return Err(format!("PT_NOTE {i}: {} bytes for a note of {}", b.len(), 20 + descsz));
+                    return Err(format!(
+                        "PT_NOTE {i}: {} bytes for a note of {}",
+                        b.len(),
+                        20 + descsz
+                    ));
                 }
                 match le32(b, 8) {
                     ABI1 if abi.is_none() => abi = Some(b.to_vec()),
                     MFT1 if mft.is_none() => mft = Some(b.to_vec()),
-                    t => return Err(format!("PT_NOTE {i}: unexpected or repeated Solo5 note {t:#x}")),
+                    t => {
+                        return Err(format!(
+                            "PT_NOTE {i}: unexpected or repeated Solo5 note {t:#x}"
+                        ));
+                    }
                 }
             }
             _ => {}
@@ -100,7 +119,9 @@ pub fn check(data: &[u8], target: u32) -> Result<Facts, String> {
         .iter()
         .any(|&(v, m, f)| f & elf::PF_X.0 != 0 && (v..v + m).contains(&entry));
     if !in_text {
-        return Err(format!("e_entry {entry:#x} is not in an executable PT_LOAD"));
+        return Err(format!(
+            "e_entry {entry:#x} is not in an executable PT_LOAD"
+        ));
     }
 
     let abi = abi.ok_or("no ABI1 note in a PT_NOTE of its own")?;
@@ -122,17 +143,25 @@ pub fn check(data: &[u8], target: u32) -> Result<Facts, String> {
     let m = &note[24..];
     let n = le32(m, 4) as usize;
     if le32(m, 0) != 1 || n == 0 || n > 64 || descsz != 12 + 104 * n || m.len() != 8 + 104 * n {
-        return Err(format!("MFT1: version {}, {n} entries, descsz {descsz}", le32(m, 0)));
+        return Err(format!(
+            "MFT1: version {}, {n} entries, descsz {descsz}",
+            le32(m, 0)
+        ));
     }
     let mut devices: Vec<(String, u32)> = Vec::new();
     for i in 0..n {
         let ent = &m[8 + 104 * i..8 + 104 * (i + 1)];
-        let len = ent[..68].iter().position(|&c| c == 0).ok_or("MFT1: unterminated name")?;
+        let len = ent[..68]
+            .iter()
+            .position(|&c| c == 0)
+            .ok_or("MFT1: unterminated name")?;
         if ent[len..68].iter().any(|&c| c != 0) {
             return Err(format!("MFT1 entry {i}: bytes after the name terminator"));
         }
         if ent[72..].iter().any(|&c| c != 0) {
-            return Err(format!("MFT1 entry {i}: device fields or `attached` set in the image"));
+            return Err(format!(
+                "MFT1 entry {i}: device fields or `attached` set in the image"
+            ));
         }
         let ty = le32(ent, 68);
         let name = std::str::from_utf8(&ent[..len]).map_err(|_| "MFT1: name is not text")?;

@@ -45,28 +45,58 @@ fn assembly_guest_uses_every_hypercall() {
     r.expect(r.status == Some(7), "HALT 7 is the exit status");
     r.expect(r.stdout.starts_with("hvt-asm: hello\n"), "PUTS");
     assert_eq!(r.hex("mem"), Some(32 << 20), "boot info mem_size");
-    assert!(r.hex("freq").unwrap() >= 100_000_000, "cpu_cycle_freq from KVM_GET_TSC_KHZ");
+    assert!(
+        r.hex("freq").unwrap() >= 100_000_000,
+        "cpu_cycle_freq from KVM_GET_TSC_KHZ"
+    );
     let end = r.hex("kernel_end").unwrap();
     assert!(end > 0x10_0000 && end % 0x1000 == 0, "kernel_end {end:#x}");
     assert_eq!(r.line("cmdline="), Some("normal run"), "command line");
     let wall = r.hex("wall").unwrap();
-    assert!(wall.abs_diff(host_ns()) < 10_000_000_000, "WALLTIME is the host's clock");
+    assert!(
+        wall.abs_diff(host_ns()) < 10_000_000_000,
+        "WALLTIME is the host's clock"
+    );
     assert_eq!(r.hex("poll_ret"), Some(0), "POLL timed out");
     assert_eq!(r.hex("poll_ready"), Some(0));
     let slept = r.hex("wall2").unwrap() - wall;
-    assert!((50_000_000..2_000_000_000).contains(&slept), "POLL of 50 ms took {slept} ns");
+    assert!(
+        (50_000_000..2_000_000_000).contains(&slept),
+        "POLL of 50 ms took {slept} ns"
+    );
     assert_eq!(r.hex("blk_read"), Some(0));
-    assert_eq!(r.line("sector0="), Some("host-sector-0!!"), "BLOCK_READ brought the host's bytes");
+    assert_eq!(
+        r.line("sector0="),
+        Some("host-sector-0!!"),
+        "BLOCK_READ brought the host's bytes"
+    );
     assert_eq!(r.hex("blk_write"), Some(0));
-    assert_eq!(r.hex("blk_bad"), Some(2), "out-of-range BLOCK_READ is EINVAL");
-    assert_eq!(r.hex("net_empty"), Some(1), "NET_READ with nothing waiting is AGAIN");
+    assert_eq!(
+        r.hex("blk_bad"),
+        Some(2),
+        "out-of-range BLOCK_READ is EINVAL"
+    );
+    assert_eq!(
+        r.hex("net_empty"),
+        Some(1),
+        "NET_READ with nothing waiting is AGAIN"
+    );
     assert_eq!(r.hex("net_write"), Some(0));
-    let mac = r.hex("arp_reply").expect("an ARP reply came back through NET_READ");
+    let mac = r
+        .hex("arp_reply")
+        .expect("an ARP reply came back through NET_READ");
     let want = u64::from_str_radix(&ns.tap_mac().replace(':', ""), 16).unwrap();
     assert_eq!(mac, want, "the reply comes from the host's tap");
     let data = std::fs::read(&path).unwrap();
-    assert_eq!(&data[512..532], b"written by hvt-asm!\n", "BLOCK_WRITE reached the file");
-    assert!(data[1024..1536].iter().all(|&b| b == 2), "nothing else written");
+    assert_eq!(
+        &data[512..532],
+        b"written by hvt-asm!\n",
+        "BLOCK_WRITE reached the file"
+    );
+    assert!(
+        data[1024..1536].iter().all(|&b| b == 2),
+        "nothing else written"
+    );
     let _ = std::fs::remove_file(path);
 }
 
@@ -74,9 +104,18 @@ fn assembly_guest_uses_every_hypercall() {
 fn abi_violations_stop_the_guest_with_a_clear_error() {
     let path = disk("hvt-bad", 4);
     for (mode, expect) in [
-        ("p", "guest: PUTS: 0x100 bytes at guest-physical 0xfffff000 are outside guest memory"),
-        ("x", "guest: write to I/O port 0x509, which is not a hypercall"),
-        ("h", "guest: the guest executed hlt instead of the HALT hypercall"),
+        (
+            "p",
+            "guest: PUTS: 0x100 bytes at guest-physical 0xfffff000 are outside guest memory",
+        ),
+        (
+            "x",
+            "guest: write to I/O port 0x509, which is not a hypercall",
+        ),
+        (
+            "h",
+            "guest: the guest executed hlt instead of the HALT hypercall",
+        ),
         ("w", "guest: triple fault"),
     ] {
         let (r, _ns) = asm_run(mode, &path);
@@ -117,7 +156,8 @@ fn rust_images_boot_where_kvm_can_run_them() {
 
         let path = disk("hvt-block", 16);
         let mut c = Command::new(hvt());
-        c.arg(format!("--block:storage={}", path.display())).arg(image(Kernels::Hvt, "block"));
+        c.arg(format!("--block:storage={}", path.display()))
+            .arg(image(Kernels::Hvt, "block"));
         let r = run(c, TIMEOUT);
         r.expect(r.status == Some(0), "block exits 0");
         assert_eq!(r.line("read_ok="), Some("8"));
@@ -130,7 +170,10 @@ fn rust_images_boot_where_kvm_can_run_them() {
         c.arg("--net:service=tap0").arg(image(Kernels::Hvt, "net"));
         let r = run(c, TIMEOUT);
         r.expect(r.status == Some(0), "net exits 0");
-        assert_eq!(r.line("arp reply: 10.55.0.1 is at "), Some(ns.tap_mac().as_str()));
+        assert_eq!(
+            r.line("arp reply: 10.55.0.1 is at "),
+            Some(ns.tap_mac().as_str())
+        );
 
         let r = run(
             {
@@ -148,7 +191,8 @@ fn rust_images_boot_where_kvm_can_run_them() {
         );
         r.expect(r.status == Some(1), "the tender stops");
         r.expect(
-            r.stderr.contains("KVM internal error, suberror 1") && r.stderr.contains("fails on SSE"),
+            r.stderr.contains("KVM internal error, suberror 1")
+                && r.stderr.contains("fails on SSE"),
             "the emulation failure is explained",
         );
     }
@@ -158,10 +202,26 @@ fn rust_images_boot_where_kvm_can_run_them() {
 fn hvt_refuses_what_it_cannot_run() {
     unik_solo5_tests::require("/dev/kvm", "the hvt tender needs KVM");
     for (args, img, expect) in [
-        (&[][..], image(Kernels::Spt, "hello"), "built for the Solo5 spt target"),
-        (&["--mem=1"], image(Kernels::Hvt, "hello"), "below the 2 MiB minimum"),
-        (&["--mem=8192"], image(Kernels::Hvt, "hello"), "above the 4 GiB maximum"),
-        (&[], image(Kernels::Hvt, "block"), "not attached (use --block:storage="),
+        (
+            &[][..],
+            image(Kernels::Spt, "hello"),
+            "built for the Solo5 spt target",
+        ),
+        (
+            &["--mem=1"],
+            image(Kernels::Hvt, "hello"),
+            "below the 2 MiB minimum",
+        ),
+        (
+            &["--mem=8192"],
+            image(Kernels::Hvt, "hello"),
+            "above the 4 GiB maximum",
+        ),
+        (
+            &[],
+            image(Kernels::Hvt, "block"),
+            "not attached (use --block:storage=",
+        ),
         (&[], asm(), "not attached"),
     ] {
         let mut c = Command::new(hvt());

@@ -18,18 +18,43 @@ fn spt_run(args: &[&str], name: &str, guest_args: &[&str]) -> Run {
 fn hello_prints_and_exits_with_the_requested_code() {
     let r = spt_run(&[], "hello", &["a", "b", "exit=3"]);
     r.expect(r.status == Some(3), "exit=3 is the exit status");
-    r.expect(r.stdout.starts_with("hello from unik-solo5\n"), "greeting first");
+    r.expect(
+        r.stdout.starts_with("hello from unik-solo5\n"),
+        "greeting first",
+    );
     assert_eq!(r.line("cmdline: "), Some("\"a b exit=3\""));
-    assert_eq!(r.line("sum/7 = "), Some("71500.000"), "heap and SSE formatting");
-    let heap: u64 = r.line("heap: ").unwrap().trim_end_matches(" bytes").parse().unwrap();
-    assert!((500 << 20..512 << 20).contains(&heap), "default 512 MiB: heap {heap}");
+    assert_eq!(
+        r.line("sum/7 = "),
+        Some("71500.000"),
+        "heap and SSE formatting"
+    );
+    let heap: u64 = r
+        .line("heap: ")
+        .unwrap()
+        .trim_end_matches(" bytes")
+        .parse()
+        .unwrap();
+    assert!(
+        (500 << 20..512 << 20).contains(&heap),
+        "default 512 MiB: heap {heap}"
+    );
     let wall: u64 = r.line("wall_s: ").unwrap().parse().unwrap();
-    assert!(wall.abs_diff(host_ns() / 1_000_000_000) < 5, "wall clock is the host's");
+    assert!(
+        wall.abs_diff(host_ns() / 1_000_000_000) < 5,
+        "wall clock is the host's"
+    );
     let y = r.line("yield: ").unwrap();
     assert!(y.starts_with("ready=0 "), "{y}");
     let slept: u64 = y.rsplit('=').next().unwrap().parse().unwrap();
-    assert!((100_000_000..2_000_000_000).contains(&slept), "slept {slept} ns for a 100 ms yield");
-    assert_eq!(r.line("tls: "), Some("Ok(())"), "arch_prctl(SET_FS) is allowed");
+    assert!(
+        (100_000_000..2_000_000_000).contains(&slept),
+        "slept {slept} ns for a 100 ms yield"
+    );
+    assert_eq!(
+        r.line("tls: "),
+        Some("Ok(())"),
+        "arch_prctl(SET_FS) is allowed"
+    );
     assert_eq!(r.stderr, "");
 }
 
@@ -37,7 +62,12 @@ fn hello_prints_and_exits_with_the_requested_code() {
 fn memory_size_comes_from_the_command_line() {
     let r = spt_run(&["--mem=16"], "hello", &[]);
     r.expect(r.status == Some(0), "exit 0");
-    let heap: u64 = r.line("heap: ").unwrap().trim_end_matches(" bytes").parse().unwrap();
+    let heap: u64 = r
+        .line("heap: ")
+        .unwrap()
+        .trim_end_matches(" bytes")
+        .parse()
+        .unwrap();
     assert!((12 << 20..16 << 20).contains(&heap), "16 MiB: heap {heap}");
 }
 
@@ -48,18 +78,41 @@ fn block_device_reads_host_data_and_writes_back() {
     let r = spt_run(&[&arg], "block", &[]);
     r.expect(r.status == Some(0), "block test exits 0");
     assert_eq!(r.line("info: "), Some("capacity=8192 block_size=512"));
-    assert_eq!(r.line("acquire again: "), Some("Some(Invalid)"), "acquire once per name");
+    assert_eq!(
+        r.line("acquire again: "),
+        Some("Some(Invalid)"),
+        "acquire once per name"
+    );
     assert_eq!(r.line("read_ok="), Some("8"));
     assert_eq!(r.line("write_ok="), Some("4"));
-    for what in ["unaligned", "short", "two_blocks", "at_capacity", "overflow", "bad_handle"] {
-        assert_eq!(r.line(&format!("invalid {what}: ")), Some("Err(Invalid)"), "{what}");
+    for what in [
+        "unaligned",
+        "short",
+        "two_blocks",
+        "at_capacity",
+        "overflow",
+        "bad_handle",
+    ] {
+        assert_eq!(
+            r.line(&format!("invalid {what}: ")),
+            Some("Err(Invalid)"),
+            "{what}"
+        );
     }
     assert_eq!(r.line("last block: "), Some("Ok(())"));
-    assert_eq!(r.line("rt_read_ok="), Some("true"), "unik_rt::Block over two blocks");
+    assert_eq!(
+        r.line("rt_read_ok="),
+        Some("true"),
+        "unik_rt::Block over two blocks"
+    );
     let data = std::fs::read(&path).unwrap();
     assert_eq!(data.len(), 8192, "the guest cannot grow the file");
     for i in 0..16usize {
-        let want = if (8..12).contains(&i) { 0xa0 + i as u8 } else { i as u8 };
+        let want = if (8..12).contains(&i) {
+            0xa0 + i as u8
+        } else {
+            i as u8
+        };
         assert!(
             data[i * 512..(i + 1) * 512].iter().all(|&b| b == want),
             "block {i} should be {want:#x}"
@@ -91,8 +144,14 @@ fn forbidden_system_calls_kill_the_guest() {
     ] {
         let r = spt_run(&[], "forbidden", &[mode]);
         r.expect(r.status == Some(128 + 31), "killed by SIGSYS (status 159)");
-        r.expect(r.stdout.contains(&format!("calling system call {nr}")), "the guest ran");
-        r.expect(!r.stdout.contains("still alive"), "nothing runs after the call");
+        r.expect(
+            r.stdout.contains(&format!("calling system call {nr}")),
+            "the guest ran",
+        );
+        r.expect(
+            !r.stdout.contains("still alive"),
+            "nothing runs after the call",
+        );
         let want = format!("unikc-spt: guest killed: forbidden system call {nr} ({name}) at 0x");
         r.expect(r.stderr.contains(&want), &want);
     }
@@ -103,14 +162,21 @@ fn panics_exit_101_with_the_message() {
     let r = spt_run(&[], "panic", &["x"]);
     r.expect(r.status == Some(101), "panic exits 101");
     assert!(r.stdout.contains("panic: panicked at"), "{}", r.stdout);
-    assert!(r.stdout.contains("deliberate panic, cmdline \"x\""), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("deliberate panic, cmdline \"x\""),
+        "{}",
+        r.stdout
+    );
 }
 
 fn refused(args: &[&str], img: &std::path::Path, expect: &str) {
     let mut c = Command::new(spt());
     c.args(args).arg(img);
     let r = run(c, TIMEOUT);
-    r.expect(r.status == Some(1), &format!("refused with status 1: {expect}"));
+    r.expect(
+        r.status == Some(1),
+        &format!("refused with status 1: {expect}"),
+    );
     r.expect(r.stderr.contains(expect), expect);
     r.expect(r.stdout.is_empty(), "the guest never ran");
 }
@@ -118,14 +184,20 @@ fn refused(args: &[&str], img: &std::path::Path, expect: &str) {
 /// Offset of the MFT1 note in an image file.
 fn mft_offset(data: &[u8], target: u32) -> usize {
     let note = upstream::check(data, target).unwrap().mft_note;
-    data.windows(note.len()).position(|w| w == note.as_slice()).unwrap()
+    data.windows(note.len())
+        .position(|w| w == note.as_slice())
+        .unwrap()
 }
 
 #[test]
 fn malformed_images_and_devices_are_refused() {
     let hello = image(Kernels::Spt, "hello");
     let block = image(Kernels::Spt, "block");
-    refused(&[], &image(Kernels::Hvt, "hello"), "built for the Solo5 hvt target");
+    refused(
+        &[],
+        &image(Kernels::Hvt, "hello"),
+        "built for the Solo5 hvt target",
+    );
     refused(&[], &std::env::current_exe().unwrap(), "not ET_EXEC");
     refused(&["--mem=1"], &hello, "outside guest memory");
     let d = std::fs::read(&block).unwrap();
@@ -142,11 +214,19 @@ fn malformed_images_and_devices_are_refused() {
     });
     refused(&[], &entry_in_data, "not inside an executable segment");
     refused(&[], &block, "not attached (use --block:storage=");
-    refused(&["--block:other=/dev/null"], &block, "not declared in manifest");
+    refused(
+        &["--block:other=/dev/null"],
+        &block,
+        "not declared in manifest",
+    );
     refused(&["--net:storage=tap0"], &block, "BLOCK_BASIC");
     let odd = disk("spt-odd", 1);
     std::fs::write(&odd, [0u8; 700]).unwrap();
-    refused(&[&format!("--block:storage={}", odd.display())], &block, "multiple of the block size");
+    refused(
+        &[&format!("--block:storage={}", odd.display())],
+        &block,
+        "multiple of the block size",
+    );
     refused(&["--bogus"], &hello, "invalid option");
     let _ = std::fs::remove_file(odd);
 }
@@ -155,8 +235,12 @@ fn malformed_images_and_devices_are_refused() {
 fn missing_tap_is_refused() {
     let ns = Netns::new();
     let mut c = ns.command(&spt());
-    c.arg("--net:service=nosuch0").arg(image(Kernels::Spt, "net"));
+    c.arg("--net:service=nosuch0")
+        .arg(image(Kernels::Spt, "net"));
     let r = run(c, TIMEOUT);
     r.expect(r.status == Some(1), "refused");
-    r.expect(r.stderr.contains("interface nosuch0 does not exist"), "clear error");
+    r.expect(
+        r.stderr.contains("interface nosuch0 does not exist"),
+        "clear error",
+    );
 }

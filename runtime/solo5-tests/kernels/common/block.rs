@@ -21,8 +21,15 @@ fn main(_: &BootInfo) -> i32 {
             return 1;
         }
     };
-    kprintln!("info: capacity={} block_size={}", info.capacity, info.block_size);
-    kprintln!("acquire again: {:?}", unik_solo5::block_acquire("storage").err());
+    kprintln!(
+        "info: capacity={} block_size={}",
+        info.capacity,
+        info.block_size
+    );
+    kprintln!(
+        "acquire again: {:?}",
+        unik_solo5::block_acquire("storage").err()
+    );
     let bs = info.block_size as usize;
     let blocks = info.capacity / info.block_size;
     let mut buf = vec![0u8; bs];
@@ -47,15 +54,27 @@ fn main(_: &BootInfo) -> i32 {
     let checks: [(&str, Result<(), Error>); 6] = [
         ("unaligned", unik_solo5::block_read(h, 1, &mut buf)),
         ("short", unik_solo5::block_read(h, 0, &mut buf[..bs / 2])),
-        ("two_blocks", unik_solo5::block_write(h, 0, &vec![0u8; 2 * bs])),
-        ("at_capacity", unik_solo5::block_read(h, info.capacity, &mut buf)),
-        ("overflow", unik_solo5::block_read(h, u64::MAX - info.block_size + 1, &mut buf)),
+        (
+            "two_blocks",
+            unik_solo5::block_write(h, 0, &vec![0u8; 2 * bs]),
+        ),
+        (
+            "at_capacity",
+            unik_solo5::block_read(h, info.capacity, &mut buf),
+        ),
+        (
+            "overflow",
+            unik_solo5::block_read(h, u64::MAX - info.block_size + 1, &mut buf),
+        ),
         ("bad_handle", unik_solo5::block_read(h + 1, 0, &mut buf)),
     ];
     for (what, r) in checks {
         kprintln!("invalid {what}: {r:?}");
     }
-    kprintln!("last block: {:?}", unik_solo5::block_read(h, last, &mut buf));
+    kprintln!(
+        "last block: {:?}",
+        unik_solo5::block_read(h, last, &mut buf)
+    );
 
     // The same device through unik_rt (sectors = blocks), two blocks at once.
     let dev = unik_solo5::rt::block::Block::from_acquired(h, info);
@@ -63,7 +82,9 @@ fn main(_: &BootInfo) -> i32 {
     let r = unik_rt::block_on(&unik_solo5::rt::Solo5Platform, async {
         dev.read(2, &mut two).await
     });
-    let ok = matches!(r, Ok(Ok(()))) && two[..bs].iter().all(|&b| b == 2) && two[bs..].iter().all(|&b| b == 3);
+    let ok = matches!(r, Ok(Ok(())))
+        && two[..bs].iter().all(|&b| b == 2)
+        && two[bs..].iter().all(|&b| b == 3);
     kprintln!("rt_read_ok={ok}");
     0
 }

@@ -53,7 +53,9 @@ fn echo_request(buf: &mut [u8], src: [u8; 6], dst: [u8; 6], seq: u16) -> usize {
     buf[6..12].copy_from_slice(&src);
     buf[12..14].copy_from_slice(&[0x08, 0x00]);
     let ip = &mut buf[14..34];
-    ip.copy_from_slice(&[0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    ip.copy_from_slice(&[
+        0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
     ip[12..16].copy_from_slice(&GUEST);
     ip[16..20].copy_from_slice(&HOST);
@@ -97,16 +99,27 @@ async fn run(net: &Net) -> Result<(), &'static str> {
             if is_arp(f, 1) && f[38..42] == GUEST {
                 let mac: [u8; 6] = f[22..28].try_into().unwrap();
                 let ip: [u8; 4] = f[28..32].try_into().unwrap();
-                net.write(42, |b| arp(b, 2, me, mac, ip)).await.map_err(|_| "arp reply")?;
+                net.write(42, |b| arp(b, 2, me, mac, ip))
+                    .await
+                    .map_err(|_| "arp reply")?;
                 kprintln!("answered arp request from {}", unik_rt::Mac(mac));
             } else if is_arp(f, 2) && f[28..32] == HOST && host.is_none() {
                 let mac: [u8; 6] = f[22..28].try_into().unwrap();
                 kprintln!("arp reply: 10.55.0.1 is at {}", unik_rt::Mac(mac));
                 host = Some(mac);
                 break;
-            } else if f.len() >= 42 && f[12..14] == [0x08, 0] && f[23] == 1 && f[34] == 0 && f[26..30] == HOST {
+            } else if f.len() >= 42
+                && f[12..14] == [0x08, 0]
+                && f[23] == 1
+                && f[34] == 0
+                && f[26..30] == HOST
+            {
                 let seq = u16::from_be_bytes([f[40], f[41]]);
-                kprintln!("ping: echo reply from 10.55.0.1 seq={seq} ttl={} bytes={}", f[22], n - 34);
+                kprintln!(
+                    "ping: echo reply from 10.55.0.1 seq={seq} ttl={} bytes={}",
+                    f[22],
+                    n - 34
+                );
                 kprintln!("frames received: {frames}, sent: {sent}");
                 return Ok(());
             }

@@ -177,5 +177,32 @@ mod tests {
         assert_eq!(ready_mask(&[ev(64), ev(u64::MAX)]), 0, "out of range tags");
     }
 
+    #[test]
+    fn wait_uses_the_tenders_timerfd_and_epoll_set() {
+        // SAFETY: plain descriptor creation and registration, as the tender does.
+        let (epoll, timer, ev) = unsafe {
+            let epoll = libc::epoll_create1(0);
+            let timer = libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK);
+            let ev = libc::eventfd(0, libc::EFD_NONBLOCK);
+            for (fd, tag) in [(timer, SPT_INTERNAL_TIMERFD), (ev, 3)] {
+                let mut e = libc::epoll_event {
+                    events: libc::EPOLLIN as u32,
+                    u64: tag,
+                };
+                assert_eq!(libc::epoll_ctl(epoll, libc::EPOLL_CTL_ADD, fd, &mut e), 0);
+            }
+            (epoll, timer, ev)
+        };
+        init(epoll, timer);
+        let t0 = monotonic_ns();
+        assert_eq!(wait(t0 + 30_000_000), 0, "timeout: empty ready set");
+        assert!(monotonic_ns() - t0 >= 30_000_000);
+        assert_eq!(wait(0), 0, "a past deadline returns at once");
+        // SAFETY: an 8-byte eventfd write.
+        unsafe { libc::write(ev, (&1u64 as *const u64).cast(), 8) };
+        assert_eq!(wait(t0 + 10_000_000_000), 1 << 3, "handle 3 ready");
+        assert!(monotonic_ns() - t0 < 5_000_000_000);
+    }
+
     extern crate std;
 }

@@ -78,12 +78,16 @@ impl<const N: usize> Args<N> {
     }
 
     fn store(&self, mem: &GuestMemory) -> Result<(), Error> {
-        mem.write(self.gpa, &self.raw).map_err(|f| guest(self.call, f))
+        mem.write(self.gpa, &self.raw)
+            .map_err(|f| guest(self.call, f))
     }
 }
 
 fn now(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: valid out-pointer.
     unsafe { libc::clock_gettime(clock, &mut ts) };
     (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
@@ -108,7 +112,12 @@ impl<W: Write> Calls<W> {
         // SAFETY: fresh descriptor.
         let epoll = unsafe { OwnedFd::from_raw_fd(raw) };
         // SAFETY: plain descriptor creation.
-        let raw = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
+        let raw = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
         if raw < 0 {
             return Err(os("timerfd_create"));
         }
@@ -135,7 +144,8 @@ impl<W: Write> Calls<W> {
             u64: tag,
         };
         // SAFETY: valid descriptors and event.
-        if unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) } != 0 {
+        if unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) } != 0
+        {
             return Err(os("epoll_ctl"));
         }
         Ok(())
@@ -154,7 +164,9 @@ impl<W: Write> Calls<W> {
     pub fn handle(&mut self, mem: &GuestMemory, port: u16, data: &[u8]) -> Result<Exit, Error> {
         let nr = port.wrapping_sub(PIO_BASE);
         if !(WALLTIME..=HALT).contains(&nr) {
-            return Err(Error::Guest(format!("write to I/O port {port:#x}, which is not a hypercall")));
+            return Err(Error::Guest(format!(
+                "write to I/O port {port:#x}, which is not a hypercall"
+            )));
         }
         let Ok(word) = <[u8; 4]>::try_from(data) else {
             return Err(Error::Guest(format!(
@@ -189,7 +201,10 @@ impl<W: Write> Calls<W> {
         // SAFETY: checked range of guest memory; the vCPU is stopped.
         let text = unsafe { std::slice::from_raw_parts(p, len as usize) };
         // The console is best effort, as on Solo5.
-        let _ = self.console.write_all(text).and_then(|()| self.console.flush());
+        let _ = self
+            .console
+            .write_all(text)
+            .and_then(|()| self.console.flush());
         Ok(Exit::Continue)
     }
 
@@ -198,14 +213,19 @@ impl<W: Write> Calls<W> {
         // A zero it_value would disarm the timer: 1 ns fires at once.
         let timeout = a.u64(0).max(1);
         let it = libc::itimerspec {
-            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
             it_value: libc::timespec {
                 tv_sec: (timeout / 1_000_000_000).min(i64::MAX as u64) as libc::time_t,
                 tv_nsec: (timeout % 1_000_000_000) as libc::c_long,
             },
         };
         // SAFETY: valid descriptor and itimerspec.
-        if unsafe { libc::timerfd_settime(self.timer.as_raw_fd(), 0, &it, std::ptr::null_mut()) } != 0 {
+        if unsafe { libc::timerfd_settime(self.timer.as_raw_fd(), 0, &it, std::ptr::null_mut()) }
+            != 0
+        {
             return Err(os("timerfd_settime"));
         }
         let mut events = [libc::epoll_event { events: 0, u64: 0 }; 65];
@@ -252,7 +272,8 @@ impl<W: Write> Calls<W> {
                 block_size,
             }) => {
                 let bs = u64::from(*block_size);
-                let inside = offset < *capacity && offset.checked_add(len).is_some_and(|e| e <= *capacity);
+                let inside =
+                    offset < *capacity && offset.checked_add(len).is_some_and(|e| e <= *capacity);
                 if !inside || len == 0 || !len.is_multiple_of(bs) || !offset.is_multiple_of(bs) {
                     R_EINVAL
                 } else {
@@ -304,7 +325,9 @@ impl<W: Write> Calls<W> {
                         R_OK
                     }
                     0 => R_AGAIN,
-                    _ if std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN) => R_AGAIN,
+                    _ if std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN) => {
+                        R_AGAIN
+                    }
                     _ => R_EUNSPEC,
                 }
             }
@@ -323,7 +346,13 @@ impl<W: Write> Calls<W> {
 
 /// Whole-buffer pread/pwrite; a host failure or short transfer inside the
 /// device's capacity is fatal, as in Solo5.
-fn block_io(fd: libc::c_int, p: *mut u8, len: usize, offset: u64, write: bool) -> Result<(), Error> {
+fn block_io(
+    fd: libc::c_int,
+    p: *mut u8,
+    len: usize,
+    offset: u64,
+    write: bool,
+) -> Result<(), Error> {
     let mut done = 0usize;
     while done < len {
         // SAFETY: `p..p+len` is a checked guest range; offsets stay inside it.

@@ -39,7 +39,11 @@ fn rig() -> Rig {
     let disk = dir.path().join("disk");
     let pattern: Vec<u8> = (0..DISK).map(|i| (i / 512) as u8).collect();
     std::fs::write(&disk, pattern).unwrap();
-    let file = std::fs::OpenOptions::new().read(true).write(true).open(&disk).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&disk)
+        .unwrap();
     let devices = vec![
         Backing::Net {
             fd: ours,
@@ -67,7 +71,8 @@ fn words(ws: &[u64]) -> Vec<u8> {
 
 impl Rig {
     fn call(&mut self, nr: u16, gpa: u64) -> Result<Exit, Error> {
-        self.calls.handle(&self.mem, PIO_BASE + nr, &(gpa as u32).to_le_bytes())
+        self.calls
+            .handle(&self.mem, PIO_BASE + nr, &(gpa as u32).to_le_bytes())
     }
 
     /// Put an argument struct at ARGS and call.
@@ -139,7 +144,10 @@ fn walltime() {
         let e = is_guest_error(r.call(WALLTIME, gpa));
         assert!(e.starts_with("WALLTIME"), "{e}");
     }
-    assert!(r.call(WALLTIME, MEM - 8).is_ok(), "the last 8 bytes are fine");
+    assert!(
+        r.call(WALLTIME, MEM - 8).is_ok(),
+        "the last 8 bytes are fine"
+    );
 }
 
 #[test]
@@ -163,7 +171,11 @@ fn puts() {
         let e = is_guest_error(r.with(PUTS, &[data, len]));
         assert!(e.starts_with("PUTS"), "{e}");
     }
-    assert_eq!(r.calls.console().len(), 15, "nothing written by rejected calls");
+    assert_eq!(
+        r.calls.console().len(),
+        15,
+        "nothing written by rejected calls"
+    );
 }
 
 #[test]
@@ -182,7 +194,10 @@ fn poll_times_out_and_reports_ready_devices() {
     r.with(POLL, &[5_000_000_000, 0, 0]).unwrap();
     assert_eq!(r.u64_at(ARGS + 8), 1 << NET);
     assert_eq!(r.ret_at(ARGS + 16), 1);
-    assert!(r.call(POLL, MEM - 16).is_err(), "24-byte struct past the end");
+    assert!(
+        r.call(POLL, MEM - 16).is_err(),
+        "24-byte struct past the end"
+    );
 }
 
 #[test]
@@ -214,7 +229,10 @@ fn net_read_and_write() {
     }
     for (data, len) in [(MEM - 100, 1514), (u64::MAX - 10, 100), (0x1000, 64)] {
         assert!(is_guest_error(r.with(NET_READ, &[NET, data, len, 0])).starts_with("NET_READ"));
-        assert!(is_guest_error(r.with(NET_WRITE, &[NET, data, len.min(1514), 0])).starts_with("NET_WRITE"));
+        assert!(
+            is_guest_error(r.with(NET_WRITE, &[NET, data, len.min(1514), 0]))
+                .starts_with("NET_WRITE")
+        );
     }
     assert!(r.call(NET_READ, MEM - 24).is_err());
 }
@@ -239,34 +257,48 @@ fn block_read_and_write() {
     assert_eq!(r.ret_at(ARGS + 32), R_OK, "the last block");
 
     for (h, offset, len) in [
-        (BLK, DISK as u64, 512),         // at capacity
-        (BLK, last, 1024),               // runs past the end
-        (BLK, u64::MAX - 511, 1024),     // offset + len overflows
-        (BLK, 100, 512),                 // unaligned offset
-        (BLK, 0, 100),                   // partial block
-        (BLK, 0, 0),                     // empty
-        (NET, 0, 512),                   // not a block device
-        (0, 0, 512),                     // reserved entry
-        (9, 0, 512),                     // no such handle
+        (BLK, DISK as u64, 512),     // at capacity
+        (BLK, last, 1024),           // runs past the end
+        (BLK, u64::MAX - 511, 1024), // offset + len overflows
+        (BLK, 100, 512),             // unaligned offset
+        (BLK, 0, 100),               // partial block
+        (BLK, 0, 0),                 // empty
+        (NET, 0, 512),               // not a block device
+        (0, 0, 512),                 // reserved entry
+        (9, 0, 512),                 // no such handle
     ] {
         for nr in [BLOCK_READ, BLOCK_WRITE] {
             r.with(nr, &[h, offset, BUF, len, 9]).unwrap();
             assert_eq!(r.ret_at(ARGS + 32), R_EINVAL, "{nr}: {h} {offset} {len}");
         }
     }
-    assert_eq!(std::fs::read(&r.disk).unwrap(), disk, "rejected writes change nothing");
+    assert_eq!(
+        std::fs::read(&r.disk).unwrap(),
+        disk,
+        "rejected writes change nothing"
+    );
     for (data, len) in [(MEM - 256, 512), (u64::MAX - 255, 512), (0x9000, 512)] {
-        assert!(is_guest_error(r.with(BLOCK_READ, &[BLK, 0, data, len, 0])).starts_with("BLOCK_READ"));
-        assert!(is_guest_error(r.with(BLOCK_WRITE, &[BLK, 0, data, len, 0])).starts_with("BLOCK_WRITE"));
+        assert!(
+            is_guest_error(r.with(BLOCK_READ, &[BLK, 0, data, len, 0])).starts_with("BLOCK_READ")
+        );
+        assert!(
+            is_guest_error(r.with(BLOCK_WRITE, &[BLK, 0, data, len, 0])).starts_with("BLOCK_WRITE")
+        );
     }
-    assert!(r.call(BLOCK_READ, MEM - 32).is_err(), "40-byte struct past the end");
+    assert!(
+        r.call(BLOCK_READ, MEM - 32).is_err(),
+        "40-byte struct past the end"
+    );
 }
 
 #[test]
 fn halt() {
     let mut r = rig();
     assert_eq!(r.with(HALT, &[0, 42]).unwrap(), Exit::Halt(42));
-    assert_eq!(r.with(HALT, &[0, u64::from(u32::MAX)]).unwrap(), Exit::Halt(-1));
+    assert_eq!(
+        r.with(HALT, &[0, u64::from(u32::MAX)]).unwrap(),
+        Exit::Halt(-1)
+    );
     assert!(is_guest_error(r.call(HALT, MEM - 8)).starts_with("HALT"));
     assert!(is_guest_error(r.call(HALT, 0xfff0)).starts_with("HALT"));
 }

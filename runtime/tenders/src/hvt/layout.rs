@@ -35,10 +35,14 @@ pub const GDT_DATA: u64 = 0x00CF_9300_0000_FFFF;
 pub fn mem_size(requested: u64) -> Result<u64, Error> {
     let size = requested & !(PAGE_2M - 1);
     if size < PAGE_2M {
-        return Err(Error::Usage(format!("guest memory of {requested} bytes is below the 2 MiB minimum")));
+        return Err(Error::Usage(format!(
+            "guest memory of {requested} bytes is below the 2 MiB minimum"
+        )));
     }
     if size > 4 * GIB {
-        return Err(Error::Usage(format!("guest memory of {requested} bytes is above the 4 GiB maximum")));
+        return Err(Error::Usage(format!(
+            "guest memory of {requested} bytes is above the 4 GiB maximum"
+        )));
     }
     Ok(size)
 }
@@ -54,7 +58,8 @@ pub fn write_gdt(mem: &GuestMemory) -> Result<(), Error> {
 /// 0x10000, the boot area read-only, the rest writable), 2 MiB pages above.
 pub fn write_page_tables(mem: &GuestMemory) -> Result<(), Error> {
     let size = mem.size();
-    let entry = |table: u64, i: u64, value: u64| mem.write_phys(table + 8 * i, &value.to_le_bytes());
+    let entry =
+        |table: u64, i: u64, value: u64| mem.write_phys(table + 8 * i, &value.to_le_bytes());
     entry(PML4_BASE, 0, PDPT_BASE | PRESENT | WRITABLE)?;
     for g in 0..size.div_ceil(GIB) {
         entry(PDPT_BASE, g, (PD_BASE + g * 0x1000) | PRESENT | WRITABLE)?;
@@ -63,7 +68,7 @@ pub fn write_page_tables(mem: &GuestMemory) -> Result<(), Error> {
         let value = if p == 0 {
             PT_BASE | PRESENT | WRITABLE
         } else {
-            p * PAGE_2M | PRESENT | WRITABLE | HUGE
+            (p * PAGE_2M) | PRESENT | WRITABLE | HUGE
         };
         // The four PDs are contiguous, so entry p of "one big PD" works.
         entry(PD_BASE, p, value)?;
@@ -98,7 +103,9 @@ pub fn write_boot_info(
     let mft_at = (BOOT_INFO_BASE + BOOT_INFO_SIZE).next_multiple_of(8);
     let cmdline_at = (mft_at + mft.len() as u64).next_multiple_of(8);
     if cmdline.len() >= CMDLINE_SIZE || cmdline_at + CMDLINE_SIZE as u64 > GUEST_MIN_BASE {
-        return Err(Error::Usage("manifest and command line do not fit the boot area".into()));
+        return Err(Error::Usage(
+            "manifest and command line do not fit the boot area".into(),
+        ));
     }
     let mut bi = Vec::with_capacity(BOOT_INFO_SIZE as usize);
     for v in [mem.size(), kernel_end, cpu_cycle_freq, cmdline_at, mft_at] {
@@ -208,13 +215,21 @@ mod tests {
         assert_eq!(u64_at(&mem, PDPT_BASE + 16), 0, "only the GiBs that exist");
         assert_eq!(u64_at(&mem, PD_BASE), 0x8003, "first 2 MiB through the PT");
         assert_eq!(u64_at(&mem, PD_BASE + 8), 0x20_0083);
-        assert_eq!(u64_at(&mem, PD_BASE + 511 * 8), 511 * 0x20_0000 | 0x83);
-        assert_eq!(u64_at(&mem, PD_BASE + 512 * 8), (1 << 30) | 0x83, "second PD");
+        assert_eq!(u64_at(&mem, PD_BASE + 511 * 8), (511 * 0x20_0000) | 0x83);
+        assert_eq!(
+            u64_at(&mem, PD_BASE + 512 * 8),
+            (1 << 30) | 0x83,
+            "second PD"
+        );
         assert_eq!(u64_at(&mem, PD_BASE + 513 * 8), (1 << 30 | 2 << 20) | 0x83);
         assert_eq!(u64_at(&mem, PD_BASE + 514 * 8), 0, "nothing past the end");
         assert_eq!(u64_at(&mem, PT_BASE), 0, "page 0 absent");
         assert_eq!(u64_at(&mem, PT_BASE + 15 * 8), 0, "0xf000 absent");
-        assert_eq!(u64_at(&mem, PT_BASE + 16 * 8), 0x10001, "boot info read-only");
+        assert_eq!(
+            u64_at(&mem, PT_BASE + 16 * 8),
+            0x10001,
+            "boot info read-only"
+        );
         assert_eq!(u64_at(&mem, PT_BASE + 255 * 8), 0xff001);
         assert_eq!(u64_at(&mem, PT_BASE + 256 * 8), 0x10_0003, "image writable");
         assert_eq!(u64_at(&mem, PT_BASE + 511 * 8), 0x1f_f003);
@@ -242,13 +257,22 @@ mod tests {
     #[test]
     fn vcpu_state() {
         let s = sregs(kvm_sregs::default());
-        assert_eq!((s.cr0, s.cr3, s.cr4, s.efer), (0x8001_0021, 0x2000, 0x620, 0x500));
+        assert_eq!(
+            (s.cr0, s.cr3, s.cr4, s.efer),
+            (0x8001_0021, 0x2000, 0x620, 0x500)
+        );
         assert_eq!((s.cs.selector, s.cs.type_, s.cs.l, s.cs.db), (8, 9, 1, 0));
-        assert_eq!((s.ss.selector, s.ss.type_, s.ss.db, s.ss.g), (0x10, 3, 1, 1));
+        assert_eq!(
+            (s.ss.selector, s.ss.type_, s.ss.db, s.ss.g),
+            (0x10, 3, 1, 1)
+        );
         assert_eq!((s.gdt.base, s.gdt.limit), (0x1000, 23));
         assert_eq!((s.tr.type_, s.tr.present), (11, 1));
         assert_eq!(s.ldt.unusable, 1);
         let r = regs(0x10_2000, 64 << 20);
-        assert_eq!((r.rip, r.rflags, r.rsp, r.rdi), (0x10_2000, 2, (64 << 20) - 8, 0x10000));
+        assert_eq!(
+            (r.rip, r.rflags, r.rsp, r.rdi),
+            (0x10_2000, 2, (64 << 20) - 8, 0x10000)
+        );
     }
 }

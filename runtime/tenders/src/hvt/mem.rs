@@ -37,7 +37,8 @@ pub struct GuestMemory {
 
 impl GuestMemory {
     pub fn new(size: u64) -> Result<Self, Error> {
-        let len = usize::try_from(size).map_err(|_| Error::Usage("memory size too large".into()))?;
+        let len =
+            usize::try_from(size).map_err(|_| Error::Usage("memory size too large".into()))?;
         // SAFETY: a fresh private anonymous mapping.
         let p = unsafe {
             libc::mmap(
@@ -52,7 +53,8 @@ impl GuestMemory {
         if p == libc::MAP_FAILED {
             return Err(os(&format!("allocating {size} bytes of guest memory")));
         }
-        let base = NonNull::new(p.cast::<u8>()).ok_or_else(|| Error::Host("mmap returned null".into()))?;
+        let base =
+            NonNull::new(p.cast::<u8>()).ok_or_else(|| Error::Host("mmap returned null".into()))?;
         Ok(Self { base, size })
     }
 
@@ -138,11 +140,17 @@ mod tests {
         let m = GuestMemory::new(0x20_0000).unwrap();
         assert!(m.guest(0x10000, 16).is_ok());
         assert!(m.guest(0x20_0000 - 16, 16).is_ok());
-        assert!(m.guest(0x20_0000 - 15, 16).is_err(), "one byte past the end");
+        assert!(
+            m.guest(0x20_0000 - 15, 16).is_err(),
+            "one byte past the end"
+        );
         assert!(m.guest(0x20_0000, 0).is_ok(), "an empty range at the end");
         assert!(m.guest(0x20_0001, 0).is_err());
         assert!(m.guest(0xfff8, 8).is_err(), "below the guest floor");
-        assert!(m.guest(0x2000, 8).is_err(), "page tables are not guest memory");
+        assert!(
+            m.guest(0x2000, 8).is_err(),
+            "page tables are not guest memory"
+        );
         assert!(m.guest(u64::MAX - 7, 16).is_err(), "overflow");
         assert!(m.guest(0x10000, u64::MAX).is_err(), "overflow");
         let f = m.guest(0x30_0000, 4).unwrap_err();

@@ -62,9 +62,15 @@ pub fn prepare<W: Write>(o: &Options, console: W) -> Result<Prepared<W>, Error> 
     let attached: Vec<Attached> = devices
         .iter()
         .map(|d| match d.attached() {
-            Attached::Net { mac, mtu, .. } => Attached::Net { mac, mtu, hostfd: 0 },
+            Attached::Net { mac, mtu, .. } => Attached::Net {
+                mac,
+                mtu,
+                hostfd: 0,
+            },
             Attached::Block {
-                capacity, block_size, ..
+                capacity,
+                block_size,
+                ..
             } => Attached::Block {
                 capacity,
                 block_size,

@@ -30,9 +30,14 @@ fn kvm_err(what: &str, e: kvm_ioctls::Error) -> Error {
 /// the guest's clock would be wrong, so hvt refuses to run.
 pub fn tsc_error(errno: i32) -> Error {
     if errno == libc::EIO {
-        Error::Host("KVM: the host TSC is unstable, refusing to run (the guest clock depends on it)".into())
+        Error::Host(
+            "KVM: the host TSC is unstable, refusing to run (the guest clock depends on it)".into(),
+        )
     } else {
-        Error::Host(format!("KVM: KVM_GET_TSC_KHZ failed: {}", std::io::Error::from_raw_os_error(errno)))
+        Error::Host(format!(
+            "KVM: KVM_GET_TSC_KHZ failed: {}",
+            std::io::Error::from_raw_os_error(errno)
+        ))
     }
 }
 
@@ -41,9 +46,15 @@ impl Vm {
     pub fn new(mem: GuestMemory) -> Result<Self, Error> {
         let kvm = Kvm::new().map_err(|e| Error::Host(format!("cannot open /dev/kvm: {e}")))?;
         if kvm.get_api_version() != 12 {
-            return Err(Error::Host(format!("KVM API version {}, expected 12", kvm.get_api_version())));
+            return Err(Error::Host(format!(
+                "KVM API version {}, expected 12",
+                kvm.get_api_version()
+            )));
         }
-        for (cap, name) in [(Cap::UserMemory, "KVM_CAP_USER_MEMORY"), (Cap::GetTscKhz, "KVM_CAP_GET_TSC_KHZ")] {
+        for (cap, name) in [
+            (Cap::UserMemory, "KVM_CAP_USER_MEMORY"),
+            (Cap::GetTscKhz, "KVM_CAP_GET_TSC_KHZ"),
+        ] {
             if !kvm.check_extension(cap) {
                 return Err(Error::Host(format!("KVM lacks {name}")));
             }
@@ -57,12 +68,16 @@ impl Vm {
             userspace_addr: mem.host_base(),
         };
         // SAFETY: the region is our mapping, alive as long as the VM (both in `Vm`).
-        unsafe { vm.set_user_memory_region(region) }.map_err(|e| kvm_err("KVM_SET_USER_MEMORY_REGION", e))?;
-        let vcpu = vm.create_vcpu(0).map_err(|e| kvm_err("KVM_CREATE_VCPU", e))?;
+        unsafe { vm.set_user_memory_region(region) }
+            .map_err(|e| kvm_err("KVM_SET_USER_MEMORY_REGION", e))?;
+        let vcpu = vm
+            .create_vcpu(0)
+            .map_err(|e| kvm_err("KVM_CREATE_VCPU", e))?;
         let cpuid = kvm
             .get_supported_cpuid(KVM_MAX_CPUID_ENTRIES)
             .map_err(|e| kvm_err("KVM_GET_SUPPORTED_CPUID", e))?;
-        vcpu.set_cpuid2(&cpuid).map_err(|e| kvm_err("KVM_SET_CPUID2", e))?;
+        vcpu.set_cpuid2(&cpuid)
+            .map_err(|e| kvm_err("KVM_SET_CPUID2", e))?;
         let khz = vcpu.get_tsc_khz().map_err(|e| tsc_error(e.errno()))?;
         Ok(Self {
             _kvm: kvm,
@@ -79,7 +94,10 @@ impl Vm {
 
     /// Registers and segments for entering `entry` in long mode.
     pub fn set_entry(&mut self, entry: u64) -> Result<(), Error> {
-        let sregs = self.vcpu.get_sregs().map_err(|e| kvm_err("KVM_GET_SREGS", e))?;
+        let sregs = self
+            .vcpu
+            .get_sregs()
+            .map_err(|e| kvm_err("KVM_GET_SREGS", e))?;
         self.vcpu
             .set_sregs(&layout::sregs(sregs))
             .map_err(|e| kvm_err("KVM_SET_SREGS", e))?;
@@ -107,7 +125,9 @@ impl Vm {
                     match calls.handle(&self.mem, port, &data) {
                         Ok(Exit::Continue) => continue,
                         Ok(Exit::Halt(status)) => return Ok(status),
-                        Err(Error::Guest(m)) => return Err(Error::Guest(format!("{m}; {}", self.where_()))),
+                        Err(Error::Guest(m)) => {
+                            return Err(Error::Guest(format!("{m}; {}", self.where_())));
+                        }
                         Err(e) => return Err(e),
                     }
                 }
@@ -141,11 +161,17 @@ impl Vm {
                 return Error::Host(format!("KVM internal error, suberror {sub}{hint}; {at}"));
             }
             Stop::FailEntry(reason) => {
-                return Error::Host(format!("KVM entry failure, hardware reason {reason:#x}; {at}"));
+                return Error::Host(format!(
+                    "KVM entry failure, hardware reason {reason:#x}; {at}"
+                ));
             }
             Stop::Hlt => "the guest executed hlt instead of the HALT hypercall".to_string(),
-            Stop::Shutdown => "triple fault (the guest took an exception it could not handle)".to_string(),
-            Stop::IoIn(port) => format!("read from I/O port {port:#x}; hvt guests only write hypercall ports"),
+            Stop::Shutdown => {
+                "triple fault (the guest took an exception it could not handle)".to_string()
+            }
+            Stop::IoIn(port) => {
+                format!("read from I/O port {port:#x}; hvt guests only write hypercall ports")
+            }
             Stop::Mmio(addr) => format!("access to guest-physical {addr:#x}, outside guest memory"),
             Stop::Fault => "host/guest translation fault".to_string(),
             Stop::Other(e) => format!("unexpected exit {e}"),
@@ -173,6 +199,10 @@ mod tests {
     #[test]
     fn unstable_tsc_is_refused() {
         assert!(tsc_error(libc::EIO).to_string().contains("unstable"));
-        assert!(tsc_error(libc::ENOTTY).to_string().contains("KVM_GET_TSC_KHZ"));
+        assert!(
+            tsc_error(libc::ENOTTY)
+                .to_string()
+                .contains("KVM_GET_TSC_KHZ")
+        );
     }
 }
