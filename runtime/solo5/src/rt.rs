@@ -14,6 +14,12 @@ use crate::devices::Error;
 #[derive(Debug, Default)]
 pub struct Solo5Platform;
 
+impl Solo5Platform {
+    pub const fn new() -> Self {
+        Self
+    }
+}
+
 impl Platform for Solo5Platform {
     fn now_ns(&self) -> u64 {
         crate::clock_monotonic()
