@@ -54,7 +54,14 @@ pub fn run(p: Project, offline: bool, args: Vec<String>) -> u8 {
     boot.extend(args);
     let mut cmd = std::process::Command::new(&image);
     cmd.args(&boot).current_dir(&ready.configured.project_dir);
-    eprintln!("     Running {} {}", show(&image), boot.join(" "));
+    eprintln!(
+        "     Running {}",
+        [show(&image)]
+            .into_iter()
+            .chain(boot.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     exec(cmd, &image)
 }
 
@@ -100,6 +107,8 @@ pub fn clean(file: Option<PathBuf>) -> u8 {
 }
 
 fn build_image(p: &Project, offline: bool) -> Result<(Ready, PathBuf), u8> {
+    // Before anything is written: without cargo there is nothing to do.
+    codegen::cargo::find_cargo().map_err(|e| report(&e, &SourceMap::new()))?;
     let ready = prepare(p, None)?;
     let c = &ready.configured;
     eprintln!(

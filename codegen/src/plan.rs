@@ -104,12 +104,12 @@ pub fn prepare<'a>(inp: &Inputs<'a>) -> Result<Plan<'a>, Error> {
             .join(format!("{bin}-{}", target.name())),
     };
 
+    check_crates(resolved)?;
     let user = user_crate(resolved, &project_dir)?;
     let mut package = format!("unikernel-{bin}");
     if user.as_ref().is_some_and(|u| u.package == package) {
         package.push_str("-main");
     }
-    check_crates(resolved)?;
 
     let mut embeds = BTreeMap::new();
     for node in &resolved.nodes {

@@ -85,13 +85,17 @@ impl Target for Unix {
 }
 
 /// `.cargo/config.toml`: remaps the runtime and cargo-home paths compiled
-/// into panic messages, so images do not depend on where they were built;
+/// into the image (panic locations, debug info), so images do not depend
+/// on where they were built, while compiler messages keep the real paths;
 /// `extra` flags come from the target.
 pub fn cargo_config(ctx: &Context, extra: &[String]) -> String {
-    let mut flags = vec![format!(
-        "--remap-path-prefix={}=/unikc-runtime",
-        ctx.runtime_dir.display()
-    )];
+    let mut flags = vec![
+        "--remap-path-scope=macro,debuginfo,object".to_string(),
+        format!(
+            "--remap-path-prefix={}=/unikc-runtime",
+            ctx.runtime_dir.display()
+        ),
+    ];
     if let Some(home) = ctx.cargo_home {
         flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
     }

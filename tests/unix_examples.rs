@@ -1,0 +1,226 @@
+//! Every example is configured, built and run on the unix target, and its
+//! output or behaviour checked.
+
+mod unikernel;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use unikernel::{copy_example, messages, repo, run};
+
+fn example(name: &str) -> std::path::PathBuf {
+    repo().join("examples").join(name)
+}
+
+#[test]
+fn noop_boots_and_stops() {
+    let out = run(&example("noop"), &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "", "{}", out.all());
+    assert!(example("noop/dist/noop").is_file());
+}
+
+#[test]
+fn hello_greets_four_times() {
+    let out = run(&example("hello"), &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "hello\n".repeat(4), "{}", out.all());
+}
+
+#[test]
+fn hello_key_takes_its_greeting_at_boot() {
+    let dir = example("hello-key");
+    let out = run(&dir, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "Hello World!\n".repeat(4));
+
+    // A runtime key on unikc's command line becomes a boot argument,
+    // escaped spaces and all.
+    let out = run(&dir, &["--hello=Bonjour !"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "Bonjour !\n".repeat(4), "{}", out.all());
+
+    // So do arguments after `--`.
+    let out = run(&dir, &["--", "--hello=Hola"]);
+    assert_eq!(out.stdout, "Hola\n".repeat(4), "{}", out.all());
+
+    let out = run(&dir, &["--", "--help"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("--hello=string"), "{}", out.all());
+    assert!(out.stdout.contains("How to say hello"), "{}", out.all());
+
+    // A bad boot argument is the unikernel's usage error (status 2).
+    let out = run(&dir, &["--", "--nope=1"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+}
+
+#[test]
+fn clock_reads_both_clocks() {
+    let out = run(&example("clock"), &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i128;
+    let lines = messages(&out.stdout);
+    assert_eq!(lines.len(), 3, "{}", out.all());
+    let mut last_mono = 0u64;
+    for l in &lines {
+        // `[clock] wall clock W ns (DATE), monotonic clock M ns`
+        let words: Vec<&str> = l.split_whitespace().collect();
+        let wall: i128 = words[3].parse().unwrap();
+        let mono: u64 = words[8].parse().unwrap();
+        assert!((now - wall).abs() < 120_000_000_000, "wall clock off: {l}");
+        assert!(mono > last_mono, "monotonic clock went back: {l}");
+        last_mono = mono;
+    }
+}
+
+#[test]
+fn block_writes_and_reads_back_a_file() {
+    let (_tmp, dir) = copy_example("block");
+    let disk = dir.join("disk.img");
+    std::fs::write(&disk, vec![0u8; 1 << 20]).unwrap();
+    let out = run(&dir, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let lines = messages(&out.stdout);
+    assert!(
+        lines.contains(&"[block] 2048 sectors of 512 bytes, read-write".to_string()),
+        "{}",
+        out.all()
+    );
+    assert!(
+        lines.contains(&"[block] verified 8 sectors".to_string()),
+        "{}",
+        out.all()
+    );
+    let data = std::fs::read(&disk).unwrap();
+    assert_eq!(data.len(), 1 << 20, "the device never grows the file");
+    assert!(data[..512].iter().enumerate().all(|(i, b)| *b == i as u8));
+    assert_eq!(data[512], 31, "sector 1 starts its pattern at 31");
+
+    // Without the file, the device fails to connect: status 3, and says which.
+    std::fs::remove_file(&disk).unwrap();
+    let out = run(&dir, &[]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("device block_of_file disk.img: block device not found"),
+        "{}",
+        out.all()
+    );
+    assert!(!disk.exists(), "a missing disk is not created");
+}
+
+#[test]
+fn kv_ro_crunch_and_direct_agree() {
+    let dir = example("kv_ro");
+    let crunch = run(&dir, &[]);
+    assert_eq!(crunch.code, 0, "{}", crunch.all());
+    let lines = messages(&crunch.stdout);
+    assert!(
+        lines.contains(&"[kv_ro] secret: foo bar".to_string()),
+        "{}",
+        crunch.all()
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("[kv_ro] /dir/hello.txt: 21 bytes, sha256 ")),
+        "{}",
+        crunch.all()
+    );
+    // The crunch image carries its files: it runs where there is no `t/`.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut c = std::process::Command::new(dir.join("dist/kv_ro"));
+    c.current_dir(elsewhere.path());
+    let standalone = unikernel::output(c);
+    assert_eq!(standalone.code, 0, "{}", standalone.all());
+    assert_eq!(messages(&standalone.stdout), lines);
+
+    let direct = run(&dir, &["--kv_ro=direct"]);
+    assert_eq!(direct.code, 0, "{}", direct.all());
+    assert_eq!(messages(&direct.stdout), lines, "crunch and direct differ");
+    // The direct image reads `t/` at run time.
+    let mut c = std::process::Command::new(dir.join("dist/kv_ro"));
+    c.current_dir(elsewhere.path());
+    let missing = unikernel::output(c);
+    assert_eq!(missing.code, 3, "{}", missing.all());
+}
+
+#[test]
+fn kv_rw_in_memory() {
+    let out = run(&example("kv_rw"), &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        messages(&out.stdout),
+        [
+            "[kv_rw] greeting = hello",
+            "[kv_rw] dir holds /dir/a /dir/b",
+            "[kv_rw] after the batch: dir/a = one, dir/b exists: false",
+            "[kv_rw] after removing dir: dir/a exists: false",
+        ]
+    );
+}
+
+#[test]
+fn network_echoes_over_tcp() {
+    let dir = example("network");
+    unikernel::build(&dir, &[]);
+    let port = unikernel::free_port();
+    let key = format!("--port={port}");
+    // `unikc run` execs the image, so killing the child stops the server.
+    let child = {
+        let _g = unikernel::build_lock();
+        unikernel::command(&dir, &["run", &key])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut server = unikernel::Running(child);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut stream = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(e) => {
+                if let Ok(Some(status)) = server.0.try_wait() {
+                    panic!("the server stopped ({status}) before accepting: {e}");
+                }
+                assert!(Instant::now() < deadline, "nothing listens on {port}: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let payload: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let writer = {
+        let mut s = stream.try_clone().unwrap();
+        let p = payload.clone();
+        std::thread::spawn(move || {
+            s.write_all(&p).unwrap();
+            s.shutdown(std::net::Shutdown::Write).unwrap();
+        })
+    };
+    let mut echoed = Vec::new();
+    stream.read_to_end(&mut echoed).unwrap();
+    writer.join().unwrap();
+    assert_eq!(echoed.len(), payload.len());
+    assert!(echoed == payload, "the echo differs from what was sent");
+
+    // A second client is served too.
+    let mut again = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    again
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    again.write_all(b"once more").unwrap();
+    again.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut back = String::new();
+    again.read_to_string(&mut back).unwrap();
+    assert_eq!(back, "once more");
+    assert!(
+        server.0.try_wait().unwrap().is_none(),
+        "the server keeps running"
+    );
+}
