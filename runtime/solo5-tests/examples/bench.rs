@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use unik_solo5_tests::{Kernels, Netns, disk, hvt, image, spt, upstream};
+use unik_solo5_tests::{Kernels, Netns, disk, hvt, image, run, spt, tcp_echo_client, upstream};
 
 /// Time from spawn to the first complete stdout line, and to exit.
 fn first_line(mut cmd: Command) -> (Duration, Duration) {
@@ -78,6 +78,32 @@ fn main() {
     stats("hvt asm guest: spawn -> first console line", first);
     let _ = std::fs::remove_file(path);
 
+    // TCP echo through unik-net's direct stack on spt (Linux as the client).
+    let ns = Netns::new();
+    let mut c = ns.command(&spt_bin);
+    c.arg("--net:service=tap0")
+        .arg(image(Kernels::Spt, "tcp_echo"));
+    let guest = std::thread::spawn(move || run(c, Duration::from_secs(120)));
+    let size = 16usize << 20;
+    let data: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+    let start = Instant::now();
+    let back = ns
+        .within(move || tcp_echo_client(data))
+        .expect("echo client");
+    let secs = start.elapsed().as_secs_f64();
+    let r = guest.join().expect("guest");
+    assert!(
+        back.len() == size && r.status == Some(0),
+        "echo failed: {r:?}"
+    );
+    println!(
+        "{:<44} {:7.1} MB/s each way ({} MiB in {:.2} s, incl. connect)",
+        "spt tcp_echo (direct stack) over a tap",
+        size as f64 / secs / 1e6,
+        size >> 20,
+        secs
+    );
+
     println!();
     println!(
         "{:<22} {:>10} {:>10} {:>10} {:>10}",
@@ -87,6 +113,7 @@ fn main() {
         (Kernels::Spt, "hello", 2),
         (Kernels::Spt, "block", 2),
         (Kernels::Spt, "net", 2),
+        (Kernels::Spt, "tcp_echo", 2),
         (Kernels::Hvt, "hello", 1),
         (Kernels::Hvt, "net", 1),
         (Kernels::HvtAsm, "hvt-asm", 1),

@@ -267,6 +267,22 @@ impl Netns {
         c
     }
 
+    /// Run `f` on a thread inside the namespace: sockets it creates talk to
+    /// the guest through the tap.
+    pub fn within<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let path = format!("/var/run/netns/{}", self.name);
+        thread::spawn(move || {
+            let ns = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            // SAFETY: setns on this thread only, with a namespace descriptor.
+            let r =
+                unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWNET) };
+            assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+            f()
+        })
+        .join()
+        .expect("the thread inside the namespace panicked")
+    }
+
     /// MAC address of tap0.
     pub fn tap_mac(&self) -> String {
         let out = Command::new("ip")
@@ -295,6 +311,31 @@ impl Drop for Netns {
             .args(["netns", "del", &self.name])
             .status();
     }
+}
+
+/// Connect to the guest's TCP port 7 (retrying while it boots), send `data`
+/// and return what comes back until the guest closes.
+pub fn tcp_echo_client(data: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let addr = std::net::SocketAddr::from(([10, 55, 0, 2], 7));
+    let start = Instant::now();
+    let mut stream = loop {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+            Ok(s) => break s,
+            Err(e) if start.elapsed() > Duration::from_secs(20) => return Err(e),
+            Err(_) => thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+    let mut writer = stream.try_clone()?;
+    let sender = thread::spawn(move || -> std::io::Result<()> {
+        writer.write_all(&data)?;
+        writer.shutdown(std::net::Shutdown::Write)
+    });
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back)?;
+    sender.join().expect("sender thread")?;
+    Ok(back)
 }
 
 /// A disk image whose block i (512 bytes) is full of byte i.

@@ -175,15 +175,31 @@ fn rust_images_boot_where_kvm_can_run_them() {
             Some(ns.tap_mac().as_str())
         );
 
-        let r = run(
-            {
-                let mut c = Command::new(hvt());
-                c.arg(image(Kernels::Hvt, "panic"));
-                c
-            },
-            TIMEOUT,
-        );
+        let mut c = Command::new(hvt());
+        c.arg(image(Kernels::Hvt, "panic"));
+        let r = run(c, TIMEOUT);
         r.expect(r.status == Some(101), "panic exits 101");
+
+        let mut c = Command::new(hvt());
+        c.arg(image(Kernels::Hvt, "kv_ro"));
+        let r = run(c, TIMEOUT);
+        r.expect(r.status == Some(0), "kv_ro exits 0");
+        assert_eq!(r.line("index.html: "), Some("<h1>hello from crunch</h1>"));
+
+        let ns = Netns::new();
+        let mut c = ns.command(&hvt());
+        c.arg("--net:service=tap0")
+            .arg(image(Kernels::Hvt, "tcp_echo"));
+        let guest = std::thread::spawn(move || run(c, TIMEOUT));
+        let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+        let sent = data.clone();
+        let back = ns.within(move || unik_solo5_tests::tcp_echo_client(sent));
+        let r = guest.join().unwrap();
+        r.expect(
+            back.is_ok_and(|b| b == data),
+            "1 MiB echoed through the direct stack",
+        );
+        r.expect(r.status == Some(0), "tcp_echo exits 0");
     } else {
         eprintln!(
             "hvt: paravirtual KVM that cannot run SSE in ring 0: Rust images are checked \

@@ -38,6 +38,8 @@ fn spt_images_follow_the_solo5_rules() {
     check(Kernels::Spt, "forbidden", SPT, &[]);
     check(Kernels::Spt, "block", SPT, &[("storage", Kind::Block)]);
     check(Kernels::Spt, "net", SPT, &[("service", Kind::Net)]);
+    check(Kernels::Spt, "tcp_echo", SPT, &[("service", Kind::Net)]);
+    check(Kernels::Spt, "kv_ro", SPT, &[]);
 }
 
 #[test]
@@ -46,6 +48,8 @@ fn hvt_images_follow_the_solo5_rules() {
     check(Kernels::Hvt, "panic", HVT, &[]);
     check(Kernels::Hvt, "block", HVT, &[("storage", Kind::Block)]);
     check(Kernels::Hvt, "net", HVT, &[("service", Kind::Net)]);
+    check(Kernels::Hvt, "tcp_echo", HVT, &[("service", Kind::Net)]);
+    check(Kernels::Hvt, "kv_ro", HVT, &[]);
     check(
         Kernels::HvtAsm,
         "hvt-asm",

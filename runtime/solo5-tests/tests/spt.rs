@@ -4,7 +4,9 @@
 use std::process::Command;
 use std::time::Duration;
 
-use unik_solo5_tests::{Kernels, Netns, Run, disk, host_ns, image, patched, run, spt, upstream};
+use unik_solo5_tests::{
+    Kernels, Netns, Run, disk, host_ns, image, patched, run, spt, tcp_echo_client, upstream,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -132,6 +134,47 @@ fn network_arp_and_ping_against_linux() {
     assert_eq!(mac, ns.tap_mac(), "the reply comes from the host's tap");
     let ping = r.line("ping: echo reply from 10.55.0.1 ").unwrap();
     assert!(ping.starts_with("seq=1 ttl=64 bytes=30"), "{ping}");
+}
+
+#[test]
+fn tcp_echo_through_the_direct_stack() {
+    let ns = Netns::new();
+    let mut c = ns.command(&spt());
+    c.arg("--net:service=tap0")
+        .arg(image(Kernels::Spt, "tcp_echo"));
+    let guest = std::thread::spawn(move || run(c, TIMEOUT));
+    let data: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let sent = data.clone();
+    let back = ns.within(move || tcp_echo_client(sent));
+    let r = guest.join().unwrap();
+    let back = back.unwrap_or_else(|e| panic!("client: {e}\nguest: {r:?}"));
+    assert!(
+        back == data,
+        "echoed {} of {} bytes, content differs",
+        back.len(),
+        data.len()
+    );
+    r.expect(r.status == Some(0), "the echo server exits 0");
+    assert_eq!(r.line("echoed "), Some("1048576 bytes"));
+}
+
+#[test]
+fn crunch_kv_ro_store() {
+    use sha2::Digest;
+    let r = spt_run(&[], "kv_ro", &[]);
+    r.expect(r.status == Some(0), "kv_ro exits 0");
+    assert_eq!(r.line("entry: /css "), Some("Dictionary"));
+    assert_eq!(r.line("entry: /index.html "), Some("Value"));
+    assert_eq!(r.line("index.html: "), Some("<h1>hello from crunch</h1>"));
+    assert_eq!(r.line("css prefix: "), Some("body"));
+    let sha = sha2::Sha256::digest(b"<h1>hello from crunch</h1>\n");
+    assert_eq!(
+        r.line("digest: "),
+        Some(format!("{:02x?}", &sha[..4]).as_str())
+    );
+    assert_eq!(r.line("missing: "), Some("None"));
 }
 
 #[test]
