@@ -201,6 +201,7 @@ mod tests {
         // SAFETY: an 8-byte eventfd write.
         unsafe { libc::write(ev, (&1u64 as *const u64).cast(), 8) };
         assert_eq!(wait(t0 + 10_000_000_000), 1 << 3, "handle 3 ready");
+        assert_eq!(wait(u64::MAX), 1 << 3, "no deadline: the timer still arms");
         assert!(monotonic_ns() - t0 < 5_000_000_000);
     }
 
