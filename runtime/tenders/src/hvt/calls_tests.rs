@@ -195,7 +195,11 @@ fn poll_times_out_and_reports_ready_devices() {
     assert_eq!(r.u64_at(ARGS + 8), 1 << NET);
     assert_eq!(r.ret_at(ARGS + 16), 1);
     r.with(POLL, &[u64::MAX, 0, 0]).unwrap();
-    assert_eq!(r.u64_at(ARGS + 8), 1 << NET, "the longest timeout still arms the timer");
+    assert_eq!(
+        r.u64_at(ARGS + 8),
+        1 << NET,
+        "the longest timeout still arms the timer"
+    );
     assert!(
         r.call(POLL, MEM - 16).is_err(),
         "24-byte struct past the end"
