@@ -3,7 +3,6 @@
 use super::value::*;
 use super::{Evaluator, SOLO5_TARGETS, devices, json};
 use crate::diag::{Diagnostic, Loc};
-use std::cell::RefCell;
 use std::rc::Rc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,10 +217,7 @@ pub fn root_scope<'a>(ev: &Evaluator<'a>) -> Env<'a> {
         );
     }
     vars.push(("builtins".into(), Thunk::value(Value::Attrs(Rc::new(all)))));
-    Rc::new(Scope {
-        vars: RefCell::new(vars),
-        parent: None,
-    })
+    Scope::new(vars, None)
 }
 
 fn type_error(b: Builtin, what: &str, found: &Value, loc: Loc) -> Stop {

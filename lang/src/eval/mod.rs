@@ -76,7 +76,7 @@ pub struct Evaluator<'a> {
 impl Drop for Evaluator<'_> {
     fn drop(&mut self) {
         for s in self.rec_scopes.borrow().iter() {
-            s.vars.borrow_mut().clear();
+            s.clear();
         }
     }
 }
@@ -176,10 +176,7 @@ impl<'a> Evaluator<'a> {
             .iter()
             .map(|(n, a)| (n.clone(), a.value.clone()))
             .collect();
-        let scope = Rc::new(value::Scope {
-            vars: RefCell::new(vars),
-            parent: Some(env),
-        });
+        let scope = value::Scope::new(vars, Some(env));
         *self.root.borrow_mut() = Some(scope);
         Ok(())
     }
@@ -496,17 +493,13 @@ impl<'a> Evaluator<'a> {
         env: &Env<'a>,
         file: FileId,
     ) -> (Env<'a>, Attrs<'a>) {
-        let scope = Rc::new(value::Scope {
-            vars: RefCell::new(Vec::new()),
-            parent: Some(env.clone()),
-        });
+        let scope = value::Scope::new(Vec::new(), Some(env.clone()));
         let set = self.build_attrs(bindings, &scope, env, file);
-        {
-            let mut vars = scope.vars.borrow_mut();
-            for (name, attr) in set.iter() {
-                vars.push((name.clone(), attr.value.clone()));
-            }
-        }
+        scope.set_vars(
+            set.iter()
+                .map(|(name, attr)| (name.clone(), attr.value.clone()))
+                .collect(),
+        );
         self.rec_scopes.borrow_mut().push(scope.clone());
         (scope, set)
     }
@@ -703,12 +696,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn bind_param(&self, c: &Closure<'a>, arg: Thunk<'a>, loc: Loc) -> R<Env<'a>> {
-        let single = |vars| {
-            Rc::new(value::Scope {
-                vars: RefCell::new(vars),
-                parent: Some(c.env.clone()),
-            })
-        };
+        let single = |vars| value::Scope::new(vars, Some(c.env.clone()));
         let (fields, ellipsis, bind) = match c.param {
             Param::Ident(id) => return Ok(single(vec![(id.name.clone(), arg)])),
             Param::Pattern {
@@ -760,10 +748,7 @@ impl<'a> Evaluator<'a> {
             })
             .into());
         }
-        let scope = Rc::new(value::Scope {
-            vars: RefCell::new(Vec::new()),
-            parent: Some(c.env.clone()),
-        });
+        let scope = value::Scope::new(Vec::new(), Some(c.env.clone()));
         let mut vars = Vec::new();
         for f in fields {
             let t = match (given.get(&f.ident.name), &f.default) {
@@ -788,7 +773,7 @@ impl<'a> Evaluator<'a> {
         if let Some(b) = bind {
             vars.push((b.name.clone(), arg));
         }
-        *scope.vars.borrow_mut() = vars;
+        scope.set_vars(vars);
         if fields.iter().any(|f| f.default.is_some()) {
             self.rec_scopes.borrow_mut().push(scope.clone());
         }

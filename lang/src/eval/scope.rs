@@ -8,7 +8,7 @@ use crate::syntax::{
     self, AttrName, Binding, BindingKind, Expr, ExprKind, Module, Name, Param, StrPart,
 };
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 struct Entry {
     name: Name,
@@ -16,10 +16,27 @@ struct Entry {
     used: Cell<bool>,
 }
 
+/// The names one `let`, `rec` set or function binds.
+struct Frame {
+    entries: Vec<Entry>,
+    index: HashMap<Name, usize>,
+}
+
+impl Frame {
+    fn new(entries: Vec<Entry>) -> Frame {
+        let index = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.clone(), i))
+            .collect();
+        Frame { entries, index }
+    }
+}
+
 struct Walker<'t> {
     file: FileId,
     text: &'t str,
-    frames: Vec<Vec<Entry>>,
+    frames: Vec<Frame>,
     root: HashSet<Name>,
     diags: Vec<Diagnostic>,
 }
@@ -47,8 +64,8 @@ impl Walker<'_> {
     fn resolve(&mut self, name: &Name, span: Span, skip: usize) {
         let n = self.frames.len().saturating_sub(skip);
         for frame in self.frames[..n].iter().rev() {
-            if let Some(e) = frame.iter().rev().find(|e| e.name == *name) {
-                e.used.set(true);
+            if let Some(&i) = frame.index.get(name) {
+                frame.entries[i].used.set(true);
                 return;
             }
         }
@@ -57,7 +74,7 @@ impl Walker<'_> {
         }
         let mut candidates: Vec<&str> = self.root.iter().map(|n| &**n).collect();
         for f in &self.frames[..n] {
-            candidates.extend(f.iter().map(|e| &*e.name));
+            candidates.extend(f.entries.iter().map(|e| &*e.name));
         }
         candidates.sort_unstable();
         let mut d = Diagnostic::error("E0201", format!("undefined variable `{name}`"))
@@ -156,11 +173,11 @@ impl Walker<'_> {
             ExprKind::Var(name) => self.resolve(name, e.span, 0),
             ExprKind::Let { bindings, body } => {
                 let frame = self.defined(bindings);
-                self.frames.push(frame);
+                self.frames.push(Frame::new(frame));
                 self.bindings(bindings, 1);
                 self.expr(body);
                 let frame = self.frames.pop().expect("pushed above");
-                for entry in frame {
+                for entry in frame.entries {
                     if !entry.used.get() && !entry.name.starts_with('_') {
                         self.diags.push(
                             Diagnostic::warning(
@@ -181,7 +198,7 @@ impl Walker<'_> {
                 bindings,
             } => {
                 let frame = self.defined(bindings);
-                self.frames.push(frame);
+                self.frames.push(Frame::new(frame));
                 self.bindings(bindings, 1);
                 self.frames.pop();
             }
@@ -233,7 +250,7 @@ impl Walker<'_> {
                         }
                     }
                 }
-                self.frames.push(frame);
+                self.frames.push(Frame::new(frame));
                 for d in defaults {
                     self.expr(d);
                 }

@@ -8,7 +8,7 @@
 use crate::diag::{Diagnostic, Loc};
 use crate::syntax::{Expr, Name, Param};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -78,19 +78,61 @@ pub struct Attr<'a> {
     pub loc: Option<Loc>,
 }
 
-/// A lexical scope frame. Small frames are searched linearly.
+/// A lexical scope frame. Small frames are searched linearly; large ones
+/// (a `let` with thousands of bindings) through a hash index.
 pub struct Scope<'a> {
     pub vars: RefCell<Vec<(Name, Thunk<'a>)>>,
+    index: RefCell<HashMap<Name, usize>>,
     pub parent: Option<Env<'a>>,
 }
 
 pub type Env<'a> = Rc<Scope<'a>>;
 
+/// Frames up to this size are searched linearly.
+const LINEAR: usize = 16;
+
 impl<'a> Scope<'a> {
+    pub fn new(vars: Vec<(Name, Thunk<'a>)>, parent: Option<Env<'a>>) -> Env<'a> {
+        let scope = Rc::new(Scope {
+            vars: RefCell::new(Vec::new()),
+            index: RefCell::new(HashMap::new()),
+            parent,
+        });
+        scope.set_vars(vars);
+        scope
+    }
+
+    /// Replaces the frame's variables (a recursive scope is filled after
+    /// its thunks, which refer to it, are made).
+    pub fn set_vars(&self, vars: Vec<(Name, Thunk<'a>)>) {
+        let mut index = self.index.borrow_mut();
+        index.clear();
+        if vars.len() > LINEAR {
+            for (i, (n, _)) in vars.iter().enumerate() {
+                index.insert(n.clone(), i);
+            }
+        }
+        *self.vars.borrow_mut() = vars;
+    }
+
+    pub fn clear(&self) {
+        self.index.borrow_mut().clear();
+        self.vars.borrow_mut().clear();
+    }
+
     pub fn lookup(env: &Env<'a>, name: &str) -> Option<Thunk<'a>> {
         let mut cur = Some(env);
         while let Some(scope) = cur {
-            if let Some((_, t)) = scope.vars.borrow().iter().rev().find(|(n, _)| &**n == name) {
+            let vars = scope.vars.borrow();
+            let found = if vars.len() > LINEAR {
+                scope.index.borrow().get(name).map(|&i| &vars[i].1)
+            } else {
+                vars.iter()
+                    .rev()
+                    .find(|(n, _)| &**n == name)
+                    .map(|(_, t)| t)
+            };
+            if let Some(t) = found {
                 return Some(t.clone());
             }
             cur = scope.parent.as_ref();

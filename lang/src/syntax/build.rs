@@ -10,13 +10,27 @@ pub(super) struct Builder<'s> {
     src: &'s str,
     pub diagnostics: Vec<Diagnostic>,
     depth: usize,
+    stack_low: bool,
 }
 
 type P<'s> = Pair<'s, Rule>;
 
+/// A node's span, ending at its last real token: pest keeps the whitespace
+/// and comments skipped before an optional part that did not match.
 fn span(p: &P) -> Span {
-    let s = p.as_span();
-    Span::new(s.start(), s.end())
+    let start = p.as_span().start();
+    let mut last = p.clone();
+    // Strings end at their closing quote, which is not a child token.
+    while !matches!(last.as_rule(), Rule::string | Rule::ind_string)
+        && let Some(child) = last
+            .clone()
+            .into_inner()
+            .filter(|c| c.as_rule() != Rule::COMMENT)
+            .last()
+    {
+        last = child;
+    }
+    Span::new(start, last.as_span().end().max(start))
 }
 
 /// Children without comments (comments are collected once, up front).
@@ -31,6 +45,7 @@ impl<'s> Builder<'s> {
             src,
             diagnostics: Vec::new(),
             depth: 0,
+            stack_low: false,
         }
     }
 
@@ -75,7 +90,16 @@ impl<'s> Builder<'s> {
     fn expr(&mut self, p: P<'s>) -> Expr {
         // Nesting beyond the tree limit is reported after building; stop
         // descending here so building itself cannot exhaust the stack.
-        if self.depth > super::MAX_DEPTH {
+        let low_stack = stacker::remaining_stack().is_some_and(|r| r < 128 * 1024);
+        if self.depth > super::MAX_DEPTH || low_stack {
+            if low_stack && !self.stack_low {
+                self.stack_low = true;
+                self.diagnostics.push(
+                    Diagnostic::error("E0211", "the expression is nested too deeply to read")
+                        .label(self.loc(span(&p)), "too deep from here on")
+                        .help("split it into `let` bindings"),
+                );
+            }
             return Expr::new(span(&p), ExprKind::Error);
         }
         self.depth += 1;
@@ -341,7 +365,7 @@ impl<'s> Builder<'s> {
             Rule::kw_true => ExprKind::Bool(true),
             Rule::kw_false => ExprKind::Bool(false),
             Rule::kw_null => ExprKind::Null,
-            Rule::ident => ExprKind::Var(p.as_str().into()),
+            Rule::var => ExprKind::Var(p.as_str().into()),
             Rule::paren => {
                 let inner = kids(p).find(|c| c.as_rule() == Rule::expr).expect("paren");
                 ExprKind::Paren(Box::new(self.expr(inner)))

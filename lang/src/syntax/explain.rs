@@ -165,6 +165,7 @@ fn expected_words(rules: &[Rule]) -> String {
             Rule::lbracket => ("`[`", false),
             Rule::lparen => ("`(`", false),
             Rule::ident | Rule::pat_field => ("a name", false),
+            Rule::var => ("an expression", false),
             Rule::attr_name | Rule::attrpath => ("an attribute name", false),
             Rule::ellipsis => ("`...`", false),
             Rule::kw_inherit => ("`inherit`", false),

@@ -15,7 +15,7 @@ use pest::Parser as _;
 pub(crate) struct UnikParser;
 
 /// Deepest syntax tree accepted; every later stage may recurse this deep.
-pub const MAX_DEPTH: usize = 1000;
+pub const MAX_DEPTH: usize = 512;
 
 /// Where the tree first exceeds [`MAX_DEPTH`], measured without recursion.
 fn too_deep(root: &Expr) -> Option<Span> {
