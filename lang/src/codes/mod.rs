@@ -25,6 +25,7 @@ macro_rules! codes {
 }
 
 codes! {
+    "E0001": "internal error: unikc refused to finish a step it got wrong",
     "E0101": "syntax error",
     "E0102": "unterminated string or comment",
     "E0103": "invalid escape or integer literal",

@@ -91,7 +91,9 @@ fn pages_start_with_code_and_title() {
 
 #[test]
 fn pages_have_the_explain_sections() {
-    for c in all() {
+    // Internal errors (E00xx) are bugs in unikc, not in the input: their
+    // pages say what to report instead of showing an erroneous example.
+    for c in all().iter().filter(|c| !c.code.starts_with("E00")) {
         let sections: Vec<&str> = c
             .text
             .lines()
@@ -115,7 +117,7 @@ fn pages_have_the_explain_sections() {
 
 #[test]
 fn erroneous_examples_are_unik_and_fences_are_tagged() {
-    for c in all() {
+    for c in all().iter().filter(|c| !c.code.starts_with("E00")) {
         let fs = fences(c.text);
         let erroneous: Vec<&Fence> = fs
             .iter()
