@@ -380,3 +380,27 @@ fn new_scaffolds_a_project_that_runs_and_clean_removes_the_output() {
     assert!(!dir.join("_build").exists() && !dir.join("dist").exists());
     assert!(dir.join("config.unik").is_file(), "clean keeps the project");
 }
+
+/// Generated code reads like hand-written code: rustfmt leaves it alone.
+#[test]
+fn generated_main_is_rustfmt_clean() {
+    let out = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(repo().join("examples")).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.join("Cargo.toml").is_file() {
+            continue;
+        }
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let ws = out.path().join(&name);
+        let c = unikc(&dir, &["configure", "-o", ws.to_str().unwrap()]);
+        assert_eq!(c.code, 0, "{name}: {}", c.all());
+        let mut fmt = std::process::Command::new("rustfmt");
+        fmt.args(["--edition", "2024", "--check"])
+            .arg(ws.join("src/main.rs"));
+        let f = unikernel::output(fmt);
+        assert_eq!(f.code, 0, "{name}: rustfmt would change it:\n{}", f.all());
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} example crates");
+}

@@ -15,6 +15,7 @@ pub mod cargo;
 mod digest;
 mod embed;
 pub mod error;
+mod layout;
 mod main_rs;
 pub mod output;
 pub mod paths;

@@ -4,13 +4,12 @@
 //! in rustfmt's style, each device commented with where it came from.
 
 use crate::error::Error;
+use crate::layout::{Expr, line};
 use crate::plan::Plan;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use unik_resolver::connect::{self, Fill, Piece};
 use unik_resolver::{Node, NodeId, Resolved};
-
-const WIDTH: usize = 100;
 
 pub fn render(plan: &Plan) -> Result<String, Error> {
     let r = plan.resolved;
@@ -94,13 +93,8 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
                 default,
                 format!("{:?}", k.doc),
             ];
-            out.push_str(&call(
-                4,
-                &format!("{boot}::declare("),
-                "keys.declare",
-                &args,
-                ")?;",
-            ));
+            let declare = Expr::call("keys.declare", args.map(Expr::Atom));
+            out.push_str(&line(4, &format!("{boot}::declare("), &declare, ")?;"));
         }
     }
     writeln!(out, "    {boot}::parse_keys(keys)?;").unwrap();
@@ -132,13 +126,11 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
             "    // The log reporter (levels: `--logs`), on the console."
         )
         .unwrap();
-        out.push_str(&call(
-            4,
-            "let reporter_console = ",
-            &format!("{boot}::device"),
-            &["\"console\"".to_string(), t.console_connect().to_string()],
-            "?;",
-        ));
+        let console = Expr::call(
+            format!("{boot}::device"),
+            [Expr::atom("\"console\""), Expr::atom(t.console_connect())],
+        );
+        out.push_str(&line(4, "let reporter_console = ", &console, "?;"));
         writeln!(out, "    {boot}::reporter(reporter_console)?;\n").unwrap();
     }
     for id in order {
@@ -169,21 +161,20 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
             let node = &r.nodes[id.0];
             writeln!(
                 out,
-                "            // {}: {}, {}",
+                "            // {}: {}, {} (defined at {})",
                 node.impl_name,
                 node.impl_type,
-                plan.pos(&node.used_at)
+                plan.pos(&node.used_at),
+                plan.pos(&node.defined_at)
             )
             .unwrap();
-            let args: Vec<String> = node.args.iter().map(|a| r.nodes[a.0].var.clone()).collect();
-            let start = one_line(&format!("{}::start", node.module), &args);
-            out.push_str(&call(
-                12,
-                "",
+            let args = node.args.iter().map(|a| Expr::atom(&r.nodes[a.0].var));
+            let start = Expr::call(format!("{}::start", node.module), args);
+            let job = Expr::call(
                 "unik_rt::job",
-                &[format!("{:?}", node.impl_name), start],
-                ",",
-            ));
+                [Expr::atom(format!("{:?}", node.impl_name)), start],
+            );
+            out.push_str(&line(12, "", &job, ","));
         }
         writeln!(out, "        ],\n    ))").unwrap();
     }
@@ -225,13 +216,14 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
         }
         writeln!(out, "static {}: &[(&str, &[u8])] = &[", embed_static(node)).unwrap();
         for f in files {
-            writeln!(
-                out,
-                "    ({:?}, include_bytes!({:?})),",
-                f.key,
-                plan.rel_from_src(&f.path)
-            )
-            .unwrap();
+            let entry = Expr::call(
+                "",
+                [
+                    Expr::atom(format!("{:?}", f.key)),
+                    Expr::atom(format!("include_bytes!({:?})", plan.rel_from_src(&f.path))),
+                ],
+            );
+            out.push_str(&line(4, "", &entry, ","));
         }
         writeln!(out, "];").unwrap();
     }
@@ -271,13 +263,11 @@ fn device(plan: &Plan, node: &Node, boot: &str, used: bool) -> Result<String, Er
     } else {
         String::new()
     };
-    out.push_str(&call(
-        4,
-        &prefix,
-        &format!("{boot}::device"),
-        &[format!("{name:?}"), expr],
-        "?;",
-    ));
+    let call = Expr::call(
+        format!("{boot}::device"),
+        [Expr::atom(format!("{name:?}")), Expr::Atom(expr)],
+    );
+    out.push_str(&line(4, &prefix, &call, "?;"));
     out.push('\n');
     Ok(out)
 }
@@ -383,24 +373,4 @@ fn key_value(ty: &str, v: &serde_json::Value) -> Result<String, Error> {
 
 fn embed_static(node: &Node) -> String {
     format!("{}_FILES", node.var.to_ascii_uppercase())
-}
-
-fn one_line(func: &str, args: &[String]) -> String {
-    format!("{func}({})", args.join(", "))
-}
-
-/// `PREFIX FUNC(ARGS)SUFFIX` at `indent`, on one line if it fits in
-/// [`WIDTH`] columns, else one argument per line (rustfmt's layout).
-fn call(indent: usize, prefix: &str, func: &str, args: &[String], suffix: &str) -> String {
-    let pad = " ".repeat(indent);
-    let single = format!("{pad}{prefix}{}{suffix}\n", one_line(func, args));
-    if single.len() <= WIDTH + 1 || args.is_empty() {
-        return single;
-    }
-    let mut out = format!("{pad}{prefix}{func}(\n");
-    for a in args {
-        out.push_str(&format!("{pad}    {a},\n"));
-    }
-    out.push_str(&format!("{pad}){suffix}\n"));
-    out
 }
