@@ -29,15 +29,31 @@ struct Ready {
 
 pub fn configure(p: Project, out_dir: Option<PathBuf>) -> u8 {
     match prepare(&p, out_dir.as_deref()) {
-        Ok(_) => EXIT_OK,
+        Ok(ready) => {
+            boot_keys_note(&ready.resolved);
+            EXIT_OK
+        }
         Err(code) => code,
     }
 }
 
 pub fn build(p: Project, offline: bool) -> u8 {
     match build_image(&p, offline) {
-        Ok(_) => EXIT_OK,
+        Ok((ready, _)) => {
+            boot_keys_note(&ready.resolved);
+            EXIT_OK
+        }
         Err(code) => code,
+    }
+}
+
+/// Runtime keys on the command line only matter to `run`: say so.
+fn boot_keys_note(r: &Resolved) {
+    if !r.boot_cmdline.is_empty() {
+        eprintln!(
+            "note: runtime keys are boot arguments, not part of the image: start it with `{}`",
+            r.boot_cmdline
+        );
     }
 }
 
