@@ -34,6 +34,11 @@ pub struct Request<'r> {
     pub resolve: bool,
     /// Evaluation step limit per target.
     pub max_steps: u64,
+    /// The root file's text when it is held in memory (an editor's buffer)
+    /// rather than read from `file`.
+    pub text: Option<&'r str>,
+    /// Texts of imported files held in memory, by absolute path.
+    pub overlays: BTreeMap<PathBuf, String>,
 }
 
 impl<'r> Request<'r> {
@@ -44,6 +49,8 @@ impl<'r> Request<'r> {
             keys: BTreeMap::new(),
             resolve: true,
             max_steps: 20_000_000,
+            text: None,
+            overlays: BTreeMap::new(),
         }
     }
 }
@@ -118,6 +125,7 @@ fn run_target(
     let mut options = Options::new(target);
     options.keys = req.keys.clone();
     options.max_steps = req.max_steps;
+    options.overlays = req.overlays.clone();
     let ev = Evaluator::with_sources(&arena, options, std::mem::take(sources));
     let mut one = One {
         run: TargetRun::default(),
@@ -199,8 +207,11 @@ fn keys_read(ev: &Evaluator) -> Vec<Rc<KeyDef>> {
 
 /// Evaluates and resolves a configuration for a matrix of targets.
 pub fn run(req: &Request) -> Result<Session, String> {
-    let text = std::fs::read_to_string(req.file)
-        .map_err(|e| format!("cannot read {}: {e}", req.file.display()))?;
+    let text = match req.text {
+        Some(t) => t.to_string(),
+        None => std::fs::read_to_string(req.file)
+            .map_err(|e| format!("cannot read {}: {e}", req.file.display()))?,
+    };
     let targets: Vec<String> = match &req.matrix {
         Matrix::Allowed | Matrix::All => TARGETS.iter().map(|t| t.to_string()).collect(),
         Matrix::Only(ts) => ts.clone(),

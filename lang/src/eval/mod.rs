@@ -36,6 +36,9 @@ pub struct Options {
     pub keys: BTreeMap<String, String>,
     pub max_depth: usize,
     pub max_steps: u64,
+    /// Texts to use instead of the disk for imported files (an editor's
+    /// unsaved buffers), by absolute, normalised path.
+    pub overlays: BTreeMap<PathBuf, String>,
 }
 
 impl Options {
@@ -45,6 +48,7 @@ impl Options {
             keys: BTreeMap::new(),
             max_depth: 10_000,
             max_steps: 50_000_000,
+            overlays: BTreeMap::new(),
         }
     }
 }
@@ -799,7 +803,9 @@ impl<'a> Evaluator<'a> {
         let thunk = match cached {
             Some(t) => t,
             None => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
+                let overlay = self.options.overlays.get(path).cloned();
+                let text = overlay.map(Ok).unwrap_or_else(|| std::fs::read_to_string(path));
+                let text = text.map_err(|e| {
                     Stop::from(
                         Diagnostic::error(
                             "E0205",
