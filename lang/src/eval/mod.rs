@@ -804,7 +804,9 @@ impl<'a> Evaluator<'a> {
             Some(t) => t,
             None => {
                 let overlay = self.options.overlays.get(path).cloned();
-                let text = overlay.map(Ok).unwrap_or_else(|| std::fs::read_to_string(path));
+                let text = overlay
+                    .map(Ok)
+                    .unwrap_or_else(|| std::fs::read_to_string(path));
                 let text = text.map_err(|e| {
                     Stop::from(
                         Diagnostic::error(
