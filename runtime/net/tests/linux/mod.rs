@@ -180,8 +180,22 @@ pub struct Lab {
 
 impl Lab {
     pub fn new(tag: &str, subnet: u8) -> Lab {
+        Lab::with_mtu(tag, subnet, 1500)
+    }
+
+    /// The same with a tap of the given MTU (created before our side attaches, so that the
+    /// device reports it).
+    pub fn with_mtu(tag: &str, subnet: u8, mtu: usize) -> Lab {
         require(&["ip"]);
         let tap_name = format!("ut{tag}{}", std::process::id() % 100_000);
+        if mtu != 1500 {
+            let _ = Command::new("ip")
+                .args(["link", "del", &tap_name])
+                .stderr(Stdio::null())
+                .status();
+            sh(Command::new("ip").args(["tuntap", "add", "dev", &tap_name, "mode", "tap"]));
+            sh(Command::new("ip").args(["link", "set", &tap_name, "mtu", &mtu.to_string()]));
+        }
         let tap: &'static Tap = unik_rt::leak(
             unik_unix::net::connect(&tap_name)
                 .unwrap_or_else(|e| panic!("cannot create tap {tap_name} (root?): {e}")),
@@ -222,8 +236,13 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        // Closing the descriptor removes the (non-persistent) tap; then the namespace goes.
+        // Closing the descriptor removes a non-persistent tap, deleting it a persistent one
+        // (`with_mtu`); then the namespace goes.
         self.tap.disconnect();
+        let _ = Command::new("ip")
+            .args(["-n", &self.ns.name, "link", "del", &self.tap_name])
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
