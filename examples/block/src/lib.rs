@@ -38,7 +38,9 @@ impl Block {
             disk.read(sector, &mut buf).await?;
             pattern(sector, &mut expected);
             if buf != expected {
-                return Err(JobError::new(format!("sector {sector} reads back differently")));
+                return Err(JobError::new(format!(
+                    "sector {sector} reads back differently"
+                )));
             }
         }
         // Past the end is an error value, never a crash.
