@@ -30,7 +30,10 @@ fn check(dir: &Path) {
             v["code"].as_str().unwrap().to_string()
         })
         .collect();
-    assert!(codes.iter().any(|c| c == code), "{name}: {code} not reported, got {codes:?}");
+    assert!(
+        codes.iter().any(|c| c == code),
+        "{name}: {code} not reported, got {codes:?}"
+    );
     insta::assert_snapshot!(format!("{name}.human"), human.stderr);
     insta::assert_snapshot!(format!("{name}.json"), json.stdout);
 }
@@ -53,7 +56,10 @@ fn every_device_code_has_a_failing_configuration() {
         "E0301", "E0302", "E0303", "E0305", "E0306", "E0401", "E0402", "E0501", "E0502", "E0503",
         "E0601", "E0602", "E0604",
     ] {
-        assert!(covered.iter().any(|c| c == code), "no failing configuration for {code}");
+        assert!(
+            covered.iter().any(|c| c == code),
+            "no failing configuration for {code}"
+        );
     }
     for d in &dirs {
         check(d);

@@ -19,10 +19,15 @@ fn examples_check_and_describe() {
         let rel = format!("examples/{name}");
         let check = common::unikc(root, &["check", &rel]);
         assert_eq!(check.code, 0, "{name}: {}", check.stderr);
-        assert!(check.stderr.contains("no problems"), "{name}: {}", check.stderr);
+        assert!(
+            check.stderr.contains("no problems"),
+            "{name}: {}",
+            check.stderr
+        );
         let json = common::unikc(root, &["describe", &rel, "--json"]);
         assert_eq!(json.code, 0, "{name}: {}", json.stderr);
-        let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("describe --json is JSON");
+        let v: serde_json::Value =
+            serde_json::from_str(&json.stdout).expect("describe --json is JSON");
         assert_eq!(v["format"], 1);
         // Absolute paths (embedded directories) depend on the checkout.
         let text = json.stdout.replace(&root.display().to_string(), "[repo]");
@@ -36,7 +41,12 @@ fn describe_forms_are_deterministic() {
     for args in [
         vec!["describe", "examples/network", "-t", "hvt", "--dhcp=true"],
         vec!["describe", "examples/ping", "--dot"],
-        vec!["describe", "examples/static-website", "--json", "--net=direct"],
+        vec![
+            "describe",
+            "examples/static-website",
+            "--json",
+            "--net=direct",
+        ],
     ] {
         let a = common::unikc(root, &args);
         let b = common::unikc(root, &args);
@@ -45,7 +55,10 @@ fn describe_forms_are_deterministic() {
     }
     let dot = common::unikc(root, &["describe", "examples/ping", "--dot"]);
     insta::assert_snapshot!("describe-ping-dot", dot.stdout);
-    let text = common::unikc(root, &["describe", "examples/network", "-t", "hvt", "--dhcp=true"]);
+    let text = common::unikc(
+        root,
+        &["describe", "examples/network", "-t", "hvt", "--dhcp=true"],
+    );
     insta::assert_snapshot!("describe-network-hvt-dhcp", text.stdout);
 }
 
@@ -53,8 +66,15 @@ fn describe_forms_are_deterministic() {
 fn the_default_matrix_names_skipped_targets() {
     let out = common::unikc(common::repo(), &["check", "examples/block"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("note: skipped target muen"), "{}", out.stderr);
-    let all = common::unikc(common::repo(), &["check", "examples/block", "--all-targets"]);
+    assert!(
+        out.stderr.contains("note: skipped target muen"),
+        "{}",
+        out.stderr
+    );
+    let all = common::unikc(
+        common::repo(),
+        &["check", "examples/block", "--all-targets"],
+    );
     assert_eq!(all.code, 1);
     assert!(all.stderr.contains("E0402"), "{}", all.stderr);
 }

@@ -108,6 +108,20 @@ fn tree(
     shown: &mut [bool],
     out: &mut String,
 ) {
+    stacker::maybe_grow(crate::typing::RED_ZONE, crate::typing::STACK_STEP, || {
+        tree_at(g, id, prefix, first, rest, shown, out)
+    })
+}
+
+fn tree_at(
+    g: &Resolved,
+    id: NodeId,
+    prefix: &str,
+    first: &str,
+    rest: &str,
+    shown: &mut [bool],
+    out: &mut String,
+) {
     let n = &g.nodes[id.0];
     if shown[id.0] {
         let _ = writeln!(out, "{first}{prefix}{} (see above)", n.var);

@@ -64,6 +64,13 @@ impl Graph {
         if let Some(&id) = self.by_ptr.get(&key) {
             return id;
         }
+        stacker::maybe_grow(crate::typing::RED_ZONE, crate::typing::STACK_STEP, || {
+            self.build(d, site)
+        })
+    }
+
+    fn build(&mut self, d: &Rc<Device>, site: Option<Loc>) -> NodeId {
+        let key = Rc::as_ptr(d);
         // The application spine: head implementation and arguments, choices
         // resolved to the branch this target takes.
         let mut args_rev: Vec<(Rc<Device>, Loc)> = Vec::new();

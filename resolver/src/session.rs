@@ -58,7 +58,7 @@ impl<'r> Request<'r> {
 /// What one target gave.
 #[derive(Debug, Default)]
 pub struct TargetRun {
-    /// The evaluated value as JSON (`unikc eval`).
+    /// The evaluated value as JSON (only when not resolving: `unikc eval`).
     pub value: Option<serde_json::Value>,
     /// The resolved graph, when the target has no errors.
     pub resolved: Option<Resolved>,
@@ -185,9 +185,13 @@ fn run_target(
                             }
                         }
                     }
-                    match eval::to_json(&ev, &v) {
-                        Ok(j) => one.run.value = Some(j),
-                        Err(s) => stop(s, &mut one.diagnostics),
+                    // Only `eval` prints the value; devices nest deeply and
+                    // their JSON form is not needed to check them.
+                    if !req.resolve {
+                        match eval::to_json(&ev, &v) {
+                            Ok(j) => one.run.value = Some(j),
+                            Err(s) => stop(s, &mut one.diagnostics),
+                        }
                     }
                 }
             }

@@ -19,6 +19,10 @@ pub struct ImplExtra<'d> {
     pub device: Option<(crate::model::HostDeviceKind, &'d str)>,
 }
 
+/// Stack kept free before recursing, and the size of each new segment.
+pub const RED_ZONE: usize = 128 * 1024;
+pub const STACK_STEP: usize = 4 * 1024 * 1024;
+
 pub struct Typer {
     memo: HashMap<*const Device, Option<Rc<DevType>>>,
     /// Checked implementations: true when well-formed.
@@ -87,7 +91,9 @@ impl Typer {
         if let Some(t) = self.memo.get(&key) {
             return t.clone();
         }
-        let t = self.compute(d);
+        // Device values can nest as deep as the configuration builds them
+        // (a fold of a million `$`); grow the stack instead of overflowing.
+        let t = stacker::maybe_grow(RED_ZONE, STACK_STEP, || self.compute(d));
         self.memo.insert(key, t.clone());
         t
     }
