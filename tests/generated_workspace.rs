@@ -404,3 +404,45 @@ fn generated_main_is_rustfmt_clean() {
     }
     assert!(checked >= 8, "only {checked} example crates");
 }
+
+/// A crate of the graph that fails to compile is traced to the device that
+/// asked for it (here a pinned path crate, which also checks pins).
+#[test]
+fn a_failing_dependency_names_the_device_that_pulled_it() {
+    let (_tmp, dir) = copy_example("hello");
+    std::fs::write(
+        dir.join("config.unik"),
+        r#"let
+  main = foreign "hello::Hello" {
+    packages = [ (package "broken" { min = "0.1.0"; pin = { path = "./broken"; }; }) ];
+  } (console @-> time @-> job);
+in
+register "hello" [ main $ default_console $ default_time ]
+"#,
+    )
+    .unwrap();
+    let broken = dir.join("broken");
+    std::fs::create_dir_all(broken.join("src")).unwrap();
+    std::fs::write(
+        broken.join("Cargo.toml"),
+        "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    )
+    .unwrap();
+    std::fs::write(broken.join("src/lib.rs"), "pub fn f() -> u8 { \"no\" }\n").unwrap();
+    let out = {
+        let _g = unikernel::build_lock();
+        unikc(&dir, &["build"])
+    };
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("the failing crate `broken` (>=0.1.0) was pulled in by hello::Hello"),
+        "{}",
+        out.all()
+    );
+    let manifest = std::fs::read_to_string(dir.join("_build/hello-unix/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("broken = { version = \">=0.1.0\", path = \"../../broken\" }"),
+        "{manifest}"
+    );
+}
