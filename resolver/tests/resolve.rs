@@ -306,3 +306,31 @@ fn chains_are_shortest_paths_from_a_job() {
         .unwrap();
     assert_eq!(netif.chain, vec!["n::N", "direct_stackv4", "netif"]);
 }
+
+#[test]
+fn deeply_nested_devices_resolve() {
+    // A fold of 50,000 `$`: the typing and graph passes must not overflow
+    // (they grow the stack). The thread is 64 MiB because dropping the
+    // evaluated value recurses (as in the unikc binary, which runs on a
+    // 512 MiB stack).
+    let worker = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            let s = run_with(
+                r#"let
+                     t = typ "t";
+                     layer = impl { name = "layer"; module = "x::L"; type = t @-> t; connect = "{module}::connect({0})"; doc = "l"; };
+                     base = impl { name = "base"; module = "x::B"; type = t; connect = "{module}::connect()"; doc = "b"; };
+                     range = lo: hi: if hi - lo == 0 then [] else if hi - lo == 1 then [ lo ]
+                       else let mid = lo + (hi - lo) / 2; in range lo mid ++ range mid hi;
+                     main = foreign "x::M" (t @-> job);
+                   in register "deep" [ main $ foldl (acc: i: layer $ acc) base (range 0 50000) ]"#,
+                Matrix::Only(vec!["unix".into()]),
+                &[],
+            );
+            assert_eq!(codes(&s), Vec::<&str>::new());
+            s.resolved("unix").unwrap().nodes.len()
+        })
+        .unwrap();
+    assert_eq!(worker.join().unwrap(), 50_002);
+}
