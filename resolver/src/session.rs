@@ -144,6 +144,12 @@ fn run_target(
         Ok(()) => {
             let (file, result) = ev.eval_root(req.file, text);
             match result {
+                // A syntax error poisoned the value: check the intact bindings.
+                Err(Stop::Poison) => {
+                    for d in ev.salvage(file) {
+                        one.diagnostics.push(d.target(target));
+                    }
+                }
                 Err(s) => stop(s, &mut one.diagnostics),
                 Ok(v) => {
                     if req.resolve {

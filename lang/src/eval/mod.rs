@@ -850,6 +850,33 @@ impl<'a> Evaluator<'a> {
         r
     }
 
+    /// When a syntax error poisoned the file's value, evaluates each binding
+    /// of its top-level `let` on its own, so that errors in the intact
+    /// bindings are still reported. Poisoned bindings stay silent.
+    pub fn salvage(&self, file: FileId) -> Vec<Diagnostic> {
+        let Some(mut e) = self.module(file).expr.as_ref() else {
+            return Vec::new();
+        };
+        while let ExprKind::Paren(inner) = &e.kind {
+            e = inner;
+        }
+        let ExprKind::Let { bindings, .. } = &e.kind else {
+            return Vec::new();
+        };
+        let env = self.root_env();
+        let (_, set) = self.rec_scope(bindings, &env, file);
+        let mut out: Vec<Diagnostic> = Vec::new();
+        for attr in set.values() {
+            let forced = self.force(&attr.value).and_then(|v| json::to_json(self, &v));
+            if let Err(Stop::Error(d)) = forced
+                && !out.contains(&d)
+            {
+                out.push((*d).clone());
+            }
+        }
+        out
+    }
+
     /// Forces a value completely (every list element and attribute).
     pub fn deep_force(&self, v: &Value<'a>) -> R<()> {
         json::to_json(self, v).map(|_| ())
