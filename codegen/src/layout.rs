@@ -24,6 +24,32 @@ impl Expr {
         Expr::Atom(s.into())
     }
 
+    /// A rendered expression: a call `path(args…)` becomes a [`Expr::Call`]
+    /// (recursively) so it can be laid out; anything else (method chains,
+    /// closures, char literals) stays an atom.
+    pub fn parse(s: &str) -> Expr {
+        let atom = || Expr::Atom(s.to_string());
+        let Some(open) = s.find('(') else {
+            return atom();
+        };
+        let func = &s[..open];
+        let is_path = !func.is_empty()
+            && func
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+        if !is_path || !s.ends_with(')') || s.contains(['|', '\'']) {
+            return atom();
+        }
+        let inner = &s[open + 1..s.len() - 1];
+        let Some(parts) = split_args(inner) else {
+            return atom();
+        };
+        Expr::Call(
+            func.to_string(),
+            parts.iter().map(|p| Expr::parse(p)).collect(),
+        )
+    }
+
     fn flat(&self) -> String {
         match self {
             Expr::Atom(s) => s.clone(),
@@ -40,6 +66,52 @@ impl Expr {
             }
         }
     }
+}
+
+/// Splits call arguments at top-level commas; `None` if the brackets do
+/// not balance (the call's `(` is not closed by the last `)`).
+fn split_args(inner: &str) -> Option<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                cur.push(c);
+                while let Some(d) = chars.next() {
+                    cur.push(d);
+                    if d == '\\' {
+                        cur.extend(chars.next());
+                    } else if d == '"' {
+                        break;
+                    }
+                }
+                continue;
+            }
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                if depth < 0 {
+                    return None;
+                }
+            }
+            ',' if depth == 0 => {
+                parts.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if depth != 0 {
+        return None;
+    }
+    if !cur.trim().is_empty() {
+        parts.push(cur.trim().to_string());
+    }
+    Some(parts)
 }
 
 fn flat_args(args: &[Expr]) -> String {
@@ -81,6 +153,20 @@ mod tests {
             "unik_unix::boot::device",
             [Expr::atom(format!("{name:?}")), Expr::atom(connect)],
         )
+    }
+
+    #[test]
+    fn parses_calls_and_keeps_the_rest() {
+        let e = Expr::parse("m::connect(a, f(\"x, y\"), [1, 2])");
+        assert_eq!(e.flat(), "m::connect(a, f(\"x, y\"), [1, 2])");
+        let Expr::Call(f, args) = &e else {
+            panic!("a call")
+        };
+        assert_eq!((f.as_str(), args.len()), ("m::connect", 3));
+        assert!(matches!(Expr::parse("a.b(c).d()"), Expr::Atom(_)));
+        assert!(matches!(Expr::parse("f(x).map(|e| e)"), Expr::Atom(_)));
+        assert!(matches!(Expr::parse("f(a)(b)"), Expr::Atom(_)));
+        assert!(matches!(Expr::parse("f()"), Expr::Call(_, a) if a.is_empty()));
     }
 
     #[test]

@@ -265,7 +265,7 @@ fn device(plan: &Plan, node: &Node, boot: &str, used: bool) -> Result<String, Er
     };
     let call = Expr::call(
         format!("{boot}::device"),
-        [Expr::atom(format!("{name:?}")), Expr::Atom(expr)],
+        [Expr::atom(format!("{name:?}")), Expr::parse(&expr)],
     );
     out.push_str(&line(4, &prefix, &call, "?;"));
     out.push('\n');
