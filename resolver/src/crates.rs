@@ -13,6 +13,9 @@ use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, Loc, SourceMap};
 use unik_lang::eval::{Package, Pin};
 
+/// A `package` as written: place, min and max.
+type BoundKey = (Loc, Option<Rc<str>>, Option<Rc<str>>);
+
 pub struct Merged {
     pub reqs: Vec<CrateReq>,
     pub by_node: BTreeMap<NodeId, Vec<String>>,
@@ -108,7 +111,7 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
     let mut parsed: HashMap<*const Package, Parsed> = HashMap::new();
     // One bound per `package` written (place and range), whatever the
     // number of devices that use it.
-    let mut bound_of: HashMap<(Loc, Option<Rc<str>>, Option<Rc<str>>), usize> = HashMap::new();
+    let mut bound_of: HashMap<BoundKey, usize> = HashMap::new();
     for (i, n) in graph.nodes.iter().enumerate() {
         let node = NodeId(i);
         if !n.def.packages.is_empty() {

@@ -34,6 +34,9 @@ pub struct RawNode {
     pub parent: Option<NodeId>,
 }
 
+/// An implementation seen before: its definition, dependencies and id.
+type Interned = (Rc<ImplDef>, Vec<NodeId>, usize);
+
 pub struct Graph {
     pub nodes: Vec<RawNode>,
     /// Edges from a node to its arguments and dependencies.
@@ -41,7 +44,7 @@ pub struct Graph {
     by_ptr: HashMap<*const Device, NodeId>,
     by_parts: HashMap<(usize, Vec<NodeId>), NodeId>,
     impl_ids: HashMap<*const ImplDef, usize>,
-    impl_by_hash: HashMap<u64, Vec<(Rc<ImplDef>, Vec<NodeId>, usize)>>,
+    impl_by_hash: HashMap<u64, Vec<Interned>>,
     impl_count: usize,
 }
 

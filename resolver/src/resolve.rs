@@ -380,7 +380,7 @@ fn build_node(
         embed_dir,
         host_device: extra
             .as_ref()
-            .and_then(|e| e.device.clone())
+            .and_then(|e| e.device)
             .map(|(kind, name)| HostDevice {
                 kind,
                 name: name.to_string(),
