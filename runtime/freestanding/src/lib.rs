@@ -9,6 +9,8 @@
 // The mem* implementations must not be turned back into calls to themselves.
 #![no_builtins]
 
+#[cfg(feature = "rt")]
+pub mod boot;
 pub mod console;
 pub mod exit;
 pub mod heap;

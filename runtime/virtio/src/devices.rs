@@ -5,7 +5,7 @@ use core::fmt;
 
 use crate::blk::Blk;
 use crate::cell::Global;
-use crate::net::Net;
+use crate::nic::Net;
 use crate::pci::{self, PciAddress, PciFunction};
 use crate::virtio::{self, SetupError};
 

@@ -20,7 +20,7 @@ pub mod irq;
 // Used by the kernel-only boot path.
 #[cfg_attr(not(unik_kernel), allow(dead_code))]
 mod lapic;
-pub mod net;
+pub mod nic;
 pub mod pci;
 #[cfg_attr(not(unik_kernel), allow(dead_code))]
 mod pic;
@@ -31,10 +31,19 @@ pub mod serial;
 pub mod start_info;
 pub mod virtio;
 
-#[cfg(unik_kernel)]
-mod boot;
+#[cfg(feature = "rt")]
+pub mod boot;
+#[cfg(feature = "rt")]
+pub mod rt;
+/// Device modules at the crate root, as the device catalogue names them
+/// (`unik_virtio::net::connect("service")`, like `unik_unix::net`).
+#[cfg(feature = "rt")]
+pub use rt::{VirtioPlatform, argv, block, console, kv_mem, mclock, net, pclock, random, sleep};
+
 #[cfg(unik_kernel)]
 mod desc;
+#[cfg(unik_kernel)]
+mod pvh;
 #[cfg(unik_kernel)]
 mod start;
 #[cfg(unik_kernel)]
@@ -44,10 +53,16 @@ pub use blk::{Blk, BlkError, SECTOR_SIZE};
 pub use clock::{now_ns, wall_ns};
 pub use devices::{DeviceInfo, DeviceKind, OpenError, devices, open_blk, open_net};
 pub use exit::exit;
-pub use net::{Net, NetError};
+pub use nic::{Net, NetError};
 pub use platform::{halt_until, ready_set, wait};
 #[cfg(unik_kernel)]
 pub use start::cmdline;
+
+/// The kernel command line; host builds (unit tests) have none.
+#[cfg(not(unik_kernel))]
+pub fn cmdline() -> &'static str {
+    ""
+}
 pub use unik_freestanding::{EXIT_ABORT, EXIT_PANIC, console_write, kprint, kprintln};
 
 /// What the application's `main` receives.

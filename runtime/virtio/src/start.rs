@@ -8,7 +8,7 @@ use unik_freestanding::{EXIT_ABORT, exit, heap, kprintln, set_console, set_exit}
 
 use crate::cell::Global;
 use crate::start_info::{self, BootData};
-use crate::{BootInfo, boot, clock, cpu, desc, devices, irq, pic, serial, trap};
+use crate::{BootInfo, clock, cpu, desc, devices, irq, pic, pvh, serial, trap};
 
 /// Stack for the application, taken from the heap.
 const MAIN_STACK: usize = 1024 * 1024;
@@ -47,12 +47,12 @@ extern "C" fn unik_virtio_start64(start_info: u64) -> ! {
             exit(EXIT_ABORT);
         }
     }
-    boot::unmap_null_page();
+    pvh::unmap_null_page();
 
     let mut heap_bytes = 0;
     start_info::heap_regions(
         data.memmap(),
-        (IMAGE_START, boot::image_end()),
+        (IMAGE_START, pvh::image_end()),
         HEAP_LOW,
         HEAP_HIGH,
         |base, size| {
@@ -81,14 +81,14 @@ extern "C" fn unik_virtio_start64(start_info: u64) -> ! {
     let layout = Layout::from_size_align(MAIN_STACK + GUARD, GUARD).expect("constant layout");
     // SAFETY: non-zero size.
     let stack = unsafe { alloc(layout) };
-    if stack.is_null() || !boot::unmap_page(stack as u64) {
+    if stack.is_null() || !pvh::unmap_page(stack as u64) {
         kprintln!("boot: cannot allocate the main stack");
         exit(EXIT_ABORT);
     }
     trap::set_stack_guard(stack as u64);
     MAIN_ENTERED_NS.store(clock::now_ns(), Ordering::Relaxed);
     // SAFETY: a fresh, exclusively owned stack region; its end is 4 KiB aligned.
-    let code = unsafe { boot::call_on_stack(stack.add(GUARD + MAIN_STACK), run_main, 0) };
+    let code = unsafe { pvh::call_on_stack(stack.add(GUARD + MAIN_STACK), run_main, 0) };
     exit(code)
 }
 

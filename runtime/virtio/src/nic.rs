@@ -209,6 +209,12 @@ impl Net {
         usize::from(self.tx.size()) - self.tx_free.len()
     }
 
+    /// Whether `write` has a transmit buffer (after reclaiming finished ones).
+    pub fn tx_ready(&mut self) -> bool {
+        self.reclaim_tx();
+        !self.tx_free.is_empty()
+    }
+
     fn reclaim_tx(&mut self) {
         while let Some((head, _)) = self.tx.pop_used() {
             self.tx_free.push(self.tx_slot_of[usize::from(head)]);
