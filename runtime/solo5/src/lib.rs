@@ -35,11 +35,13 @@ mod api;
 pub use api::*;
 
 #[cfg(all(feature = "rt", any(feature = "spt", feature = "hvt")))]
+pub mod boot;
+#[cfg(all(feature = "rt", any(feature = "spt", feature = "hvt")))]
 pub mod rt;
 /// Device modules at the crate root, as the device catalogue names them
 /// (`unik_solo5::net::connect("service")`, like `unik_unix::net`).
 #[cfg(all(feature = "rt", any(feature = "spt", feature = "hvt")))]
-pub use rt::{Solo5Platform, argv, block, console, mclock, net, pclock, random, sleep};
+pub use rt::{Solo5Platform, argv, block, console, kv_mem, mclock, net, pclock, random, sleep};
 
 pub use devices::{BlockInfo, Error, Handle, NetInfo};
 pub use manifest::Kind;

@@ -181,6 +181,18 @@ pub mod random {
     }
 }
 
+/// The in-memory read-write store (`kv_rw_mem`).
+pub mod kv_mem {
+    use super::Infallible;
+
+    pub use unik_rt::kv::MemKv;
+
+    /// An empty store whose `last_modified` uses the wall clock.
+    pub fn connect() -> Result<MemKv, Infallible> {
+        Ok(MemKv::new(crate::clock_wall))
+    }
+}
+
 pub mod net {
     use super::*;
     use unik_rt::exec::readable;
