@@ -46,9 +46,30 @@ pub struct Request<'r> {
 }
 
 pub fn run(req: &Request) -> Result<Checked, String> {
+    run_with(req, None, BTreeMap::new())
+}
+
+/// [`run`] with the root file's text taken from memory, and `overlays`
+/// (absolute path → text) read instead of the disk for imported files:
+/// the language server checks an editor's unsaved buffers this way.
+pub fn run_in_memory(
+    req: &Request,
+    text: &str,
+    overlays: BTreeMap<PathBuf, String>,
+) -> Result<Checked, String> {
+    run_with(req, Some(text), overlays)
+}
+
+fn run_with(
+    req: &Request,
+    text: Option<&str>,
+    overlays: BTreeMap<PathBuf, String>,
+) -> Result<Checked, String> {
     let mut r = session::Request::new(req.file, req.matrix.clone());
     r.keys = req.keys.clone();
     r.resolve = req.want_register;
+    r.text = text;
+    r.overlays = overlays;
     let s = session::run(&r)?;
     let mut values = BTreeMap::new();
     let mut resolved = BTreeMap::new();
