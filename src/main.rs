@@ -2,6 +2,7 @@
 
 mod describe;
 mod driver;
+mod lsp;
 mod output;
 mod project;
 
@@ -176,6 +177,8 @@ enum Command {
         /// The project's directory; its last component names it.
         name: PathBuf,
     },
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp,
 }
 
 /// `--NAME=VALUE` arguments that are not unikc's own options are configure keys.
@@ -330,6 +333,7 @@ fn real_main() -> u8 {
         ),
         Command::Clean { file } => project::clean(file),
         Command::New { name } => project::new(&name),
+        Command::Lsp => lsp::serve(),
     }
 }
 

@@ -1,0 +1,294 @@
+//! Completion. The context comes from the tokens before the cursor (the
+//! file is usually unfinished there); names come from the index of the
+//! current or last good parse, and device types from evaluation.
+
+use super::lex::{self, Tok};
+use unik_lang::eval::TARGETS;
+
+pub type Fields = &'static [(&'static str, &'static str)];
+
+pub const KEY_FIELDS: Fields = &[
+    ("type", "\"int\", \"string\" or \"bool\" (required)"),
+    (
+        "default",
+        "the value when none is given; without it the key is required",
+    ),
+    ("doc", "what the key does (required)"),
+    (
+        "stage",
+        "\"configure\" (default: fixed when configuring) or \"runtime\" (a boot argument)",
+    ),
+    ("values", "the allowed values of a string key"),
+];
+pub const PACKAGE_FIELDS: Fields = &[
+    ("min", "the least version, inclusive (semver)"),
+    ("max", "the first version excluded (semver)"),
+    ("features", "Cargo features to enable"),
+    (
+        "pin",
+        "{ path = …; } or { git = …; rev = …; }: where the crate comes from",
+    ),
+];
+pub const IMPL_FIELDS: Fields = &[
+    ("name", "the implementation's name (required)"),
+    ("module", "the Rust module implementing it (required)"),
+    (
+        "type",
+        "its device type, e.g. `network @-> ethernet` (required)",
+    ),
+    ("targets", "the targets it supports (default: all)"),
+    ("packages", "the crates it needs"),
+    ("keys", "the keys it reads"),
+    ("deps", "devices connected before it, not passed to it"),
+    ("connect", "the Rust expression connecting it (required)"),
+    ("params", "literal parameters of the connect template"),
+    ("embed", "a directory embedded in the image"),
+    (
+        "device",
+        "a device the host provides: { kind = \"net\" | \"block\"; name = …; }",
+    ),
+    ("doc", "documentation"),
+];
+pub const FOREIGN_FIELDS: Fields = &[
+    ("packages", "the crates the user's code needs"),
+    ("keys", "the keys it reads"),
+    ("deps", "devices connected before it, not passed to it"),
+    ("doc", "documentation"),
+];
+pub const REGISTER_FIELDS: Fields = &[
+    ("jobs", "the jobs to run (required)"),
+    ("reporter", "a device of type `reporter`"),
+    ("argv", "a device of type `argv`"),
+];
+const KEY_TYPES: &[&str] = &["int", "string", "bool"];
+const STAGES: &[&str] = &["configure", "runtime"];
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Context {
+    /// Inside a string: these values fit.
+    Strings(&'static [&'static str]),
+    /// At a field name of a known call's option set.
+    Fields(Fields),
+    /// At a case name of `match_impl target { … }`.
+    TargetCases,
+    /// After `$`: a device argument of `head` (when it is a plain name),
+    /// the `index`-th of its functor type.
+    Device { head: Option<String>, index: usize },
+    /// After `builtins.`.
+    Builtins,
+    /// Any name in scope.
+    Names,
+    /// Nowhere names fit (a new binding's name, a select, …).
+    Nothing,
+}
+
+/// The context at the end of `before` (the text before the cursor), and
+/// the identifier prefix being typed.
+pub fn context(before: &str) -> (Context, String) {
+    let mut toks = lex::tokens(before);
+    if let Some(Tok::Str { closed: false, .. }) = toks.last() {
+        toks.pop();
+        return (string_context(&toks), String::new());
+    }
+    let mut prefix = String::new();
+    if before.ends_with(lex::ident_char)
+        && let Some(Tok::Ident(id)) = toks.last()
+    {
+        prefix = id.clone();
+        toks.pop();
+    }
+    let open = innermost_open(&toks);
+    let ctx = match toks.last() {
+        Some(Tok::Punct(".")) => match toks.iter().rev().nth(1) {
+            Some(Tok::Ident(b)) if b == "builtins" => Context::Builtins,
+            _ => Context::Nothing,
+        },
+        Some(Tok::Punct("$")) => device_context(&toks),
+        Some(Tok::Open('{')) | Some(Tok::Punct(";"))
+            if open.is_some_and(|i| toks[i] == Tok::Open('{')) =>
+        {
+            fields_context(&toks[..open.expect("checked")])
+        }
+        Some(Tok::Punct(";")) | Some(Tok::Ident(_)) if in_let_bindings(&toks) => Context::Nothing,
+        Some(Tok::Ident(k)) if k == "let" => Context::Nothing,
+        _ => Context::Names,
+    };
+    (ctx, prefix)
+}
+
+/// Index of the innermost bracket still open.
+fn innermost_open(toks: &[Tok]) -> Option<usize> {
+    let mut stack = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            Tok::Open(_) => stack.push(i),
+            Tok::Close(_) => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.last().copied()
+}
+
+/// At a binding name of a `let`: the last unmatched `let` at this depth
+/// comes after any `in`, and the previous token ends a binding.
+fn in_let_bindings(toks: &[Tok]) -> bool {
+    if !matches!(toks.last(), Some(Tok::Punct(";"))) {
+        return false;
+    }
+    let mut depth = 0i32;
+    for t in toks.iter().rev() {
+        match t {
+            Tok::Close(_) => depth += 1,
+            Tok::Open(_) if depth == 0 => return false,
+            Tok::Open(_) => depth -= 1,
+            Tok::Ident(k) if depth == 0 && k == "in" => return false,
+            Tok::Ident(k) if depth == 0 && k == "let" => return true,
+            Tok::Ident(k) if depth == 0 && k == "assert" => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// What owns the `{`: the tokens before it.
+fn fields_context(before_brace: &[Tok]) -> Context {
+    let n = before_brace.len();
+    let at = |back: usize| n.checked_sub(back).and_then(|i| before_brace.get(i));
+    let ident = |back: usize, names: &[&str]| matches!(at(back), Some(Tok::Ident(i)) if names.contains(&i.as_str()));
+    let string = |back: usize| matches!(at(back), Some(Tok::Str { .. }));
+    if ident(1, &["impl"]) {
+        Context::Fields(IMPL_FIELDS)
+    } else if string(1) && ident(2, &["key"]) {
+        Context::Fields(KEY_FIELDS)
+    } else if string(1) && ident(2, &["package"]) {
+        Context::Fields(PACKAGE_FIELDS)
+    } else if string(1) && ident(2, &["foreign", "main"]) {
+        Context::Fields(FOREIGN_FIELDS)
+    } else if string(1) && ident(2, &["register"]) {
+        Context::Fields(REGISTER_FIELDS)
+    } else if ident(1, &["target"]) && ident(2, &["match_impl"]) {
+        Context::TargetCases
+    } else {
+        Context::Nothing
+    }
+}
+
+fn string_context(toks: &[Tok]) -> Context {
+    let n = toks.len();
+    let tail = |k: usize| toks.get(n.saturating_sub(k)..).unwrap_or(&[]);
+    let field = match tail(2) {
+        [Tok::Ident(f), Tok::Punct("=")] => Some(f.as_str()),
+        _ => None,
+    };
+    let owner = innermost_open(toks).map(|i| fields_context(&toks[..i]));
+    match (field, owner) {
+        (Some("type"), Some(Context::Fields(f))) if f == KEY_FIELDS => {
+            return Context::Strings(KEY_TYPES);
+        }
+        (Some("stage"), Some(Context::Fields(f))) if f == KEY_FIELDS => {
+            return Context::Strings(STAGES);
+        }
+        _ => {}
+    }
+    if let [Tok::Ident(t), Tok::Punct("==" | "!=")] = tail(2)
+        && t == "target"
+    {
+        return Context::Strings(&TARGETS);
+    }
+    // Inside `targets = [ …`.
+    if let Some(i) = innermost_open(toks)
+        && toks[i] == Tok::Open('[')
+        && matches!(&toks[..i], [.., Tok::Ident(f), Tok::Punct("=")] if f == "targets")
+    {
+        return Context::Strings(&TARGETS);
+    }
+    Context::Nothing
+}
+
+/// After `$`: the head of the application chain and the argument's index.
+fn device_context(toks: &[Tok]) -> Context {
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, t) in toks.iter().enumerate().rev() {
+        let stop = match t {
+            Tok::Close(_) => {
+                depth += 1;
+                false
+            }
+            Tok::Open(_) if depth == 0 => true,
+            Tok::Open(_) => {
+                depth -= 1;
+                false
+            }
+            Tok::Punct("," | ";" | "=" | ":") if depth == 0 => true,
+            Tok::Ident(k)
+                if depth == 0
+                    && matches!(k.as_str(), "in" | "then" | "else" | "let" | "assert") =>
+            {
+                true
+            }
+            _ => false,
+        };
+        if stop {
+            start = i + 1;
+            break;
+        }
+    }
+    let seg = &toks[start..];
+    let index = seg.iter().filter(|t| **t == Tok::Punct("$")).count() - 1;
+    let first_dollar = seg.iter().position(|t| *t == Tok::Punct("$")).unwrap_or(0);
+    let head = match &seg[..first_dollar] {
+        [Tok::Ident(h)] => Some(h.clone()),
+        _ => None,
+    };
+    Context::Device { head, index }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contexts() {
+        let c = |s: &str| context(s).0;
+        assert_eq!(
+            c("let m = x; in register \"a\" [ m $ default_console $ def"),
+            Context::Device {
+                head: Some("m".into()),
+                index: 1
+            }
+        );
+        assert_eq!(
+            c("f (a $ "),
+            Context::Device {
+                head: Some("a".into()),
+                index: 0
+            }
+        );
+        assert_eq!(
+            c("x = key \"p\" { type = \"int\"; "),
+            Context::Fields(KEY_FIELDS)
+        );
+        assert_eq!(c("x = key \"p\" { type = \""), Context::Strings(KEY_TYPES));
+        assert_eq!(c("x = key \"p\" { stage = \"ru"), Context::Strings(STAGES));
+        assert_eq!(c("package \"b\" { mi"), Context::Fields(PACKAGE_FIELDS));
+        assert_eq!(c("impl { name = \"x\"; "), Context::Fields(IMPL_FIELDS));
+        assert_eq!(c("foreign \"a::B\" { "), Context::Fields(FOREIGN_FIELDS));
+        assert_eq!(c("register \"n\" { "), Context::Fields(REGISTER_FIELDS));
+        assert_eq!(c("match_impl target { h"), Context::TargetCases);
+        assert_eq!(c("if target == \"h"), Context::Strings(&TARGETS));
+        assert_eq!(
+            c("impl { targets = [ \"unix\", \""),
+            Context::Strings(&TARGETS)
+        );
+        assert_eq!(c("builtins."), Context::Builtins);
+        assert_eq!(c("let a = 1; "), Context::Nothing);
+        assert_eq!(c("let a = 1; in ma"), Context::Names);
+        assert_eq!(c("let a = m"), Context::Names);
+        assert_eq!(context("let a = ma").1, "ma");
+        assert_eq!(c("{ a = 1; "), Context::Nothing);
+        assert_eq!(c("\"just text"), Context::Nothing);
+    }
+}

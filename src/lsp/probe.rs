@@ -1,0 +1,178 @@
+//! What names are worth, found by evaluating them: the bindings of a file's
+//! top-level `let` chain, and the catalogue's globals. The evaluator keeps
+//! `let` scopes private, so the file is evaluated with its last body
+//! replaced by `{ inherit NAMES; }` (spans before the body are unchanged);
+//! each name is then forced on its own, so one failing binding does not hide
+//! the others.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use unik_lang::diag::Span;
+use unik_lang::eval::{
+    DevType, Device, DeviceKind, Evaluator, ImplDef, KeyDef, ModuleArena, Options, Package, Value,
+};
+
+/// The value of a name, as far as the editor cares.
+#[derive(Clone, Debug)]
+pub enum Info {
+    Device(Rc<Device>),
+    Type(Rc<DevType>),
+    Key(Rc<KeyDef>),
+    Package(Rc<Package>),
+    Function,
+    /// Another kind of value (`an int`, `a list`, …).
+    Other(&'static str),
+    /// Evaluating it failed (the diagnostics say why).
+    Failed,
+}
+
+impl Info {
+    fn of(v: &Value) -> Info {
+        match v {
+            Value::Device(d) => Info::Device(d.clone()),
+            Value::Type(t) => Info::Type(t.clone()),
+            Value::Key(k) => Info::Key(k.clone()),
+            Value::Package(p) => Info::Package(p.clone()),
+            Value::Lambda(_) | Value::Builtin(_) => Info::Function,
+            other => Info::Other(other.kind()),
+        }
+    }
+
+    /// The device type of a device value.
+    pub fn device_type(&self) -> Option<Rc<DevType>> {
+        match self {
+            Info::Device(d) => device_type(d),
+            _ => None,
+        }
+    }
+}
+
+/// Evaluation budget of one probe: far below the checker's, since it runs
+/// on requests.
+const STEPS: u64 = 2_000_000;
+
+/// Evaluates `text` (the file at `path`) for `target` with the body span
+/// replaced by `{ inherit NAMES; }` plus `extra` attributes
+/// (`(name, expression)`), and returns each attribute's value.
+pub fn run(
+    path: &Path,
+    text: &str,
+    body: Span,
+    names: &[&str],
+    extra: &[(String, String)],
+    target: &str,
+    overlays: &BTreeMap<PathBuf, String>,
+) -> HashMap<String, Info> {
+    let mut set = String::from("{ ");
+    if !names.is_empty() {
+        set.push_str("inherit ");
+        set.push_str(&names.join(" "));
+        set.push_str("; ");
+    }
+    for (name, expr) in extra {
+        set.push_str(&format!("{name} = ({expr}); "));
+    }
+    set.push('}');
+    let synth = format!(
+        "{}{set}{}",
+        &text[..body.start as usize],
+        &text[body.end as usize..]
+    );
+
+    let arena = ModuleArena::new();
+    let mut options = Options::new(target);
+    options.max_steps = STEPS;
+    options.overlays = overlays.clone();
+    let ev = Evaluator::new(&arena, options);
+    let mut out = HashMap::new();
+    if unik_resolver::session::load_catalogue(&ev).is_err() {
+        return out;
+    }
+    let (_, v) = ev.eval_root(path, &synth);
+    let Ok(Value::Attrs(attrs)) = v else {
+        return out;
+    };
+    for (name, attr) in attrs.iter() {
+        let info = match ev.force(&attr.value) {
+            Ok(v) => Info::of(&v),
+            Err(_) => Info::Failed,
+        };
+        out.insert(name.to_string(), info);
+    }
+    out
+}
+
+/// The type of a device value: its implementation's type minus the
+/// arguments applied.
+pub fn device_type(d: &Device) -> Option<Rc<DevType>> {
+    match &d.kind {
+        DeviceKind::Impl(i) => Some(i.ty.clone()),
+        DeviceKind::App { func, .. } => match &*device_type(func)? {
+            DevType::Fn(_, result) => Some(result.clone()),
+            DevType::Base { .. } => None,
+        },
+        DeviceKind::If { .. } | DeviceKind::Match { .. } => device_type(d.chosen()?),
+    }
+}
+
+/// The implementation a device value applies (after choosing branches).
+pub fn head_impl(d: &Device) -> Option<Rc<ImplDef>> {
+    match &d.kind {
+        DeviceKind::Impl(i) => Some(i.clone()),
+        DeviceKind::App { func, .. } => head_impl(func),
+        _ => head_impl(d.chosen()?),
+    }
+}
+
+/// Every implementation a device value uses: its own, its arguments' and
+/// its dependencies', each once, in first-use order.
+pub fn impls(d: &Device) -> Vec<Rc<ImplDef>> {
+    fn walk(d: &Device, out: &mut Vec<Rc<ImplDef>>) {
+        match &d.kind {
+            DeviceKind::Impl(i) => {
+                if !out.iter().any(|o| Rc::ptr_eq(o, i)) {
+                    out.push(i.clone());
+                    for dep in &i.deps {
+                        walk(dep, out);
+                    }
+                }
+            }
+            DeviceKind::App { func, arg, .. } => {
+                walk(func, out);
+                walk(arg, out);
+            }
+            _ => {
+                if let Some(c) = d.chosen() {
+                    walk(c, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(d, &mut out);
+    out
+}
+
+/// The implementations of a device that do not support `target`.
+pub fn unsupported(d: &Device, target: &str) -> Vec<Rc<str>> {
+    impls(d)
+        .into_iter()
+        .filter(|i| {
+            i.targets
+                .as_ref()
+                .is_some_and(|ts| !ts.iter().any(|t| &**t == target))
+        })
+        .map(|i| i.name.clone())
+        .collect()
+}
+
+/// `>=1.0.0, <2.0.0` for a package's bounds, `*` without any.
+pub fn bounds(p: &Package) -> String {
+    match (&p.min, &p.max) {
+        (Some(a), Some(b)) => format!(">={a}, <{b}"),
+        (Some(a), None) => format!(">={a}"),
+        (None, Some(b)) => format!("<{b}"),
+        (None, None) => "*".into(),
+    }
+}
