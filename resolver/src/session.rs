@@ -39,6 +39,9 @@ pub struct Request<'r> {
     pub text: Option<&'r str>,
     /// Texts of imported files held in memory, by absolute path.
     pub overlays: BTreeMap<PathBuf, String>,
+    /// Parses to reuse across requests (a language server keeps one);
+    /// without it, each run parses every file once for all its targets.
+    pub arena: Option<&'r ModuleArena>,
 }
 
 impl<'r> Request<'r> {
@@ -51,6 +54,7 @@ impl<'r> Request<'r> {
             max_steps: 20_000_000,
             text: None,
             overlays: BTreeMap::new(),
+            arena: None,
         }
     }
 }
@@ -116,17 +120,17 @@ struct One {
 
 fn run_target(
     req: &Request,
+    arena: &ModuleArena,
     text: &str,
     target: &str,
     sources: &mut SourceMap,
     traces: &mut Vec<String>,
 ) -> One {
-    let arena = ModuleArena::new();
     let mut options = Options::new(target);
     options.keys = req.keys.clone();
     options.max_steps = req.max_steps;
     options.overlays = req.overlays.clone();
-    let ev = Evaluator::with_sources(&arena, options, std::mem::take(sources));
+    let ev = Evaluator::with_sources(arena, options, std::mem::take(sources));
     let mut one = One {
         run: TargetRun::default(),
         diagnostics: Vec::new(),
@@ -229,8 +233,12 @@ pub fn run(req: &Request) -> Result<Session, String> {
     let mut sources = SourceMap::new();
     let mut traces = Vec::new();
     let mut runs: Vec<(String, One)> = Vec::new();
+    // One arena for the whole matrix: every file is parsed once, not once per target.
+    // A language server passes its own, so its parses outlive one request.
+    let local = ModuleArena::new();
+    let arena = req.arena.unwrap_or(&local);
     for t in &targets {
-        let one = run_target(req, &text, t, &mut sources, &mut traces);
+        let one = run_target(req, arena, &text, t, &mut sources, &mut traces);
         runs.push((t.clone(), one));
     }
 

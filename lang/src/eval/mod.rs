@@ -53,8 +53,92 @@ impl Options {
     }
 }
 
-/// Parsed files live in an arena owned by the caller, so values may borrow them.
-pub type ModuleArena = Arena<Module>;
+/// Parsed files live in an arena owned by the caller, so values may borrow
+/// them. Evaluators that share one arena (the targets of a matrix, the
+/// requests of a language server) also share its parses: each file is
+/// parsed and scope-checked once per distinct text.
+#[derive(Default)]
+pub struct ModuleArena {
+    arena: Arena<Module>,
+    cache: RefCell<HashMap<PathBuf, Parsed>>,
+}
+
+/// One cached parse: its text, module and diagnostics (against `file`).
+struct Parsed {
+    text: String,
+    names: u64,
+    module: *const Module,
+    file: FileId,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl ModuleArena {
+    pub fn new() -> ModuleArena {
+        ModuleArena::default()
+    }
+
+    /// The parse of `text` at `path` as file `file`, from the cache when the
+    /// same text was parsed before under the same global names.
+    fn parse(
+        &self,
+        path: &Path,
+        text: &str,
+        file: FileId,
+        names: &[Name],
+    ) -> (&Module, Vec<Diagnostic>) {
+        let names_hash = {
+            use std::hash::{Hash, Hasher};
+            let mut sorted: Vec<&str> = names.iter().map(|n| &**n).collect();
+            sorted.sort_unstable();
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            sorted.hash(&mut h);
+            h.finish()
+        };
+        if let Some(c) = self.cache.borrow().get(path)
+            && c.text == text
+            && c.names == names_hash
+        {
+            // SAFETY: `module` points into `self.arena`, which never moves or
+            // frees its items before it is dropped with `self`.
+            let module = unsafe { &*c.module };
+            let diagnostics = c
+                .diagnostics
+                .iter()
+                .cloned()
+                .map(|mut d| {
+                    for l in &mut d.labels {
+                        if l.loc.file == c.file {
+                            l.loc.file = file;
+                        }
+                    }
+                    d
+                })
+                .collect();
+            return (module, diagnostics);
+        }
+        let parsed = syntax::parse(file, text);
+        let broken = parsed.has_errors();
+        let mut diagnostics = parsed.diagnostics;
+        let module: &Module = self.arena.alloc(parsed.module);
+        let mut found = scope::check(file, text, module, names);
+        // Lints are noise while the file does not parse.
+        if broken {
+            found.retain(|d| d.is_error());
+        }
+        diagnostics.extend(found);
+        self.cache.borrow_mut().insert(
+            path.to_path_buf(),
+            Parsed {
+                text: text.to_string(),
+                names: names_hash,
+                module,
+                file,
+                diagnostics: diagnostics.clone(),
+            },
+        );
+        (module, diagnostics)
+    }
+}
 
 pub struct Evaluator<'a> {
     arena: &'a ModuleArena,
@@ -192,16 +276,8 @@ impl<'a> Evaluator<'a> {
             Some(id) if self.sources.borrow().get(id).text == text => id,
             _ => self.sources.borrow_mut().add(path, text),
         };
-        let parsed = syntax::parse(file, text);
-        let broken = parsed.has_errors();
-        self.diagnostics.borrow_mut().extend(parsed.diagnostics);
-        let module: &'a Module = self.arena.alloc(parsed.module);
         let names = self.root_names();
-        let mut found = scope::check(file, text, module, &names);
-        // Lints are noise while the file does not parse.
-        if broken {
-            found.retain(|d| d.is_error());
-        }
+        let (module, found) = self.arena.parse(path, text, file, &names);
         self.diagnostics.borrow_mut().extend(found);
         self.modules.borrow_mut().insert(file, module);
         file
@@ -867,7 +943,9 @@ impl<'a> Evaluator<'a> {
         let (_, set) = self.rec_scope(bindings, &env, file);
         let mut out: Vec<Diagnostic> = Vec::new();
         for attr in set.values() {
-            let forced = self.force(&attr.value).and_then(|v| json::to_json(self, &v));
+            let forced = self
+                .force(&attr.value)
+                .and_then(|v| json::to_json(self, &v));
             if let Err(Stop::Error(d)) = forced
                 && !out.contains(&d)
             {
@@ -962,5 +1040,45 @@ pub fn relative(base: &Path, p: &Path) -> String {
         parts.join("/")
     } else {
         format!("./{}", parts.join("/"))
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_arena_parses_each_text_once() {
+        let arena = ModuleArena::new();
+        let path = Path::new("/virtual/config.unik");
+        let text = "let unused = 1; in 2";
+        let first = Evaluator::new(&arena, Options::new("unix"));
+        let (f1, v1) = first.eval_root(path, text);
+        assert!(matches!(v1, Ok(Value::Int(2))));
+        // A second evaluation with a source map where the file gets another id.
+        let mut sources = SourceMap::new();
+        sources.add("/virtual/other.unik", "1");
+        let second = Evaluator::with_sources(&arena, Options::new("hvt"), sources);
+        let (f2, v2) = second.eval_root(path, text);
+        assert!(matches!(v2, Ok(Value::Int(2))));
+        assert_ne!(f1, f2);
+        assert!(
+            std::ptr::eq(first.module(f1), second.module(f2)),
+            "parsed once"
+        );
+        let warned = |ev: &Evaluator, f: FileId| {
+            ev.diagnostics
+                .borrow()
+                .iter()
+                .any(|d| d.code == "W0101" && d.primary().map(|l| l.file) == Some(f))
+        };
+        assert!(
+            warned(&first, f1) && warned(&second, f2),
+            "diagnostics follow the file id"
+        );
+        // A changed text is parsed again.
+        let third = Evaluator::new(&arena, Options::new("unix"));
+        let (f3, _) = third.eval_root(path, "3");
+        assert!(!std::ptr::eq(first.module(f1), third.module(f3)));
     }
 }
