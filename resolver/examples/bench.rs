@@ -87,8 +87,9 @@ fn run(devices: usize) -> Times {
         resolve: Duration::ZERO,
         nodes: 0,
     };
+    // One arena for the matrix, as `unikc check` does: files are parsed once.
+    let arena = ModuleArena::new();
     for target in TARGETS {
-        let arena = ModuleArena::new();
         let mut options = Options::new(target);
         options.max_steps = u64::MAX;
         let ev = Evaluator::with_sources(&arena, options, SourceMap::new());
