@@ -69,6 +69,19 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
     if opts.offline {
         cmd.arg("--offline");
     }
+    let target = crate::target::lookup(&cfg.target)?;
+    if target.freestanding() {
+        // Any of these would replace the bare-metal flags of the
+        // workspace's .cargo/config.toml (and `CARGO_BUILD_TARGET` its target).
+        for var in [
+            "RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "CARGO_BUILD_RUSTFLAGS",
+            "CARGO_BUILD_TARGET",
+        ] {
+            cmd.env_remove(var);
+        }
+    }
     let mut child = cmd.spawn().map_err(|e| {
         Error::new("E0701", format!("cannot run {}: {e}", cargo.display()))
             .help("check that the Rust toolchain is installed correctly (`cargo --version`)")
@@ -117,6 +130,10 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
             .note(format!("expected the binary `{}`", cfg.bin))
     })?;
     let size = install(&exe, &cfg.image)?;
+    let dist = cfg.image.parent().unwrap_or(Path::new("."));
+    for (from, to) in target.dist_files(&cfg.bin) {
+        install(&cfg.out_dir.join(from), &dist.join(to))?;
+    }
     Ok(Built {
         image: cfg.image.clone(),
         size,

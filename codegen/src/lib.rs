@@ -12,10 +12,13 @@
 
 pub mod bundle;
 pub mod cargo;
+pub mod devices;
 mod digest;
 mod embed;
 pub mod error;
+pub mod freestanding;
 mod layout;
+mod libvirt;
 mod main_rs;
 pub mod output;
 pub mod paths;
@@ -24,6 +27,7 @@ pub mod target;
 pub mod user;
 mod workspace;
 
+pub use devices::{HostDev, host_devices};
 pub use error::Error;
 
 use std::collections::BTreeMap;
@@ -97,9 +101,18 @@ fn render(plan: &plan::Plan) -> Result<BTreeMap<String, String>, Error> {
     let mut files = BTreeMap::new();
     files.insert("Cargo.toml".to_string(), workspace::render(plan));
     files.insert("src/main.rs".to_string(), main_rs::render(plan)?);
+    let devices = devices::host_devices(plan.resolved);
+    let image = plan
+        .project_dir
+        .join("dist")
+        .join(plan.target.image_name(&plan.bin));
     let ctx = target::Context {
         runtime_dir: &plan.runtime_dir,
         cargo_home: plan.cargo_home.as_deref(),
+        bin: &plan.bin,
+        project_dir: &plan.project_dir,
+        image: &image,
+        devices: &devices,
     };
     for (path, text) in plan.target.files(&ctx) {
         files.insert(path, text);

@@ -43,6 +43,16 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
     if runtime_keys.iter().any(|k| k.default.is_some()) {
         imports.push("Value");
     }
+    if t.freestanding() {
+        // `no_std`: the collections the code below uses come from `alloc`.
+        writeln!(out, "extern crate alloc;\n").unwrap();
+        let collection = if r.jobs.is_empty() {
+            "use alloc::vec::Vec;"
+        } else {
+            "use alloc::vec;"
+        };
+        writeln!(out, "{collection}").unwrap();
+    }
     writeln!(out, "use unik_rt::ExitStatus;").unwrap();
     if imports.len() == 1 {
         writeln!(out, "use unik_rt::keys::Keys;").unwrap();
@@ -50,7 +60,7 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
         writeln!(out, "use unik_rt::keys::{{{}}};", imports.join(", ")).unwrap();
     }
     out.push('\n');
-    out.push_str(&t.entry());
+    out.push_str(&t.entry(&crate::devices::host_devices(r))?);
     out.push('\n');
 
     writeln!(

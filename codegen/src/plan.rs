@@ -320,6 +320,14 @@ fn deps(plan: &Plan) -> Vec<Dep> {
             });
         }
     }
+    // Features the target selects (the Solo5 binding).
+    for dep in &mut out {
+        for f in plan.target.crate_features(&dep.name) {
+            if !dep.features.iter().any(|have| have == f) {
+                dep.features.push(f.to_string());
+            }
+        }
+    }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }

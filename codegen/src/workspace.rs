@@ -68,12 +68,16 @@ pub fn render(plan: &Plan) -> String {
             ));
         }
     }
-    let profile = plan.target.release_profile();
-    if !profile.is_empty() {
-        out.push_str("\n[profile.release]\n");
-        for line in profile {
-            out.push_str(line);
-            out.push('\n');
+    for (name, lines) in [
+        ("dev", plan.target.dev_profile()),
+        ("release", plan.target.release_profile()),
+    ] {
+        if !lines.is_empty() {
+            out.push_str(&format!("\n[profile.{name}]\n"));
+            for line in lines {
+                out.push_str(line);
+                out.push('\n');
+            }
         }
     }
     out

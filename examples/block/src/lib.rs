@@ -2,6 +2,12 @@
 //! write a pattern to its first sectors, read it back and compare; a
 //! read-only device is only read.
 
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::vec;
 use unik_rt::{Block as BlockDevice, JobError};
 
 pub struct Block;

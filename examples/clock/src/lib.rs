@@ -1,6 +1,12 @@
 //! mirage-skeleton device-usage/clock: log the wall clock and the monotonic
 //! clock a few times, sleeping in between.
 
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
 use unik_rt::{JobError, Mclock, Pclock, Sleep};
 
 pub struct Clock;

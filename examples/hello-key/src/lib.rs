@@ -1,6 +1,8 @@
 //! mirage-skeleton tutorial/hello-key: the greeting is the runtime key
 //! `hello`, given at boot (`--hello="Bonjour !"`).
 
+#![no_std]
+
 use unik_rt::{Console, JobError, Sleep};
 
 pub struct Hello;

@@ -1,6 +1,8 @@
 //! mirage-skeleton tutorial/hello: print a greeting four times, sleeping
 //! between them.
 
+#![no_std]
+
 use unik_rt::{Console, JobError, Sleep};
 
 pub struct Hello;

@@ -3,6 +3,13 @@
 //! the directory `t`, embedded (`--kv_ro=crunch`) or read from the host
 //! (`--kv_ro=direct`); the output is the same.
 
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
 use unik_rt::{EntryKind, JobError, Key, KvRo as Store};
 
 pub struct KvRo;

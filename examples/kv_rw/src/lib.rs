@@ -3,6 +3,13 @@
 //! directory with `direct_kv_rw`, where a failing write (a read-only
 //! directory) ends the job with the failing key in the error.
 
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::{String, ToString as _};
+use alloc::vec::Vec;
 use unik_rt::{JobError, Key, KvRw as Store, Op};
 
 pub struct KvRw;

@@ -1,6 +1,8 @@
 //! mirage-skeleton device-usage/ping (IPv4): the direct stack's layers applied one by one.
 //! The IPv4 layer answers ICMP echo requests by itself; the job logs each one.
 
+#![no_std]
+
 use unik_net::IcmpEvent;
 use unik_net::devices::ethernet::Ethernet;
 use unik_net::devices::ipv4::Ipv4;

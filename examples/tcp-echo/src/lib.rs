@@ -1,6 +1,12 @@
 //! A TCP echo server: each connection gets back every byte it sends, until it closes its
 //! side. Connections are served concurrently.
 
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::vec;
 use unik_rt::{JobError, StackV4, Tcp, TcpError, TcpFlow, TcpListener};
 
 pub struct Echo;

@@ -1,5 +1,11 @@
 //! A UDP echo server: every datagram goes back to its sender.
 
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::vec;
 use unik_rt::{JobError, Udp, UdpSocket};
 
 pub struct Echo;

@@ -64,6 +64,7 @@ codes! {
     "E0704": "a generated file was changed by hand",
     "E0705": "an embedded directory cannot be read",
     "E0706": "the bundled runtime does not satisfy the bounds",
+    "E0707": "a host device name the target cannot use",
     "W0101": "unused binding",
     "W0301": "deprecated device",
 }
