@@ -1,5 +1,10 @@
 //! One HTTP/1.1 connection: requests parsed with `httparse`, answered from the store.
 
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
 use unik_rt::{EntryKind, Key, KvRo, TcpFlow};
 
 /// Request heads larger than this are refused.

@@ -1,7 +1,13 @@
 //! mirage-skeleton applications/static_website (without TLS): HTTP/1.1 GET and HEAD of the
 //! files in a read-only store, `index.html` for directories, keep-alive connections.
 
+#![no_std]
+
+extern crate alloc;
+
 mod http;
+
+use alloc::format;
 
 use unik_rt::{JobError, KvRo, StackV4, Tcp, TcpListener};
 
