@@ -3,7 +3,7 @@
 //! into LSP ones, grouped by the file they point at.
 
 use super::catalogue::Catalogue;
-use super::doc::Doc;
+use super::doc::{Analysis, Doc, Shift};
 use super::uri;
 use crate::driver;
 use lsp_types::{
@@ -12,7 +12,9 @@ use lsp_types::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, FileId, Loc, Severity, SourceMap};
+use unik_lang::syntax::Name;
 use unik_resolver::session::Matrix;
 
 /// The result of checking one document as a configuration root.
@@ -79,6 +81,74 @@ pub fn check(doc: &Doc, overlays: BTreeMap<PathBuf, String>, cat: &Catalogue) ->
         }
     }
     Checked { files, read }
+}
+
+/// Codes the quick pass finds itself; the others come from evaluation.
+const STATIC_CODES: &[&str] = &["E0101", "E0102", "E0103", "E0201", "E0212", "W0101"];
+
+/// The last full check of a document's own file, and the text it saw.
+pub struct LastCheck {
+    pub analysis: Rc<Analysis>,
+    pub diagnostics: Vec<LspDiagnostic>,
+}
+
+/// The quick pass, right after an edit: the file's static diagnostics,
+/// plus the last full check's others, moved with the edit (those inside
+/// the edited text are dropped until the full check reports again).
+pub fn quick(
+    doc: &Doc,
+    cat: &Catalogue,
+    globals: &[Name],
+    last: Option<&LastCheck>,
+) -> Vec<LspDiagnostic> {
+    let mut sources = SourceMap::new();
+    sources.add(doc.path.clone(), doc.now.text());
+    let conv = Converter {
+        sources: &sources,
+        cat,
+        root: &doc.path,
+    };
+    let mut out: Vec<LspDiagnostic> = doc
+        .now
+        .static_diagnostics(globals)
+        .iter()
+        .map(|d| conv.convert(d).1)
+        .collect();
+    if let Some(last) = last {
+        let shift = Shift::between(last.analysis.text(), doc.now.text());
+        let moved = |r: Range| -> Option<Range> {
+            let start = shift.to_new(last.analysis.offset(r.start))?;
+            let end = shift.to_new(last.analysis.offset(r.end))?;
+            Some(Range::new(doc.now.position(start), doc.now.position(end)))
+        };
+        for d in &last.diagnostics {
+            let is_static = matches!(&d.code, Some(NumberOrString::String(c)) if STATIC_CODES.contains(&c.as_str()));
+            if is_static {
+                continue;
+            }
+            let Some(range) = moved(d.range) else {
+                continue;
+            };
+            let mut d = d.clone();
+            d.range = range;
+            if let Some(rel) = &mut d.related_information {
+                rel.retain_mut(|r| {
+                    if r.location.uri != doc.uri {
+                        return true;
+                    }
+                    match moved(r.location.range) {
+                        Some(m) => {
+                            r.location.range = m;
+                            true
+                        }
+                        None => false,
+                    }
+                });
+            }
+            out.push(d);
+        }
+    }
+    out
 }
 
 struct Converter<'c> {

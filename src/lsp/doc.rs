@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use unik_lang::diag::{SourceFile, Span};
-use unik_lang::syntax;
+use unik_lang::diag::{Diagnostic, SourceFile, Span};
+use unik_lang::syntax::{self, Module, Name};
 
 /// One text's parse and what is derived from it.
 pub struct Analysis {
@@ -19,6 +19,9 @@ pub struct Analysis {
     pub file: SourceFile,
     pub index: Index,
     pub syntax_ok: bool,
+    /// Syntax errors, with file id 0.
+    pub syntax: Vec<Diagnostic>,
+    module: Module,
     /// Top-level binding values per target, computed on demand.
     probes: RefCell<HashMap<String, Rc<HashMap<String, Info>>>>,
 }
@@ -30,10 +33,25 @@ impl Analysis {
         Analysis {
             path: path.to_path_buf(),
             syntax_ok: !parsed.has_errors(),
+            syntax: parsed.diagnostics,
+            module: parsed.module,
             index,
             file: SourceFile::new(path.to_path_buf(), String::new(), text),
             probes: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// What is known without evaluating: syntax errors, undefined names,
+    /// duplicates and unused bindings (as the evaluator reports them when
+    /// it loads the file), given the global names.
+    pub fn static_diagnostics(&self, globals: &[Name]) -> Vec<Diagnostic> {
+        let mut out = self.syntax.clone();
+        let mut found = unik_lang::eval::scope::check(0, self.text(), &self.module, globals);
+        if !self.syntax_ok {
+            found.retain(|d| d.is_error());
+        }
+        out.extend(found);
+        out
     }
 
     pub fn text(&self) -> &str {
@@ -57,7 +75,8 @@ impl Analysis {
     }
 
     /// The values of the top-level bindings on `target` (empty when the file
-    /// has no top-level `let` or does not parse).
+    /// has no top-level `let`). Broken bindings evaluate to nothing; the
+    /// others still do.
     pub fn probe(
         &self,
         target: &str,
@@ -67,7 +86,7 @@ impl Analysis {
             return p.clone();
         }
         let values = match self.index.top_body {
-            Some(body) if self.syntax_ok => {
+            Some(body) => {
                 let names: Vec<&str> = self
                     .index
                     .defs

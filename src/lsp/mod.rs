@@ -94,14 +94,22 @@ pub struct Server<'c> {
     read: HashMap<PathBuf, BTreeSet<PathBuf>>,
     /// Per file: per checked document, the diagnostics it has there.
     published: HashMap<PathBuf, BTreeMap<PathBuf, Vec<LspDiagnostic>>>,
+    /// Per checked document: its last full check of itself.
+    last: HashMap<PathBuf, diagnostics::LastCheck>,
+    /// Every global name, for the quick pass's scope check.
+    globals: Vec<unik_lang::syntax::Name>,
 }
 
 impl<'c> Server<'c> {
     fn new(conn: &'c Connection) -> Server<'c> {
+        let cat = Catalogue::new();
+        let globals = cat.names().map(Into::into).collect();
         Server {
             conn,
             docs: HashMap::new(),
-            cat: Catalogue::new(),
+            cat,
+            last: HashMap::new(),
+            globals,
             pending: BTreeSet::new(),
             read: HashMap::new(),
             published: HashMap::new(),
@@ -156,6 +164,7 @@ impl<'c> Server<'c> {
                 );
                 self.docs.insert(path.clone(), d);
                 self.changed(&path);
+                self.quick(&path);
             }
             "textDocument/didChange" => {
                 let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(n.params) else {
@@ -168,6 +177,7 @@ impl<'c> Server<'c> {
                     d.version = p.text_document.version;
                     d.apply(p.content_changes);
                     self.changed(&path);
+                    self.quick(&path);
                 }
             }
             "textDocument/didSave" => {
@@ -185,6 +195,7 @@ impl<'c> Server<'c> {
                 {
                     self.docs.remove(&path);
                     self.read.remove(&path);
+                    self.last.remove(&path);
                     self.pending.remove(&path);
                     let files: Vec<PathBuf> = self.published.keys().cloned().collect();
                     for f in files {
@@ -220,12 +231,25 @@ impl<'c> Server<'c> {
             .collect()
     }
 
+    /// Publishes the quick pass of a document that is checked.
+    fn quick(&mut self, path: &Path) {
+        if !self.pending.contains(path) {
+            return;
+        }
+        let Some(doc) = self.docs.get(path) else {
+            return;
+        };
+        let diags = diagnostics::quick(doc, &self.cat, &self.globals, self.last.get(path));
+        self.set_contribution(path, path, diags);
+    }
+
     fn check_pending(&mut self) {
         for path in std::mem::take(&mut self.pending) {
             let Some(doc) = self.docs.get(&path) else {
                 continue;
             };
             let checked = diagnostics::check(doc, self.overlays(&path), &self.cat);
+            let analysis = doc.now.clone();
             let before: Vec<PathBuf> = self
                 .published
                 .iter()
@@ -237,6 +261,14 @@ impl<'c> Server<'c> {
                     self.set_contribution(&f, &path, Vec::new());
                 }
             }
+            let own = checked.files.get(&path).cloned().unwrap_or_default();
+            self.last.insert(
+                path.clone(),
+                diagnostics::LastCheck {
+                    analysis,
+                    diagnostics: own,
+                },
+            );
             for (f, diags) in checked.files {
                 self.set_contribution(&f, &path, diags);
             }

@@ -91,21 +91,18 @@ fn with_doc<T>(
     f(s, doc)
 }
 
-/// The analysis whose top-level bindings can be evaluated: the current
-/// one when it parses, else the last good one.
-fn evaluable(doc: &Doc) -> Option<Rc<Analysis>> {
-    if doc.now.syntax_ok {
-        Some(doc.now.clone())
-    } else {
-        doc.good.clone()
+/// The analysis whose top-level bindings are evaluated: the current one
+/// when it parses, else the last good one, else the broken current one.
+fn evaluable(doc: &Doc) -> Rc<Analysis> {
+    match &doc.good {
+        Some(g) if !doc.now.syntax_ok => g.clone(),
+        _ => doc.now.clone(),
     }
 }
 
 /// A top-level binding's value on every target.
 fn top_values(s: &Server, doc: &Doc, name: &str) -> Vec<(&'static str, Info)> {
-    let Some(a) = evaluable(doc) else {
-        return Vec::new();
-    };
+    let a = evaluable(doc);
     if a.index.top_def(name).is_none() {
         return Vec::new();
     }
@@ -118,7 +115,7 @@ fn top_values(s: &Server, doc: &Doc, name: &str) -> Vec<(&'static str, Info)> {
 
 /// A top-level binding's value on unix (completion and hints need one).
 fn top_value(s: &Server, doc: &Doc, name: &str) -> Option<Info> {
-    let a = evaluable(doc)?;
+    let a = evaluable(doc);
     a.index.top_def(name)?;
     a.probe("unix", &s.overlays(&doc.path)).get(name).cloned()
 }
@@ -512,14 +509,12 @@ fn inlay_hints(s: &Server, doc: &Doc, range: Range) -> Vec<InlayHint> {
             });
         }
     };
-    if a.syntax_ok {
-        let values = a.probe("unix", &s.overlays(&doc.path));
-        for d in a.index.defs.iter().filter(|d| d.top) {
-            if let Some(t) = values.get(&*d.name).and_then(Info::device_type)
-                && let Some(at) = map(d.span.end)
-            {
-                hint(at, format!(": {t}"), Some(InlayHintKind::TYPE));
-            }
+    let values = a.probe("unix", &s.overlays(&doc.path));
+    for d in a.index.defs.iter().filter(|d| d.top) {
+        if let Some(t) = values.get(&*d.name).and_then(Info::device_type)
+            && let Some(at) = map(d.span.end)
+        {
+            hint(at, format!(": {t}"), Some(InlayHintKind::TYPE));
         }
     }
     let locked = Locked::beside(&doc.path);
