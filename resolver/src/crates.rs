@@ -216,9 +216,9 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
             min: min.map(|v| v.to_string()),
             max: max.map(|v| v.to_string()),
             features: acc.features.into_iter().collect(),
-            pin: pins.first().map(|(p, _)| match p {
+            pin: pins.first().map(|(p, loc)| match p {
                 Pin::Path(path) => PinReq::Path {
-                    path: path.to_string(),
+                    path: pin_path(sources, *loc, path),
                 },
                 Pin::Git { url, rev } => PinReq::Git {
                     git: url.to_string(),
@@ -230,6 +230,22 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
         });
     }
     Merged { reqs, by_node }
+}
+
+/// A path pin made absolute against the directory of the file that
+/// declared it, so an imported file's pins mean the same wherever it is
+/// imported from.
+fn pin_path(sources: &SourceMap, loc: Loc, path: &str) -> String {
+    let p = std::path::Path::new(path);
+    let declared_in = &sources.get(loc.file).path;
+    match declared_in.parent() {
+        Some(dir) if !p.is_absolute() && declared_in.is_absolute() => {
+            unik_lang::eval::normalize(&dir.join(p))
+                .display()
+                .to_string()
+        }
+        _ => path.to_string(),
+    }
 }
 
 fn pin_text(p: &Pin) -> String {

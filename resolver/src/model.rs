@@ -149,8 +149,15 @@ pub struct CrateReq {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PinReq {
-    Path { path: String },
-    Git { git: String, rev: String },
+    /// Absolute: a relative pin is resolved against the directory of the
+    /// file that declares it.
+    Path {
+        path: String,
+    },
+    Git {
+        git: String,
+        rev: String,
+    },
 }
 
 /// Who asked for a crate, and with which bounds.
