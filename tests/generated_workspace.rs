@@ -22,6 +22,8 @@ fn configuring_twice_gives_identical_trees() {
             ".cargo/config.toml",
             ".unikc-manifest",
             "Cargo.toml",
+            "deps/project",
+            "deps/runtime",
             "src/main.rs"
         ]
     );
@@ -64,7 +66,12 @@ fn configuring_twice_gives_identical_trees() {
         "{main}"
     );
     let manifest = String::from_utf8(a["Cargo.toml"].clone()).unwrap();
-    assert!(manifest.contains("kv_ro = { path = "), "{manifest}");
+    // Local crates through `deps/`, so their paths are not in the image.
+    assert!(
+        manifest.contains("kv_ro = { path = \"deps/project\" }"),
+        "{manifest}"
+    );
+    assert!(manifest.contains("exclude = [\"deps\"]"), "{manifest}");
     assert!(
         manifest.contains("unik-rt = { version = \">=0.1.0, <0.2.0\", path = "),
         "{manifest}"
@@ -442,7 +449,7 @@ register "hello" [ main $ default_console $ default_time ]
     );
     let manifest = std::fs::read_to_string(dir.join("_build/hello-unix/Cargo.toml")).unwrap();
     assert!(
-        manifest.contains("broken = { version = \">=0.1.0\", path = \"../../broken\" }"),
+        manifest.contains("broken = { version = \">=0.1.0\", path = \"deps/pin/broken\" }"),
         "{manifest}"
     );
 }

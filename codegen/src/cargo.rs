@@ -17,6 +17,10 @@ use unik_resolver::Resolved;
 pub struct Options {
     /// `cargo --offline`.
     pub offline: bool,
+    /// `cargo --locked`: the workspace's `Cargo.lock` must not change.
+    pub locked: bool,
+    /// `cargo --target-dir`; `None` is cargo's choice (`CARGO_TARGET_DIR`, …).
+    pub target_dir: Option<PathBuf>,
     /// Colour cargo's and rustc's output.
     pub color: bool,
 }
@@ -68,6 +72,12 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
         .stderr(Stdio::inherit());
     if opts.offline {
         cmd.arg("--offline");
+    }
+    if opts.locked {
+        cmd.arg("--locked");
+    }
+    if let Some(dir) = &opts.target_dir {
+        cmd.arg("--target-dir").arg(dir);
     }
     let target = crate::target::lookup(&cfg.target)?;
     if target.freestanding() {
@@ -138,6 +148,43 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
         image: cfg.image.clone(),
         size,
     })
+}
+
+/// Resolves the workspace's crate versions into its `Cargo.lock` without
+/// building (`cargo update --workspace`): versions already in the
+/// `Cargo.lock` are kept where they still satisfy the manifest, and only
+/// missing or unsatisfied ones are chosen anew (the latest that fits).
+pub fn update_lockfile(out_dir: &Path, offline: bool) -> Result<(), Error> {
+    let cargo = find_cargo()?;
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(out_dir)
+        .args(["update", "--workspace", "--color=never"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    if offline {
+        cmd.arg("--offline");
+    }
+    let status = cmd.status().map_err(|e| {
+        Error::new("E0701", format!("cannot run {}: {e}", cargo.display()))
+            .help("check that the Rust toolchain is installed correctly (`cargo --version`)")
+    })?;
+    if !status.success() {
+        return Err(Error::new(
+            "E0702",
+            format!(
+                "cargo could not resolve the crate versions of {}",
+                out_dir.display()
+            ),
+        )
+        .note("cargo's message is above")
+        .help(if offline {
+            "without --offline, cargo may fetch the crate index it needs"
+        } else {
+            "check the crate bounds in the configuration and the user crate's Cargo.toml"
+        }));
+    }
+    Ok(())
 }
 
 /// E0702, with what is known about the failing crates.

@@ -19,10 +19,13 @@ pub mod error;
 pub mod freestanding;
 mod layout;
 mod libvirt;
+mod links;
+pub mod lock;
 mod main_rs;
 pub mod output;
 pub mod paths;
 mod plan;
+pub mod record;
 pub mod target;
 pub mod user;
 mod workspace;
@@ -61,6 +64,8 @@ pub struct Configured {
     pub out_dir: PathBuf,
     /// The cargo binary target.
     pub bin: String,
+    /// The generated package's name.
+    pub package: String,
     /// Where `unikc build` puts the image: `PROJECT/dist/NAME` on unix.
     pub image: PathBuf,
     pub runtime_dir: PathBuf,
@@ -80,6 +85,7 @@ pub fn configure(req: &Request) -> Result<Configured, Error> {
     })?;
     let files = render(&plan)?;
     let report = output::write(&plan.out_dir, &files, req.force)?;
+    links::write(&plan.out_dir, &plan.links, req.force)?;
     Ok(Configured {
         name: plan.name.clone(),
         target: plan.target.name().to_string(),
@@ -90,6 +96,7 @@ pub fn configure(req: &Request) -> Result<Configured, Error> {
         project_dir: plan.project_dir,
         out_dir: plan.out_dir,
         bin: plan.bin,
+        package: plan.package,
         runtime_dir: plan.runtime_dir,
         user_crate: plan.user,
         report,

@@ -34,6 +34,8 @@ pub struct Plan<'a> {
     pub embeds: BTreeMap<NodeId, Vec<embed::File>>,
     pub runtime_dir: PathBuf,
     pub cargo_home: Option<PathBuf>,
+    /// `deps/NAME` → the directory it links to (see [`crate::links`]).
+    pub links: BTreeMap<String, PathBuf>,
 }
 
 pub struct Dep {
@@ -59,6 +61,15 @@ impl Plan<'_> {
     /// `p` relative to the output directory, with `/`.
     pub fn rel_from_out(&self, p: &Path) -> String {
         slash_or_lossy(&paths::relative(&self.out_dir, p))
+    }
+
+    /// How `Cargo.toml` names a local crate's directory: through its link
+    /// in `deps/` when it has one, else relative to the output directory.
+    pub fn crate_path(&self, dir: &Path) -> String {
+        match self.links.iter().find(|(_, to)| *to == dir) {
+            Some((name, _)) => format!("{}/{name}", crate::links::DIR),
+            None => self.rel_from_out(dir),
+        }
     }
 
     /// `p` relative to the output's `src/`.
@@ -139,9 +150,11 @@ pub fn prepare<'a>(inp: &Inputs<'a>) -> Result<Plan<'a>, Error> {
         deps: Vec::new(),
         patches: Vec::new(),
         embeds,
+        links: BTreeMap::new(),
         runtime_dir,
         cargo_home,
     };
+    plan.links = links(&plan);
     plan.deps = deps(&plan);
     plan.patches = patches(&plan);
     Ok(plan)
@@ -274,13 +287,8 @@ fn deps(plan: &Plan) -> Vec<Dep> {
     for c in &r.crates {
         let source = match (&c.pin, bundle::lookup(&c.name)) {
             (Some(PinReq::Path { path }), _) => {
-                let p = Path::new(path);
-                let abs = if p.is_absolute() {
-                    paths::normalize(p)
-                } else {
-                    paths::normalize(&plan.project_dir.join(p))
-                };
-                Source::Path(plan.rel_from_out(&abs))
+                let abs = crate::lock::pin_dir(&plan.project_dir, path);
+                Source::Path(plan.crate_path(&abs))
             }
             (Some(PinReq::Git { git, rev }), _) => Source::Git {
                 git: git.clone(),
@@ -333,8 +341,37 @@ fn deps(plan: &Plan) -> Vec<Dep> {
 }
 
 fn runtime_path(plan: &Plan, b: &bundle::BundledCrate) -> String {
+    if plan.links.contains_key(RUNTIME_LINK) {
+        return format!("{}/{RUNTIME_LINK}/{}", crate::links::DIR, b.dir);
+    }
     paths::slash(&plan.runtime_dir.join(b.dir))
         .unwrap_or_else(|| plan.runtime_dir.join(b.dir).to_string_lossy().into_owned())
+}
+
+const RUNTIME_LINK: &str = "runtime";
+
+/// The links of `deps/`: the runtime, the user's crate (`project`) and
+/// each path pin (`pin/NAME`), when they can be used through a link.
+fn links(plan: &Plan) -> BTreeMap<String, PathBuf> {
+    let mut out = BTreeMap::new();
+    if !crate::links::SUPPORTED {
+        return out;
+    }
+    out.insert(RUNTIME_LINK.to_string(), plan.runtime_dir.clone());
+    if let Some(u) = &plan.user
+        && crate::links::linkable(&u.dir)
+    {
+        out.insert("project".to_string(), u.dir.clone());
+    }
+    for c in &plan.resolved.crates {
+        if let Some(PinReq::Path { path }) = &c.pin {
+            let dir = crate::lock::pin_dir(&plan.project_dir, path);
+            if crate::links::linkable(&dir) && !out.values().any(|d| *d == dir) {
+                out.insert(format!("pin/{}", c.name), dir);
+            }
+        }
+    }
+    out
 }
 
 /// Bundled crates the graph or the user's crate uses, unless pinned.

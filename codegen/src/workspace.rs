@@ -16,7 +16,11 @@ pub fn render(plan: &Plan) -> String {
         crate::VERSION,
         plan.config_name,
     ));
-    out.push_str("[workspace]\n\n");
+    // `deps/` holds links to local crates, which are not members.
+    out.push_str(&format!(
+        "[workspace]\nexclude = [{}]\n\n",
+        toml_str(crate::links::DIR)
+    ));
     out.push_str(&format!(
         "[package]\nname = {}\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n",
         toml_str(&plan.package)
@@ -30,7 +34,7 @@ pub fn render(plan: &Plan) -> String {
         out.push_str(&format!(
             "# The user's crate, beside the configuration.\n{} = {{ path = {} }}\n",
             bare_key(&user.package),
-            toml_str(&plan.rel_from_out(&user.dir))
+            toml_str(&plan.crate_path(&user.dir))
         ));
     }
     for dep in &plan.deps {

@@ -116,7 +116,8 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Every file under `dir` (relative path → contents), skipping cargo's
-/// `target/` and `Cargo.lock`.
+/// `target/` and `Cargo.lock`; a symbolic link is listed with its target
+/// as contents (`deps/` links back into projects, so it is not followed).
 pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
     fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
@@ -127,11 +128,14 @@ pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
             if name == "target" || name == "Cargo.lock" {
                 continue;
             }
-            if p.is_dir() {
+            let rel = || p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if entry.file_type().unwrap().is_symlink() {
+                let target = std::fs::read_link(&p).unwrap();
+                out.insert(rel(), target.to_string_lossy().into_owned().into_bytes());
+            } else if p.is_dir() {
                 walk(root, &p, out);
             } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
+                out.insert(rel(), std::fs::read(&p).unwrap());
             }
         }
     }
