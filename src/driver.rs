@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use unik_lang::diag::{Diagnostic, SourceMap};
+use unik_lang::eval::ModuleArena;
 use unik_resolver::Resolved;
 use unik_resolver::session::{self, Matrix, Skipped};
 
@@ -46,30 +47,34 @@ pub struct Request<'r> {
 }
 
 pub fn run(req: &Request) -> Result<Checked, String> {
-    run_with(req, None, BTreeMap::new())
+    run_with(req, None, BTreeMap::new(), None)
 }
 
 /// [`run`] with the root file's text taken from memory, and `overlays`
 /// (absolute path → text) read instead of the disk for imported files:
-/// the language server checks an editor's unsaved buffers this way.
+/// the language server checks an editor's unsaved buffers this way, with
+/// an `arena` kept across checks so unchanged files are not parsed again.
 pub fn run_in_memory(
     req: &Request,
     text: &str,
     overlays: BTreeMap<PathBuf, String>,
+    arena: &ModuleArena,
 ) -> Result<Checked, String> {
-    run_with(req, Some(text), overlays)
+    run_with(req, Some(text), overlays, Some(arena))
 }
 
 fn run_with(
     req: &Request,
     text: Option<&str>,
     overlays: BTreeMap<PathBuf, String>,
+    arena: Option<&ModuleArena>,
 ) -> Result<Checked, String> {
     let mut r = session::Request::new(req.file, req.matrix.clone());
     r.keys = req.keys.clone();
     r.resolve = req.want_register;
     r.text = text;
     r.overlays = overlays;
+    r.arena = arena;
     let s = session::run(&r)?;
     let mut values = BTreeMap::new();
     let mut resolved = BTreeMap::new();
