@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use unik_lang::diag::Span;
-use unik_lang::eval::TARGETS;
 use unik_lang::eval::builtins::{CONSTANTS, NAMED};
+use unik_lang::eval::{ModuleArena, TARGETS};
 use unik_stdlib::Entry;
 
 /// A global name.
@@ -84,7 +84,7 @@ impl Catalogue {
     }
 
     /// What every entry (and example) is on `target`, evaluated once.
-    pub fn values(&self, target: &str) -> Rc<HashMap<String, Info>> {
+    pub fn values(&self, target: &str, arena: &ModuleArena) -> Rc<HashMap<String, Info>> {
         if let Some(v) = self.values.borrow().get(target) {
             return v.clone();
         }
@@ -102,6 +102,7 @@ impl Catalogue {
             &examples,
             target,
             &BTreeMap::new(),
+            arena,
         ));
         self.values
             .borrow_mut()
@@ -110,10 +111,10 @@ impl Catalogue {
     }
 
     /// The entry's value on every target.
-    pub fn per_target(&self, name: &str) -> Vec<(&'static str, Info)> {
+    pub fn per_target(&self, name: &str, arena: &ModuleArena) -> Vec<(&'static str, Info)> {
         TARGETS
             .iter()
-            .filter_map(|t| Some((*t, self.values(t).get(name)?.clone())))
+            .filter_map(|t| Some((*t, self.values(t, arena).get(name)?.clone())))
             .collect()
     }
 

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, FileId, Loc, Severity, SourceMap};
+use unik_lang::eval::ModuleArena;
 use unik_lang::syntax::Name;
 use unik_resolver::session::Matrix;
 
@@ -31,7 +32,12 @@ fn wants_register(path: &Path, text: &str) -> bool {
     path.file_name().is_some_and(|n| n == "config.unik") || text.contains("register")
 }
 
-pub fn check(doc: &Doc, overlays: BTreeMap<PathBuf, String>, cat: &Catalogue) -> Checked {
+pub fn check(
+    doc: &Doc,
+    overlays: BTreeMap<PathBuf, String>,
+    cat: &Catalogue,
+    arena: &ModuleArena,
+) -> Checked {
     let text = doc.now.text();
     let req = driver::Request {
         file: &doc.path,
@@ -43,7 +49,7 @@ pub fn check(doc: &Doc, overlays: BTreeMap<PathBuf, String>, cat: &Catalogue) ->
     files.insert(doc.path.clone(), Vec::new());
     let mut read = BTreeSet::new();
     read.insert(doc.path.clone());
-    match driver::run_in_memory(&req, text, overlays) {
+    match driver::run_in_memory(&req, text, overlays, arena) {
         Err(message) => {
             files
                 .entry(doc.path.clone())

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, SourceFile, Span};
+use unik_lang::eval::ModuleArena;
 use unik_lang::syntax::{self, Module, Name};
 
 /// One text's parse and what is derived from it.
@@ -81,6 +82,7 @@ impl Analysis {
         &self,
         target: &str,
         overlays: &BTreeMap<PathBuf, String>,
+        arena: &ModuleArena,
     ) -> Rc<HashMap<String, Info>> {
         if let Some(p) = self.probes.borrow().get(target) {
             return p.clone();
@@ -94,7 +96,16 @@ impl Analysis {
                     .filter(|d| d.top)
                     .map(|d| &*d.name)
                     .collect();
-                probe::run(&self.path, self.text(), body, &names, &[], target, overlays)
+                probe::run(
+                    &self.path,
+                    self.text(),
+                    body,
+                    &names,
+                    &[],
+                    target,
+                    overlays,
+                    arena,
+                )
             }
             _ => HashMap::new(),
         };

@@ -9,23 +9,23 @@ use super::lock::Locked;
 use super::probe::{self, Info};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use unik_lang::eval::{KeyValue, Pin, Stage, TARGETS};
+use unik_lang::eval::{KeyValue, ModuleArena, Pin, Stage, TARGETS};
 
 fn code_block(line: &str) -> String {
     format!("```unik\n{line}\n```\n")
 }
 
 /// Hover of a global name.
-pub fn global(cat: &Catalogue, name: &str, locked: &Locked) -> Option<String> {
+pub fn global(cat: &Catalogue, name: &str, locked: &Locked, arena: &ModuleArena) -> Option<String> {
     match cat.lookup(name)? {
         Global::Builtin { doc, .. } => Some(builtin(doc)),
         Global::Constant { name, doc } => Some(format!("{}\n{doc}", code_block(name))),
         Global::Entry(entry) => {
-            let per_target = cat.per_target(&entry.name);
+            let per_target = cat.per_target(&entry.name, arena);
             let mut md = value(name, &per_target, &entry.doc, locked);
             if let Some(ex) = &entry.example {
                 let ty = cat
-                    .values("unix")
+                    .values("unix", arena)
                     .get(&example_key(&entry.name))
                     .and_then(Info::device_type);
                 match ty {

@@ -31,6 +31,7 @@ use lsp_types::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use unik_lang::eval::ModuleArena;
 
 /// Runs the server until the client says `exit`; the exit code of the CLI.
 pub fn serve() -> u8 {
@@ -98,7 +99,14 @@ pub struct Server<'c> {
     last: HashMap<PathBuf, diagnostics::LastCheck>,
     /// Every global name, for the quick pass's scope check.
     globals: Vec<unik_lang::syntax::Name>,
+    /// Parses kept across checks and probes (the catalogue is parsed once);
+    /// replaced now and then, since an arena only grows.
+    arena: ModuleArena,
+    arena_checks: usize,
 }
+
+/// Checks after which the parse arena is started afresh.
+const ARENA_CHECKS: usize = 100;
 
 impl<'c> Server<'c> {
     fn new(conn: &'c Connection) -> Server<'c> {
@@ -110,6 +118,8 @@ impl<'c> Server<'c> {
             cat,
             last: HashMap::new(),
             globals,
+            arena: ModuleArena::new(),
+            arena_checks: 0,
             pending: BTreeSet::new(),
             read: HashMap::new(),
             published: HashMap::new(),
@@ -245,10 +255,16 @@ impl<'c> Server<'c> {
 
     fn check_pending(&mut self) {
         for path in std::mem::take(&mut self.pending) {
-            let Some(doc) = self.docs.get(&path) else {
+            if !self.docs.contains_key(&path) {
                 continue;
-            };
-            let checked = diagnostics::check(doc, self.overlays(&path), &self.cat);
+            }
+            self.arena_checks += 1;
+            if self.arena_checks > ARENA_CHECKS {
+                self.arena = ModuleArena::new();
+                self.arena_checks = 0;
+            }
+            let doc = &self.docs[&path];
+            let checked = diagnostics::check(doc, self.overlays(&path), &self.cat, &self.arena);
             let analysis = doc.now.clone();
             let before: Vec<PathBuf> = self
                 .published

@@ -54,7 +54,9 @@ const STEPS: u64 = 2_000_000;
 
 /// Evaluates `text` (the file at `path`) for `target` with the body span
 /// replaced by `{ inherit NAMES; }` plus `extra` attributes
-/// (`(name, expression)`), and returns each attribute's value.
+/// (`(name, expression)`), and returns each attribute's value. The `arena`
+/// keeps the catalogue's parse between probes.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     path: &Path,
     text: &str,
@@ -63,6 +65,7 @@ pub fn run(
     extra: &[(String, String)],
     target: &str,
     overlays: &BTreeMap<PathBuf, String>,
+    arena: &ModuleArena,
 ) -> HashMap<String, Info> {
     let mut set = String::from("{ ");
     if !names.is_empty() {
@@ -80,16 +83,18 @@ pub fn run(
         &text[body.end as usize..]
     );
 
-    let arena = ModuleArena::new();
     let mut options = Options::new(target);
     options.max_steps = STEPS;
     options.overlays = overlays.clone();
-    let ev = Evaluator::new(&arena, options);
+    let ev = Evaluator::new(arena, options);
     let mut out = HashMap::new();
     if unik_resolver::session::load_catalogue(&ev).is_err() {
         return out;
     }
-    let (_, v) = ev.eval_root(path, &synth);
+    // A sibling path: imports resolve alike, and the arena's parse of the
+    // real file (kept under its own path) is not replaced.
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("probe");
+    let (_, v) = ev.eval_root(&path.with_file_name(format!(".{name}.probe")), &synth);
     let Ok(Value::Attrs(attrs)) = v else {
         return out;
     };

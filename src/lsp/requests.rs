@@ -109,7 +109,7 @@ fn top_values(s: &Server, doc: &Doc, name: &str) -> Vec<(&'static str, Info)> {
     let overlays = s.overlays(&doc.path);
     TARGETS
         .iter()
-        .filter_map(|t| Some((*t, a.probe(t, &overlays).get(name)?.clone())))
+        .filter_map(|t| Some((*t, a.probe(t, &overlays, &s.arena).get(name)?.clone())))
         .collect()
 }
 
@@ -117,7 +117,9 @@ fn top_values(s: &Server, doc: &Doc, name: &str) -> Vec<(&'static str, Info)> {
 fn top_value(s: &Server, doc: &Doc, name: &str) -> Option<Info> {
     let a = evaluable(doc);
     a.index.top_def(name)?;
-    a.probe("unix", &s.overlays(&doc.path)).get(name).cloned()
+    a.probe("unix", &s.overlays(&doc.path), &s.arena)
+        .get(name)
+        .cloned()
 }
 
 fn markdown(value: String) -> HoverContents {
@@ -156,7 +158,7 @@ fn hover(s: &Server, doc: &Doc, pos: Position) -> Option<Hover> {
                 };
                 hover::local(d, view.analysis.text(), &per_target, &locked)
             }
-            None => hover::global(&s.cat, &global?, &locked)?,
+            None => hover::global(&s.cat, &global?, &locked, &s.arena)?,
         };
         return Some(Hover {
             contents: markdown(text),
@@ -318,7 +320,7 @@ fn completion(s: &Server, doc: &Doc, pos: Position) -> Vec<CompletionItem> {
                     None,
                 ));
             }
-            let unix = s.cat.values("unix");
+            let unix = s.cat.values("unix", &s.arena);
             for n in s.cat.names() {
                 if locals.iter().any(|l| l == n) {
                     continue;
@@ -353,7 +355,7 @@ fn type_of_name(
     if local {
         return top_value(s, doc, name)?.device_type();
     }
-    s.cat.values("unix").get(name)?.device_type()
+    s.cat.values("unix", &s.arena).get(name)?.device_type()
 }
 
 /// Devices for the `index`-th `$` argument of `head`: those of the
@@ -392,7 +394,7 @@ fn devices(
             ));
         }
     }
-    let unix = s.cat.values("unix");
+    let unix = s.cat.values("unix", &s.arena);
     for e in &s.cat.entries {
         if locals.contains(&e.name) {
             continue;
@@ -509,7 +511,7 @@ fn inlay_hints(s: &Server, doc: &Doc, range: Range) -> Vec<InlayHint> {
             });
         }
     };
-    let values = a.probe("unix", &s.overlays(&doc.path));
+    let values = a.probe("unix", &s.overlays(&doc.path), &s.arena);
     for d in a.index.defs.iter().filter(|d| d.top) {
         if let Some(t) = values.get(&*d.name).and_then(Info::device_type)
             && let Some(at) = map(d.span.end)
