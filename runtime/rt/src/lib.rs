@@ -27,7 +27,8 @@ pub use devices::Op;
 pub use devices::stack::{StackV4, Tcp, TcpError, TcpFlow, TcpListener, Udp, UdpError, UdpSocket};
 pub use devices::{
     Argv, Block, BlockError, BlockInfo, Console, ConsoleError, ETHERNET_HEADER, EntryKind, Key,
-    KvError, KvRo, KvRw, Mac, Mclock, NetError, Network, Pclock, Random, RandomError, Sleep,
+    KvError, KvRo, KvRw, Mac, Mclock, NetError, Network, Offload, Pclock, Random, RandomError,
+    Sleep,
 };
 pub use exec::{ExecError, JoinHandle, block_on, spawn};
 pub use job::{ExitStatus, Job, JobError, job, run_jobs};

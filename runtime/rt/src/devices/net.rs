@@ -22,6 +22,15 @@ impl fmt::Display for Mac {
     }
 }
 
+/// What a [`Network`] device does on the stack's behalf.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offload {
+    /// Largest IPv4 packet (Ethernet header excluded) carrying one TCP segment that the
+    /// device cuts into MSS-sized segments itself and whose TCP checksum it computes
+    /// (TCP segmentation offload); 0: none, every frame fits the MTU.
+    pub tso_max: usize,
+}
+
 /// Errors of a [`Network`] device.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NetError {
@@ -82,6 +91,30 @@ pub trait Network {
         size: usize,
         fill: F,
     ) -> Result<(), NetError>;
+
+    /// What the device offloads; none unless it says otherwise.
+    fn offload(&self) -> Offload {
+        Offload::default()
+    }
+
+    /// Sends one Ethernet/IPv4/TCP frame of up to `offload().tso_max + ETHERNET_HEADER`
+    /// bytes that the device segments into TCP segments of `mss` payload bytes. `fill`
+    /// writes the frame as for [`Network::write`], with the IPv4 header for the whole
+    /// packet (valid checksum) and, in the TCP checksum field, the pseudo-header sum
+    /// (folded, not complemented) over the whole TCP length, as Linux's TSO expects; the
+    /// device completes the checksum of every segment.
+    async fn write_tso<F: FnOnce(&mut [u8]) -> usize>(
+        &self,
+        size: usize,
+        mss: usize,
+        fill: F,
+    ) -> Result<(), NetError> {
+        let _ = (mss, fill);
+        Err(NetError::FrameTooLarge {
+            size,
+            max: self.offload().tso_max + ETHERNET_HEADER,
+        })
+    }
 
     /// Receives one frame into `buf` (at least `mtu() + ETHERNET_HEADER`
     /// bytes), returning its length.
