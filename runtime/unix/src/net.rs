@@ -1,5 +1,10 @@
 //! Network device on a Linux tap interface (`/dev/net/tun`, `IFF_TAP |
-//! IFF_NO_PI`), non-blocking, waiting for readiness through the executor.
+//! IFF_NO_PI | IFF_VNET_HDR`), non-blocking, waiting for readiness through the
+//! executor. Every frame crosses the descriptor behind a 10-byte
+//! `virtio_net_hdr`, which the device owns: zero for a plain frame, filled in
+//! for a TSO frame (one write carries up to 64 KB of TCP, which the kernel
+//! segments), stripped on receive. Receive offloads stay off (`TUNSETOFFLOAD`
+//! 0): the stack takes MTU-sized frames with complete checksums.
 //! The unikernel's own MAC is random and locally administered, as in
 //! MirageOS `mirage-net-unix`; the host side of the tap has its own.
 
@@ -8,13 +13,22 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use unik_rt::exec::{readable, writable};
-use unik_rt::{ETHERNET_HEADER, Mac, NetError};
+use unik_rt::{ETHERNET_HEADER, Mac, NetError, Offload};
 
 use crate::sys;
 
 const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
 const IFF_TAP: libc::c_short = 0x0002;
 const IFF_NO_PI: libc::c_short = 0x1000;
+const IFF_VNET_HDR: libc::c_short = 0x4000;
+const TUNSETOFFLOAD: libc::c_ulong = 0x4004_54d0;
+const TUNSETVNETHDRSZ: libc::c_ulong = 0x4004_54d8;
+/// `struct virtio_net_hdr` (legacy, host byte order, without `num_buffers`).
+const VNET_HDR: usize = 10;
+const VNET_F_NEEDS_CSUM: u8 = 1;
+const VNET_GSO_TCPV4: u8 = 1;
+/// Largest IPv4 packet, hence the largest TSO packet.
+const TSO_MAX: usize = 65_535;
 const DEFAULT_MTU: usize = 1500;
 
 /// `struct ifreq`: the interface name, then a 24-byte union of which
@@ -60,13 +74,24 @@ pub struct Tap {
     mac: Mac,
     mtu: usize,
     buffers: RefCell<Vec<Vec<u8>>>,
+    stats: std::cell::Cell<TapStats>,
+}
+
+/// Frames written to the tap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TapStats {
+    pub frames: u64,
+    /// Frames the kernel segments (TSO), included in `frames`.
+    pub tso_frames: u64,
+    /// Largest frame written, Ethernet header included.
+    pub largest: usize,
 }
 
 /// Attaches to the tap interface `tap_name` (created if absent, which needs
 /// CAP_NET_ADMIN); an empty name lets the kernel choose one.
 pub fn connect(tap_name: &str) -> Result<Tap, NetError> {
     let mut req = IfReq::new(tap_name)?;
-    req.data[..2].copy_from_slice(&(IFF_TAP | IFF_NO_PI).to_ne_bytes());
+    req.data[..2].copy_from_slice(&(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR).to_ne_bytes());
     let path = CString::new("/dev/net/tun").map_err(|_| NetError::Io(libc::EINVAL))?;
     // SAFETY: `path` is a valid C string.
     let raw = unsafe {
@@ -84,6 +109,13 @@ pub fn connect(tap_name: &str) -> Result<Tap, NetError> {
     if unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETIFF as _, &mut req) } < 0 {
         return Err(NetError::Io(sys::code(&sys::last_error())));
     }
+    let hdr_size = VNET_HDR as libc::c_int;
+    // SAFETY: TUNSETVNETHDRSZ reads one `int`; TUNSETOFFLOAD takes its flags by value.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETVNETHDRSZ as _, &hdr_size) } < 0
+        || unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETOFFLOAD as _, 0 as libc::c_ulong) } < 0
+    {
+        return Err(NetError::Io(sys::code(&sys::last_error())));
+    }
     let name = req.name();
     let mut mac = [0u8; 6];
     getrandom::fill(&mut mac).map_err(|e| NetError::Io(e.raw_os_error().unwrap_or(libc::EIO)))?;
@@ -94,6 +126,7 @@ pub fn connect(tap_name: &str) -> Result<Tap, NetError> {
         name,
         mac: Mac(mac),
         buffers: RefCell::new(Vec::new()),
+        stats: std::cell::Cell::new(TapStats::default()),
     })
 }
 
@@ -121,6 +154,11 @@ impl Tap {
         &self.name
     }
 
+    /// What was written so far.
+    pub fn stats(&self) -> TapStats {
+        self.stats.get()
+    }
+
     fn raw_fd(&self) -> Result<RawFd, NetError> {
         self.fd
             .borrow()
@@ -129,12 +167,49 @@ impl Tap {
             .ok_or(NetError::Disconnected)
     }
 
+    /// Lends `fill` the frame region of a buffer behind the device's `virtio_net_hdr`,
+    /// which stays zero for a plain frame and describes the segmentation for a TSO one.
+    async fn transmit<F: FnOnce(&mut [u8]) -> usize>(
+        &self,
+        size: usize,
+        max: usize,
+        mss: Option<usize>,
+        fill: F,
+    ) -> Result<(), NetError> {
+        self.raw_fd()?;
+        if size > max {
+            return Err(NetError::FrameTooLarge { size, max });
+        }
+        let mut buf = self.buffers.borrow_mut().pop().unwrap_or_default();
+        buf.clear();
+        buf.resize(VNET_HDR + size, 0);
+        let len = fill(&mut buf[VNET_HDR..]);
+        let result = if len > size {
+            Err(NetError::BadFillLength {
+                returned: len,
+                size,
+            })
+        } else {
+            match mss.map(|m| tso_header(&mut buf[..VNET_HDR + len], m)) {
+                Some(Err(e)) => Err(e),
+                _ => self.send(&buf[..VNET_HDR + len]).await,
+            }
+        };
+        self.buffers.borrow_mut().push(buf);
+        result
+    }
+
     async fn send(&self, frame: &[u8]) -> Result<(), NetError> {
         loop {
             let fd = self.raw_fd()?;
             // SAFETY: `frame` is a live slice of `frame.len()` bytes.
             let n = unsafe { libc::write(fd, frame.as_ptr().cast(), frame.len()) };
             if n >= 0 {
+                let mut st = self.stats.get();
+                st.frames += 1;
+                st.tso_frames += u64::from(frame[1] == VNET_GSO_TCPV4);
+                st.largest = st.largest.max(frame.len() - VNET_HDR);
+                self.stats.set(st);
                 return Ok(());
             }
             let err = sys::last_error();
@@ -156,30 +231,27 @@ impl unik_rt::Network for Tap {
         self.mtu
     }
 
+    fn offload(&self) -> Offload {
+        Offload { tso_max: TSO_MAX }
+    }
+
     async fn write<F: FnOnce(&mut [u8]) -> usize>(
         &self,
         size: usize,
         fill: F,
     ) -> Result<(), NetError> {
-        self.raw_fd()?;
-        let max = self.mtu + ETHERNET_HEADER;
-        if size > max {
-            return Err(NetError::FrameTooLarge { size, max });
-        }
-        let mut buf = self.buffers.borrow_mut().pop().unwrap_or_default();
-        buf.clear();
-        buf.resize(size, 0);
-        let len = fill(&mut buf);
-        let result = if len > size {
-            Err(NetError::BadFillLength {
-                returned: len,
-                size,
-            })
-        } else {
-            self.send(&buf[..len]).await
-        };
-        self.buffers.borrow_mut().push(buf);
-        result
+        self.transmit(size, self.mtu + ETHERNET_HEADER, None, fill)
+            .await
+    }
+
+    async fn write_tso<F: FnOnce(&mut [u8]) -> usize>(
+        &self,
+        size: usize,
+        mss: usize,
+        fill: F,
+    ) -> Result<(), NetError> {
+        self.transmit(size, TSO_MAX + ETHERNET_HEADER, Some(mss), fill)
+            .await
     }
 
     async fn recv(&self, buf: &mut [u8]) -> Result<usize, NetError> {
@@ -192,10 +264,22 @@ impl unik_rt::Network for Tap {
         }
         loop {
             let fd = self.raw_fd()?;
-            // SAFETY: `buf` is a live, writable slice of `buf.len()` bytes.
-            let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+            // Receive offloads are off, so the header carries nothing the stack needs.
+            let mut hdr = [0u8; VNET_HDR];
+            let iov = [
+                libc::iovec {
+                    iov_base: hdr.as_mut_ptr().cast(),
+                    iov_len: VNET_HDR,
+                },
+                libc::iovec {
+                    iov_base: buf.as_mut_ptr().cast(),
+                    iov_len: buf.len(),
+                },
+            ];
+            // SAFETY: both iovecs point at live, writable buffers of the given lengths.
+            let n = unsafe { libc::readv(fd, iov.as_ptr(), 2) };
             if n >= 0 {
-                return Ok(n as usize);
+                return Ok((n as usize).saturating_sub(VNET_HDR));
             }
             let err = sys::last_error();
             if sys::is_would_block(&err) {
@@ -209,4 +293,32 @@ impl unik_rt::Network for Tap {
     fn disconnect(&self) {
         self.fd.borrow_mut().take();
     }
+}
+
+/// Fills the `virtio_net_hdr` at the start of `buf` for the Ethernet/IPv4/TCP frame after
+/// it: checksum from the TCP header on, and `mss`-sized segments if the payload is larger.
+fn tso_header(buf: &mut [u8], mss: usize) -> Result<(), NetError> {
+    let frame = &buf[VNET_HDR..];
+    let bad = NetError::Io(libc::EINVAL);
+    let ip = ETHERNET_HEADER;
+    if frame.len() < ip + 20 || frame[12..14] != [0x08, 0x00] || frame[ip + 9] != 6 {
+        return Err(bad);
+    }
+    let tcp = ip + usize::from(frame[ip] & 0x0f) * 4;
+    if frame.len() < tcp + 20 {
+        return Err(bad);
+    }
+    let hdr_len = tcp + usize::from(frame[tcp + 12] >> 4) * 4;
+    let mss = u16::try_from(mss).map_err(|_| bad.clone())?;
+    if hdr_len > frame.len() || mss == 0 {
+        return Err(bad);
+    }
+    let segments = frame.len() - hdr_len > usize::from(mss);
+    buf[0] = VNET_F_NEEDS_CSUM;
+    buf[1] = if segments { VNET_GSO_TCPV4 } else { 0 };
+    buf[2..4].copy_from_slice(&(hdr_len as u16).to_ne_bytes());
+    buf[4..6].copy_from_slice(&(if segments { mss } else { 0 }).to_ne_bytes());
+    buf[6..8].copy_from_slice(&(tcp as u16).to_ne_bytes());
+    buf[8..10].copy_from_slice(&16u16.to_ne_bytes());
+    Ok(())
 }
