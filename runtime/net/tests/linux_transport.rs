@@ -9,7 +9,9 @@ use std::net::{
 use std::time::Duration;
 
 use linux::{Lab, content, join, run, serial};
-use unik_rt::{StackV4, Tcp, TcpError, TcpFlow, TcpListener, Udp, UdpSocket, spawn};
+use unik_rt::{
+    ETHERNET_HEADER, Network, StackV4, Tcp, TcpError, TcpFlow, TcpListener, Udp, UdpSocket, spawn,
+};
 
 /// Echoes every datagram to its sender, forever.
 async fn udp_echo<U: Udp>(udp: &U, port: u16) {
@@ -124,6 +126,51 @@ fn tcp_echo_of_ten_megabytes() {
     content(0, &mut expected);
     assert_eq!(echoed.len(), TEN_MB);
     assert!(echoed == expected, "echoed bytes differ");
+}
+
+/// On a tap with TSO our stack hands the kernel TCP segments larger than the MTU, and the
+/// kernel's segments of them arrive intact.
+#[test]
+fn tcp_send_to_linux_in_segments_larger_than_the_mtu() {
+    let _serial = serial();
+    let lab = Lab::new("tso", 72);
+    let s = lab.stack();
+    let ours = lab.ours;
+    let peer = lab.ns.thread(move || {
+        let mut stream =
+            TcpStream::connect_timeout(&SocketAddrV4::new(ours, 9).into(), Duration::from_secs(5))
+                .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut got = Vec::with_capacity(TEN_MB);
+        stream.read_to_end(&mut got).unwrap();
+        got
+    });
+    let got = run(120, async move {
+        let listener = s.stack.tcp().listen(9).await.unwrap();
+        let flow = listener.accept().await.unwrap();
+        let mut data = vec![0u8; TEN_MB];
+        content(1, &mut data);
+        for chunk in data.chunks(1 << 16) {
+            flow.write(chunk).await.unwrap();
+        }
+        flow.close().await.unwrap();
+        join(peer).await
+    });
+    let mut expected = vec![0u8; TEN_MB];
+    content(1, &mut expected);
+    assert_eq!(got.len(), TEN_MB);
+    assert!(got == expected, "received bytes differ");
+    let stats = lab.tap.stats();
+    let frame_max = lab.tap.mtu() + ETHERNET_HEADER;
+    assert!(stats.tso_frames > 0, "no TSO frame written: {stats:?}");
+    assert!(stats.largest > frame_max, "largest frame {stats:?}");
+    // Most of the data went out in large segments, not one frame per MTU.
+    assert!(
+        stats.frames < (TEN_MB / (frame_max - 54)) as u64 / 4,
+        "{stats:?}"
+    );
 }
 
 #[test]

@@ -183,7 +183,34 @@ impl<N: Network + 'static> Device for Tx<'_, '_, '_, N> {
             filled.set(true);
             fill(buf)
         }));
-        match write.poll(self.cx) {
+        let polled = write.poll(self.cx);
+        self.settle(polled, filled.get())
+    }
+
+    fn tso_max(&self) -> usize {
+        self.shared.net.offload().tso_max
+    }
+
+    fn write_tso<F: FnOnce(&mut [u8]) -> usize>(
+        &mut self,
+        size: usize,
+        mss: usize,
+        fill: F,
+    ) -> Result<(), TxError> {
+        let filled = Cell::new(false);
+        let write = pin!(self.shared.net.write_tso(size, mss, |buf| {
+            filled.set(true);
+            fill(buf)
+        }));
+        let polled = write.poll(self.cx);
+        self.settle(polled, filled.get())
+    }
+}
+
+impl<N: Network + 'static> Tx<'_, '_, '_, N> {
+    /// Accounts for one polled device write; `filled`: the write took the frame.
+    fn settle(&mut self, polled: Poll<Result<(), NetError>>, filled: bool) -> Result<(), TxError> {
+        match polled {
             Poll::Ready(Ok(())) => Ok(()),
             Poll::Ready(Err(e)) => {
                 self.shared.tx_lost.set(self.shared.tx_lost.get() + 1);
@@ -192,7 +219,7 @@ impl<N: Network + 'static> Device for Tx<'_, '_, '_, N> {
                 }
                 Ok(())
             }
-            Poll::Pending if filled.get() => {
+            Poll::Pending if filled => {
                 // The frame is in a buffer we cannot keep waiting on: it is lost.
                 self.shared.tx_lost.set(self.shared.tx_lost.get() + 1);
                 Ok(())

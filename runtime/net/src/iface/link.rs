@@ -11,7 +11,7 @@ use crate::ethernet;
 use crate::ipv4::{Ipv4Config, fragments};
 use crate::time::Instant;
 use crate::wire::arp::{ArpRepr, Operation};
-use crate::wire::ethernet::ethertype;
+use crate::wire::ethernet::{EthernetRepr, HEADER_LEN as ETHERNET_HEADER, ethertype};
 use crate::wire::ipv4::{HEADER_LEN, Ipv4Repr, MAX_PACKET_LEN};
 use crate::wire::{Ipv4Addr, MacAddr, checksum, proto, put_u16, tcp, udp};
 
@@ -172,6 +172,77 @@ impl Link {
                 return Err(e);
             }
         }
+        Ok(())
+    }
+
+    /// Whether a TCP segment to `dst` can go out whole for the device to segment (TSO): the
+    /// device offers it and the next hop is resolved.
+    pub fn tso_ready<D: Device>(&mut self, now: Instant, dev: &D, dst: Ipv4Addr) -> bool {
+        dev.tso_max() > self.mtu && matches!(self.hop(now, dst), Ok(Hop::Mac(_)))
+    }
+
+    /// The TCP write path for segments larger than the MTU, on a device with TSO: one frame,
+    /// built in the device's buffer with DF set and the pseudo-header sum in the TCP checksum
+    /// field, which the device cuts into `mss`-byte segments. `fill` and `payloads` as in
+    /// [`Link::write`]. Fails with `NoRoute` unless [`Link::tso_ready`] held.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_tso<D: Device>(
+        &mut self,
+        now: Instant,
+        dev: &mut D,
+        dst: Ipv4Addr,
+        src: Ipv4Addr,
+        size: usize,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+        payloads: &[&[u8]],
+        mss: usize,
+    ) -> Result<(), Error> {
+        let plen: usize = payloads.iter().map(|p| p.len()).sum();
+        let max_len = size + plen;
+        if HEADER_LEN + max_len > dev.tso_max().min(MAX_PACKET_LEN) {
+            return Err(Error::TooLarge);
+        }
+        let Ok(Hop::Mac(mac)) = self.hop(now, dst) else {
+            return Err(Error::NoRoute);
+        };
+        let mut repr = Ipv4Repr {
+            src,
+            dst,
+            protocol: proto::TCP,
+            payload_len: 0,
+            ttl: self.ttl,
+            ident: self.ident.wrapping_add(1),
+            dont_frag: true,
+            more_frags: false,
+            frag_offset: 0,
+        };
+        let our_mac = self.mac;
+        dev.write_tso(ETHERNET_HEADER + HEADER_LEN + max_len, mss, |b| {
+            EthernetRepr {
+                src: our_mac,
+                dst: mac,
+                ethertype: ethertype::IPV4,
+            }
+            .emit(b);
+            let ip = &mut b[ETHERNET_HEADER..];
+            let t = &mut ip[HEADER_LEN..];
+            let mut at = fill(&mut t[..size]).min(size);
+            for p in payloads {
+                t[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            }
+            let partial = checksum::pseudo_header(src, dst, proto::TCP, at as u16).fold();
+            put_u16(t, 16, partial);
+            repr.payload_len = at;
+            repr.emit(ip);
+            ETHERNET_HEADER + HEADER_LEN + at
+        })
+        .map_err(|_| Error::WouldBlock)?;
+        // The device gives each segment its own identification, counting up from this one.
+        self.ident = self
+            .ident
+            .wrapping_add(plen.div_ceil(mss.max(1)).max(1) as u16);
+        self.stats.tx_frames += 1;
         Ok(())
     }
 

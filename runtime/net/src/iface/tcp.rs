@@ -10,7 +10,7 @@ use super::{Error, Interface, IpWrite, Outgoing};
 use crate::device::Device;
 use crate::tcp::{Connection, Seq, State};
 use crate::time::{Instant, earliest};
-use crate::wire::ipv4::Ipv4Repr;
+use crate::wire::ipv4::{HEADER_LEN, Ipv4Repr, MAX_PACKET_LEN};
 use crate::wire::tcp::{self as tcp_wire, Flags, TcpRepr};
 use crate::wire::{Ipv4Addr, proto};
 
@@ -468,20 +468,41 @@ impl Interface {
                 };
                 let (local, remote) = (*e.conn.local().ip(), *e.conn.remote().ip());
                 let mut dropped = false;
-                let sent = e.conn.dispatch(now, |repr, a, b| {
-                    let w = IpWrite {
-                        src: Some(local),
-                        fragment: false,
-                        ..IpWrite::new(remote, proto::TCP)
+                let mss = e.conn.mss();
+                // Room for the largest TCP header (60 bytes) behind the IPv4 header.
+                let tso = if link.tso_ready(now, dev, remote) {
+                    dev.tso_max().min(MAX_PACKET_LEN) - HEADER_LEN - 60
+                } else {
+                    0
+                };
+                let sent = e.conn.dispatch_upto(now, tso, |repr, a, b| {
+                    let written = if a.len() + b.len() > mss {
+                        link.write_tso(
+                            now,
+                            dev,
+                            remote,
+                            local,
+                            repr.header_len(),
+                            |buf| repr.emit(buf),
+                            &[a, b],
+                            mss,
+                        )
+                    } else {
+                        let w = IpWrite {
+                            src: Some(local),
+                            fragment: false,
+                            ..IpWrite::new(remote, proto::TCP)
+                        };
+                        link.write(
+                            now,
+                            dev,
+                            &w,
+                            repr.header_len(),
+                            |buf| repr.emit(buf),
+                            &[a, b],
+                        )
                     };
-                    match link.write(
-                        now,
-                        dev,
-                        &w,
-                        repr.header_len(),
-                        |buf| repr.emit(buf),
-                        &[a, b],
-                    ) {
+                    match written {
                         Err(Error::WouldBlock) => Err(Error::WouldBlock),
                         // Unroutable: the segment is lost and TCP's timers deal with it.
                         Err(_) => {

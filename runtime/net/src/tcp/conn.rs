@@ -1055,7 +1055,7 @@ impl Connection {
             return None;
         }
         // Also when the persist timer is due to be armed (data queued into a closed window).
-        if self.next_plan(Instant::ZERO).is_some()
+        if self.next_plan(Instant::ZERO, 0).is_some()
             || (self.needs_persist() && self.persist_at.is_none() && !self.probe_now)
         {
             return Some(Instant::ZERO);
@@ -1080,7 +1080,19 @@ impl Connection {
         now: Instant,
         emit: impl FnOnce(&TcpRepr, &[u8], &[u8]) -> Result<(), E>,
     ) -> Result<bool, E> {
-        let Some(plan) = self.next_plan(now) else {
+        self.dispatch_upto(now, 0, emit)
+    }
+
+    /// As `dispatch`, but new data may go out in one segment of up to `max_payload` bytes
+    /// (rounded down to whole MSS) for a device that segments it (TSO); retransmissions
+    /// stay at one MSS.
+    pub fn dispatch_upto<E>(
+        &mut self,
+        now: Instant,
+        max_payload: usize,
+        emit: impl FnOnce(&TcpRepr, &[u8], &[u8]) -> Result<(), E>,
+    ) -> Result<bool, E> {
+        let Some(plan) = self.next_plan(now, max_payload) else {
             self.probe_now = false;
             return Ok(false);
         };
@@ -1101,7 +1113,7 @@ impl Connection {
         }
     }
 
-    fn next_plan(&self, now: Instant) -> Option<Plan> {
+    fn next_plan(&self, now: Instant, max_payload: usize) -> Option<Plan> {
         let ack_due =
             self.ack_now || self.dupacks_owed > 0 || self.ack_at.is_some_and(|t| now >= t);
         if self.send_rst {
@@ -1144,7 +1156,8 @@ impl Connection {
         if self.snd_nxt < data_end {
             let avail = data_end.since(self.snd_nxt);
             let edge = self.snd_una + self.snd_wnd.min(self.cwnd + self.limited_transmit());
-            let len = avail.min(edge.since(self.snd_nxt)).min(self.smss);
+            let most = (max_payload / self.smss.max(1) * self.smss).max(self.smss);
+            let len = avail.min(edge.since(self.snd_nxt)).min(most);
             if len > 0 && self.worth_sending(len, avail) {
                 let mut flags = Flags::ACK;
                 if len == avail {
@@ -1301,6 +1314,38 @@ mod tests {
             .unwrap()
         {}
         v
+    }
+
+    #[test]
+    fn offloaded_segments_are_whole_mss_multiples_and_retransmissions_one_mss() {
+        let (mut a, mut b) = pair(TcpConfig::default());
+        a.send(&[7u8; 10 * 1460]).unwrap();
+        let mut segs = Vec::new();
+        // Room for 2.5 MSS: the segment carries two, the rest follows.
+        while a
+            .dispatch_upto::<()>(t(40), 1460 * 5 / 2, |r, x, y| {
+                segs.push((*r, [x, y].concat()));
+                Ok(())
+            })
+            .unwrap()
+        {}
+        assert!(!segs.is_empty());
+        assert_eq!(segs[0].1.len(), 2 * 1460);
+        assert!(segs.iter().all(|(_, p)| p.len() <= 2 * 1460));
+        let sent: usize = segs.iter().map(|(_, p)| p.len()).sum();
+        deliver(&mut b, t(50), &segs);
+        assert_eq!(b.recv_available(), sent);
+        // Nothing acknowledged: after the RTO the first MSS alone goes again.
+        let rto = a.poll_at().unwrap();
+        a.tick(rto);
+        let mut retx = Vec::new();
+        a.dispatch_upto::<()>(rto, 1460 * 40, |r, x, y| {
+            retx.push((*r, [x, y].concat()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(retx.len(), 1);
+        assert_eq!(retx[0].1.len(), 1460);
     }
 
     fn deliver(to: &mut Connection, now: Instant, segs: &[(TcpRepr, Vec<u8>)]) {
