@@ -465,3 +465,64 @@ register \"hello\" [ main $ lib.dev ]
     assert_eq!(diags[0]["range"], range(0, 8, 9));
     c.shutdown();
 }
+
+#[test]
+fn bounds_conflicts_warnings_and_the_quick_pass() {
+    let s = Scratch::new();
+    let text = "let
+  unused = 1;
+  a = foreign \"a::A\" { packages = [ (package \"bytes\" { min = \"2.0.0\"; }) ]; } (console @-> job);
+  b = foreign \"b::B\" { packages = [ (package \"bytes\" { max = \"1.5.0\"; }) ]; } (console @-> job);
+in
+register \"x\" [ a $ default_console, b $ default_console ]
+";
+    let file = s.write("config.unik", text);
+    let mut c = Client::start(&s.path("cache"));
+    c.open(&file, text);
+    let diags = c.diagnostics_until(&file, |d| codes(d) == ["W0101", "E0502"]);
+    let w = &diags[0];
+    assert_eq!(w["severity"], 2, "a warning");
+    assert_eq!(w["tags"], json!([1]), "marked unnecessary");
+    assert_eq!(w["range"], range(1, 2, 8));
+    let e = &diags[1];
+    assert_eq!(e["severity"], 1);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the version bounds of crate `bytes` cannot be satisfied together"),
+        "{e}"
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("\nnote: `<1.5.0` at"),
+        "{e}"
+    );
+    // Both bounds are related locations.
+    let related: Vec<&str> = e["relatedInformation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(related, ["`>=2.0.0` for a::A", "`<1.5.0` for b::B"]);
+
+    // An edit above: the quick pass (first publication) already shows the
+    // bounds error moved one line down, before the full check confirms it.
+    c.edit(&file, 2, range(0, 0, 0), "# a new first line\n");
+    let quick = c.next_diagnostics(&file);
+    assert_eq!(codes(&quick), ["W0101", "E0502"], "{quick:#?}");
+    assert_eq!(quick[0]["range"], range(2, 2, 8));
+    assert_eq!(quick[1]["range"]["start"]["line"], 3);
+    let full = c.next_diagnostics(&file);
+    let places = |d: &[Value]| -> Vec<(Value, Value)> {
+        d.iter()
+            .map(|d| (d["code"].clone(), d["range"].clone()))
+            .collect()
+    };
+    // (Notes written with line numbers are updated by the full check only.)
+    assert_eq!(places(&quick), places(&full));
+    c.shutdown();
+}
