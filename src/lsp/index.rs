@@ -495,10 +495,17 @@ mod tests {
 
     #[test]
     fn inherit_reads_the_outer_scope_and_rec_sets_see_themselves() {
-        let src = "let x = 1; in let x = { inherit x; }; in rec { y = x; z = y; }";
+        // `inherit x;` in a `let` reads the enclosing scope, not itself.
+        let src = "let x = 1; in let inherit x; v = { inherit x; }; in rec { y = v; z = y; }";
         let ix = index(src);
         let r = ix.ref_at(at(src, "inherit x", 0) + 8).expect("inherited");
         assert_eq!(ix.defs[r.def.expect("outer x")].span.start, 4);
+        // In a plain set it reads the scope around the set: the inner `x`.
+        let r = ix.ref_at(at(src, "inherit x", 1) + 8).expect("inherited");
+        assert_eq!(
+            ix.defs[r.def.expect("inner x")].span.start,
+            at(src, "inherit x", 0) + 8
+        );
         let r = ix.ref_at(at(src, "= y", 0) + 2).expect("y");
         assert_eq!(ix.defs[r.def.expect("rec y")].kind, DefKind::Rec);
     }
