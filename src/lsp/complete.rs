@@ -86,9 +86,14 @@ pub enum Context {
 /// the identifier prefix being typed.
 pub fn context(before: &str) -> (Context, String) {
     let mut toks = lex::tokens(before);
-    if let Some(Tok::Str { closed: false, .. }) = toks.last() {
-        toks.pop();
-        return (string_context(&toks), String::new());
+    match toks.last() {
+        Some(Tok::Comment { open: true }) => return (Context::Nothing, String::new()),
+        Some(Tok::Str { closed: false, .. }) => {
+            toks.pop();
+            toks.retain(|t| !matches!(t, Tok::Comment { .. }));
+            return (string_context(&toks), String::new());
+        }
+        _ => toks.retain(|t| !matches!(t, Tok::Comment { .. })),
     }
     let mut prefix = String::new();
     if before.ends_with(lex::ident_char)
@@ -290,5 +295,7 @@ mod tests {
         assert_eq!(context("let a = ma").1, "ma");
         assert_eq!(c("{ a = 1; "), Context::Nothing);
         assert_eq!(c("\"just text"), Context::Nothing);
+        assert_eq!(c("let a = 1; # a comm"), Context::Nothing);
+        assert_eq!(c("let a = /* x */ m"), Context::Names);
     }
 }

@@ -1,6 +1,6 @@
 //! A forgiving tokenizer for completion: it reads the text before the
-//! cursor, which is usually unfinished, so it never fails. Comments are
-//! skipped; an unclosed string is the last token.
+//! cursor, which is usually unfinished, so it never fails. An unclosed
+//! string or comment is the last token.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tok {
@@ -16,6 +16,10 @@ pub enum Tok {
     Close(char),
     /// Operators and separators: `$ @-> = ; , . : == != …`
     Punct(&'static str),
+    /// A comment; `open` when the text ends inside it.
+    Comment {
+        open: bool,
+    },
 }
 
 pub fn ident_char(c: char) -> bool {
@@ -37,9 +41,17 @@ pub fn tokens(src: &str) -> Vec<Tok> {
         if c.is_ascii_whitespace() {
             i += 1;
         } else if c == b'#' {
-            i += rest.find('\n').unwrap_or(rest.len());
+            let end = rest.find('\n');
+            out.push(Tok::Comment {
+                open: end.is_none(),
+            });
+            i += end.unwrap_or(rest.len());
         } else if let Some(body) = rest.strip_prefix("/*") {
-            i += body.find("*/").map(|e| e + 4).unwrap_or(rest.len());
+            let end = body.find("*/");
+            out.push(Tok::Comment {
+                open: end.is_none(),
+            });
+            i += end.map(|e| e + 4).unwrap_or(rest.len());
         } else if c == b'"' {
             let (text, len, closed) = string(&rest[1..], "\"");
             out.push(Tok::Str { text, closed });
@@ -134,6 +146,7 @@ mod tests {
                     closed: true
                 },
                 Tok::Open('{'),
+                Tok::Comment { open: false },
                 Tok::Ident("type".into()),
                 Tok::Punct("="),
                 Tok::Str {
@@ -151,11 +164,17 @@ mod tests {
                 Tok::Punct("@->"),
                 Tok::Ident("d".into()),
                 Tok::Path,
+                Tok::Comment { open: false },
                 Tok::Str {
                     text: "a\\\"${b}".into(),
                     closed: true
                 },
             ]
         );
+        assert_eq!(
+            tokens("a # b"),
+            [Tok::Ident("a".into()), Tok::Comment { open: true }]
+        );
+        assert_eq!(tokens("/* b"), [Tok::Comment { open: true }]);
     }
 }
