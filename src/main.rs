@@ -2,9 +2,11 @@
 
 mod describe;
 mod driver;
+mod lock;
 mod lsp;
 mod output;
 mod project;
+mod repro;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
@@ -132,7 +134,33 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Resolve crate versions and write `unik.lock` beside the configuration.
+    ///
+    /// Versions already locked are kept while they satisfy the bounds;
+    /// --update chooses every version anew. Without -t, every target the
+    /// configuration allows and unikc can build is locked.
+    Lock {
+        /// A .unik file, or a directory holding config.unik.
+        file: Option<PathBuf>,
+        /// Lock one target only (other targets' entries are kept).
+        #[arg(short, long, value_parser = TARGETS, conflicts_with = "all_targets")]
+        target: Option<String>,
+        /// Lock every target unikc can build; each must be supported by the
+        /// configuration.
+        #[arg(long)]
+        all_targets: bool,
+        /// Resolve without network access (`cargo --offline`).
+        #[arg(long)]
+        offline: bool,
+        /// Choose the latest versions that fit, not the locked ones.
+        #[arg(long)]
+        update: bool,
+    },
     /// Configure, then build the image with cargo (unix: `dist/NAME`).
+    ///
+    /// The versions come from `unik.lock`, which the build creates or
+    /// updates for what changed; with --locked it must be up to date.
+    /// Every build writes `dist/NAME.TARGET.build.json`.
     Build {
         /// A .unik file, or a directory holding config.unik.
         file: Option<PathBuf>,
@@ -145,6 +173,17 @@ enum Command {
         /// Build without network access (`cargo --offline`).
         #[arg(long)]
         offline: bool,
+        /// Build exactly what `unik.lock` records: fail if it is missing
+        /// or out of date, never write it.
+        #[arg(long)]
+        locked: bool,
+        /// --locked and --offline.
+        #[arg(long)]
+        frozen: bool,
+        /// Rebuild in a fresh temporary directory and check that the image
+        /// is byte-identical.
+        #[arg(long)]
+        verify: bool,
     },
     /// Build, then run the image; boot arguments follow `--`.
     ///
@@ -194,6 +233,10 @@ fn split_keys(args: Vec<String>) -> (Vec<String>, BTreeMap<String, String>) {
         "output",
         "force",
         "offline",
+        "locked",
+        "frozen",
+        "verify",
+        "update",
     ];
     let mut rest = Vec::new();
     let mut keys = BTreeMap::new();
@@ -301,11 +344,28 @@ fn real_main() -> u8 {
             },
             output,
         ),
+        Command::Lock {
+            file,
+            target,
+            all_targets,
+            offline,
+            update,
+        } => {
+            let which = match (target, all_targets) {
+                (Some(t), _) => lock::Which::One(t),
+                (None, true) => lock::Which::All,
+                (None, false) => lock::Which::Allowed,
+            };
+            lock::run(file, which, keys, offline, update)
+        }
         Command::Build {
             file,
             target,
             force,
             offline,
+            locked,
+            frozen,
+            verify,
         } => project::build(
             project::Project {
                 file,
@@ -313,7 +373,12 @@ fn real_main() -> u8 {
                 keys,
                 force,
             },
-            offline,
+            project::BuildFlags {
+                locked: locked || frozen,
+                offline: offline || frozen,
+                verify,
+                target_dir: None,
+            },
         ),
         Command::Run {
             file,
@@ -328,7 +393,10 @@ fn real_main() -> u8 {
                 keys,
                 force,
             },
-            offline,
+            project::BuildFlags {
+                offline,
+                ..Default::default()
+            },
             args,
         ),
         Command::Clean { file } => project::clean(file),

@@ -22,9 +22,26 @@ pub struct Project {
 }
 
 /// A configured project, or the exit code to stop with.
-struct Ready {
-    resolved: Resolved,
-    configured: codegen::Configured,
+pub(crate) struct Ready {
+    pub resolved: Resolved,
+    pub configured: codegen::Configured,
+    /// The configuration file.
+    pub config: PathBuf,
+    /// The configuration files evaluated (path, text), without the catalogue.
+    pub files: Vec<(PathBuf, String)>,
+}
+
+/// How `build` and `run` use `unik.lock`, the network and the target directory.
+#[derive(Debug, Clone, Default)]
+pub struct BuildFlags {
+    /// `--locked`: build exactly what `unik.lock` records, never change it.
+    pub locked: bool,
+    /// `--offline`: cargo must not use the network.
+    pub offline: bool,
+    /// `--verify`: rebuild in a fresh directory and compare the images.
+    pub verify: bool,
+    /// cargo's target directory (`None`: cargo's default).
+    pub target_dir: Option<PathBuf>,
 }
 
 pub fn configure(p: Project, out_dir: Option<PathBuf>) -> u8 {
@@ -37,8 +54,8 @@ pub fn configure(p: Project, out_dir: Option<PathBuf>) -> u8 {
     }
 }
 
-pub fn build(p: Project, offline: bool) -> u8 {
-    match build_image(&p, offline) {
+pub fn build(p: Project, flags: BuildFlags) -> u8 {
+    match build_image(&p, &flags) {
         Ok((ready, _)) => {
             boot_keys_note(&ready.resolved);
             EXIT_OK
@@ -61,8 +78,8 @@ fn boot_keys_note(r: &Resolved) {
 /// paths in the configuration are relative to it) with the runtime keys of
 /// the command line as boot arguments, then `args`. The exit status is the
 /// unikernel's.
-pub fn run(p: Project, offline: bool, args: Vec<String>) -> u8 {
-    let (ready, image) = match build_image(&p, offline) {
+pub fn run(p: Project, flags: BuildFlags, args: Vec<String>) -> u8 {
+    let (ready, image) = match build_image(&p, &flags) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -122,10 +139,12 @@ pub fn clean(file: Option<PathBuf>) -> u8 {
     EXIT_OK
 }
 
-fn build_image(p: &Project, offline: bool) -> Result<(Ready, PathBuf), u8> {
+pub(crate) fn build_image(p: &Project, flags: &BuildFlags) -> Result<(Ready, PathBuf), u8> {
     // Before anything is written: without cargo there is nothing to do.
     codegen::cargo::find_cargo().map_err(|e| report(&e, &SourceMap::new()))?;
     let ready = prepare(p, None)?;
+    let locking =
+        crate::lock::before_build(&ready, flags).map_err(|e| report(&e, &SourceMap::new()))?;
     let c = &ready.configured;
     eprintln!(
         "    Building {} for {} (cargo build --release in {})",
@@ -134,7 +153,9 @@ fn build_image(p: &Project, offline: bool) -> Result<(Ready, PathBuf), u8> {
         show(&c.out_dir)
     );
     let opts = codegen::cargo::Options {
-        offline,
+        offline: flags.offline,
+        locked: locking.cargo_locked,
+        target_dir: flags.target_dir.clone(),
         color: color(),
     };
     let started = std::time::Instant::now();
@@ -147,6 +168,11 @@ fn build_image(p: &Project, offline: bool) -> Result<(Ready, PathBuf), u8> {
                 started.elapsed()
             );
             let image = built.image.clone();
+            crate::lock::after_build(&ready, &locking, flags, &image)
+                .map_err(|e| report(&e, &SourceMap::new()))?;
+            if flags.verify {
+                crate::repro::verify(p, &ready, &image)?;
+            }
             Ok((ready, image))
         }
         Err(e) => Err(report(&e, &SourceMap::new())),
@@ -154,7 +180,7 @@ fn build_image(p: &Project, offline: bool) -> Result<(Ready, PathBuf), u8> {
 }
 
 /// Checks the configuration for one target and writes its workspace.
-fn prepare(p: &Project, out_dir: Option<&Path>) -> Result<Ready, u8> {
+pub(crate) fn prepare(p: &Project, out_dir: Option<&Path>) -> Result<Ready, u8> {
     let path = driver::find_config(p.file.as_deref()).map_err(|e| output::usage(&e))?;
     let req = driver::Request {
         file: &path,
@@ -191,14 +217,22 @@ fn prepare(p: &Project, out_dir: Option<&Path>) -> Result<Ready, u8> {
             format!(", {} removed", r.removed.len())
         }
     );
+    let files = checked
+        .sources
+        .files()
+        .filter(|(_, f)| f.path.is_absolute())
+        .map(|(_, f)| (f.path.clone(), f.text.clone()))
+        .collect();
     Ok(Ready {
         resolved,
         configured,
+        config: path,
+        files,
     })
 }
 
 /// Prints a codegen error as a diagnostic and returns its exit code.
-fn report(e: &codegen::Error, sources: &SourceMap) -> u8 {
+pub(crate) fn report(e: &codegen::Error, sources: &SourceMap) -> u8 {
     match e.code {
         Some(code) => {
             let mut d = Diagnostic::error(code, e.message.clone());
@@ -247,7 +281,7 @@ fn color() -> bool {
 }
 
 /// A path relative to the current directory when it is below it.
-fn show(p: &Path) -> String {
+pub(crate) fn show(p: &Path) -> String {
     std::env::current_dir()
         .ok()
         .and_then(|cwd| p.strip_prefix(cwd).ok().map(|r| r.display().to_string()))
