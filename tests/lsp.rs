@@ -526,3 +526,49 @@ register \"x\" [ a $ default_console, b $ default_console ]
     assert_eq!(places(&quick), places(&full));
     c.shutdown();
 }
+
+/// Every third prefix of two examples (as if typed), with completion, hover
+/// and definition at the cursor and inlay hints each time: the server
+/// answers them all and never dies.
+#[test]
+fn typing_an_example_never_breaks_the_server() {
+    let s = Scratch::new();
+    let mut c = Client::start(&s.path("cache"));
+    for (name, text) in [
+        ("network", NETWORK),
+        ("kv_ro", include_str!("../examples/kv_ro/config.unik")),
+    ] {
+        let file = s.write(&format!("{name}/config.unik"), "");
+        c.open(&file, "");
+        let mut version = 1;
+        let cuts: Vec<usize> = (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .step_by(3)
+            .collect();
+        for &cut in &cuts {
+            version += 1;
+            let prefix = &text[..cut];
+            c.change(&file, version, prefix);
+            let end = pos(&format!("{prefix}\u{0}"), "\u{0}", 0, 0);
+            c.completion(&file, end.clone());
+            c.hover(&file, end.clone());
+            c.definition(&file, end);
+            // Evaluates the broken prefix's bindings.
+            c.request(
+                "textDocument/inlayHint",
+                json!({ "textDocument": { "uri": uri(&file) },
+                        "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 99, "character": 0 } } }),
+            );
+        }
+        for req in ["textDocument/documentSymbol", "textDocument/formatting"] {
+            c.request(
+                req,
+                json!({ "textDocument": { "uri": uri(&file) }, "options": { "tabSize": 2, "insertSpaces": true } }),
+            );
+        }
+        // The whole file is back: no diagnostics (unused bindings aside).
+        c.change(&file, version + 1, text);
+        c.diagnostics_until(&file, |d| d.iter().all(|d| d["severity"] != 1));
+    }
+    c.shutdown();
+}
