@@ -2,6 +2,7 @@
 
 mod describe;
 mod driver;
+mod launch;
 mod lock;
 mod lsp;
 mod output;
@@ -202,7 +203,19 @@ enum Command {
         /// Build without network access (`cargo --offline`).
         #[arg(long)]
         offline: bool,
-        /// Boot arguments, after `--`.
+        /// virtio: how QEMU runs the guest (`tcg` emulates it; `kvm` needs /dev/kvm).
+        #[arg(long, value_enum, default_value = "tcg")]
+        accel: launch::Accel,
+        /// virtio: the QEMU machine [default: microvm, or pc when the image has
+        /// network or block devices, which are PCI].
+        #[arg(long, value_enum)]
+        machine: Option<launch::Machine>,
+        /// Guest memory in MiB [default: 256 on virtio, 512 on spt and hvt].
+        #[arg(long)]
+        mem: Option<u64>,
+        /// Boot arguments, after `--`. Host devices are attached with
+        /// `--net:NAME=IFACE` and `--block:NAME=PATH` (default: the tap
+        /// interface NAME or tapN, the file NAME beside the configuration).
         #[arg(last = true)]
         args: Vec<String>,
     },
@@ -218,6 +231,29 @@ enum Command {
     },
     /// Run the language server on stdin/stdout (for editors).
     Lsp,
+}
+
+/// `--net:NAME=IFACE` and `--block:NAME=PATH` before `--` (host devices of
+/// `unikc run`), taken out of the arguments.
+fn take_attach(args: Vec<String>) -> Result<(Vec<String>, Vec<launch::Attach>), String> {
+    let mut rest = Vec::new();
+    let mut attach = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
+        if a == "--" {
+            rest.push(a);
+            rest.extend(args.by_ref());
+            break;
+        }
+        match launch::parse_attach(&a) {
+            Some(parsed) => attach.push(parsed?),
+            None => rest.push(a),
+        }
+    }
+    if !attach.is_empty() && rest.get(1).is_none_or(|c| c != "run") {
+        return Err("--net: and --block: attach host devices for `unikc run`".into());
+    }
+    Ok((rest, attach))
 }
 
 /// `--NAME=VALUE` arguments that are not unikc's own options are configure keys.
@@ -237,6 +273,9 @@ fn split_keys(args: Vec<String>) -> (Vec<String>, BTreeMap<String, String>) {
         "frozen",
         "verify",
         "update",
+        "accel",
+        "machine",
+        "mem",
     ];
     let mut rest = Vec::new();
     let mut keys = BTreeMap::new();
@@ -275,7 +314,11 @@ fn main() -> ExitCode {
 }
 
 fn real_main() -> u8 {
-    let (args, keys) = split_keys(std::env::args().collect());
+    let (args, attach) = match take_attach(std::env::args().collect()) {
+        Ok(x) => x,
+        Err(e) => return output::usage(&e),
+    };
+    let (args, keys) = split_keys(args);
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -385,20 +428,43 @@ fn real_main() -> u8 {
             target,
             force,
             offline,
+            accel,
+            machine,
+            mem,
             args,
-        } => project::run(
-            project::Project {
-                file,
-                target,
-                keys,
-                force,
-            },
-            project::BuildFlags {
-                offline,
-                ..Default::default()
-            },
-            args,
-        ),
+        } => {
+            let bootable = target != "unix";
+            if !bootable
+                && (!attach.is_empty()
+                    || accel != launch::Accel::Tcg
+                    || machine.is_some()
+                    || mem.is_some())
+            {
+                return output::usage(
+                    "--net:, --block:, --accel, --machine and --mem are for the virtio, spt and hvt targets",
+                );
+            }
+            let launch = launch::RunOptions {
+                accel,
+                machine,
+                mem_mb: mem,
+                attach,
+            };
+            project::run(
+                project::Project {
+                    file,
+                    target,
+                    keys,
+                    force,
+                },
+                project::BuildFlags {
+                    offline,
+                    ..Default::default()
+                },
+                args,
+                launch,
+            )
+        }
         Command::Clean { file } => project::clean(file),
         Command::New { name } => project::new(&name),
         Command::Lsp => lsp::serve(),

@@ -78,11 +78,27 @@ fn boot_keys_note(r: &Resolved) {
 /// paths in the configuration are relative to it) with the runtime keys of
 /// the command line as boot arguments, then `args`. The exit status is the
 /// unikernel's.
-pub fn run(p: Project, flags: BuildFlags, args: Vec<String>) -> u8 {
+pub fn run(
+    p: Project,
+    flags: BuildFlags,
+    args: Vec<String>,
+    launch: crate::launch::RunOptions,
+) -> u8 {
     let (ready, image) = match build_image(&p, &flags) {
         Ok(x) => x,
         Err(code) => return code,
     };
+    if ready.configured.target != "unix" {
+        // A bootable image: QEMU or a tender, with the graph's host devices.
+        return crate::launch::run(
+            &ready.configured.target,
+            &image,
+            &ready.resolved,
+            &ready.configured.project_dir,
+            &launch,
+            &args,
+        );
+    }
     let mut boot = unik_resolver::bootargs::split(&ready.resolved.boot_cmdline);
     boot.extend(args);
     let mut cmd = std::process::Command::new(&image);
