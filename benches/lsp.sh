@@ -9,4 +9,4 @@ set -eu
 cd "$(dirname "$0")/.."
 cargo build --release -q --bin unikc
 RUNS=${1:-20} UNIKC_BIN=$PWD/target/release/unikc \
-    cargo test -q --test lsp_bench -- --ignored --nocapture 2>&1 | grep -v '^$' | grep -v '^running\|^test \|^test result'
+    cargo test -q --test lsp_bench -- --ignored --nocapture 2>&1 | grep -v '^$' | grep -v '^running\|^test \|^test result\|^\.*$'
