@@ -56,6 +56,6 @@ fn check(path: &Path) {
 
 #[test]
 fn every_code_has_a_failing_example() {
-    insta::glob!("diagnostics/*.unik", |p| check(p));
-    insta::glob!("diagnostics/*/config.unik", |p| check(p));
+    insta::glob!("diagnostics/*.unik", check);
+    insta::glob!("diagnostics/*/config.unik", check);
 }

@@ -81,9 +81,7 @@ fn main() {
         let arena = ModuleArena::new();
         let ev = Evaluator::new(&arena, Options::new("unix"));
         let (_, v) = ev.eval_root(path, &src);
-        let json = to_json(&ev, &v.ok().expect("evaluates"))
-            .ok()
-            .expect("forces");
+        let json = to_json(&ev, &v.expect("evaluates")).expect("forces");
         let t2 = Instant::now();
         assert!(json.as_object().is_some_and(|o| o.len() > 1000));
         parse_ms.push((t1 - t0).as_secs_f64() * 1e3);

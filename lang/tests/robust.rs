@@ -73,7 +73,7 @@ fn every_prefix_is_handled() {
             continue;
         }
         for (i, _) in text.char_indices() {
-            run(&path, &text[..i]);
+            run(path, &text[..i]);
         }
     }
 }
@@ -87,7 +87,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
         "let a = 1; in ".repeat(50_000) + "a",
         "x: ".repeat(50_000) + "1",
         "1 + ".repeat(50_000) + "1",
-        format!("let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 1000000"),
+        "let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 1000000".to_string(),
     ] {
         run(&dir.join("deep.unik"), &src);
     }
