@@ -321,6 +321,78 @@ fn a_missing_or_tampered_lock_is_refused() {
     assert!(out.stderr.contains("E0506"), "{}", out.all());
 }
 
+/// A crate pinned to a git commit reaches the generated `Cargo.toml` and
+/// the lock (cargo's source with the full commit).
+#[test]
+fn a_git_pin_reaches_the_manifest_and_the_lock() {
+    let (tmp, dir) = copy_example("hello");
+    let repo = tmp.path().join("gitdep");
+    write(
+        &repo.join("Cargo.toml"),
+        "[package]\nname = \"gitdep\"\nversion = \"0.3.1\"\nedition = \"2024\"\n",
+    );
+    write(&repo.join("src/lib.rs"), "#![no_std]\n");
+    let git = |args: &[&str]| {
+        let mut c = std::process::Command::new("git");
+        c.args(args)
+            .current_dir(&repo)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org");
+        let out = output(c);
+        assert_eq!(out.code, 0, "git {args:?}: {}", out.all());
+        out.stdout.trim().to_string()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "gitdep"]);
+    let commit = git(&["rev-parse", "HEAD"]);
+    let url = format!("file://{}", repo.display());
+    edit(
+        &dir.join("config.unik"),
+        "foreign \"hello::Hello\"",
+        &format!(
+            "foreign \"hello::Hello\" {{ packages = [ (package \"gitdep\" {{ min = \"0.3.0\"; pin = {{ git = \"{url}\"; rev = \"{}\"; }}; }}) ]; }}",
+            &commit[..10]
+        ),
+    );
+    let out = {
+        let _g = build_lock();
+        unikc(&dir, &["lock", "-t", "unix"])
+    };
+    assert_eq!(out.code, 0, "{}", out.all());
+    let lock = read_lock(&dir);
+    let c = unix(&lock)
+        .crates
+        .iter()
+        .find(|c| c.name == "gitdep")
+        .unwrap()
+        .clone();
+    assert_eq!(c.version, "0.3.1");
+    assert!(
+        c.source
+            .starts_with(&format!("git+{url}?rev={}", &commit[..10]))
+            && c.source.ends_with(&format!("#{commit}")),
+        "{c:?}"
+    );
+    assert_eq!(
+        c.original.unwrap().pin,
+        Some(unik_codegen::lock::Pin::Git {
+            git: url.clone(),
+            rev: commit[..10].to_string()
+        })
+    );
+    let manifest = std::fs::read_to_string(dir.join("_build/hello-unix/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains(&format!(
+            "gitdep = {{ version = \">=0.3.0\", git = \"{url}\", rev = \"{}\" }}",
+            &commit[..10]
+        )),
+        "{manifest}"
+    );
+}
+
 /// The targets codegen can build: new targets are covered as they come.
 fn targets() -> Vec<&'static str> {
     unik_lang::eval::TARGETS
