@@ -353,12 +353,15 @@ pub fn run_virtio(image: &Path, opts: &RunOptions, attached: &[Attached], cmdlin
     };
     // QEMU's own complaints (not the guest's console) come on stderr.
     let complained = std::sync::Arc::new(AtomicBool::new(false));
+    let stopped_by = std::sync::Arc::new(AtomicI32::new(0));
     let relay = {
-        let complained = complained.clone();
+        let (complained, stopped_by) = (complained.clone(), stopped_by.clone());
         let stderr = child.stderr.take().expect("piped");
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !line.contains("warning:") && !line.contains("terminating on signal") {
+                if let Some(sig) = terminated_by(&line) {
+                    stopped_by.store(sig, Ordering::SeqCst);
+                } else if !line.contains("warning:") {
                     complained.store(true, Ordering::SeqCst);
                 }
                 let _ = writeln!(std::io::stderr(), "{line}");
@@ -390,7 +393,18 @@ pub fn run_virtio(image: &Path, opts: &RunOptions, attached: &[Attached], cmdlin
         eprintln!("     Stopped QEMU (signal {sig})");
         return 128 + sig as u8;
     }
+    let by = stopped_by.load(Ordering::SeqCst);
+    if by != 0 && status.code() == Some(0) {
+        // Stopped from outside (kill), not by the guest.
+        return 128u8.saturating_add(by as u8);
+    }
     decode_qemu(status, complained.load(Ordering::SeqCst))
+}
+
+/// The signal of QEMU's "terminating on signal N" message.
+fn terminated_by(line: &str) -> Option<i32> {
+    let rest = line.split_once("terminating on signal ")?.1;
+    rest.split_whitespace().next()?.parse().ok()
 }
 
 fn decode_qemu(status: std::process::ExitStatus, complained: bool) -> u8 {
@@ -673,6 +687,22 @@ mod tests {
             "-drive file=/d/a,,b.img,if=none,id=blk0,format=raw -device virtio-blk-pci,drive=blk0"
         ));
         assert!(s.find("net0").unwrap() < s.find("blk0").unwrap());
+    }
+
+    #[test]
+    fn qemu_stop_message() {
+        assert_eq!(
+            terminated_by("qemu-system-x86_64: terminating on signal 15 from pid 7 (bash)"),
+            Some(15)
+        );
+        assert_eq!(
+            terminated_by("qemu-system-x86_64: terminating on signal 2"),
+            Some(2)
+        );
+        assert_eq!(
+            terminated_by("qemu-system-x86_64: -drive x: No such file"),
+            None
+        );
     }
 
     #[test]
