@@ -403,6 +403,9 @@ unik-rt = "0.1"
             "src/lib.rs",
             format!(
                 r#"//! The job of `{name}`; `config.unik` names it `{krate}::Main`.
+//! `no_std` (with `alloc`), so the same crate builds for every target.
+
+#![no_std]
 
 use unik_rt::{{Console, JobError, Sleep}};
 
