@@ -3,6 +3,7 @@
 pub mod ast;
 mod build;
 mod explain;
+mod fast;
 mod scan;
 
 pub use ast::*;
@@ -43,7 +44,30 @@ impl Parsed {
 }
 
 /// Parses one file. Never fails: broken pieces become `Error` nodes and diagnostics.
+///
+/// A file without syntax errors is read by the hand-written parser; anything
+/// it does not accept is parsed again by pest, which reports the errors.
 pub fn parse(file: FileId, src: &str) -> Parsed {
+    match parse_fast(src) {
+        Some(module) => Parsed {
+            module,
+            diagnostics: Vec::new(),
+        },
+        None => parse_pest(file, src),
+    }
+}
+
+/// The hand-written parser alone: `Some` only for a file without syntax
+/// errors, with exactly the tree [`parse_pest`] builds for it.
+pub fn parse_fast(src: &str) -> Option<Module> {
+    if scan::unterminated(src).is_some() {
+        return None;
+    }
+    fast::parse(src)
+}
+
+/// The pest parser alone, with error recovery and diagnostics.
+pub fn parse_pest(file: FileId, src: &str) -> Parsed {
     let whole = Span::new(0, src.len());
     let mut diagnostics = Vec::new();
     let unterminated = scan::unterminated(src);
