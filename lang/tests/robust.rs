@@ -130,3 +130,32 @@ proptest! {
         run(path, &mutate(text, at, len, kind, insert));
     }
 }
+
+/// Nesting the builder cuts off is always reported, never a silent error node.
+#[test]
+fn every_depth_cut_is_reported() {
+    for depth in [100, 300, 600, 2000] {
+        let src = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+        let parsed = unik_lang::syntax::parse(0, &src);
+        let has_error_node = parsed
+            .module
+            .expr
+            .as_ref()
+            .is_some_and(|e| contains_error(e));
+        assert!(
+            !has_error_node || parsed.has_errors(),
+            "depth {depth}: an Error node must come with a diagnostic"
+        );
+    }
+}
+
+fn contains_error(root: &unik_lang::syntax::Expr) -> bool {
+    let mut stack = vec![root];
+    while let Some(e) = stack.pop() {
+        if matches!(e.kind, unik_lang::syntax::ExprKind::Error) {
+            return true;
+        }
+        stack.extend(e.children());
+    }
+    false
+}

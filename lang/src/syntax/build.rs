@@ -10,7 +10,7 @@ pub(super) struct Builder<'s> {
     src: &'s str,
     pub diagnostics: Vec<Diagnostic>,
     depth: usize,
-    stack_low: bool,
+    cut: bool,
 }
 
 type P<'s> = Pair<'s, Rule>;
@@ -45,7 +45,7 @@ impl<'s> Builder<'s> {
             src,
             diagnostics: Vec::new(),
             depth: 0,
-            stack_low: false,
+            cut: false,
         }
     }
 
@@ -91,9 +91,13 @@ impl<'s> Builder<'s> {
         // Nesting beyond the tree limit is reported after building; stop
         // descending here so building itself cannot exhaust the stack.
         let low_stack = stacker::remaining_stack().is_some_and(|r| r < 128 * 1024);
+        // The counter grows by two per level (the `expr` pair and the rule
+        // inside); the fast parser mirrors this cut-off exactly.
         if self.depth > super::MAX_DEPTH || low_stack {
-            if low_stack && !self.stack_low {
-                self.stack_low = true;
+            // Every cut is reported (once): an Error node without a
+            // diagnostic would silently poison the file's value.
+            if !self.cut {
+                self.cut = true;
                 self.diagnostics.push(
                     Diagnostic::error("E0211", "the expression is nested too deeply to read")
                         .label(self.loc(span(&p)), "too deep from here on")

@@ -102,7 +102,8 @@ pub fn parse_pest(file: FileId, src: &str) -> Parsed {
         }
     };
     let mut module = module;
-    if let Some(e) = module.expr.take() {
+    let already = diagnostics.iter().any(|d| d.code == "E0211");
+    if !already && let Some(e) = module.expr.take() {
         match too_deep(&e) {
             None => module.expr = Some(e),
             Some(at) => {
