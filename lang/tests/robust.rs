@@ -137,11 +137,7 @@ fn every_depth_cut_is_reported() {
     for depth in [100, 300, 600, 2000] {
         let src = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
         let parsed = unik_lang::syntax::parse(0, &src);
-        let has_error_node = parsed
-            .module
-            .expr
-            .as_ref()
-            .is_some_and(|e| contains_error(e));
+        let has_error_node = parsed.module.expr.as_ref().is_some_and(contains_error);
         assert!(
             !has_error_node || parsed.has_errors(),
             "depth {depth}: an Error node must come with a diagnostic"

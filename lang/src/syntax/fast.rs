@@ -8,6 +8,7 @@
 
 use super::MAX_DEPTH;
 use super::ast::*;
+use super::indent::{Seg, dedent};
 use crate::diag::Span;
 
 /// Why a rule did not produce a node.
@@ -1080,73 +1081,6 @@ impl<'s> Parser<'s> {
         self.close(2);
         Ok((dedent(segs), d))
     }
-}
-
-enum Seg {
-    /// A source character; `raw` ones may be stripped as indentation.
-    Ch(char, bool),
-    Interp(Expr),
-}
-
-/// The common indentation of non-blank lines is removed, a blank first line
-/// and trailing blank last line dropped (the same rules as `build.rs`).
-fn dedent(segs: Vec<Seg>) -> Vec<StrPart> {
-    let mut lines: Vec<Vec<Seg>> = vec![Vec::new()];
-    for s in segs {
-        let newline = matches!(s, Seg::Ch('\n', true));
-        lines.last_mut().expect("at least one line").push(s);
-        if newline {
-            lines.push(Vec::new());
-        }
-    }
-    let blank = |l: &Vec<Seg>| {
-        l.iter()
-            .all(|s| matches!(s, Seg::Ch(' ', true) | Seg::Ch('\n', true)))
-    };
-    if lines.len() > 1 && blank(&lines[0]) {
-        lines.remove(0);
-    }
-    if let Some(last) = lines.last()
-        && blank(last)
-        && !last.iter().any(|s| matches!(s, Seg::Ch('\n', _)))
-    {
-        lines.pop();
-    }
-    let indent = lines
-        .iter()
-        .filter(|l| !blank(l))
-        .map(|l| {
-            l.iter()
-                .take_while(|s| matches!(s, Seg::Ch(' ', true)))
-                .count()
-        })
-        .min()
-        .unwrap_or(0);
-    let mut parts: Vec<StrPart> = Vec::new();
-    let mut text = String::new();
-    for line in lines {
-        let mut skipped = 0;
-        for s in line {
-            match s {
-                Seg::Ch(' ', true) if skipped < indent => skipped += 1,
-                Seg::Ch(ch, _) => {
-                    skipped = indent;
-                    text.push(ch);
-                }
-                Seg::Interp(e) => {
-                    skipped = indent;
-                    if !text.is_empty() {
-                        parts.push(StrPart::Lit(std::mem::take(&mut text)));
-                    }
-                    parts.push(StrPart::Interp(e));
-                }
-            }
-        }
-    }
-    if !text.is_empty() {
-        parts.push(StrPart::Lit(text));
-    }
-    parts
 }
 
 fn reduce(operands: &mut Vec<N>, ops: &mut Vec<(BinOp, Span)>) -> R<()> {

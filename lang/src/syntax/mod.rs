@@ -4,6 +4,7 @@ pub mod ast;
 mod build;
 mod explain;
 mod fast;
+mod indent;
 mod scan;
 
 pub use ast::*;
