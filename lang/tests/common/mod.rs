@@ -1,0 +1,3 @@
+//! Code shared by the language tests.
+
+pub mod programs;
