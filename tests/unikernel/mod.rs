@@ -103,7 +103,9 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
-        if name == "_build" || name == "dist" || name == "Cargo.lock" {
+        // Build outputs: `unikc build` writes `unik.lock` beside a config too,
+        // so a copy must not inherit one from an earlier run in the repo.
+        if name == "_build" || name == "dist" || name == "Cargo.lock" || name == "unik.lock" {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));
