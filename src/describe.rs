@@ -45,6 +45,7 @@ pub fn run(
         matrix: Matrix::Only(vec![target.clone()]),
         keys,
         want_register: true,
+        want_graphs: true,
     };
     let checked = match driver::run(&req) {
         Ok(c) => c,

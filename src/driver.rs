@@ -44,6 +44,9 @@ pub struct Request<'r> {
     pub keys: BTreeMap<String, String>,
     /// `check` and `describe` want a register; `eval` prints whatever the file is.
     pub want_register: bool,
+    /// Whether the resolved graphs are needed (`describe`, `build`, `lock`),
+    /// or only the diagnostics (`check`, the language server).
+    pub want_graphs: bool,
 }
 
 pub fn run(req: &Request) -> Result<Checked, String> {
@@ -72,6 +75,7 @@ fn run_with(
     let mut r = session::Request::new(req.file, req.matrix.clone());
     r.keys = req.keys.clone();
     r.resolve = req.want_register;
+    r.model = req.want_graphs;
     r.text = text;
     r.overlays = overlays;
     r.arena = arena;

@@ -73,6 +73,7 @@ pub fn run(
         matrix,
         keys: keys.clone(),
         want_register: true,
+        want_graphs: true,
     };
     let checked = match driver::run(&req) {
         Ok(c) => c,

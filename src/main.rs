@@ -10,6 +10,11 @@ mod project;
 mod repro;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+// See the workspace Cargo.toml: the checker allocates many small values.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -486,6 +491,7 @@ fn check(
         matrix,
         keys,
         want_register: true,
+        want_graphs: false,
     };
     let checked = match driver::run(&req) {
         Ok(c) => c,
@@ -520,6 +526,7 @@ fn eval(
         matrix: Matrix::Only(vec![target.clone()]),
         keys,
         want_register: false,
+        want_graphs: false,
     };
     let checked = match driver::run(&req) {
         Ok(c) => c,

@@ -203,6 +203,7 @@ pub(crate) fn prepare(p: &Project, out_dir: Option<&Path>) -> Result<Ready, u8> 
         matrix: Matrix::Only(vec![p.target.clone()]),
         keys: p.keys.clone(),
         want_register: true,
+        want_graphs: true,
     };
     let mut checked = driver::run(&req).map_err(|e| output::usage(&e))?;
     output::traces(&checked.traces);

@@ -30,7 +30,7 @@ impl HostDev {
 /// several nodes is listed once.
 pub fn host_devices(r: &Resolved) -> Vec<HostDev> {
     let mut out: Vec<HostDev> = Vec::new();
-    for node in &r.nodes {
+    for node in r.nodes.iter() {
         let Some(h) = &node.host_device else { continue };
         if out.iter().any(|d| d.kind == h.kind && d.name == h.name) {
             continue;

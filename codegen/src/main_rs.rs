@@ -315,7 +315,7 @@ fn used_nodes(r: &Resolved) -> BTreeSet<NodeId> {
 fn keys_read_by_templates(r: &Resolved) -> Result<BTreeSet<String>, Error> {
     let runtime: BTreeSet<&str> = r.runtime_keys.iter().map(|k| k.name.as_str()).collect();
     let mut out = BTreeSet::new();
-    for node in &r.nodes {
+    for node in r.nodes.iter() {
         let Some(t) = &node.connect else { continue };
         let pieces = connect::parse(t).map_err(|e| {
             Error::plain(format!("the connect template of `{}`: {e}", node.impl_name))

@@ -123,7 +123,7 @@ pub fn prepare<'a>(inp: &Inputs<'a>) -> Result<Plan<'a>, Error> {
     }
 
     let mut embeds = BTreeMap::new();
-    for node in &resolved.nodes {
+    for node in resolved.nodes.iter() {
         if let Some(dir) = &node.embed_dir {
             let files = embed::list_for(Path::new(dir), &node.used_at, &node.impl_name)?;
             embeds.insert(node.id, files);

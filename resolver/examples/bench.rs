@@ -1,5 +1,6 @@
-//! Resolver benchmark: synthetic configurations of N devices, evaluated and
-//! resolved for all seven targets. Prints times; asserts nothing.
+//! Resolver benchmark: synthetic configurations of N devices, checked for
+//! all seven targets as `unikc check --all-targets` does, and one target at
+//! a time for comparison. Prints times; asserts nothing.
 //!
 //! `cargo run --release -p unik-resolver --example bench [N…]`
 //!
@@ -8,13 +9,14 @@
 //! is a `match_impl` on the target between two implementations (so typing
 //! visits both) that each need a crate with bounds and a runtime key.
 
-use std::collections::BTreeMap;
+// The allocator of the `unikc` binary, so that figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
-use unik_lang::diag::SourceMap;
-use unik_lang::eval::{Evaluator, ModuleArena, Options, TARGETS, Value};
-use unik_resolver::session::load_catalogue;
-use unik_resolver::{Input, resolve};
+use unik_lang::eval::TARGETS;
+use unik_resolver::session::{self, Matrix, Request};
 
 fn config(devices: usize) -> String {
     let leaves = (devices / 2).max(1);
@@ -42,82 +44,34 @@ register "bench" [ main $ default_console $ tree 0 {leaves} ]
     )
 }
 
-/// CPU time of this thread (Linux `schedstat`), so that other processes on
-/// a shared machine do not inflate the figures; wall time elsewhere.
-fn cpu_now() -> Option<Duration> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
-
-struct Clock {
-    wall: Instant,
-    cpu: Option<Duration>,
-}
-
-impl Clock {
-    fn start() -> Clock {
-        Clock {
-            wall: Instant::now(),
-            cpu: cpu_now(),
-        }
+/// The median of `runs` measurements (the first run warms up and is
+/// dropped when there are more than one).
+fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    if runs > 1 {
+        f();
     }
-    /// CPU time since start when available, else wall time.
-    fn elapsed(&self) -> Duration {
-        match (self.cpu, cpu_now()) {
-            (Some(a), Some(b)) => b - a,
-            _ => self.wall.elapsed(),
-        }
-    }
+    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
+    times.sort();
+    times[runs / 2]
 }
 
-struct Times {
-    eval: Duration,
-    resolve: Duration,
-    nodes: usize,
-}
-
-fn run(devices: usize) -> Times {
-    let text = config(devices);
-    let dir = std::env::temp_dir();
-    let path = dir.join(format!("unik-bench-{devices}.unik"));
-    let keys = BTreeMap::new();
-    let mut t = Times {
-        eval: Duration::ZERO,
-        resolve: Duration::ZERO,
-        nodes: 0,
-    };
-    // One arena for the matrix, as `unikc check` does: files are parsed once.
-    let arena = ModuleArena::new();
-    for target in TARGETS {
-        let mut options = Options::new(target);
-        options.max_steps = u64::MAX;
-        let ev = Evaluator::with_sources(&arena, options, SourceMap::new());
-        let start = Clock::start();
-        load_catalogue(&ev).unwrap_or_else(|_| panic!("catalogue"));
-        let (_, v) = ev.eval_root(&path, &text);
-        let Ok(Value::Register(reg)) = v else {
-            panic!("the benchmark configuration must evaluate to a register");
-        };
-        t.eval += start.elapsed();
-        let sources = ev.sources.borrow().clone();
-        let start = Clock::start();
-        let out = resolve(&Input {
-            register: &reg,
-            target,
-            sources: &sources,
-            keys: &keys,
-            keys_read: &ev.keys_read(),
-            root_dir: Path::new("/"),
-        });
-        t.resolve += start.elapsed();
-        let g = out
-            .resolved
-            .unwrap_or_else(|| panic!("{:?}", out.diagnostics));
-        t.nodes = g.nodes.len();
-        drop(reg);
-    }
-    t
+/// Wall time of `session::run` for `matrix`, as `unikc check` calls it
+/// (`model` false), or as `describe` and `build` do (true).
+fn check(file: &Path, matrix: Matrix, model: bool) -> (Duration, usize, usize) {
+    let mut req = Request::new(file, matrix);
+    req.max_steps = u64::MAX;
+    req.model = model;
+    let start = Instant::now();
+    let s = session::run(&req).expect("the benchmark configuration is readable");
+    let took = start.elapsed();
+    assert_eq!(s.errors(), 0, "{:?}", s.diagnostics);
+    let nodes = s.targets[0]
+        .1
+        .resolved
+        .as_ref()
+        .map_or(0, |g| g.nodes.len());
+    assert_eq!(model, nodes > 0);
+    (took, nodes, s.evaluations)
 }
 
 fn ms(d: Duration) -> String {
@@ -134,26 +88,34 @@ fn main() {
     } else {
         sizes
     };
-    let unit = if cpu_now().is_some() { "CPU" } else { "wall" };
-    println!("{unit} times summed over the 7 targets (eval includes loading the catalogue)");
+    println!("Median wall times of `unikc check --all-targets` (session::run), catalogue included");
+    println!("  matrix: the 7 targets in one run (one evaluation and typing serve them all)");
+    println!("  one by one: 7 runs of `-t TARGET`, the comparison");
+    println!("  with graphs: the matrix building every target's resolved graph (`describe`)");
     println!(
-        "devices  nodes/target  eval ms  resolve ms  total ms  total µs/device  per target ms"
+        "devices  nodes/target  evaluations  matrix ms  µs/device  one by one ms  one by one / matrix  with graphs ms"
     );
+    let dir = tempfile::tempdir().expect("a temporary directory");
     for n in sizes {
-        // One warm-up run for the smallest sizes keeps allocator effects out.
-        if n <= 10_000 {
-            run(n);
-        }
-        let t = run(n);
-        let total = t.eval + t.resolve;
+        let file = dir.path().join(format!("bench-{n}.unik"));
+        std::fs::write(&file, config(n)).expect("writable temporary directory");
+        let runs = if n <= 10_000 { 7 } else { 3 };
+        let (_, nodes, evaluations) = check(&file, Matrix::All, true);
+        let matrix = median(runs, || check(&file, Matrix::All, false).0);
+        let alone = median(runs, || {
+            TARGETS
+                .iter()
+                .map(|t| check(&file, Matrix::Only(vec![t.to_string()]), false).0)
+                .sum()
+        });
+        let graphs = median(runs, || check(&file, Matrix::All, true).0);
         println!(
-            "{n:>7}  {:>12}  {:>7}  {:>10}  {:>8}  {:>15.2}  {:>13}",
-            t.nodes,
-            ms(t.eval),
-            ms(t.resolve),
-            ms(total),
-            total.as_secs_f64() * 1e6 / n as f64,
-            ms(total / 7)
+            "{n:>7}  {nodes:>12}  {evaluations:>11}  {:>9}  {:>9.2}  {:>13}  {:>19.2}  {:>14}",
+            ms(matrix),
+            matrix.as_secs_f64() * 1e6 / n as f64,
+            ms(alone),
+            alone.as_secs_f64() / matrix.as_secs_f64(),
+            ms(graphs)
         );
     }
 }

@@ -103,7 +103,7 @@ fn facts(
             }
         )),
         Value::Device(d) => {
-            let mut typer = Typer::new(Vec::new());
+            let mut typer = Typer::new(Vec::new(), target);
             let Some(ty) = typer.type_of(&d) else {
                 let msgs: Vec<String> = typer
                     .diagnostics
@@ -112,7 +112,7 @@ fn facts(
                     .collect();
                 return Err(format!("`{}` on {target}: {}", entry.name, msgs.join("; ")));
             };
-            let mut graph = Graph::new();
+            let mut graph = Graph::new(target);
             let root = graph.node(&d, None);
             for n in &graph.nodes {
                 if n.def.doc.trim().is_empty() {

@@ -7,8 +7,9 @@
 use crate::graph::Graph;
 use crate::model::{BoundSource, CrateReq, NodeId, PinReq};
 use crate::resolve::source_pos;
+use rustc_hash::FxHashMap;
 use semver::Version;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, Loc, SourceMap};
 use unik_lang::eval::{Package, Pin};
@@ -108,10 +109,10 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
     let mut by_node: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
     // Parsed once per package value; `None` when it is invalid.
     type Parsed = Option<(Option<Version>, Option<Version>)>;
-    let mut parsed: HashMap<*const Package, Parsed> = HashMap::new();
+    let mut parsed: FxHashMap<*const Package, Parsed> = FxHashMap::default();
     // One bound per `package` written (place and range), whatever the
     // number of devices that use it.
-    let mut bound_of: HashMap<BoundKey, usize> = HashMap::new();
+    let mut bound_of: FxHashMap<BoundKey, usize> = FxHashMap::default();
     for (i, n) in graph.nodes.iter().enumerate() {
         let node = NodeId(i);
         if !n.def.packages.is_empty() {

@@ -190,7 +190,7 @@ pub fn dot(g: &Resolved) -> String {
     );
     let _ = writeln!(out, "  rankdir=BT;");
     let _ = writeln!(out, "  node [shape=box, fontname=\"monospace\"];");
-    for n in &g.nodes {
+    for n in g.nodes.iter() {
         let text = format!("{}\n{}\n{} : {}", n.var, label(n), n.module, n.ty);
         let style = if g.jobs.contains(&n.id) {
             ", style=bold"
@@ -199,7 +199,7 @@ pub fn dot(g: &Resolved) -> String {
         };
         let _ = writeln!(out, "  n{} [label={}{style}];", n.id.0, dot_string(&text));
     }
-    for n in &g.nodes {
+    for n in g.nodes.iter() {
         for (i, a) in n.args.iter().enumerate() {
             let _ = writeln!(out, "  n{} -> n{} [label=\"{i}\"];", n.id.0, a.0);
         }

@@ -5,7 +5,7 @@
 
 use crate::model::NodeId;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use unik_lang::diag::Loc;
@@ -41,22 +41,28 @@ pub struct Graph {
     pub nodes: Vec<RawNode>,
     /// Edges from a node to its arguments and dependencies.
     pub dag: DiGraph<NodeId, Edge>,
-    by_ptr: HashMap<*const Device, NodeId>,
-    by_parts: HashMap<(usize, Vec<NodeId>), NodeId>,
-    impl_ids: HashMap<*const ImplDef, usize>,
-    impl_by_hash: HashMap<u64, Vec<Interned>>,
+    by_ptr: FxHashMap<*const Device, NodeId>,
+    by_parts: FxHashMap<(usize, Vec<NodeId>), NodeId>,
+    impl_ids: FxHashMap<*const ImplDef, usize>,
+    impl_by_hash: FxHashMap<u64, Vec<Interned>>,
     impl_count: usize,
+    target: String,
+    /// Hashes of implementations' own fields, kept between the graphs of
+    /// one value's targets ([`Graph::node`] fills it).
+    pub content_hashes: FxHashMap<*const ImplDef, u64>,
 }
 
 impl Graph {
-    pub fn new() -> Graph {
+    pub fn new(target: &str) -> Graph {
         Graph {
+            target: target.to_string(),
+            content_hashes: FxHashMap::default(),
             nodes: Vec::new(),
             dag: DiGraph::new(),
-            by_ptr: HashMap::new(),
-            by_parts: HashMap::new(),
-            impl_ids: HashMap::new(),
-            impl_by_hash: HashMap::new(),
+            by_ptr: FxHashMap::default(),
+            by_parts: FxHashMap::default(),
+            impl_ids: FxHashMap::default(),
+            impl_by_hash: FxHashMap::default(),
             impl_count: 0,
         }
     }
@@ -86,7 +92,7 @@ impl Graph {
                     func.clone()
                 }
                 DeviceKind::If { .. } | DeviceKind::Match { .. } => cur
-                    .chosen()
+                    .chosen(&self.target)
                     .cloned()
                     .expect("choices always have a chosen branch"),
             };
@@ -134,7 +140,16 @@ impl Graph {
         if let Some(&id) = self.impl_ids.get(&key) {
             return id;
         }
-        let hash = impl_hash(def, deps);
+        let content = *self
+            .content_hashes
+            .entry(key)
+            .or_insert_with(|| content_hash(def));
+        let hash = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            content.hash(&mut h);
+            deps.hash(&mut h);
+            h.finish()
+        };
         let candidates = self.impl_by_hash.entry(hash).or_default();
         let id = match candidates
             .iter()
@@ -209,14 +224,14 @@ impl std::io::Write for HashWriter<'_> {
     }
 }
 
-/// A hash of what makes implementations different (equal ones hash equal).
-fn impl_hash(def: &ImplDef, deps: &[NodeId]) -> u64 {
+/// A hash of what makes implementations different, dependencies aside
+/// (equal ones hash equal).
+fn content_hash(def: &ImplDef) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     def.name.hash(&mut h);
     def.module.hash(&mut h);
     def.ty.hash(&mut h);
     def.foreign.hash(&mut h);
-    deps.hash(&mut h);
     // serde_json maps are sorted, so this is canonical.
     let _ = serde_json::to_writer(HashWriter(&mut h), &def.extra);
     h.finish()

@@ -2,7 +2,8 @@
 //! stable interface between the resolver and its consumers (codegen,
 //! `unikc describe --json`, the lock file).
 //!
-//! Everything here is plain, owned, deterministic data. `describe --json`
+//! Everything here is plain, immutable, deterministic data (the node list
+//! is shared between targets that resolve to the same graph). `describe --json`
 //! prints exactly this structure (serde), so field names are a contract:
 //! fields may be added, never renamed or removed without bumping
 //! [`FORMAT_VERSION`].
@@ -25,7 +26,7 @@ pub struct Resolved {
     /// Every device, in dependency order: a node comes after all its
     /// `args` and `deps`, so connecting them in this order is valid.
     /// `nodes[i].id == NodeId(i)`. A device used twice is one node.
-    pub nodes: Vec<Node>,
+    pub nodes: std::sync::Arc<[Node]>,
     /// The registered jobs, in the register's order (each a node of type `job`).
     pub jobs: Vec<NodeId>,
     /// `register NAME { reporter = …; }`, when given (type `reporter`).

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, Loc, SourceMap};
-use unik_lang::eval::{DevType, ImplDef, KeyDef, Register, TARGETS};
+use unik_lang::eval::{DevType, Device, ImplDef, KeyDef, Register, TARGETS};
 
 /// What [`resolve`] needs besides the register.
 pub struct Input<'r> {
@@ -22,11 +22,14 @@ pub struct Input<'r> {
     pub keys_read: &'r [Rc<KeyDef>],
     /// The directory of the root configuration file (for `embed`).
     pub root_dir: &'r Path,
+    /// Whether to build the [`Resolved`] form; a check that only reports
+    /// leaves it out (as `cargo check` leaves out code generation).
+    pub model: bool,
 }
 
 /// The result of [`resolve`].
 pub struct Outcome {
-    /// Present when there are no errors.
+    /// Present when there are no errors and `input.model` asked for it.
     pub resolved: Option<Resolved>,
     /// Errors and warnings, each naming the target.
     pub diagnostics: Vec<Diagnostic>,
@@ -37,11 +40,6 @@ pub struct Outcome {
 /// Type-checks the register (every branch), builds the device graph of the
 /// target (chosen branches) and checks targets, keys and crate bounds.
 pub fn resolve(input: &Input) -> Outcome {
-    let mut out = Outcome {
-        resolved: None,
-        diagnostics: Vec::new(),
-        known_keys: input.keys_read.iter().map(|k| k.name.to_string()).collect(),
-    };
     let target = input.target;
     if !TARGETS.contains(&target) {
         let mut d = Diagnostic::error("E0401", format!("unknown target `{target}`"))
@@ -49,9 +47,78 @@ pub fn resolve(input: &Input) -> Outcome {
         if let Some(near) = unik_lang::suggest::nearest(target, TARGETS.iter().copied()) {
             d = d.help(format!("did you mean `{near}`?"));
         }
-        out.diagnostics.push(d);
-        return out;
+        return Outcome {
+            resolved: None,
+            diagnostics: vec![d],
+            known_keys: input.keys_read.iter().map(|k| k.name.to_string()).collect(),
+        };
     }
+    let typed = typecheck(input);
+    if !typed.diagnostics.is_empty() {
+        return typing_errors(input, &typed);
+    }
+    finish(input, &typed, &build(input, &mut Default::default()))
+}
+
+/// What one evaluated register gives every target that shares it (an
+/// evaluation that never looked at the target): the typing, done once, and
+/// the graph of each distinct set of choices. Targets that take the same
+/// branches everywhere (hvt, spt, muen and genode, usually) have one graph,
+/// built once; only the check of implementations against the target is
+/// theirs alone.
+pub struct Shared {
+    typed: Typed,
+    graphs: Vec<(Vec<*const Device>, Built)>,
+    content_hashes: rustc_hash::FxHashMap<*const ImplDef, u64>,
+}
+
+/// [`resolve`] for one of several targets of one evaluated register.
+pub fn resolve_shared(input: &Input, shared: &mut Option<Shared>) -> Outcome {
+    if !TARGETS.contains(&input.target) {
+        return resolve(input);
+    }
+    let sh = match shared {
+        // Errors are worded for the target (they name the branch it takes).
+        Some(sh) if sh.typed.diagnostics.is_empty() => sh,
+        _ => shared.insert(Shared {
+            typed: typecheck(input),
+            graphs: Vec::new(),
+            content_hashes: Default::default(),
+        }),
+    };
+    if !sh.typed.diagnostics.is_empty() {
+        return typing_errors(input, &sh.typed);
+    }
+    let choices: Vec<*const Device> = sh
+        .typed
+        .typer
+        .choices
+        .iter()
+        .map(|d| Rc::as_ptr(d.chosen(input.target).expect("a choice")))
+        .collect();
+    let at = match sh.graphs.iter().position(|(c, _)| *c == choices) {
+        Some(i) => i,
+        None => {
+            let built = build(input, &mut sh.content_hashes);
+            sh.graphs.push((choices, built));
+            sh.graphs.len() - 1
+        }
+    };
+    finish(input, &sh.typed, &sh.graphs[at].1)
+}
+
+/// The typing of a register: every branch, so it is the same on every
+/// target except for the wording of errors (which name the branch a
+/// target takes). Clean typing can serve every target of one evaluation.
+pub struct Typed {
+    typer: Typer,
+    /// Errors, in `input.target`'s wording; empty when the typing is clean.
+    pub diagnostics: Vec<Diagnostic>,
+    known_keys: BTreeSet<String>,
+}
+
+/// Types every device of the register (the first half of [`resolve`]).
+pub fn typecheck(input: &Input) -> Typed {
     let reg = input.register;
     let catalogue: Vec<unik_lang::diag::FileId> = input
         .sources
@@ -59,7 +126,7 @@ pub fn resolve(input: &Input) -> Outcome {
         .map(|(id, _)| id)
         .filter(|id| in_catalogue(input.sources, Loc::new(*id, Default::default())))
         .collect();
-    let mut typer = Typer::new(catalogue);
+    let mut typer = Typer::new(catalogue, input.target);
     let mut job_types = Vec::new();
     for job in &reg.jobs {
         job_types.push(typer.type_of(job));
@@ -102,31 +169,63 @@ pub fn resolve(input: &Input) -> Outcome {
             );
         }
     }
-    out.known_keys.extend(typer.key_names());
-    if !diags.is_empty() {
-        out.diagnostics = with_target(diags, target);
-        return out;
+    let mut known_keys: BTreeSet<String> =
+        input.keys_read.iter().map(|k| k.name.to_string()).collect();
+    known_keys.extend(typer.key_names());
+    Typed {
+        typer,
+        diagnostics: diags,
+        known_keys,
     }
+}
 
-    let mut graph = Graph::new();
+fn typing_errors(input: &Input, typed: &Typed) -> Outcome {
+    Outcome {
+        resolved: None,
+        diagnostics: with_target(typed.diagnostics.clone(), input.target),
+        known_keys: typed.known_keys.clone(),
+    }
+}
+
+/// The graph of the branches `input.target` takes, and what follows from
+/// it alone (not from the target): duplicates, keys, crate bounds and the
+/// resolved form.
+struct Built {
+    graph: Graph,
+    /// Errors found in the graph.
+    diagnostics: Vec<Diagnostic>,
+    /// Present when there are none; its `target` is set per target.
+    resolved: Option<Resolved>,
+}
+
+/// `content_hashes` carries the graph's implementation hashes from one
+/// build to the next.
+fn build(input: &Input, content_hashes: &mut rustc_hash::FxHashMap<*const ImplDef, u64>) -> Built {
+    let reg = input.register;
+    let mut diags = Vec::new();
+    let mut graph = Graph::new(input.target);
+    graph.content_hashes = std::mem::take(content_hashes);
     let jobs: Vec<NodeId> = reg.jobs.iter().map(|j| graph.node(j, None)).collect();
     let reporter = reg.reporter.as_ref().map(|r| graph.node(r, None));
     let argv = reg.argv.as_ref().map(|a| graph.node(a, None));
     let roots: Vec<NodeId> = jobs.iter().copied().chain(reporter).chain(argv).collect();
     graph.link_parents(&roots);
+    *content_hashes = std::mem::take(&mut graph.content_hashes);
 
-    check_targets(&graph, &typer, input, &mut diags);
     check_duplicates(&graph, &jobs, reg, &mut diags);
     let keys = keys::collect(&graph, input, &mut diags);
     let crates = crates::merge(&graph, input.sources, &mut diags);
-    if !diags.is_empty() {
-        out.diagnostics = with_target(diags, target);
-        return out;
+    if !diags.is_empty() || !input.model {
+        return Built {
+            graph,
+            diagnostics: diags,
+            resolved: None,
+        };
     }
 
     // Type names, printed once per implementation.
     let mut types: HashMap<*const ImplDef, (String, String)> = HashMap::new();
-    let nodes = graph
+    let nodes: Vec<Node> = graph
         .nodes
         .iter()
         .enumerate()
@@ -143,11 +242,11 @@ pub fn resolve(input: &Input) -> Outcome {
             })
             .collect::<Vec<_>>(),
     );
-    out.resolved = Some(Resolved {
+    let resolved = Resolved {
         format: FORMAT_VERSION,
         name: reg.name.to_string(),
-        target: target.to_string(),
-        nodes,
+        target: input.target.to_string(),
+        nodes: nodes.into(),
         jobs,
         reporter,
         argv,
@@ -155,8 +254,32 @@ pub fn resolve(input: &Input) -> Outcome {
         runtime_keys: keys.runtime,
         configure_keys: keys.configure,
         boot_cmdline,
-    });
-    out
+    };
+    Built {
+        graph,
+        diagnostics: diags,
+        resolved: Some(resolved),
+    }
+}
+
+/// Checks the graph's implementations against `input.target` and gives the
+/// target its outcome.
+fn finish(input: &Input, typed: &Typed, built: &Built) -> Outcome {
+    let mut diags = Vec::new();
+    check_targets(&built.graph, &typed.typer, input, &mut diags);
+    diags.extend(built.diagnostics.iter().cloned());
+    let resolved = match &built.resolved {
+        Some(r) if diags.is_empty() => Some(Resolved {
+            target: input.target.to_string(),
+            ..r.clone()
+        }),
+        _ => None,
+    };
+    Outcome {
+        resolved,
+        diagnostics: with_target(diags, input.target),
+        known_keys: typed.known_keys.clone(),
+    }
 }
 
 fn is_base(t: &DevType, name: &str) -> bool {

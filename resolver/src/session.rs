@@ -4,12 +4,11 @@
 //! `describe` and codegen's `configure` all go through [`run`].
 
 use crate::model::Resolved;
-use crate::resolve::{Input, resolve};
+use crate::resolve::{Input, Shared, resolve_shared};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use unik_lang::diag::{self, Diagnostic, SourceMap};
-use unik_lang::eval::{self, Evaluator, KeyDef, ModuleArena, Options, Stop, TARGETS, Value};
+use unik_lang::diag::{self, Diagnostic, FileId, SourceMap};
+use unik_lang::eval::{self, Evaluator, ModuleArena, Options, Stop, TARGETS, Value};
 
 /// Which targets to evaluate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +41,9 @@ pub struct Request<'r> {
     /// Parses to reuse across requests (a language server keeps one);
     /// without it, each run parses every file once for all its targets.
     pub arena: Option<&'r ModuleArena>,
+    /// Build each target's [`Resolved`] form (true by default). `unikc
+    /// check` and the language server only report, so they leave it out.
+    pub model: bool,
 }
 
 impl<'r> Request<'r> {
@@ -55,6 +57,7 @@ impl<'r> Request<'r> {
             text: None,
             overlays: BTreeMap::new(),
             arena: None,
+            model: true,
         }
     }
 }
@@ -64,7 +67,8 @@ impl<'r> Request<'r> {
 pub struct TargetRun {
     /// The evaluated value as JSON (only when not resolving: `unikc eval`).
     pub value: Option<serde_json::Value>,
-    /// The resolved graph, when the target has no errors.
+    /// The resolved graph, when the target has no errors (and the request
+    /// asked for it: [`Request::model`]).
     pub resolved: Option<Resolved>,
 }
 
@@ -86,6 +90,9 @@ pub struct Session {
     pub skipped: Vec<Skipped>,
     /// Messages of `trace`.
     pub traces: Vec<String>,
+    /// How many times the configuration was evaluated: once when no
+    /// evaluation looked at the target, else once per target.
+    pub evaluations: usize,
 }
 
 impl Session {
@@ -118,105 +125,152 @@ struct One {
     known_keys: Option<BTreeSet<String>>,
 }
 
-fn run_target(
+fn evaluator<'a>(
     req: &Request,
-    arena: &ModuleArena,
-    text: &str,
+    arena: &'a ModuleArena,
     target: &str,
     sources: &mut SourceMap,
-    traces: &mut Vec<String>,
-) -> One {
+) -> Evaluator<'a> {
     let mut options = Options::new(target);
     options.keys = req.keys.clone();
     options.max_steps = req.max_steps;
     options.overlays = req.overlays.clone();
-    let ev = Evaluator::with_sources(arena, options, std::mem::take(sources));
+    Evaluator::with_sources(arena, options, std::mem::take(sources))
+}
+
+/// Loads the catalogue and evaluates the root file.
+type Evaluated<'a> = (Option<FileId>, Result<Value<'a>, Stop>);
+
+/// Loads the catalogue and evaluates the root file (whose id it gives).
+fn evaluate<'a>(req: &Request, ev: &Evaluator<'a>, text: &str) -> Evaluated<'a> {
+    match load_catalogue(ev) {
+        Err(s) => (None, Err(s)),
+        Ok(()) => {
+            let (file, v) = ev.eval_root(req.file, text);
+            (Some(file), v)
+        }
+    }
+}
+
+/// What one evaluation gives `target`: its value resolved (or printed),
+/// and the evaluator's diagnostics. `shared` carries the typing and graphs
+/// between the targets of one shared evaluation.
+fn finish<'a>(
+    req: &Request,
+    ev: &Evaluator<'a>,
+    (file, result): &Evaluated<'a>,
+    target: &str,
+    shared: &mut Option<Shared>,
+) -> One {
     let mut one = One {
         run: TargetRun::default(),
         diagnostics: Vec::new(),
         known_keys: None,
     };
-    let stop = |s: Stop, diags: &mut Vec<Diagnostic>| {
+    let stop = |s: &Stop, diags: &mut Vec<Diagnostic>| {
         if let Stop::Error(d) = s {
-            let mut d = (*d).clone();
+            let mut d = (**d).clone();
             d.targets = vec![target.to_string()];
             diags.push(d);
         }
     };
-    match load_catalogue(&ev) {
-        Err(s) => stop(s, &mut one.diagnostics),
-        Ok(()) => {
-            let (file, result) = ev.eval_root(req.file, text);
-            match result {
-                // A syntax error poisoned the value: check the intact bindings.
-                Err(Stop::Poison) => {
-                    for d in ev.salvage(file) {
-                        one.diagnostics.push(d.target(target));
-                    }
-                }
-                Err(s) => stop(s, &mut one.diagnostics),
-                Ok(v) => {
-                    if req.resolve {
-                        match &v {
-                            Value::Register(reg) => {
-                                let root_dir =
-                                    req.file.parent().unwrap_or(Path::new("/")).to_path_buf();
-                                let sources_now = ev.sources.borrow().clone();
-                                let keys_read = keys_read(&ev);
-                                let input = Input {
-                                    register: reg,
-                                    target,
-                                    sources: &sources_now,
-                                    keys: &req.keys,
-                                    keys_read: &keys_read,
-                                    root_dir: &root_dir,
-                                };
-                                let out = resolve(&input);
-                                one.diagnostics.extend(out.diagnostics);
-                                one.known_keys = Some(out.known_keys);
-                                one.run.resolved = out.resolved;
-                            }
-                            other => {
-                                let span = ev
-                                    .module(file)
-                                    .expr
-                                    .as_ref()
-                                    .map(|e| e.span)
-                                    .unwrap_or_default();
-                                one.diagnostics.push(
-                                    Diagnostic::error(
-                                        "E0304",
-                                        format!("the configuration evaluates to {}, not a register", other.kind()),
-                                    )
-                                    .label(diag::Loc::new(file, span), "this is the file's value")
-                                    .help("a configuration ends with `register \"name\" [ main $ … ]`")
-                                    .target(target),
-                                );
-                            }
-                        }
-                    }
-                    // Only `eval` prints the value; devices nest deeply and
-                    // their JSON form is not needed to check them.
-                    if !req.resolve {
-                        match eval::to_json(&ev, &v) {
-                            Ok(j) => one.run.value = Some(j),
-                            Err(s) => stop(s, &mut one.diagnostics),
-                        }
-                    }
-                }
+    match result {
+        // A syntax error poisoned the value: check the intact bindings.
+        Err(Stop::Poison) if file.is_some() => {
+            for d in ev.salvage(file.unwrap_or_default()) {
+                one.diagnostics.push(d.target(target));
             }
         }
+        Err(s) => stop(s, &mut one.diagnostics),
+        Ok(v) if req.resolve => match v {
+            Value::Register(reg) => {
+                let root_dir = req.file.parent().unwrap_or(Path::new("/")).to_path_buf();
+                let sources_now = ev.sources.borrow();
+                let keys_read = ev.keys_read();
+                let input = Input {
+                    register: reg,
+                    target,
+                    sources: &sources_now,
+                    keys: &req.keys,
+                    keys_read: &keys_read,
+                    root_dir: &root_dir,
+                    model: req.model,
+                };
+                let out = resolve_shared(&input, shared);
+                one.diagnostics.extend(out.diagnostics);
+                one.known_keys = Some(out.known_keys);
+                one.run.resolved = out.resolved;
+            }
+            other => {
+                let file = file.unwrap_or_default();
+                let span = ev
+                    .module(file)
+                    .expr
+                    .as_ref()
+                    .map(|e| e.span)
+                    .unwrap_or_default();
+                one.diagnostics.push(
+                    Diagnostic::error(
+                        "E0304",
+                        format!(
+                            "the configuration evaluates to {}, not a register",
+                            other.kind()
+                        ),
+                    )
+                    .label(diag::Loc::new(file, span), "this is the file's value")
+                    .help("a configuration ends with `register \"name\" [ main $ … ]`")
+                    .target(target),
+                );
+            }
+        },
+        // Only `eval` prints the value; devices nest deeply and their JSON
+        // form is not needed to check them.
+        Ok(v) => match eval::to_json(ev, v) {
+            Ok(j) => one.run.value = Some(j),
+            Err(s) => stop(&s, &mut one.diagnostics),
+        },
     }
     one.diagnostics
         .extend(ev.diagnostics.borrow().iter().cloned());
-    traces.extend(ev.traces.borrow().iter().cloned());
-    *sources = ev.sources.borrow().clone();
     one
 }
 
-/// The configure keys `key_value` read while evaluating.
-fn keys_read(ev: &Evaluator) -> Vec<Rc<KeyDef>> {
-    ev.keys_read()
+/// Evaluates and resolves every target. The first evaluation serves every
+/// target when it never looked at the target (the usual case: choices by
+/// target are `match_impl target`/`if_impl is_unix`, decided by the
+/// resolver), so a matrix costs one evaluation and one typing.
+fn run_matrix(
+    req: &Request,
+    arena: &ModuleArena,
+    text: &str,
+    targets: &[String],
+    sources: &mut SourceMap,
+    traces: &mut Vec<String>,
+) -> (Vec<(String, One)>, usize) {
+    let mut runs = Vec::new();
+    let mut shared = false;
+    let mut evaluations = 0;
+    for (i, t) in targets.iter().enumerate() {
+        evaluations += 1;
+        let ev = evaluator(req, arena, t, sources);
+        let result = evaluate(req, &ev, text);
+        let mut state = None;
+        runs.push((t.clone(), finish(req, &ev, &result, t, &mut state)));
+        // `eval` prints values, which may read the target; a poisoned file is
+        // salvaged binding by binding, which may too.
+        if i == 0 && req.resolve && !ev.target_seen() && !matches!(result.1, Err(Stop::Poison)) {
+            for t in &targets[1..] {
+                runs.push((t.clone(), finish(req, &ev, &result, t, &mut state)));
+            }
+            shared = true;
+        }
+        traces.extend(ev.traces.borrow().iter().cloned());
+        *sources = ev.sources.borrow().clone();
+        if shared {
+            break;
+        }
+    }
+    (runs, evaluations)
 }
 
 /// Evaluates and resolves a configuration for a matrix of targets.
@@ -232,15 +286,12 @@ pub fn run(req: &Request) -> Result<Session, String> {
     };
     let mut sources = SourceMap::new();
     let mut traces = Vec::new();
-    let mut runs: Vec<(String, One)> = Vec::new();
     // One arena for the whole matrix: every file is parsed once, not once per target.
     // A language server passes its own, so its parses outlive one request.
     let local = ModuleArena::new();
     let arena = req.arena.unwrap_or(&local);
-    for t in &targets {
-        let one = run_target(req, arena, &text, t, &mut sources, &mut traces);
-        runs.push((t.clone(), one));
-    }
+    let (mut runs, evaluations) =
+        run_matrix(req, arena, &text, &targets, &mut sources, &mut traces);
 
     // The default matrix leaves out targets the devices do not support.
     let mut skipped = Vec::new();
@@ -321,6 +372,7 @@ pub fn run(req: &Request) -> Result<Session, String> {
         targets: out_targets,
         skipped,
         traces,
+        evaluations,
     })
 }
 

@@ -6,10 +6,10 @@
 //! any branch declares (for E0601).
 
 use crate::connect;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, FileId, Loc};
-use unik_lang::eval::{DevType, Device, DeviceKind, ImplDef, TARGETS};
+use unik_lang::eval::{Choice, DevType, Device, DeviceKind, ImplDef, TARGETS};
 
 /// The extra fields of an `impl` the resolver understands.
 pub struct ImplExtra<'d> {
@@ -24,33 +24,40 @@ pub const RED_ZONE: usize = 128 * 1024;
 pub const STACK_STEP: usize = 4 * 1024 * 1024;
 
 pub struct Typer {
-    memo: HashMap<*const Device, Option<Rc<DevType>>>,
+    memo: FxHashMap<*const Device, Option<Rc<DevType>>>,
     /// Checked implementations: true when well-formed.
-    impls: HashMap<*const ImplDef, bool>,
+    impls: FxHashMap<*const ImplDef, bool>,
     pub diagnostics: Vec<Diagnostic>,
     /// Implementation name → targets where some implementation of it exists.
-    available: HashMap<Rc<str>, u8>,
+    available: FxHashMap<Rc<str>, u8>,
     /// Every key name declared by an implementation anywhere in the value.
-    keys: HashSet<Rc<str>>,
+    keys: FxHashSet<Rc<str>>,
     /// Parsed connect templates, shared by the implementations using one.
-    templates: HashMap<String, Rc<Vec<connect::Piece>>>,
-    reported: HashSet<(Loc, &'static str)>,
+    templates: FxHashMap<String, Rc<Vec<connect::Piece>>>,
+    reported: FxHashSet<(Loc, &'static str)>,
     /// Files of the catalogue: labels there would point at its helpers,
     /// not at the user's choice.
     catalogue: Vec<FileId>,
+    /// The target whose chosen branches errors name.
+    target: String,
+    /// The choices made by the target (`match_impl target`, `if_impl
+    /// is_unix`, …): targets that decide each alike have one graph.
+    pub choices: Vec<Rc<Device>>,
 }
 
 impl Typer {
-    pub fn new(catalogue: Vec<FileId>) -> Typer {
+    pub fn new(catalogue: Vec<FileId>, target: &str) -> Typer {
         Typer {
             catalogue,
-            memo: HashMap::new(),
-            impls: HashMap::new(),
+            target: target.to_string(),
+            choices: Vec::new(),
+            memo: FxHashMap::default(),
+            impls: FxHashMap::default(),
             diagnostics: Vec::new(),
-            available: HashMap::new(),
-            keys: HashSet::new(),
-            templates: HashMap::new(),
-            reported: HashSet::new(),
+            available: FxHashMap::default(),
+            keys: FxHashSet::default(),
+            templates: FxHashMap::default(),
+            reported: FxHashSet::default(),
         }
     }
 
@@ -110,7 +117,7 @@ impl Typer {
                 let tf = tf?;
                 match &*tf {
                     DevType::Base { name } => {
-                        let head = head_impl(func);
+                        let head = head_impl(func, &self.target);
                         let mut diag = Diagnostic::error(
                             "E0302",
                             format!("`$` applied to a device of type `{name}`, which takes no more arguments"),
@@ -131,7 +138,7 @@ impl Typer {
                     DevType::Fn(param, result) => {
                         let ta = ta?;
                         if ta != *param {
-                            let head = head_impl(func);
+                            let head = head_impl(func, &self.target);
                             let mut diag = Diagnostic::error(
                                 "E0301",
                                 format!("device type mismatch: expected `{param}`, found `{ta}`"),
@@ -157,7 +164,10 @@ impl Typer {
                     }
                 }
             }
-            DeviceKind::If { then, else_, .. } => {
+            DeviceKind::If { cond, then, else_ } => {
+                if let Choice::Target(_) = cond {
+                    self.choices.push(d.clone());
+                }
                 let a = self.type_of(then);
                 let b = self.type_of(else_);
                 let (a, b) = (a?, b?);
@@ -175,7 +185,14 @@ impl Typer {
                 }
                 Some(a)
             }
-            DeviceKind::Match { cases, default, .. } => {
+            DeviceKind::Match {
+                value,
+                cases,
+                default,
+            } => {
+                if let Choice::Target(_) = value {
+                    self.choices.push(d.clone());
+                }
                 let td = self.type_of(default);
                 let mut ok = true;
                 let mut types = Vec::new();
@@ -289,14 +306,14 @@ impl Typer {
 }
 
 /// The implementation at the head of an application spine, if it is one
-/// (through the chosen branch of a choice).
-pub fn head_impl(d: &Rc<Device>) -> Option<Rc<ImplDef>> {
+/// (through the branch a choice takes on `target`).
+pub fn head_impl(d: &Rc<Device>, target: &str) -> Option<Rc<ImplDef>> {
     let mut cur = d.clone();
     loop {
         let next = match &cur.kind {
             DeviceKind::Impl(def) => return Some(def.clone()),
             DeviceKind::App { func, .. } => func.clone(),
-            _ => cur.chosen()?.clone(),
+            _ => cur.chosen(target)?.clone(),
         };
         cur = next;
     }
@@ -359,7 +376,7 @@ pub fn extra_of(def: &ImplDef) -> Result<ImplExtra<'_>, String> {
 fn check_extra(
     def: &ImplDef,
     arity: usize,
-    templates: &mut HashMap<String, Rc<Vec<connect::Piece>>>,
+    templates: &mut FxHashMap<String, Rc<Vec<connect::Piece>>>,
 ) -> Result<(), String> {
     let extra = extra_of(def)?;
     let Some(template) = extra.connect else {

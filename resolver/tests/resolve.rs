@@ -67,7 +67,7 @@ fn nodes_come_in_dependency_order() {
         r#"let main = foreign "n::N" (stackv4 @-> job);
            in register "n" [ main $ generic_stackv4 default_network ]"#,
     );
-    for n in &g.nodes {
+    for n in g.nodes.iter() {
         for a in n.args.iter().chain(&n.deps) {
             assert!(a.0 < n.id.0, "{} uses {} declared later", n.var, a.0);
         }

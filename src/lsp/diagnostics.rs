@@ -44,6 +44,7 @@ pub fn check(
         matrix: Matrix::Allowed,
         keys: BTreeMap::new(),
         want_register: true,
+        want_graphs: false,
     };
     let mut files: BTreeMap<PathBuf, Vec<LspDiagnostic>> = BTreeMap::new();
     files.insert(doc.path.clone(), Vec::new());

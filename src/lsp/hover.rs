@@ -89,8 +89,8 @@ fn value(name: &str, per_target: &[(&'static str, Info)], doc: &str, locked: &Lo
         .unwrap_or(Info::Failed);
     let mut md = String::new();
     match &first {
-        Info::Device(d) => {
-            let ty = probe::device_type(d)
+        Info::Device(d, target) => {
+            let ty = probe::device_type(d, target)
                 .map(|t| t.to_string())
                 .unwrap_or_else(|| "?".into());
             md.push_str(&code_block(&format!("{name} : {ty}")));
@@ -98,12 +98,12 @@ fn value(name: &str, per_target: &[(&'static str, Info)], doc: &str, locked: &Lo
             let heads: Vec<String> = per_target
                 .iter()
                 .filter_map(|(_, i)| match i {
-                    Info::Device(d) => probe::head_impl(d).map(|h| h.name.to_string()),
+                    Info::Device(d, t) => probe::head_impl(d, t).map(|h| h.name.to_string()),
                     _ => None,
                 })
                 .collect();
             let one_impl = heads.windows(2).all(|w| w[0] == w[1]);
-            let impl_doc = match probe::head_impl(d) {
+            let impl_doc = match probe::head_impl(d, target) {
                 Some(i) if one_impl => i.doc.to_string(),
                 _ => String::new(),
             };
@@ -200,8 +200,8 @@ fn device_facts(md: &mut String, per_target: &[(&'static str, Info)], locked: &L
     // crate → bounds → targets
     let mut crates: BTreeMap<String, BTreeMap<String, Vec<&str>>> = BTreeMap::new();
     for (t, info) in per_target {
-        let Info::Device(d) = info else { continue };
-        if let Some(i) = probe::head_impl(d) {
+        let Info::Device(d, _) = info else { continue };
+        if let Some(i) = probe::head_impl(d, t) {
             let key = (i.name.to_string(), i.module.to_string());
             match chosen.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, ts)) => ts.push(t),
@@ -214,7 +214,7 @@ fn device_facts(md: &mut String, per_target: &[(&'static str, Info)], locked: &L
         } else {
             missing.push((t, not.iter().map(|n| n.to_string()).collect()));
         }
-        for i in probe::impls(d) {
+        for i in probe::impls(d, t) {
             for p in &i.packages {
                 let ts = crates
                     .entry(p.name.to_string())
@@ -229,7 +229,7 @@ fn device_facts(md: &mut String, per_target: &[(&'static str, Info)], locked: &L
     }
     let devices = per_target
         .iter()
-        .filter(|(_, i)| matches!(i, Info::Device(_)))
+        .filter(|(_, i)| matches!(i, Info::Device(..)))
         .count();
     let everywhere = |ts: &[&str]| ts.len() == devices;
     let targets_of = |ts: &[&str]| {

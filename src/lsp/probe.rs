@@ -16,7 +16,9 @@ use unik_lang::eval::{
 /// The value of a name, as far as the editor cares.
 #[derive(Clone, Debug)]
 pub enum Info {
-    Device(Rc<Device>),
+    /// A device value and the target it was evaluated for (its choices are
+    /// decided per target).
+    Device(Rc<Device>, Rc<str>),
     Type(Rc<DevType>),
     Key(Rc<KeyDef>),
     Package(Rc<Package>),
@@ -28,9 +30,9 @@ pub enum Info {
 }
 
 impl Info {
-    fn of(v: &Value) -> Info {
+    fn of(v: &Value, target: &Rc<str>) -> Info {
         match v {
-            Value::Device(d) => Info::Device(d.clone()),
+            Value::Device(d) => Info::Device(d.clone(), target.clone()),
             Value::Type(t) => Info::Type(t.clone()),
             Value::Key(k) => Info::Key(k.clone()),
             Value::Package(p) => Info::Package(p.clone()),
@@ -42,7 +44,7 @@ impl Info {
     /// The device type of a device value.
     pub fn device_type(&self) -> Option<Rc<DevType>> {
         match self {
-            Info::Device(d) => device_type(d),
+            Info::Device(d, t) => device_type(d, t),
             _ => None,
         }
     }
@@ -98,9 +100,10 @@ pub fn run(
     let Ok(Value::Attrs(attrs)) = v else {
         return out;
     };
+    let target: Rc<str> = target.into();
     for (name, attr) in attrs.iter() {
         let info = match ev.force(&attr.value) {
-            Ok(v) => Info::of(&v),
+            Ok(v) => Info::of(&v, &target),
             Err(_) => Info::Failed,
         };
         out.insert(name.to_string(), info);
@@ -110,58 +113,58 @@ pub fn run(
 
 /// The type of a device value: its implementation's type minus the
 /// arguments applied.
-pub fn device_type(d: &Device) -> Option<Rc<DevType>> {
+pub fn device_type(d: &Device, target: &str) -> Option<Rc<DevType>> {
     match &d.kind {
         DeviceKind::Impl(i) => Some(i.ty.clone()),
-        DeviceKind::App { func, .. } => match &*device_type(func)? {
+        DeviceKind::App { func, .. } => match &*device_type(func, target)? {
             DevType::Fn(_, result) => Some(result.clone()),
             DevType::Base { .. } => None,
         },
-        DeviceKind::If { .. } | DeviceKind::Match { .. } => device_type(d.chosen()?),
+        DeviceKind::If { .. } | DeviceKind::Match { .. } => device_type(d.chosen(target)?, target),
     }
 }
 
 /// The implementation a device value applies (after choosing branches).
-pub fn head_impl(d: &Device) -> Option<Rc<ImplDef>> {
+pub fn head_impl(d: &Device, target: &str) -> Option<Rc<ImplDef>> {
     match &d.kind {
         DeviceKind::Impl(i) => Some(i.clone()),
-        DeviceKind::App { func, .. } => head_impl(func),
-        _ => head_impl(d.chosen()?),
+        DeviceKind::App { func, .. } => head_impl(func, target),
+        _ => head_impl(d.chosen(target)?, target),
     }
 }
 
 /// Every implementation a device value uses: its own, its arguments' and
 /// its dependencies', each once, in first-use order.
-pub fn impls(d: &Device) -> Vec<Rc<ImplDef>> {
-    fn walk(d: &Device, out: &mut Vec<Rc<ImplDef>>) {
+pub fn impls(d: &Device, target: &str) -> Vec<Rc<ImplDef>> {
+    fn walk(d: &Device, target: &str, out: &mut Vec<Rc<ImplDef>>) {
         match &d.kind {
             DeviceKind::Impl(i) => {
                 if !out.iter().any(|o| Rc::ptr_eq(o, i)) {
                     out.push(i.clone());
                     for dep in &i.deps {
-                        walk(dep, out);
+                        walk(dep, target, out);
                     }
                 }
             }
             DeviceKind::App { func, arg, .. } => {
-                walk(func, out);
-                walk(arg, out);
+                walk(func, target, out);
+                walk(arg, target, out);
             }
             _ => {
-                if let Some(c) = d.chosen() {
-                    walk(c, out);
+                if let Some(c) = d.chosen(target) {
+                    walk(c, target, out);
                 }
             }
         }
     }
     let mut out = Vec::new();
-    walk(d, &mut out);
+    walk(d, target, &mut out);
     out
 }
 
 /// The implementations of a device that do not support `target`.
 pub fn unsupported(d: &Device, target: &str) -> Vec<Rc<str>> {
-    impls(d)
+    impls(d, target)
         .into_iter()
         .filter(|i| {
             i.targets

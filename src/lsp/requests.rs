@@ -242,7 +242,7 @@ fn item(
 
 fn info_kind(info: Option<&Info>) -> CompletionItemKind {
     match info {
-        Some(Info::Device(_)) => CompletionItemKind::CONSTRUCTOR,
+        Some(Info::Device(..)) => CompletionItemKind::CONSTRUCTOR,
         Some(Info::Function) => CompletionItemKind::FUNCTION,
         Some(Info::Type(_)) => CompletionItemKind::INTERFACE,
         Some(Info::Key(_)) => CompletionItemKind::PROPERTY,
@@ -253,7 +253,7 @@ fn info_kind(info: Option<&Info>) -> CompletionItemKind {
 
 fn info_detail(info: Option<&Info>) -> Option<String> {
     match info? {
-        Info::Device(d) => super::probe::device_type(d).map(|t| t.to_string()),
+        Info::Device(d, t) => super::probe::device_type(d, t).map(|t| t.to_string()),
         Info::Type(t) => Some(format!("type {t}")),
         Info::Key(k) => Some(format!("key --{} : {}", k.name, k.ty.as_str())),
         Info::Package(p) => Some(format!("package {} {}", p.name, super::probe::bounds(p))),

@@ -1,7 +1,7 @@
 //! Standard builtins and the global scope.
 
 use super::value::*;
-use super::{Evaluator, SOLO5_TARGETS, devices, json};
+use super::{Evaluator, devices, json};
 use crate::diag::{Diagnostic, Loc};
 use std::rc::Rc;
 
@@ -177,8 +177,7 @@ impl Builtin {
     }
 }
 
-pub fn root_scope<'a>(ev: &Evaluator<'a>) -> Env<'a> {
-    let target = ev.options.target.clone();
+pub fn root_scope<'a>() -> Env<'a> {
     let mut vars: Vec<(crate::syntax::Name, Thunk<'a>)> = Vec::new();
     let mut all = Attrs::new();
     for (name, b, _) in NAMED {
@@ -195,18 +194,16 @@ pub fn root_scope<'a>(ev: &Evaluator<'a>) -> Env<'a> {
             },
         );
     }
-    let constants = [
-        ("target", Value::Str(target.clone())),
-        ("is_unix", Value::Bool(&*target == "unix")),
-        ("is_solo5", Value::Bool(SOLO5_TARGETS.contains(&&*target))),
-        ("is_xen", Value::Bool(&*target == "xen")),
-        (
+    // The target constants are computed when first forced, which marks the
+    // evaluation as depending on the target.
+    let constants = TargetConst::ALL
+        .into_iter()
+        .map(|(name, c)| (name, Thunk::lazy(Lazy::Target(c))))
+        .chain([(
             "job",
-            Value::Type(Rc::new(DevType::Base { name: "job".into() })),
-        ),
-    ];
-    for (name, v) in constants {
-        let t = Thunk::value(v);
+            Thunk::value(Value::Type(Rc::new(DevType::Base { name: "job".into() }))),
+        )]);
+    for (name, t) in constants {
         vars.push((name.into(), t.clone()));
         all.insert(
             name.into(),

@@ -17,6 +17,31 @@ fn loc_of(t: &Thunk<'_>) -> Option<Loc> {
     }
 }
 
+/// The target constant an argument is, when it is one written as it is
+/// (`target`, `(is_unix)`, or a name bound to one), without forcing it.
+fn target_const(t: &Thunk<'_>) -> Option<TargetConst> {
+    let mut cur = t.clone();
+    // A few hops cover `let t = target; in match_impl t { … }`.
+    for _ in 0..8 {
+        let next = match &*cur.0.borrow() {
+            ThunkState::Pending(Lazy::Target(c)) => return Some(*c),
+            ThunkState::Pending(Lazy::Expr { expr, env, .. }) => {
+                let mut e = *expr;
+                while let crate::syntax::ExprKind::Paren(inner) = &e.kind {
+                    e = inner;
+                }
+                match &e.kind {
+                    crate::syntax::ExprKind::Var(name) => Scope::lookup(env, name)?,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        cur = next;
+    }
+    None
+}
+
 /// The fields of an options set, with checks for unknown and missing ones.
 struct Fields<'e, 'a> {
     ev: &'e Evaluator<'a>,
@@ -576,16 +601,21 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
         }
         Builtin::IfImpl => {
             let at = loc_of(&args[0]).unwrap_or(loc);
-            let cond = match ev.force(&args[0])? {
-                Value::Bool(v) => v,
-                other => {
-                    return Err(Diagnostic::error(
-                        "E0202",
-                        format!("`if_impl` expects a bool condition, found {}", other.kind()),
-                    )
-                    .label(at, "not a bool")
-                    .into());
+            let cond = match target_const(&args[0]) {
+                Some(c @ (TargetConst::IsUnix | TargetConst::IsSolo5 | TargetConst::IsXen)) => {
+                    Choice::Target(c)
                 }
+                _ => match ev.force(&args[0])? {
+                    Value::Bool(v) => Choice::Fixed(if v { "true" } else { "false" }.into()),
+                    other => {
+                        return Err(Diagnostic::error(
+                            "E0202",
+                            format!("`if_impl` expects a bool condition, found {}", other.kind()),
+                        )
+                        .label(at, "not a bool")
+                        .into());
+                    }
+                },
             };
             let then = device(ev, b, &args[1], loc)?;
             let else_ = device(ev, b, &args[2], loc)?;
@@ -596,21 +626,24 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
         }
         Builtin::MatchImpl => {
             let at = loc_of(&args[0]).unwrap_or(loc);
-            let value: Rc<str> = match ev.force(&args[0])? {
-                Value::Str(s) => s,
-                Value::Int(n) => n.to_string().into(),
-                Value::Bool(v) => v.to_string().into(),
-                other => {
-                    return Err(Diagnostic::error(
-                        "E0202",
-                        format!(
-                            "`match_impl` matches a string, int or bool, found {}",
-                            other.kind()
-                        ),
-                    )
-                    .label(at, "cannot be matched")
-                    .into());
-                }
+            let value = match target_const(&args[0]) {
+                Some(c) => Choice::Target(c),
+                None => Choice::Fixed(match ev.force(&args[0])? {
+                    Value::Str(s) => s,
+                    Value::Int(n) => n.to_string().into(),
+                    Value::Bool(v) => v.to_string().into(),
+                    other => {
+                        return Err(Diagnostic::error(
+                            "E0202",
+                            format!(
+                                "`match_impl` matches a string, int or bool, found {}",
+                                other.kind()
+                            ),
+                        )
+                        .label(at, "cannot be matched")
+                        .into());
+                    }
+                }),
             };
             let f = Fields::new(ev, b, &args[1], "`match_impl` cases", loc)?;
             let mut cases = Vec::new();

@@ -60,20 +60,22 @@ fn convert<'a>(
         }
         Value::Lambda(_) | Value::Builtin(_) => json!({"$type": "function"}),
         Value::Type(t) => json!({"$type": "type", "type": t.to_string()}),
-        Value::Device(d) => device(d),
+        Value::Device(d) => device(d, &ev.options.target),
         Value::Package(p) => package(p),
         Value::Key(k) => key(k),
         Value::Register(r) => json!({
             "$type": "register",
             "name": &*r.name,
-            "jobs": r.jobs.iter().map(|d| device(d)).collect::<Vec<_>>(),
-            "reporter": r.reporter.as_ref().map(|d| device(d)),
-            "argv": r.argv.as_ref().map(|d| device(d)),
+            "jobs": r.jobs.iter().map(|d| device(d, &ev.options.target)).collect::<Vec<_>>(),
+            "reporter": r.reporter.as_ref().map(|d| device(d, &ev.options.target)),
+            "argv": r.argv.as_ref().map(|d| device(d, &ev.options.target)),
         }),
     })
 }
 
-pub fn device(d: &Device) -> J {
+/// A device value as JSON, its choices as they are decided on `target`.
+pub fn device(d: &Device, target: &str) -> J {
+    let device = |d: &Device| device(d, target);
     match &d.kind {
         DeviceKind::Impl(i) => json!({
             "$type": "device",
@@ -89,7 +91,7 @@ pub fn device(d: &Device) -> J {
         }),
         DeviceKind::If { cond, then, else_ } => json!({
             "$type": "device",
-            "if": cond,
+            "if": cond.on(target) == "true",
             "then": device(then),
             "else": device(else_),
         }),
@@ -102,7 +104,7 @@ pub fn device(d: &Device) -> J {
             for (k, d) in cases {
                 m.insert(k.to_string(), device(d));
             }
-            json!({"$type": "device", "match": &**value, "cases": m, "default": device(default)})
+            json!({"$type": "device", "match": value.on(target), "cases": m, "default": device(default)})
         }
     }
 }

@@ -159,6 +159,7 @@ pub struct Evaluator<'a> {
     rec_scopes: RefCell<Vec<Env<'a>>>,
     depth: Cell<usize>,
     steps: Cell<u64>,
+    target_seen: Cell<bool>,
 }
 
 impl Drop for Evaluator<'_> {
@@ -207,7 +208,16 @@ impl<'a> Evaluator<'a> {
             rec_scopes: RefCell::new(Vec::new()),
             depth: Cell::new(0),
             steps: Cell::new(0),
+            target_seen: Cell::new(false),
         }
+    }
+
+    /// Whether anything so far looked at the target (`target`, `is_unix`, …
+    /// forced other than as the choice of `match_impl`/`if_impl`). Until
+    /// then, the values, diagnostics and traces are the same on every
+    /// target, and one evaluation can serve a whole matrix.
+    pub fn target_seen(&self) -> bool {
+        self.target_seen.get()
     }
 
     /// The configure keys `key_value` has read so far (the resolver needs
@@ -228,7 +238,7 @@ impl<'a> Evaluator<'a> {
         if let Some(env) = self.root.borrow().as_ref() {
             return env.clone();
         }
-        let env = builtins::root_scope(self);
+        let env = builtins::root_scope();
         *self.root.borrow_mut() = Some(env.clone());
         env
     }
@@ -365,6 +375,10 @@ impl<'a> Evaluator<'a> {
                 .force(&set)
                 .and_then(|s| self.select_one(s, &name, loc)),
             Lazy::Import { path, loc } => self.eval_import(&path, loc),
+            Lazy::Target(c) => {
+                self.target_seen.set(true);
+                Ok(c.value(&self.options.target))
+            }
         };
         *t.0.borrow_mut() = match &result {
             Ok(v) => ThunkState::Done(v.clone()),

@@ -189,6 +189,70 @@ pub enum Lazy<'a> {
     },
     /// The top expression of an imported file.
     Import { path: PathBuf, loc: Loc },
+    /// `target`, `is_unix`, …: forcing one records that the evaluation
+    /// depends on the target (see [`crate::eval::Evaluator::target_seen`]).
+    Target(TargetConst),
+}
+
+/// The global constants whose value is the target or a test of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TargetConst {
+    Target,
+    IsUnix,
+    IsSolo5,
+    IsXen,
+}
+
+impl TargetConst {
+    pub const ALL: [(&'static str, TargetConst); 4] = [
+        ("target", TargetConst::Target),
+        ("is_unix", TargetConst::IsUnix),
+        ("is_solo5", TargetConst::IsSolo5),
+        ("is_xen", TargetConst::IsXen),
+    ];
+
+    /// The constant's value on `target`.
+    pub fn value<'a>(self, target: &str) -> Value<'a> {
+        match self {
+            TargetConst::Target => Value::Str(target.into()),
+            TargetConst::IsUnix => Value::Bool(target == "unix"),
+            TargetConst::IsSolo5 => Value::Bool(super::SOLO5_TARGETS.contains(&target)),
+            TargetConst::IsXen => Value::Bool(target == "xen"),
+        }
+    }
+
+    /// The value as `match_impl` compares it: the target name, or `true`/`false`.
+    fn text(self, target: &str) -> &str {
+        match self {
+            TargetConst::Target => target,
+            _ => match self.value(target) {
+                Value::Bool(true) => "true",
+                _ => "false",
+            },
+        }
+    }
+}
+
+/// What an `if_impl` or `match_impl` decides on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// A value the configuration computed: a `match_impl` string (ints and
+    /// bools written out), or `true`/`false` for `if_impl`.
+    Fixed(Rc<str>),
+    /// One of the target constants passed as it is (`match_impl target`,
+    /// `if_impl is_unix`): decided per target, without the evaluation
+    /// having looked at the target, so that one evaluation serves them all.
+    Target(TargetConst),
+}
+
+impl Choice {
+    /// The value decided on, on `target`.
+    pub fn on<'s>(&'s self, target: &'s str) -> &'s str {
+        match self {
+            Choice::Fixed(v) => v,
+            Choice::Target(c) => c.text(target),
+        }
+    }
 }
 
 impl<'a> Thunk<'a> {
@@ -257,23 +321,27 @@ pub enum DeviceKind {
     },
     /// `if_impl cond a b`: both kept, so both can be type-checked.
     If {
-        cond: bool,
+        cond: Choice,
         then: Rc<Device>,
         else_: Rc<Device>,
     },
     /// `match_impl value { case = d; …; default = d; }`.
     Match {
-        value: Rc<str>,
+        value: Choice,
         cases: Vec<(Rc<str>, Rc<Device>)>,
         default: Rc<Device>,
     },
 }
 
 impl Device {
-    /// The branch an `If`/`Match` takes (itself otherwise).
-    pub fn chosen(&self) -> Option<&Rc<Device>> {
+    /// The branch an `If`/`Match` takes on `target` (None for others).
+    pub fn chosen(&self, target: &str) -> Option<&Rc<Device>> {
         match &self.kind {
-            DeviceKind::If { cond, then, else_ } => Some(if *cond { then } else { else_ }),
+            DeviceKind::If { cond, then, else_ } => Some(if cond.on(target) == "true" {
+                then
+            } else {
+                else_
+            }),
             DeviceKind::Match {
                 value,
                 cases,
@@ -281,7 +349,7 @@ impl Device {
             } => Some(
                 cases
                     .iter()
-                    .find(|(c, _)| c == value)
+                    .find(|(c, _)| **c == *value.on(target))
                     .map(|(_, d)| d)
                     .unwrap_or(default),
             ),
