@@ -28,7 +28,7 @@ pub use devices::stack::{StackV4, Tcp, TcpError, TcpFlow, TcpListener, Udp, UdpE
 pub use devices::{
     Argv, Block, BlockError, BlockInfo, Console, ConsoleError, ETHERNET_HEADER, EntryKind, Key,
     KvError, KvRo, KvRw, Mac, Mclock, NetError, Network, Offload, Pclock, Random, RandomError,
-    Sleep,
+    Received, Sleep,
 };
 pub use exec::{ExecError, JoinHandle, block_on, spawn};
 pub use job::{ExitStatus, Job, JobError, job, run_jobs};

@@ -3,8 +3,12 @@
 //! executor. Every frame crosses the descriptor behind a 10-byte
 //! `virtio_net_hdr`, which the device owns: zero for a plain frame, filled in
 //! for a TSO frame (one write carries up to 64 KB of TCP, which the kernel
-//! segments), stripped on receive. Receive offloads stay off (`TUNSETOFFLOAD`
-//! 0): the stack takes MTU-sized frames with complete checksums.
+//! segments). On receive, plain `recv` keeps the kernel's offloads off
+//! (`TUNSETOFFLOAD` 0): MTU-sized frames with complete checksums. `recv_offload`
+//! turns on checksum and TCP segmentation offload towards us (`TUN_F_CSUM |
+//! TUN_F_TSO4`): the kernel then hands over its TCP segments of up to 64 KB
+//! whole, their checksums partial (`NEEDS_CSUM`) or already verified
+//! (`DATA_VALID`), which saves the stack a frame, a copy and a checksum per MSS.
 //! The unikernel's own MAC is random and locally administered, as in
 //! MirageOS `mirage-net-unix`; the host side of the tap has its own.
 
@@ -13,7 +17,7 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use unik_rt::exec::{readable, writable};
-use unik_rt::{ETHERNET_HEADER, Mac, NetError, Offload};
+use unik_rt::{ETHERNET_HEADER, Mac, NetError, Offload, Received};
 
 use crate::sys;
 
@@ -26,7 +30,10 @@ const TUNSETVNETHDRSZ: libc::c_ulong = 0x4004_54d8;
 /// `struct virtio_net_hdr` (legacy, host byte order, without `num_buffers`).
 const VNET_HDR: usize = 10;
 const VNET_F_NEEDS_CSUM: u8 = 1;
+const VNET_F_DATA_VALID: u8 = 2;
 const VNET_GSO_TCPV4: u8 = 1;
+const TUN_F_CSUM: libc::c_ulong = 0x01;
+const TUN_F_TSO4: libc::c_ulong = 0x02;
 /// Largest IPv4 packet, hence the largest TSO packet.
 const TSO_MAX: usize = 65_535;
 const DEFAULT_MTU: usize = 1500;
@@ -75,6 +82,8 @@ pub struct Tap {
     mtu: usize,
     buffers: RefCell<Vec<Vec<u8>>>,
     stats: std::cell::Cell<TapStats>,
+    /// Whether the kernel may send us large segments with partial checksums.
+    rx_offload: std::cell::Cell<bool>,
 }
 
 /// Frames written to the tap.
@@ -85,6 +94,10 @@ pub struct TapStats {
     pub tso_frames: u64,
     /// Largest frame written, Ethernet header included.
     pub largest: usize,
+    /// Frames received.
+    pub rx_frames: u64,
+    /// Largest frame received, Ethernet header included.
+    pub rx_largest: usize,
 }
 
 /// Attaches to the tap interface `tap_name` (created if absent, which needs
@@ -127,6 +140,7 @@ pub fn connect(tap_name: &str) -> Result<Tap, NetError> {
         mac: Mac(mac),
         buffers: RefCell::new(Vec::new()),
         stats: std::cell::Cell::new(TapStats::default()),
+        rx_offload: std::cell::Cell::new(false),
     })
 }
 
@@ -154,7 +168,7 @@ impl Tap {
         &self.name
     }
 
-    /// What was written so far.
+    /// What was written and received so far.
     pub fn stats(&self) -> TapStats {
         self.stats.get()
     }
@@ -220,6 +234,40 @@ impl Tap {
             }
         }
     }
+
+    /// Reads one frame into `buf`, its `virtio_net_hdr` apart: the frame's length and the header.
+    async fn read_frame(&self, buf: &mut [u8]) -> Result<(usize, [u8; VNET_HDR]), NetError> {
+        loop {
+            let fd = self.raw_fd()?;
+            let mut hdr = [0u8; VNET_HDR];
+            let iov = [
+                libc::iovec {
+                    iov_base: hdr.as_mut_ptr().cast(),
+                    iov_len: VNET_HDR,
+                },
+                libc::iovec {
+                    iov_base: buf.as_mut_ptr().cast(),
+                    iov_len: buf.len(),
+                },
+            ];
+            // SAFETY: both iovecs point at live, writable buffers of the given lengths.
+            let n = unsafe { libc::readv(fd, iov.as_ptr(), 2) };
+            if n >= 0 {
+                let len = (n as usize).saturating_sub(VNET_HDR);
+                let mut st = self.stats.get();
+                st.rx_frames += 1;
+                st.rx_largest = st.rx_largest.max(len);
+                self.stats.set(st);
+                return Ok((len, hdr));
+            }
+            let err = sys::last_error();
+            if sys::is_would_block(&err) {
+                readable(fd as u64).await;
+            } else if !sys::is_interrupted(&err) {
+                return Err(NetError::Io(sys::code(&err)));
+            }
+        }
+    }
 }
 
 impl unik_rt::Network for Tap {
@@ -232,7 +280,10 @@ impl unik_rt::Network for Tap {
     }
 
     fn offload(&self) -> Offload {
-        Offload { tso_max: TSO_MAX }
+        Offload {
+            tso_max: TSO_MAX,
+            rx_max: TSO_MAX,
+        }
     }
 
     async fn write<F: FnOnce(&mut [u8]) -> usize>(
@@ -262,32 +313,31 @@ impl unik_rt::Network for Tap {
                 needed,
             });
         }
-        loop {
-            let fd = self.raw_fd()?;
-            // Receive offloads are off, so the header carries nothing the stack needs.
-            let mut hdr = [0u8; VNET_HDR];
-            let iov = [
-                libc::iovec {
-                    iov_base: hdr.as_mut_ptr().cast(),
-                    iov_len: VNET_HDR,
-                },
-                libc::iovec {
-                    iov_base: buf.as_mut_ptr().cast(),
-                    iov_len: buf.len(),
-                },
-            ];
-            // SAFETY: both iovecs point at live, writable buffers of the given lengths.
-            let n = unsafe { libc::readv(fd, iov.as_ptr(), 2) };
-            if n >= 0 {
-                return Ok((n as usize).saturating_sub(VNET_HDR));
-            }
-            let err = sys::last_error();
-            if sys::is_would_block(&err) {
-                readable(fd as u64).await;
-            } else if !sys::is_interrupted(&err) {
-                return Err(NetError::Io(sys::code(&err)));
-            }
+        // Receive offloads are off, so the header carries nothing the stack needs.
+        Ok(self.read_frame(buf).await?.0)
+    }
+
+    async fn recv_offload(&self, buf: &mut [u8]) -> Result<Received, NetError> {
+        let needed = self.mtu.max(TSO_MAX) + ETHERNET_HEADER;
+        if buf.len() < needed {
+            return Err(NetError::BufferTooSmall {
+                len: buf.len(),
+                needed,
+            });
         }
+        if !self.rx_offload.get() {
+            let fd = self.raw_fd()?;
+            // SAFETY: TUNSETOFFLOAD takes its flags by value.
+            if unsafe { libc::ioctl(fd, TUNSETOFFLOAD as _, TUN_F_CSUM | TUN_F_TSO4) } < 0 {
+                return Err(NetError::Io(sys::code(&sys::last_error())));
+            }
+            self.rx_offload.set(true);
+        }
+        let (len, hdr) = self.read_frame(buf).await?;
+        Ok(Received {
+            len,
+            checksum_trusted: hdr[0] & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID) != 0,
+        })
     }
 
     fn disconnect(&self) {

@@ -293,6 +293,17 @@ impl Interface {
 
     /// Processes one received Ethernet frame. Replies are queued for `transmit`.
     pub fn receive(&mut self, now: Instant, frame: &[u8]) {
+        self.receive_frame(now, frame, false);
+    }
+
+    /// As [`Interface::receive`], for a frame from a device's receive offload: it may be
+    /// larger than the MTU (a TCP segment the host coalesced) and its device vouches for its
+    /// TCP or UDP checksum, which is not verified (it may hold a partial sum).
+    pub fn receive_offloaded(&mut self, now: Instant, frame: &[u8]) {
+        self.receive_frame(now, frame, true);
+    }
+
+    fn receive_frame(&mut self, now: Instant, frame: &[u8], trusted: bool) {
         self.link.stats.rx_frames += 1;
         let Some((eth, payload)) = ethernet::decapsulate(self.link.mac, frame) else {
             self.link.stats.rx_dropped += 1;
@@ -300,7 +311,7 @@ impl Interface {
         };
         match eth.ethertype {
             ethertype::ARP => self.receive_arp(now, payload),
-            ethertype::IPV4 => self.receive_ipv4(now, payload),
+            ethertype::IPV4 => self.receive_ipv4(now, payload, trusted),
             _ => self.link.stats.rx_dropped += 1,
         }
     }
@@ -326,7 +337,7 @@ impl Interface {
         }
     }
 
-    fn receive_ipv4(&mut self, now: Instant, payload: &[u8]) {
+    fn receive_ipv4(&mut self, now: Instant, payload: &[u8], trusted: bool) {
         let parsed = ipv4_wire::Packet::new_checked(payload)
             .and_then(|p| Ipv4Repr::parse(&p).map(|r| (p, r)));
         let Ok((packet, ip)) = parsed else {
@@ -349,11 +360,12 @@ impl Interface {
                 whole.payload_len = data.len();
                 whole.more_frags = false;
                 whole.frag_offset = 0;
-                self.receive_transport(now, &whole, None, &data);
+                // A reassembled packet's checksum was never offloaded.
+                self.receive_transport(now, &whole, None, &data, false);
             }
             return;
         }
-        self.receive_transport(now, &ip, Some(packet.header()), packet.payload());
+        self.receive_transport(now, &ip, Some(packet.header()), packet.payload(), trusted);
     }
 
     fn receive_transport(
@@ -362,11 +374,12 @@ impl Interface {
         ip: &Ipv4Repr,
         header: Option<&[u8]>,
         payload: &[u8],
+        trusted: bool,
     ) {
         match ip.protocol {
             proto::ICMP => self.receive_icmp(ip, payload),
-            proto::UDP => self.receive_udp(now, ip, header, payload),
-            proto::TCP => self.receive_tcp(now, ip, payload),
+            proto::UDP => self.receive_udp(now, ip, header, payload, trusted),
+            proto::TCP => self.receive_tcp(now, ip, payload, trusted),
             _ => {
                 self.link.stats.rx_dropped += 1;
                 self.send_unreachable(

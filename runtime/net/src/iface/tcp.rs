@@ -338,7 +338,13 @@ impl Interface {
 
     // ----- stack side -----
 
-    pub(super) fn receive_tcp(&mut self, now: Instant, ip: &Ipv4Repr, payload: &[u8]) {
+    pub(super) fn receive_tcp(
+        &mut self,
+        now: Instant,
+        ip: &Ipv4Repr,
+        payload: &[u8],
+        trusted: bool,
+    ) {
         if !self.our_unicast(ip.dst) {
             self.link.stats.rx_dropped += 1;
             return;
@@ -347,7 +353,12 @@ impl Interface {
             self.link.stats.rx_dropped += 1;
             return;
         };
-        let Ok(seg) = TcpRepr::parse(&packet, ip.src, ip.dst) else {
+        let parsed = if trusted {
+            TcpRepr::parse_trusted(&packet)
+        } else {
+            TcpRepr::parse(&packet, ip.src, ip.dst)
+        };
+        let Ok(seg) = parsed else {
             self.link.stats.rx_dropped += 1;
             return;
         };

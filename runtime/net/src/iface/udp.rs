@@ -127,12 +127,18 @@ impl Interface {
         ip: &Ipv4Repr,
         header: Option<&[u8]>,
         payload: &[u8],
+        trusted: bool,
     ) {
         let Ok(packet) = udp_wire::Packet::new_checked(payload) else {
             self.link.stats.rx_dropped += 1;
             return;
         };
-        let Ok(repr) = UdpRepr::parse(&packet, ip.src, ip.dst) else {
+        let parsed = if trusted {
+            Ok(UdpRepr::parse_trusted(&packet))
+        } else {
+            UdpRepr::parse(&packet, ip.src, ip.dst)
+        };
+        let Ok(repr) = parsed else {
             self.link.stats.rx_dropped += 1;
             return;
         };

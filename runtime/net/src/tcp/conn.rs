@@ -868,7 +868,9 @@ impl Connection {
             self.ack_now = true;
             return;
         }
-        self.unacked_segs += 1;
+        // Counted in full-sized segments, so that a segment the host coalesced from several
+        // (receive offload) is acknowledged at once, as those would have been (RFC 5681 4.2).
+        self.unacked_segs += written.div_ceil(self.our_mss.max(1)).max(1) as u32;
         match self.cfg.ack_delay {
             Some(delay) if self.unacked_segs < 2 => {
                 if self.ack_at.is_none() {

@@ -227,6 +227,12 @@ impl TcpRepr {
         if !p.verify_checksum(src, dst) {
             return Err(Error::Checksum);
         }
+        TcpRepr::parse_trusted(p)
+    }
+
+    /// As [`TcpRepr::parse`], without the checksum: for a segment whose device vouches for it
+    /// (receive offload; the field may hold a partial sum).
+    pub fn parse_trusted<T: AsRef<[u8]>>(p: &Packet<T>) -> Result<TcpRepr> {
         let mut r = TcpRepr {
             src_port: p.src_port(),
             dst_port: p.dst_port(),

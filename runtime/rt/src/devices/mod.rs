@@ -14,4 +14,4 @@ pub use block::{Block, BlockError, BlockInfo};
 pub use console::{Console, ConsoleError};
 pub use kv::{EntryKind, Key, KvError, KvRo, KvRw, Op};
 pub use misc::{Argv, Mclock, Pclock, Random, RandomError, Sleep};
-pub use net::{ETHERNET_HEADER, Mac, NetError, Network, Offload};
+pub use net::{ETHERNET_HEADER, Mac, NetError, Network, Offload, Received};

@@ -29,6 +29,21 @@ pub struct Offload {
     /// device cuts into MSS-sized segments itself and whose TCP checksum it computes
     /// (TCP segmentation offload); 0: none, every frame fits the MTU.
     pub tso_max: usize,
+    /// Largest IPv4 packet (Ethernet header excluded) that [`Network::recv_offload`] may
+    /// deliver: a TCP segment the host coalesced from several (receive offload); 0: none,
+    /// every received frame fits the MTU.
+    pub rx_max: usize,
+}
+
+/// One frame from [`Network::recv_offload`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The frame's length, Ethernet header included.
+    pub len: usize,
+    /// The device vouches for the frame's TCP or UDP checksum, which the stack need not
+    /// verify: the host verified it, or the frame never crossed a wire and its sender left
+    /// the checksum to offload (the field then holds a partial sum).
+    pub checksum_trusted: bool,
 }
 
 /// Errors of a [`Network`] device.
@@ -119,6 +134,19 @@ pub trait Network {
     /// Receives one frame into `buf` (at least `mtu() + ETHERNET_HEADER`
     /// bytes), returning its length.
     async fn recv(&self, buf: &mut [u8]) -> Result<usize, NetError>;
+
+    /// Receives one frame as [`Network::recv`] does, except that the device may use its
+    /// receive offloads: `buf` holds at least `max(mtu(), offload().rx_max) +
+    /// ETHERNET_HEADER` bytes, frames may be that large, and their transport checksum may be
+    /// vouched for instead of complete. The first call turns the offloads on; a consumer
+    /// uses either this or `recv`, not both.
+    async fn recv_offload(&self, buf: &mut [u8]) -> Result<Received, NetError> {
+        let len = self.recv(buf).await?;
+        Ok(Received {
+            len,
+            checksum_trusted: false,
+        })
+    }
 
     /// Calls `handler` with every received frame until the device fails or
     /// is disconnected.
