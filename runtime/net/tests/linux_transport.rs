@@ -90,9 +90,7 @@ fn tcp_echo_of_ten_megabytes() {
             .unwrap();
         let mut writer = stream.try_clone().unwrap();
         let sender = std::thread::spawn(move || {
-            let mut data = vec![0u8; TEN_MB];
-            content(0, &mut data);
-            writer.write_all(&data).unwrap();
+            writer.write_all(&ten_megabytes(0)).unwrap();
             writer.shutdown(Shutdown::Write).unwrap();
         });
         let mut got = Vec::with_capacity(TEN_MB);
@@ -122,55 +120,8 @@ fn tcp_echo_of_ten_megabytes() {
         assert_eq!(server.await, TEN_MB);
         echoed
     });
-    let mut expected = vec![0u8; TEN_MB];
-    content(0, &mut expected);
     assert_eq!(echoed.len(), TEN_MB);
-    assert!(echoed == expected, "echoed bytes differ");
-}
-
-/// On a tap with TSO our stack hands the kernel TCP segments larger than the MTU, and the
-/// kernel's segments of them arrive intact.
-#[test]
-fn tcp_send_to_linux_in_segments_larger_than_the_mtu() {
-    let _serial = serial();
-    let lab = Lab::new("tso", 72);
-    let s = lab.stack();
-    let ours = lab.ours;
-    let peer = lab.ns.thread(move || {
-        let mut stream =
-            TcpStream::connect_timeout(&SocketAddrV4::new(ours, 9).into(), Duration::from_secs(5))
-                .unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        let mut got = Vec::with_capacity(TEN_MB);
-        stream.read_to_end(&mut got).unwrap();
-        got
-    });
-    let got = run(120, async move {
-        let listener = s.stack.tcp().listen(9).await.unwrap();
-        let flow = listener.accept().await.unwrap();
-        let mut data = vec![0u8; TEN_MB];
-        content(1, &mut data);
-        for chunk in data.chunks(1 << 16) {
-            flow.write(chunk).await.unwrap();
-        }
-        flow.close().await.unwrap();
-        join(peer).await
-    });
-    let mut expected = vec![0u8; TEN_MB];
-    content(1, &mut expected);
-    assert_eq!(got.len(), TEN_MB);
-    assert!(got == expected, "received bytes differ");
-    let stats = lab.tap.stats();
-    let frame_max = lab.tap.mtu() + ETHERNET_HEADER;
-    assert!(stats.tso_frames > 0, "no TSO frame written: {stats:?}");
-    assert!(stats.largest > frame_max, "largest frame {stats:?}");
-    // Most of the data went out in large segments, not one frame per MTU.
-    assert!(
-        stats.frames < (TEN_MB / (frame_max - 54)) as u64 / 4,
-        "{stats:?}"
-    );
+    assert!(echoed == ten_megabytes(0), "echoed bytes differ");
 }
 
 #[test]
@@ -219,44 +170,85 @@ fn tcp_connect_to_linux_and_refused_port() {
     assert_eq!(refused, Some(TcpError::Refused));
 }
 
-/// With the tap's receive offload, Linux hands our stack its TCP segments whole (up to 64 KB,
-/// checksums partial): the data arrives intact in far fewer frames than one per MTU.
-#[test]
-fn tcp_receive_from_linux_in_segments_larger_than_the_mtu() {
-    let _serial = serial();
-    let lab = Lab::new("gro", 73);
+fn ten_megabytes(seed: u64) -> Vec<u8> {
+    let mut data = vec![0u8; TEN_MB];
+    content(seed, &mut data);
+    data
+}
+
+/// Linux connects to port 9 of the stack and ten megabytes go one way: to Linux when
+/// `to_linux`, else from it. Checks they arrive intact; returns the tap's counters and its
+/// largest frame without offloads.
+fn one_way(tag: &str, subnet: u8, to_linux: bool) -> (unik_unix::net::TapStats, usize) {
+    let lab = Lab::new(tag, subnet);
     let s = lab.stack();
     let ours = lab.ours;
     let peer = lab.ns.thread(move || {
         let mut stream =
             TcpStream::connect_timeout(&SocketAddrV4::new(ours, 9).into(), Duration::from_secs(5))
                 .unwrap();
-        let mut data = vec![0u8; TEN_MB];
-        content(2, &mut data);
-        stream.write_all(&data).unwrap();
-        stream.shutdown(Shutdown::Write).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut got = Vec::with_capacity(TEN_MB);
+        if to_linux {
+            stream.read_to_end(&mut got).unwrap();
+        } else {
+            stream.write_all(&ten_megabytes(2)).unwrap();
+            stream.shutdown(Shutdown::Write).unwrap();
+        }
+        got
     });
     let got = run(120, async move {
         let listener = s.stack.tcp().listen(9).await.unwrap();
         let flow = listener.accept().await.unwrap();
         let mut got = Vec::with_capacity(TEN_MB);
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            match flow.read(&mut buf).await.unwrap() {
-                0 => break,
-                n => got.extend_from_slice(&buf[..n]),
+        if to_linux {
+            for chunk in ten_megabytes(1).chunks(1 << 16) {
+                flow.write(chunk).await.unwrap();
+            }
+        } else {
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                match flow.read(&mut buf).await.unwrap() {
+                    0 => break,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
             }
         }
         flow.close().await.unwrap();
-        join(peer).await;
-        got
+        let linux_got = join(peer).await;
+        if to_linux { linux_got } else { got }
     });
-    let mut expected = vec![0u8; TEN_MB];
-    content(2, &mut expected);
     assert_eq!(got.len(), TEN_MB);
-    assert!(got == expected, "received bytes differ");
-    let stats = lab.tap.stats();
-    let frame_max = lab.tap.mtu() + ETHERNET_HEADER;
+    assert!(
+        got == ten_megabytes(if to_linux { 1 } else { 2 }),
+        "bytes differ"
+    );
+    (lab.tap.stats(), lab.tap.mtu() + ETHERNET_HEADER)
+}
+
+/// On a tap with TSO our stack hands the kernel TCP segments larger than the MTU, and the
+/// kernel's segments of them arrive intact.
+#[test]
+fn tcp_send_to_linux_in_segments_larger_than_the_mtu() {
+    let _serial = serial();
+    let (stats, frame_max) = one_way("tso", 72, true);
+    assert!(stats.tso_frames > 0, "no TSO frame written: {stats:?}");
+    assert!(stats.largest > frame_max, "largest frame {stats:?}");
+    // Most of the data went out in large segments, not one frame per MTU.
+    assert!(
+        stats.frames < (TEN_MB / (frame_max - 54)) as u64 / 4,
+        "{stats:?}"
+    );
+}
+
+/// With the tap's receive offload, Linux hands our stack its TCP segments whole (up to 64 KB,
+/// checksums partial): the data arrives intact in far fewer frames than one per MTU.
+#[test]
+fn tcp_receive_from_linux_in_segments_larger_than_the_mtu() {
+    let _serial = serial();
+    let (stats, frame_max) = one_way("gro", 73, false);
     assert!(stats.rx_largest > frame_max, "largest frame {stats:?}");
     assert!(
         stats.rx_frames < (TEN_MB / (frame_max - 54)) as u64 / 4,
