@@ -1,21 +1,13 @@
 //! Static facts about one parsed file: which name each variable refers to,
 //! the bindings visible at each point, path literals, `package` calls and
-//! the outline. Scoping follows `unik_lang::eval::scope` (fully static:
-//! there is no `with`), so a variable either names a local binding or a
-//! global (builtin or catalogue entry).
+//! the outline. Scoping is `unik_lang::eval::scope`'s, the checker's own
+//! (fully static: there is no `with`), so a variable either names a local
+//! binding or a global (builtin or catalogue entry).
 
 use unik_lang::diag::Span;
-use unik_lang::syntax::{self, BindingKind, Expr, ExprKind, Module, Name, Param, StrPart};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DefKind {
-    /// A `let` binding.
-    Let,
-    /// An attribute of a `rec { … }` set.
-    Rec,
-    /// A function parameter or pattern field.
-    Param,
-}
+use unik_lang::eval::scope;
+pub use unik_lang::eval::scope::DefKind;
+use unik_lang::syntax::{self, BindingKind, Expr, ExprKind, Module, Name, StrPart};
 
 #[derive(Debug, Clone)]
 pub struct Def {
@@ -98,13 +90,30 @@ impl Index {
             index.top_body = Some(body.span);
             e = body;
         }
-        let mut w = Walker {
-            text,
-            index: &mut index,
-            frames: Vec::new(),
-            chain,
-        };
-        w.expr(root);
+        // The checker's own scoping (its diagnostics are the checker's to report).
+        let scopes = scope::resolve(0, text, module);
+        index.defs = scopes
+            .defs
+            .into_iter()
+            .map(|d| Def {
+                top: d.kind == DefKind::Let && chain.contains(&d.scope.start),
+                name: d.name,
+                span: d.span,
+                kind: d.kind,
+                value: d.value,
+                scope: d.scope,
+            })
+            .collect();
+        index.refs = scopes
+            .refs
+            .into_iter()
+            .map(|r| Ref {
+                span: r.span,
+                name: r.name,
+                def: r.def,
+            })
+            .collect();
+        collect_literals(root, &mut index);
         index.symbols = symbols_of(root);
         index
     }
@@ -151,173 +160,25 @@ impl Index {
     }
 }
 
-struct Walker<'w> {
-    text: &'w str,
-    index: &'w mut Index,
-    /// Each frame: (name, def index), searched innermost first.
-    frames: Vec<Vec<(Name, usize)>>,
-    /// Start offsets of the `let`s of the top-level chain.
-    chain: Vec<u32>,
-}
-
-impl Walker<'_> {
-    fn resolve(&mut self, name: &Name, span: Span, skip: usize) {
-        let n = self.frames.len().saturating_sub(skip);
-        let def = self.frames[..n]
-            .iter()
-            .rev()
-            .find_map(|f| f.iter().find(|(d, _)| d == name).map(|(_, i)| *i));
-        self.index.refs.push(Ref {
-            span,
-            name: name.clone(),
-            def,
-        });
-    }
-
-    fn define(
-        &mut self,
-        bindings: &[syntax::Binding],
-        kind: DefKind,
-        scope: Span,
-        top: bool,
-    ) -> Vec<(Name, usize)> {
-        let mut frame: Vec<(Name, usize)> = Vec::new();
-        for b in bindings {
-            let names: Vec<(Name, Span, Option<Span>)> = match &b.kind {
-                BindingKind::Attr { path, value } => {
-                    let own = (path.len() == 1).then_some(value.span);
-                    vec![(path[0].name.clone(), path[0].span, own)]
-                }
-                BindingKind::Inherit { names, .. } => names
-                    .iter()
-                    .map(|n| (n.name.clone(), n.span, None))
-                    .collect(),
-                BindingKind::Error => syntax::error_binding_name(self.text, b.span)
-                    .map(|(n, s)| vec![(n, s, None)])
-                    .unwrap_or_default(),
-            };
-            for (name, span, value) in names {
-                // The first definition wins, as in the evaluator.
-                if frame.iter().any(|(n, _)| *n == name) {
-                    continue;
-                }
-                let i = self.index.defs.len();
-                self.index.defs.push(Def {
-                    name: name.clone(),
-                    span,
-                    kind,
-                    value,
-                    scope,
-                    top,
+/// Path literals and `package "NAME"` calls, anywhere in `e`.
+fn collect_literals(e: &Expr, index: &mut Index) {
+    match &e.kind {
+        ExprKind::Path(p) => index.paths.push((e.span, p.clone())),
+        ExprKind::Apply { func, arg } => {
+            if let ExprKind::Var(f) = &func.kind
+                && &**f == "package"
+                && let Some(name) = literal(arg)
+            {
+                index.packages.push(PackageCall {
+                    name,
+                    name_span: arg.span,
                 });
-                frame.push((name, i));
             }
         }
-        frame
+        _ => {}
     }
-
-    fn bindings(&mut self, bindings: &[syntax::Binding], inherit_skip: usize) {
-        for b in bindings {
-            match &b.kind {
-                BindingKind::Attr { value, .. } => self.expr(value),
-                BindingKind::Inherit { from: Some(e), .. } => self.expr(e),
-                BindingKind::Inherit { from: None, names } => {
-                    for n in names {
-                        self.resolve(&n.name, n.span, inherit_skip);
-                    }
-                }
-                BindingKind::Error => {}
-            }
-        }
-    }
-
-    fn expr(&mut self, e: &Expr) {
-        match &e.kind {
-            ExprKind::Var(name) => self.resolve(name, e.span, 0),
-            ExprKind::Path(p) => self.index.paths.push((e.span, p.clone())),
-            ExprKind::Let { bindings, body } => {
-                let top = self.chain.contains(&e.span.start);
-                let frame = self.define(bindings, DefKind::Let, e.span, top);
-                self.frames.push(frame);
-                self.bindings(bindings, 1);
-                self.expr(body);
-                self.frames.pop();
-            }
-            ExprKind::Attrs {
-                rec: true,
-                bindings,
-            } => {
-                let frame = self.define(bindings, DefKind::Rec, e.span, false);
-                self.frames.push(frame);
-                self.bindings(bindings, 1);
-                self.frames.pop();
-            }
-            ExprKind::Attrs {
-                rec: false,
-                bindings,
-            } => self.bindings(bindings, 0),
-            ExprKind::Lambda { param, body } => {
-                let mut frame = Vec::new();
-                let mut defaults = Vec::new();
-                let mut add = |w: &mut Self, id: &syntax::Ident| {
-                    let i = w.index.defs.len();
-                    w.index.defs.push(Def {
-                        name: id.name.clone(),
-                        span: id.span,
-                        kind: DefKind::Param,
-                        value: None,
-                        scope: e.span,
-                        top: false,
-                    });
-                    frame.push((id.name.clone(), i));
-                };
-                match param {
-                    Param::Ident(id) => add(self, id),
-                    Param::Pattern { fields, bind, .. } => {
-                        for f in fields {
-                            add(self, &f.ident);
-                            if let Some(d) = &f.default {
-                                defaults.push(d);
-                            }
-                        }
-                        if let Some(b) = bind {
-                            add(self, b);
-                        }
-                    }
-                }
-                self.frames.push(frame);
-                for d in defaults {
-                    self.expr(d);
-                }
-                self.expr(body);
-                self.frames.pop();
-            }
-            ExprKind::Str { parts, .. } => {
-                for p in parts {
-                    if let StrPart::Interp(e) = p {
-                        self.expr(e);
-                    }
-                }
-            }
-            ExprKind::Apply { func, arg } => {
-                if let ExprKind::Var(f) = &func.kind
-                    && &**f == "package"
-                    && let Some(name) = literal(arg)
-                {
-                    self.index.packages.push(PackageCall {
-                        name,
-                        name_span: arg.span,
-                    });
-                }
-                self.expr(func);
-                self.expr(arg);
-            }
-            _ => {
-                for c in e.children() {
-                    self.expr(c);
-                }
-            }
-        }
+    for c in e.children() {
+        collect_literals(c, index);
     }
 }
 
