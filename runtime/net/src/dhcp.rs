@@ -38,6 +38,9 @@ pub struct Lease {
     pub server: Ipv4Addr,
     /// `None` for an infinite lease.
     pub duration: Option<Duration>,
+    /// Times the server extended this lease (ACKs in RENEWING or REBINDING). A renewal lasts
+    /// one round trip, so watching [`DhcpState`] misses most of them; this count does not.
+    pub renewals: u32,
 }
 
 /// A change the interface must apply.
@@ -310,6 +313,15 @@ impl DhcpClient {
             // RFC 2131 requires the option in an ACK; a missing one gets a short lease.
             None => Some(Duration::from_secs(3600)),
         };
+        let renewals = match self.lease {
+            Some(l)
+                if l.address == msg.yiaddr
+                    && matches!(self.state, DhcpState::Renewing | DhcpState::Rebinding) =>
+            {
+                l.renewals.saturating_add(1)
+            }
+            _ => 0,
+        };
         let lease = Lease {
             address: msg.yiaddr,
             prefix_len,
@@ -317,6 +329,7 @@ impl DhcpClient {
             dns_servers: msg.dns_servers,
             server,
             duration,
+            renewals,
         };
         match duration {
             Some(d) => {

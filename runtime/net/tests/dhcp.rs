@@ -277,6 +277,40 @@ fn renews_at_t1_by_unicast() {
 }
 
 #[test]
+fn renewals_are_counted_in_the_lease() {
+    // RENEWING lasts one round trip (2 ms here), so whoever samples the state misses most
+    // renewals; the lease counts them instead.
+    let mut w = world(Mode::Ack);
+    bound(&mut w);
+    let renewals = |w: &World| w.sim.nodes[0].dhcp_lease().map(|l| l.renewals);
+    assert_eq!(renewals(&w), Some(0));
+    // The unicast renewal at T1 (50 s) is answered, and so is the next, 50 s later.
+    w.sim.advance(Duration::from_secs(51));
+    assert_eq!(w.sim.nodes[0].dhcp_state(), Some(DhcpState::Bound));
+    assert_eq!(renewals(&w), Some(1));
+    w.sim.advance(Duration::from_secs(50));
+    assert_eq!(renewals(&w), Some(2));
+    // Now 1 s after the second renewal: the server ignores the next one (T1 = +50 s) but
+    // answers the broadcast one at T2 (+87.5 s); that extends the same lease too.
+    w.mode.set(Mode::Ignore);
+    w.sim.advance(Duration::from_secs(86));
+    assert_eq!(w.sim.nodes[0].dhcp_state(), Some(DhcpState::Renewing));
+    assert_eq!(renewals(&w), Some(2));
+    w.mode.set(Mode::Ack);
+    w.sim.advance(Duration::from_secs(1));
+    assert_eq!(w.seen.borrow().last().unwrap().ip_dst, Ipv4Addr::BROADCAST);
+    assert_eq!(w.sim.nodes[0].dhcp_state(), Some(DhcpState::Bound));
+    assert_eq!(renewals(&w), Some(3));
+    // A refused renewal ends the lease; the next lease starts counting from zero.
+    w.mode.set(Mode::Nak);
+    w.sim.advance(Duration::from_secs(51));
+    assert_eq!(renewals(&w), None);
+    w.mode.set(Mode::Ack);
+    bound(&mut w);
+    assert_eq!(renewals(&w), Some(0));
+}
+
+#[test]
 fn rebinds_at_t2_by_broadcast_when_the_server_is_silent() {
     let mut w = world(Mode::Ack);
     let t0 = bound(&mut w);
