@@ -113,6 +113,10 @@ pub struct DhcpClient {
     t1: Option<Instant>,
     t2: Option<Instant>,
     expires: Option<Instant>,
+    /// When the first REQUEST of the current exchange went out: a lease's
+    /// times count from there, not from the ACK (RFC 2131 4.4.1), so that a
+    /// slow answer cannot make the client keep an address past its lease.
+    requested: Option<Instant>,
 }
 
 impl DhcpClient {
@@ -131,6 +135,7 @@ impl DhcpClient {
             t1: None,
             t2: None,
             expires: None,
+            requested: None,
         }
     }
 
@@ -195,6 +200,7 @@ impl DhcpClient {
                     return (event, None);
                 }
                 self.requests += 1;
+                self.requested.get_or_insert(now);
                 let d = self.next_retry();
                 self.send_at = Some(now + d);
                 self.message(now, MessageType::Request)
@@ -207,6 +213,7 @@ impl DhcpClient {
                 };
                 let half = until.map_or(MIN_RENEW_RETRY, |t| t.since(now) / 2);
                 self.send_at = Some(now + half.max(MIN_RENEW_RETRY));
+                self.requested.get_or_insert(now);
                 self.message(now, MessageType::Request)
             }
             DhcpState::Bound => {
@@ -226,6 +233,7 @@ impl DhcpClient {
     fn new_xid(&mut self, now: Instant) {
         self.xid = self.rng.next_u32();
         self.started = now;
+        self.requested = None;
     }
 
     fn message(&self, now: Instant, message_type: MessageType) -> Outgoing {
@@ -276,6 +284,7 @@ impl DhcpClient {
                 self.offer = Some((msg.yiaddr, server));
                 self.state = DhcpState::Requesting;
                 self.requests = 0;
+                self.requested = None;
                 self.retry = FIRST_RETRY;
                 self.send_at = Some(now);
                 None
@@ -342,9 +351,10 @@ impl DhcpClient {
                 // Keep T1 <= T2 <= lease even if the server sends nonsense.
                 let t2 = t2.min(d);
                 let t1 = t1.min(t2);
-                self.t1 = Some(now + t1);
-                self.t2 = Some(now + t2);
-                self.expires = Some(now + d);
+                let base = self.requested.unwrap_or(now).min(now);
+                self.t1 = Some(base + t1);
+                self.t2 = Some(base + t2);
+                self.expires = Some(base + d);
             }
             None => {
                 self.t1 = None;

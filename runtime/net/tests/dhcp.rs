@@ -172,10 +172,14 @@ struct World {
 }
 
 fn world(mode: Mode) -> World {
+    world_on(mode, LinkModel::default())
+}
+
+fn world_on(mode: Mode, link: LinkModel) -> World {
     let mut cfg = Config::new(mac(1), 1500);
     cfg.seed = 3;
     let client = Interface::new(cfg);
-    let mut sim = Sim::new(vec![client], LinkModel::default(), 5);
+    let mut sim = Sim::new(vec![client], link, 5);
     let server = Server {
         mode: Rc::new(Cell::new(mode)),
         seen: Rc::new(RefCell::new(Vec::new())),
@@ -276,6 +280,30 @@ fn renews_at_t1_by_unicast() {
     assert_eq!(w.sim.nodes[0].ipv4_config().unwrap().address, OFFERED);
 }
 
+/// The lease's times count from when the REQUEST went out, not from the ACK (RFC 2131
+/// 4.4.1): on a slow link the client renews T1 after its request, earlier than T1 after
+/// the answer.
+#[test]
+fn lease_times_count_from_the_request() {
+    let delay = Duration::from_millis(400);
+    let link = LinkModel {
+        delay,
+        ..LinkModel::default()
+    };
+    let mut w = world_on(Mode::Ack, link);
+    let acked = bound(&mut w);
+    let seen = w.seen.borrow().clone();
+    assert_eq!(kinds(&w), [MessageType::Discover, MessageType::Request]);
+    // The server saw the request `delay` after it was sent, and the ACK took as long back.
+    let seen_request = seen[1].at;
+    assert!(acked - seen_request >= delay, "{:?}", acked - seen_request);
+    let t1 = seen_request + (Duration::from_secs(50) - delay);
+    w.sim.advance((t1 - w.sim.now) - Duration::from_millis(1));
+    assert_eq!(w.sim.nodes[0].dhcp_state(), Some(DhcpState::Bound));
+    w.sim.advance(Duration::from_millis(2));
+    assert_eq!(w.sim.nodes[0].dhcp_state(), Some(DhcpState::Renewing));
+}
+
 #[test]
 fn renewals_are_counted_in_the_lease() {
     // RENEWING lasts one round trip (2 ms here), so whoever samples the state misses most
@@ -327,7 +355,9 @@ fn rebinds_at_t2_by_broadcast_when_the_server_is_silent() {
         (OFFERED, Ipv4Addr::BROADCAST)
     );
     assert_eq!(rebind.ciaddr, OFFERED);
-    let t2 = rebind.at - t0;
+    // Counted from the REQUEST (both seen 1 ms after they were sent).
+    assert!(t0 > seen[1].at);
+    let t2 = rebind.at - seen[1].at;
     assert!(
         t2 >= Duration::from_millis(87_500) && t2 < Duration::from_millis(87_600),
         "{t2:?}"
