@@ -5,159 +5,10 @@
 
 mod unikernel;
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddrV4, TcpStream, UdpSocket};
-use std::os::fd::AsRawFd;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::net::{SocketAddrV4, UdpSocket};
+use std::time::Duration;
 
-use unikernel::{Running, copy_example};
-
-const OURS: &str = "10.0.0.2";
-
-fn require(tools: &[&str]) {
-    assert!(
-        Path::new("/dev/net/tun").exists(),
-        "/dev/net/tun is missing: these tests need the tun driver and root"
-    );
-    for tool in tools {
-        let found = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
-            .iter()
-            .any(|d| Path::new(d).join(tool).is_file());
-        assert!(
-            found,
-            "`{tool}` is missing: install iproute2, iputils-ping and curl"
-        );
-    }
-}
-
-fn sh(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A namespace holding a persistent `tap0` with the peer's address; deleted on drop.
-struct Ns {
-    name: String,
-}
-
-impl Ns {
-    fn new(tag: &str) -> Ns {
-        require(&["ip"]);
-        let name = format!("unex-{tag}-{}", std::process::id());
-        let _ = Command::new("ip")
-            .args(["netns", "del", &name])
-            .stderr(Stdio::null())
-            .status();
-        sh(Command::new("ip").args(["netns", "add", &name]));
-        let ns = Ns { name };
-        let ip = |args: &[&str]| sh(Command::new("ip").args(["-n", &ns.name]).args(args));
-        ip(&["tuntap", "add", "dev", "tap0", "mode", "tap"]);
-        ip(&["link", "set", "lo", "up"]);
-        ip(&["addr", "add", "10.0.0.1/24", "dev", "tap0"]);
-        ip(&["link", "set", "tap0", "up"]);
-        ns
-    }
-
-    fn cmd(&self, program: &str) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.name, program]);
-        c
-    }
-
-    /// `unikc run --offline ARGS` in the example's directory, inside the namespace.
-    fn unikernel(&self, dir: &Path, args: &[&str]) -> Running {
-        let _g = unikernel::build_lock();
-        let model = unikernel::command(dir, &[]);
-        let mut c = self.cmd(model.get_program().to_str().unwrap());
-        c.arg("run").arg("--offline").args(args).current_dir(dir);
-        for (k, v) in model.get_envs() {
-            if let Some(v) = v {
-                c.env(k, v);
-            }
-        }
-        Running(
-            c.stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("run unikc"),
-        )
-    }
-
-    /// Runs `f` on a thread whose sockets live in the namespace.
-    fn thread<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let ns = File::open(format!("/run/netns/{}", self.name)).unwrap();
-        std::thread::spawn(move || {
-            // SAFETY: setns on a namespace descriptor; it affects only this thread.
-            let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
-            f()
-        })
-        .join()
-        .unwrap()
-    }
-}
-
-impl Drop for Ns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
-/// Stops the unikernel and returns what it printed.
-fn stop(mut server: Running) -> String {
-    let _ = server.0.kill();
-    let _ = server.0.wait();
-    let mut out = String::new();
-    server
-        .0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    server
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    out
-}
-
-/// Retries `f` until it succeeds or two minutes pass (the unikernel is still booting).
-fn eventually<T, E: std::fmt::Debug>(
-    server: &mut Running,
-    mut f: impl FnMut() -> Result<T, E>,
-) -> T {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        match f() {
-            Ok(v) => return v,
-            Err(e) => {
-                if let Ok(Some(status)) = server.0.try_wait() {
-                    panic!("the unikernel stopped ({status}): {e:?}");
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "the unikernel never answered: {e:?}"
-                );
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-}
+use unikernel::{Ns, OURS, copy_example, eventually, ping_answers, require, stop, tcp_echoes};
 
 #[test]
 fn ping_example_answers_fragmented_pings_and_logs_them() {
@@ -165,29 +16,8 @@ fn ping_example_answers_fragmented_pings_and_logs_them() {
     let (_tmp, dir) = copy_example("ping");
     unikernel::build(&dir, &[]);
     let ns = Ns::new("ping");
-    let mut server = ns.unikernel(&dir, &[]);
-    let ping = |size: &str, count: &str| {
-        ns.cmd("ping")
-            .args(["-n", "-c", count, "-W", "1", "-s", size, OURS])
-            .output()
-            .unwrap()
-    };
-    eventually(&mut server, || {
-        let out = ping("56", "1");
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(out.status)
-        }
-    });
-    for size in ["1472", "8000"] {
-        let out = ping(size, "3");
-        assert!(
-            out.status.success(),
-            "ping -s {size}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-    }
+    let mut server = ns.unikernel(&dir, &["--offline"]);
+    ping_answers(&ns, &mut server);
     let log = stop(server);
     for len in [1472, 8000] {
         let seen = log
@@ -205,7 +35,7 @@ fn udp_echo_example_echoes_datagrams() {
     let (_tmp, dir) = copy_example("udp-echo");
     unikernel::build(&dir, &[]);
     let ns = Ns::new("udp");
-    let mut server = ns.unikernel(&dir, &["--port=7"]);
+    let mut server = ns.unikernel(&dir, &["--offline", "--port=7"]);
     let target = SocketAddrV4::new(OURS.parse().unwrap(), 7);
     let sock = ns.thread(|| UdpSocket::bind("0.0.0.0:0").unwrap());
     sock.set_read_timeout(Some(Duration::from_millis(300)))
@@ -231,34 +61,18 @@ fn tcp_echo_example_echoes_a_megabyte() {
     let (_tmp, dir) = copy_example("tcp-echo");
     unikernel::build(&dir, &["--net=direct"]);
     let ns = Ns::new("tcp");
-    let mut server = ns.unikernel(&dir, &["--net=direct", "--ipv4=10.0.0.2/24", "--port=7"]);
-    let target = SocketAddrV4::new(OURS.parse().unwrap(), 7);
-    let stream = eventually(&mut server, || {
-        ns.thread(move || TcpStream::connect_timeout(&target.into(), Duration::from_secs(1)))
-            .map_err(|e| e.kind())
-    });
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let payload: Vec<u8> = (0..1u32 << 20).map(|i| (i % 253) as u8).collect();
-    let writer = {
-        let mut s = stream.try_clone().unwrap();
-        let p = payload.clone();
-        std::thread::spawn(move || {
-            s.write_all(&p).unwrap();
-            s.shutdown(Shutdown::Write).unwrap();
-        })
-    };
-    let mut echoed = Vec::new();
-    (&stream).read_to_end(&mut echoed).unwrap();
-    writer.join().unwrap();
-    assert_eq!(echoed.len(), payload.len());
-    assert!(echoed == payload, "echoed bytes differ");
-    let log = stop(server);
-    assert!(
-        log.contains(&format!("echoed {} bytes", payload.len())),
-        "{log}"
+    let mut server = ns.unikernel(
+        &dir,
+        &[
+            "--offline",
+            "--net=direct",
+            "--ipv4=10.0.0.2/24",
+            "--port=7",
+        ],
     );
+    tcp_echoes(&ns, &mut server, 1 << 20);
+    let log = stop(server);
+    assert!(log.contains(&format!("echoed {} bytes", 1 << 20)), "{log}");
 }
 
 #[test]
@@ -267,7 +81,7 @@ fn static_website_example_on_the_direct_stack() {
     let (_tmp, dir) = copy_example("static-website");
     unikernel::build(&dir, &["--net=direct"]);
     let ns = Ns::new("web");
-    let mut server = ns.unikernel(&dir, &["--net=direct", "--port=80"]);
+    let mut server = ns.unikernel(&dir, &["--offline", "--net=direct", "--port=80"]);
     let curl = |path: &str| {
         let out = ns
             .cmd("curl")
