@@ -1,14 +1,16 @@
 //! Helpers for the `main` unikc generates on freestanding targets (feature
 //! `rt`). Each returns `Err(status)` when the unikernel must stop now with
 //! that status, so the generated `boot()` can use `?`; messages go to the
-//! registered console. The platform crates re-export them as their `boot`
-//! module, adding what depends on the platform (command line, wall clock).
+//! registered console. Boot arguments come from the registered command line
+//! and log timestamps from the registered wall clock ([`crate::sources`]).
+//! The platform crates re-export them as their `boot` module.
 
 use core::fmt::Display;
 
 use unik_rt::keys::{KeyError, Keys, Parsed};
-use unik_rt::{Console, ExitStatus, Pclock};
+use unik_rt::{Console, ExitStatus};
 
+use crate::devices::pclock::Pclock;
 use crate::kprintln;
 
 /// Stops with [`ExitStatus::Usage`] if a key declaration failed (a
@@ -20,11 +22,11 @@ pub fn declare(result: Result<(), KeyError>) -> Result<(), ExitStatus> {
     })
 }
 
-/// Parses the boot arguments of `cmdline` (split as
+/// Parses the boot arguments (the command line split as
 /// [`unik_rt::bootargs::split`] does) into `keys` and installs them.
 /// `--help` prints the key listing and stops successfully.
-pub fn parse_keys(mut keys: Keys, cmdline: &str) -> Result<(), ExitStatus> {
-    let args = unik_rt::bootargs::split(cmdline);
+pub fn parse_keys(mut keys: Keys) -> Result<(), ExitStatus> {
+    let args = unik_rt::bootargs::split(crate::sources::cmdline());
     match keys.parse(&args) {
         Ok(Parsed::Run) => {
             keys.install();
@@ -55,16 +57,14 @@ pub fn device<T, E: Display>(name: &str, result: Result<T, E>) -> Result<&'stati
 }
 
 /// Installs the reporter on `console` at the levels of the `logs` key,
-/// timestamped with `clock`.
-pub fn reporter(
-    console: &'static (dyn Console + Sync),
-    clock: &'static (dyn Pclock + Sync),
-) -> Result<(), ExitStatus> {
+/// timestamped with the wall clock.
+pub fn reporter(console: &'static (dyn Console + Sync)) -> Result<(), ExitStatus> {
+    static CLOCK: Pclock = Pclock;
     let spec = unik_rt::keys::string("logs").map_err(|e| {
         kprintln!("error: {e}");
         ExitStatus::Usage
     })?;
-    unik_rt::reporter::init(console, Some(clock), &spec).map_err(|e| {
+    unik_rt::reporter::init(console, Some(&CLOCK), &spec).map_err(|e| {
         kprintln!("error: {e}");
         ExitStatus::Usage
     })

@@ -10,14 +10,21 @@
 #![no_builtins]
 
 #[cfg(feature = "rt")]
+extern crate alloc;
+
+#[cfg(feature = "rt")]
 pub mod boot;
 pub mod console;
+#[cfg(feature = "rt")]
+pub mod devices;
 pub mod exit;
 pub mod heap;
 pub mod mem;
+pub mod sources;
 
 #[cfg(unik_kernel)]
 mod lang;
 
 pub use console::{Console, console_write, set_console};
 pub use exit::{EXIT_ABORT, EXIT_PANIC, exit, set_exit};
+pub use sources::{Sources, set_sources};

@@ -1,10 +1,16 @@
 //! `unik_rt` over the Solo5 API (feature `rt`): the executor's platform and
 //! the devices generated code connects. Constructors return
 //! `Result<Device, E: Display>`, as on unix.
+//!
+//! Console, clocks, sleep, boot arguments, RDRAND and the in-memory store
+//! are `unik_freestanding`'s, over the Solo5 console, clocks and command
+//! line that boot registers (`start.rs`); only the network and block
+//! devices are Solo5's own.
 
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use core::convert::Infallible;
+
+pub use unik_freestanding::devices::{argv, console, kv_mem, mclock, pclock, random, sleep};
 
 use unik_rt::{Interest, Platform, Readiness, ReadySet};
 
@@ -42,161 +48,11 @@ impl Platform for Solo5Platform {
     }
 }
 
-pub mod console {
-    use super::Infallible;
-    use unik_rt::ConsoleError;
-
-    #[derive(Debug, Default)]
-    pub struct Console;
-
-    pub fn connect() -> Result<Console, Infallible> {
-        Ok(Console)
-    }
-
-    impl unik_rt::Console for Console {
-        fn write(&self, bytes: &[u8]) -> Result<(), ConsoleError> {
-            crate::console_write(bytes);
-            Ok(())
-        }
-    }
-}
-
-pub mod mclock {
-    use super::Infallible;
-
-    #[derive(Debug, Default)]
-    pub struct Mclock;
-
-    pub fn connect() -> Result<Mclock, Infallible> {
-        Ok(Mclock)
-    }
-
-    impl unik_rt::Mclock for Mclock {
-        fn elapsed_ns(&self) -> u64 {
-            crate::clock_monotonic()
-        }
-    }
-}
-
-pub mod pclock {
-    use super::Infallible;
-
-    #[derive(Debug, Default)]
-    pub struct Pclock;
-
-    pub fn connect() -> Result<Pclock, Infallible> {
-        Ok(Pclock)
-    }
-
-    impl unik_rt::Pclock for Pclock {
-        fn now_ns(&self) -> u64 {
-            crate::clock_wall()
-        }
-    }
-}
-
-pub mod sleep {
-    use super::Infallible;
-
-    #[derive(Debug, Default)]
-    pub struct Sleep;
-
-    pub fn connect() -> Result<Sleep, Infallible> {
-        Ok(Sleep)
-    }
-
-    impl unik_rt::Sleep for Sleep {
-        async fn sleep_ns(&self, ns: u64) {
-            unik_rt::time::sleep_until(crate::clock_monotonic().saturating_add(ns)).await
-        }
-    }
-}
-
-pub mod argv {
-    use super::Infallible;
-    use alloc::string::String;
-    use alloc::vec::Vec;
-
-    #[derive(Debug, Default)]
-    pub struct Argv;
-
-    pub fn connect() -> Result<Argv, Infallible> {
-        Ok(Argv)
-    }
-
-    impl unik_rt::Argv for Argv {
-        /// The tender's arguments after the image, split as the tender joined them.
-        fn args(&self) -> Vec<String> {
-            unik_rt::bootargs::split(crate::cmdline())
-        }
-    }
-}
-
-/// Random bytes from the CPU's `RDRAND` (Solo5 has no entropy call).
-pub mod random {
-    use core::arch::asm;
-    use unik_rt::RandomError;
-
-    #[derive(Debug)]
-    pub struct Random;
-
-    fn has_rdrand() -> bool {
-        let leaf = core::arch::x86_64::__cpuid(1);
-        leaf.ecx & (1 << 30) != 0
-    }
-
-    /// Fails on CPUs without RDRAND.
-    pub fn connect() -> Result<Random, RandomError> {
-        if has_rdrand() {
-            Ok(Random)
-        } else {
-            Err(RandomError::Unavailable(0))
-        }
-    }
-
-    fn rdrand() -> Option<u64> {
-        // Intel: retry a few times on a transient underflow.
-        for _ in 0..10 {
-            let (value, ok): (u64, u8);
-            // SAFETY: RDRAND is present (checked by `connect`); no memory access.
-            unsafe {
-                asm!("rdrand {v}", "setc {ok}", v = out(reg) value, ok = out(reg_byte) ok,
-                     options(nomem, nostack));
-            }
-            if ok == 1 {
-                return Some(value);
-            }
-        }
-        None
-    }
-
-    impl unik_rt::Random for Random {
-        fn fill(&self, buf: &mut [u8]) -> Result<(), RandomError> {
-            for chunk in buf.chunks_mut(8) {
-                let v = rdrand().ok_or(RandomError::Unavailable(0))?;
-                chunk.copy_from_slice(&v.to_le_bytes()[..chunk.len()]);
-            }
-            Ok(())
-        }
-    }
-}
-
-/// The in-memory read-write store (`kv_rw_mem`).
-pub mod kv_mem {
-    use super::Infallible;
-
-    pub use unik_rt::kv::MemKv;
-
-    /// An empty store whose `last_modified` uses the wall clock.
-    pub fn connect() -> Result<MemKv, Infallible> {
-        Ok(MemKv::new(crate::clock_wall))
-    }
-}
-
 pub mod net {
     use super::*;
+    use unik_freestanding::devices::netdev::{Link, check_buffer, check_frame};
     use unik_rt::exec::readable;
-    use unik_rt::{ETHERNET_HEADER, Mac, NetError};
+    use unik_rt::{Mac, NetError};
 
     /// A Solo5 network device (`NET_BASIC` manifest entry).
     #[derive(Debug)]
@@ -204,7 +60,7 @@ pub mod net {
         handle: crate::Handle,
         info: crate::NetInfo,
         tx: RefCell<Vec<u8>>,
-        disconnected: Cell<bool>,
+        link: Link,
     }
 
     fn io(e: Error) -> NetError {
@@ -222,21 +78,13 @@ pub mod net {
             handle,
             info,
             tx: RefCell::new(Vec::new()),
-            disconnected: Cell::new(false),
+            link: Link::new(),
         })
     }
 
     impl Net {
         pub fn handle(&self) -> crate::Handle {
             self.handle
-        }
-
-        fn live(&self) -> Result<(), NetError> {
-            if self.disconnected.get() {
-                Err(NetError::Disconnected)
-            } else {
-                Ok(())
-            }
         }
     }
 
@@ -254,11 +102,8 @@ pub mod net {
             size: usize,
             fill: F,
         ) -> Result<(), NetError> {
-            self.live()?;
-            let max = self.mtu() + ETHERNET_HEADER;
-            if size > max {
-                return Err(NetError::FrameTooLarge { size, max });
-            }
+            self.link.check()?;
+            check_frame(size, self.mtu())?;
             let mut buf = self.tx.take();
             buf.clear();
             buf.resize(size, 0);
@@ -276,15 +121,9 @@ pub mod net {
         }
 
         async fn recv(&self, buf: &mut [u8]) -> Result<usize, NetError> {
-            let needed = self.mtu() + ETHERNET_HEADER;
-            if buf.len() < needed {
-                return Err(NetError::BufferTooSmall {
-                    len: buf.len(),
-                    needed,
-                });
-            }
+            check_buffer(buf.len(), self.mtu())?;
             loop {
-                self.live()?;
+                self.link.check()?;
                 match crate::net_read(self.handle, buf) {
                     Ok(n) => return Ok(n),
                     Err(Error::Again) => readable(self.handle).await,
@@ -294,7 +133,7 @@ pub mod net {
         }
 
         fn disconnect(&self) {
-            self.disconnected.set(true);
+            self.link.disconnect();
         }
     }
 }

@@ -1,5 +1,5 @@
-//! From the binding's entry to the application's `main`: console and exit
-//! hooks, the tender's manifest, the command line and the heap.
+//! From the binding's entry to the application's `main`: console, exit and
+//! clock hooks, the tender's manifest, the command line and the heap.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -58,7 +58,7 @@ pub(crate) use kernel::{Boot, boot};
 mod kernel {
     use core::sync::atomic::Ordering;
 
-    use unik_freestanding::{EXIT_ABORT, exit, heap, kprintln};
+    use unik_freestanding::{EXIT_ABORT, Sources, exit, heap, kprintln};
 
     use super::{BootInfo, CMDLINE, HEAP_BYTES, c_str, heap_range};
     use crate::abi::{CMDLINE_SIZE, MFT_ENTRY_SIZE, MFT_HEADER_SIZE, MFT_MAX_ENTRIES};
@@ -108,9 +108,17 @@ mod kernel {
         }
     }
 
+    /// What the shared devices (clocks, sleep, argv) and boot helpers read.
+    static SOURCES: Sources = Sources {
+        monotonic_ns: crate::api::clock_monotonic,
+        wall_ns: crate::api::clock_wall,
+        cmdline: super::cmdline,
+    };
+
     pub fn boot(b: Boot) -> ! {
         unik_freestanding::set_console(crate::api::console_write);
         unik_freestanding::set_exit(crate::api::exit);
+        unik_freestanding::set_sources(&SOURCES);
 
         // SAFETY: the tender put its manifest copy at `b.mft`.
         let theirs = unsafe { tender_manifest(b.mft) };

@@ -1,22 +1,7 @@
-//! Helpers for the `main` unikc generates (feature `rt`): the platform-free
-//! ones from `unik_freestanding::boot`, plus boot arguments from the kernel
-//! command line, the reporter on the CMOS-based wall clock, and the host
-//! device declaration.
-
-use unik_rt::keys::Keys;
-use unik_rt::{Console, ExitStatus};
+//! Helpers for the `main` unikc generates (feature `rt`):
+//! `unik_freestanding::boot`'s, whose boot arguments come from the kernel
+//! command line and whose log timestamps come from the CMOS-based wall clock
+//! (both registered at boot), plus the host device declaration.
 
 pub use crate::rt::declare_devices as devices;
-pub use unik_freestanding::boot::{declare, device, exit};
-
-/// Parses the kernel command line (`-append`) into `keys` and installs
-/// them; `--help` prints the listing and stops with 0.
-pub fn parse_keys(keys: Keys) -> Result<(), ExitStatus> {
-    unik_freestanding::boot::parse_keys(keys, crate::cmdline())
-}
-
-/// Installs the reporter on `console` at the levels of the `logs` key.
-pub fn reporter(console: &'static (dyn Console + Sync)) -> Result<(), ExitStatus> {
-    static CLOCK: crate::rt::pclock::Pclock = crate::rt::pclock::Pclock;
-    unik_freestanding::boot::reporter(console, &CLOCK)
-}
+pub use unik_freestanding::boot::{declare, device, exit, parse_keys, reporter};

@@ -9,8 +9,13 @@
 //! `unikc run` attaches the devices to QEMU in that same order, so the
 //! `n`-th declared network device is the `n`-th virtio-net function in PCI
 //! order (likewise for block devices).
+//!
+//! Console, clocks, sleep, boot arguments, RDRAND and the in-memory store
+//! are `unik_freestanding`'s, over COM1, the clocks and the command line
+//! that boot registers (`start.rs`); only the network and block devices are
+//! virtio's own.
 
-use core::convert::Infallible;
+pub use unik_freestanding::devices::{argv, console, kv_mem, mclock, pclock, random, sleep};
 
 use unik_rt::{Interest, Platform, Readiness, ReadySet};
 
@@ -84,165 +89,11 @@ fn index_of(name: &str, kind: DeviceKind) -> Option<usize> {
         .position(|(n, _)| *n == name)
 }
 
-pub mod console {
-    use super::Infallible;
-    use unik_rt::ConsoleError;
-
-    /// COM1 (polled, 115200 8N1).
-    #[derive(Debug, Default)]
-    pub struct Console;
-
-    pub fn connect() -> Result<Console, Infallible> {
-        Ok(Console)
-    }
-
-    impl unik_rt::Console for Console {
-        fn write(&self, bytes: &[u8]) -> Result<(), ConsoleError> {
-            crate::console_write(bytes);
-            Ok(())
-        }
-    }
-}
-
-pub mod mclock {
-    use super::Infallible;
-
-    /// kvmclock, or the TSC calibrated against the PIT.
-    #[derive(Debug, Default)]
-    pub struct Mclock;
-
-    pub fn connect() -> Result<Mclock, Infallible> {
-        Ok(Mclock)
-    }
-
-    impl unik_rt::Mclock for Mclock {
-        fn elapsed_ns(&self) -> u64 {
-            crate::now_ns()
-        }
-    }
-}
-
-pub mod pclock {
-    use super::Infallible;
-
-    /// The CMOS RTC read at boot, advanced by the monotonic clock.
-    #[derive(Debug, Default)]
-    pub struct Pclock;
-
-    pub fn connect() -> Result<Pclock, Infallible> {
-        Ok(Pclock)
-    }
-
-    impl unik_rt::Pclock for Pclock {
-        fn now_ns(&self) -> u64 {
-            crate::wall_ns()
-        }
-    }
-}
-
-pub mod sleep {
-    use super::Infallible;
-
-    #[derive(Debug, Default)]
-    pub struct Sleep;
-
-    pub fn connect() -> Result<Sleep, Infallible> {
-        Ok(Sleep)
-    }
-
-    impl unik_rt::Sleep for Sleep {
-        async fn sleep_ns(&self, ns: u64) {
-            unik_rt::time::sleep_until(crate::now_ns().saturating_add(ns)).await
-        }
-    }
-}
-
-pub mod argv {
-    use super::Infallible;
-    use alloc::string::String;
-    use alloc::vec::Vec;
-
-    #[derive(Debug, Default)]
-    pub struct Argv;
-
-    pub fn connect() -> Result<Argv, Infallible> {
-        Ok(Argv)
-    }
-
-    impl unik_rt::Argv for Argv {
-        /// The kernel command line (`-append`), split as `unikc run` joined it.
-        fn args(&self) -> Vec<String> {
-            unik_rt::bootargs::split(crate::cmdline())
-        }
-    }
-}
-
-/// Random bytes from the CPU's `RDRAND`. QEMU's default TCG CPU lacks it:
-/// `unikc run` starts QEMU with `-cpu max` (TCG) or `-cpu host` (KVM).
-pub mod random {
-    use core::arch::asm;
-    use unik_rt::RandomError;
-
-    #[derive(Debug)]
-    pub struct Random;
-
-    fn has_rdrand() -> bool {
-        let leaf = core::arch::x86_64::__cpuid(1);
-        leaf.ecx & (1 << 30) != 0
-    }
-
-    /// Fails on CPUs without RDRAND.
-    pub fn connect() -> Result<Random, RandomError> {
-        if has_rdrand() {
-            Ok(Random)
-        } else {
-            Err(RandomError::Unavailable(0))
-        }
-    }
-
-    fn rdrand() -> Option<u64> {
-        // Intel: retry a few times on a transient underflow.
-        for _ in 0..10 {
-            let (value, ok): (u64, u8);
-            // SAFETY: RDRAND is present (checked by `connect`); no memory access.
-            unsafe {
-                asm!("rdrand {v}", "setc {ok}", v = out(reg) value, ok = out(reg_byte) ok,
-                     options(nomem, nostack));
-            }
-            if ok == 1 {
-                return Some(value);
-            }
-        }
-        None
-    }
-
-    impl unik_rt::Random for Random {
-        fn fill(&self, buf: &mut [u8]) -> Result<(), RandomError> {
-            for chunk in buf.chunks_mut(8) {
-                let v = rdrand().ok_or(RandomError::Unavailable(0))?;
-                chunk.copy_from_slice(&v.to_le_bytes()[..chunk.len()]);
-            }
-            Ok(())
-        }
-    }
-}
-
-/// The in-memory read-write store (`kv_rw_mem`).
-pub mod kv_mem {
-    use super::Infallible;
-
-    pub use unik_rt::kv::MemKv;
-
-    /// An empty store whose `last_modified` uses the wall clock.
-    pub fn connect() -> Result<MemKv, Infallible> {
-        Ok(MemKv::new(crate::wall_ns))
-    }
-}
-
 pub mod net {
-    use core::cell::{Cell, RefCell};
+    use core::cell::RefCell;
+    use unik_freestanding::devices::netdev::{Link, check_buffer, check_frame};
     use unik_rt::exec::readable;
-    use unik_rt::{ETHERNET_HEADER, Mac, NetError};
+    use unik_rt::{Mac, NetError};
 
     use crate::DeviceKind;
 
@@ -252,7 +103,7 @@ pub mod net {
         handle: u64,
         mac: [u8; 6],
         mtu: u16,
-        disconnected: Cell<bool>,
+        link: Link,
     }
 
     /// Opens the network device declared as `name` (once).
@@ -267,7 +118,7 @@ pub mod net {
             mac: dev.mac(),
             mtu: dev.mtu(),
             dev: RefCell::new(dev),
-            disconnected: Cell::new(false),
+            link: Link::new(),
         })
     }
 
@@ -275,14 +126,6 @@ pub mod net {
         /// The handle the executor waits on (bit of [`crate::wait`]'s set).
         pub fn handle(&self) -> u64 {
             self.handle
-        }
-
-        fn live(&self) -> Result<(), NetError> {
-            if self.disconnected.get() {
-                Err(NetError::Disconnected)
-            } else {
-                Ok(())
-            }
         }
     }
 
@@ -300,12 +143,9 @@ pub mod net {
             size: usize,
             fill: F,
         ) -> Result<(), NetError> {
-            let max = self.mtu() + ETHERNET_HEADER;
-            if size > max {
-                return Err(NetError::FrameTooLarge { size, max });
-            }
+            check_frame(size, self.mtu())?;
             loop {
-                self.live()?;
+                self.link.check()?;
                 if self.dev.borrow_mut().tx_ready() {
                     break;
                 }
@@ -327,15 +167,9 @@ pub mod net {
         }
 
         async fn recv(&self, buf: &mut [u8]) -> Result<usize, NetError> {
-            let needed = self.mtu() + ETHERNET_HEADER;
-            if buf.len() < needed {
-                return Err(NetError::BufferTooSmall {
-                    len: buf.len(),
-                    needed,
-                });
-            }
+            check_buffer(buf.len(), self.mtu())?;
             loop {
-                self.live()?;
+                self.link.check()?;
                 let got = self.dev.borrow_mut().poll_receive(buf);
                 match got {
                     Ok(Some(n)) => return Ok(n),
@@ -349,7 +183,7 @@ pub mod net {
 
         async fn listen<H: FnMut(&[u8])>(&self, mut handler: H) -> Result<(), NetError> {
             loop {
-                self.live()?;
+                self.link.check()?;
                 // Zero-copy: the handler reads the device's buffer.
                 let got = self.dev.borrow_mut().receive(&mut handler);
                 if got.is_none() {
@@ -359,7 +193,7 @@ pub mod net {
         }
 
         fn disconnect(&self) {
-            self.disconnected.set(true);
+            self.link.disconnect();
         }
     }
 }

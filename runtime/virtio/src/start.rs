@@ -4,7 +4,9 @@ use alloc::alloc::alloc;
 use core::alloc::Layout;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use unik_freestanding::{EXIT_ABORT, exit, heap, kprintln, set_console, set_exit};
+use unik_freestanding::{
+    EXIT_ABORT, Sources, exit, heap, kprintln, set_console, set_exit, set_sources,
+};
 
 use crate::cell::Global;
 use crate::start_info::{self, BootData};
@@ -28,12 +30,22 @@ unsafe extern "Rust" {
     safe fn unik_virtio_main(boot: &BootInfo) -> i32;
 }
 
+/// What the shared devices (clocks, sleep, argv) and boot helpers read:
+/// kvmclock or the PIT-calibrated TSC, the CMOS RTC read at boot advanced
+/// by that clock, and `-append`.
+static SOURCES: Sources = Sources {
+    monotonic_ns: clock::now_ns,
+    wall_ns: clock::wall_ns,
+    cmdline,
+};
+
 #[unsafe(no_mangle)]
 extern "C" fn unik_virtio_start64(start_info: u64) -> ! {
     let boot_tsc = cpu::rdtsc();
     serial::init();
     set_console(serial::write);
     set_exit(crate::exit::exit);
+    set_sources(&SOURCES);
     desc::init();
 
     // Copy the start info out before its memory may become heap.
