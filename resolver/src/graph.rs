@@ -84,6 +84,10 @@ impl Graph {
         // resolved to the branch this target takes.
         let mut args_rev: Vec<(Rc<Device>, Loc)> = Vec::new();
         let mut cur = d.clone();
+        // Where the device was written: through a choice, the branch taken
+        // (of the outermost choice, the one a reader sees first).
+        let mut built_at = d.loc;
+        let mut chose = false;
         let def = loop {
             let next = match &cur.kind {
                 DeviceKind::Impl(def) => break def.clone(),
@@ -91,10 +95,16 @@ impl Graph {
                     args_rev.push((arg.clone(), *arg_loc));
                     func.clone()
                 }
-                DeviceKind::If { .. } | DeviceKind::Match { .. } => cur
-                    .chosen(&self.target)
-                    .cloned()
-                    .expect("choices always have a chosen branch"),
+                DeviceKind::If { .. } | DeviceKind::Match { .. } => {
+                    let (chosen, at) = cur
+                        .chosen_at(&self.target)
+                        .expect("choices always have a chosen branch");
+                    if args_rev.is_empty() && !chose {
+                        built_at = at;
+                        chose = true;
+                    }
+                    chosen.clone()
+                }
             };
             cur = next;
         };
@@ -122,7 +132,7 @@ impl Graph {
                     def,
                     args,
                     deps,
-                    built_at: d.loc,
+                    built_at,
                     site,
                     parent: None,
                 });

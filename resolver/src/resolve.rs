@@ -68,7 +68,9 @@ pub fn resolve(input: &Input) -> Outcome {
 /// theirs alone.
 pub struct Shared {
     typed: Typed,
-    graphs: Vec<(Vec<*const Device>, Built)>,
+    /// Per distinct choices: each choice's branch and where it was written
+    /// (the graph's places depend on both).
+    graphs: Vec<(Vec<(*const Device, Loc)>, Built)>,
     content_hashes: rustc_hash::FxHashMap<*const ImplDef, u64>,
 }
 
@@ -89,12 +91,15 @@ pub fn resolve_shared(input: &Input, shared: &mut Option<Shared>) -> Outcome {
     if !sh.typed.diagnostics.is_empty() {
         return typing_errors(input, &sh.typed);
     }
-    let choices: Vec<*const Device> = sh
+    let choices: Vec<(*const Device, Loc)> = sh
         .typed
         .typer
         .choices
         .iter()
-        .map(|d| Rc::as_ptr(d.chosen(input.target).expect("a choice")))
+        .map(|d| {
+            let (c, at) = d.chosen_at(input.target).expect("a choice");
+            (Rc::as_ptr(c), at)
+        })
         .collect();
     let at = match sh.graphs.iter().position(|(c, _)| *c == choices) {
         Some(i) => i,

@@ -164,7 +164,9 @@ impl Typer {
                     }
                 }
             }
-            DeviceKind::If { cond, then, else_ } => {
+            DeviceKind::If {
+                cond, then, else_, ..
+            } => {
                 if let Choice::Target(_) = cond {
                     self.choices.push(d.clone());
                 }
@@ -189,6 +191,7 @@ impl Typer {
                 value,
                 cases,
                 default,
+                ..
             } => {
                 if let Choice::Target(_) = value {
                     self.choices.push(d.clone());
@@ -196,7 +199,7 @@ impl Typer {
                 let td = self.type_of(default);
                 let mut ok = true;
                 let mut types = Vec::new();
-                for (name, c) in cases {
+                for (name, c, _) in cases {
                     types.push((name.clone(), c.clone(), self.type_of(c)));
                 }
                 let td = td?;

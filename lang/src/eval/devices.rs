@@ -617,10 +617,17 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                     }
                 },
             };
+            // Read before forcing: a forced argument no longer knows where it was written.
+            let locs = [1, 2].map(|i| loc_of(&args[i]).unwrap_or(loc));
             let then = device(ev, b, &args[1], loc)?;
             let else_ = device(ev, b, &args[2], loc)?;
             Ok(Value::Device(Rc::new(Device {
-                kind: DeviceKind::If { cond, then, else_ },
+                kind: DeviceKind::If {
+                    cond,
+                    then,
+                    else_,
+                    locs,
+                },
                 loc,
             })))
         }
@@ -649,11 +656,12 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
             let mut cases = Vec::new();
             let mut default = None;
             for (k, a) in f.set.iter() {
+                let at = loc_of(&a.value).or(a.loc).unwrap_or(loc);
                 let d = device(ev, b, &a.value, a.loc.unwrap_or(loc))?;
                 if &**k == "default" {
-                    default = Some(d);
+                    default = Some((d, at));
                 } else {
-                    cases.push((k.clone(), d));
+                    cases.push((k.clone(), d, at));
                 }
             }
             let default = default.ok_or_else(|| {
@@ -663,11 +671,13 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                         .help("add `default = some_device;`"),
                 )
             })?;
+            let (default, default_loc) = default;
             Ok(Value::Device(Rc::new(Device {
                 kind: DeviceKind::Match {
                     value,
                     cases,
                     default,
+                    default_loc,
                 },
                 loc,
             })))

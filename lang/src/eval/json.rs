@@ -89,7 +89,9 @@ pub fn device(d: &Device, target: &str) -> J {
             "apply": device(func),
             "to": device(arg),
         }),
-        DeviceKind::If { cond, then, else_ } => json!({
+        DeviceKind::If {
+            cond, then, else_, ..
+        } => json!({
             "$type": "device",
             "if": cond.on(target) == "true",
             "then": device(then),
@@ -99,9 +101,10 @@ pub fn device(d: &Device, target: &str) -> J {
             value,
             cases,
             default,
+            ..
         } => {
             let mut m = Map::new();
-            for (k, d) in cases {
+            for (k, d, _) in cases {
                 m.insert(k.to_string(), device(d));
             }
             json!({"$type": "device", "match": value.on(target), "cases": m, "default": device(default)})

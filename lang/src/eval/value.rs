@@ -324,34 +324,49 @@ pub enum DeviceKind {
         cond: Choice,
         then: Rc<Device>,
         else_: Rc<Device>,
+        /// Where the two devices were written.
+        locs: [Loc; 2],
     },
     /// `match_impl value { case = d; …; default = d; }`.
     Match {
         value: Choice,
-        cases: Vec<(Rc<str>, Rc<Device>)>,
+        /// Each case with where its device was written.
+        cases: Vec<(Rc<str>, Rc<Device>, Loc)>,
         default: Rc<Device>,
+        default_loc: Loc,
     },
 }
 
 impl Device {
     /// The branch an `If`/`Match` takes on `target` (None for others).
     pub fn chosen(&self, target: &str) -> Option<&Rc<Device>> {
+        self.chosen_at(target).map(|(d, _)| d)
+    }
+
+    /// The branch an `If`/`Match` takes on `target`, and where it was written.
+    pub fn chosen_at(&self, target: &str) -> Option<(&Rc<Device>, Loc)> {
         match &self.kind {
-            DeviceKind::If { cond, then, else_ } => Some(if cond.on(target) == "true" {
-                then
+            DeviceKind::If {
+                cond,
+                then,
+                else_,
+                locs,
+            } => Some(if cond.on(target) == "true" {
+                (then, locs[0])
             } else {
-                else_
+                (else_, locs[1])
             }),
             DeviceKind::Match {
                 value,
                 cases,
                 default,
+                default_loc,
             } => Some(
                 cases
                     .iter()
-                    .find(|(c, _)| **c == *value.on(target))
-                    .map(|(_, d)| d)
-                    .unwrap_or(default),
+                    .find(|(c, _, _)| **c == *value.on(target))
+                    .map(|(_, d, at)| (d, *at))
+                    .unwrap_or((default, *default_loc)),
             ),
             _ => None,
         }
