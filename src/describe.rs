@@ -3,7 +3,7 @@
 //! targets the default matrix skipped.
 
 use crate::driver::{self, Checked};
-use crate::{EXIT_ERRORS, EXIT_OK, output};
+use crate::{EXIT_ERRORS, EXIT_OK};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use unik_resolver::describe;
@@ -36,23 +36,16 @@ pub fn run(
             }
         };
     }
-    let path = match driver::find_config(file.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return output::usage(&e),
-    };
-    let req = driver::Request {
-        file: &path,
-        matrix: Matrix::Only(vec![target.clone()]),
+    let (_, checked) = match driver::check_config(
+        file.as_deref(),
+        Matrix::Only(vec![target.clone()]),
         keys,
-        want_register: true,
-        want_graphs: true,
-    };
-    let checked = match driver::run(&req) {
+        driver::Want::Graphs,
+        json_diagnostics,
+    ) {
         Ok(c) => c,
-        Err(e) => return output::usage(&e),
+        Err(code) => return code,
     };
-    output::traces(&checked.traces);
-    output::diagnostics(&checked, json_diagnostics);
     let Some(graph) = checked.resolved.get(&target) else {
         return EXIT_ERRORS;
     };

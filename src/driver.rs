@@ -42,11 +42,42 @@ pub struct Request<'r> {
     pub file: &'r Path,
     pub matrix: Matrix,
     pub keys: BTreeMap<String, String>,
-    /// `check` and `describe` want a register; `eval` prints whatever the file is.
-    pub want_register: bool,
-    /// Whether the resolved graphs are needed (`describe`, `build`, `lock`),
-    /// or only the diagnostics (`check`, the language server).
-    pub want_graphs: bool,
+    pub want: Want,
+}
+
+/// What a command needs of the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Its value, whatever it is (`eval`).
+    Value,
+    /// A register, checked on every target: diagnostics only (`check`, the
+    /// language server).
+    Diagnostics,
+    /// A register and each target's resolved graph (`describe`, `lock`, `build`).
+    Graphs,
+}
+
+/// What every command does first: finds the configuration (`file`, or
+/// `config.unik` in the current directory), checks it, and prints its traces
+/// and diagnostics. An `Err` is the exit status, already reported.
+pub fn check_config(
+    file: Option<&Path>,
+    matrix: Matrix,
+    keys: BTreeMap<String, String>,
+    want: Want,
+    json_diagnostics: bool,
+) -> Result<(PathBuf, Checked), u8> {
+    let path = find_config(file).map_err(|e| crate::output::usage(&e))?;
+    let req = Request {
+        file: &path,
+        matrix,
+        keys,
+        want,
+    };
+    let checked = run(&req).map_err(|e| crate::output::usage(&e))?;
+    crate::output::traces(&checked.traces);
+    crate::output::diagnostics(&checked, json_diagnostics);
+    Ok((path, checked))
 }
 
 pub fn run(req: &Request) -> Result<Checked, String> {
@@ -74,8 +105,8 @@ fn run_with(
 ) -> Result<Checked, String> {
     let mut r = session::Request::new(req.file, req.matrix.clone());
     r.keys = req.keys.clone();
-    r.resolve = req.want_register;
-    r.model = req.want_graphs;
+    r.resolve = req.want != Want::Value;
+    r.model = req.want == Want::Graphs;
     r.text = text;
     r.overlays = overlays;
     r.arena = arena;

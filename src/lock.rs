@@ -5,7 +5,6 @@
 //! `unik_codegen::lock`.
 
 use crate::driver;
-use crate::output;
 use crate::project::{self, BuildFlags, Project, Ready};
 use crate::{EXIT_ERRORS, EXIT_OK};
 use std::collections::BTreeMap;
@@ -58,29 +57,22 @@ pub fn run(
     offline: bool,
     update: bool,
 ) -> u8 {
-    let path = match driver::find_config(file.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return output::usage(&e),
-    };
     let buildable = buildable();
     let matrix = match &which {
         Which::One(t) => Matrix::Only(vec![t.clone()]),
         Which::Allowed => Matrix::Allowed,
         Which::All => Matrix::Only(buildable.iter().map(|t| t.to_string()).collect()),
     };
-    let req = driver::Request {
-        file: &path,
+    let (path, checked) = match driver::check_config(
+        file.as_deref(),
         matrix,
-        keys: keys.clone(),
-        want_register: true,
-        want_graphs: true,
-    };
-    let checked = match driver::run(&req) {
+        keys.clone(),
+        driver::Want::Graphs,
+        false,
+    ) {
         Ok(c) => c,
-        Err(e) => return output::usage(&e),
+        Err(code) => return code,
     };
-    output::traces(&checked.traces);
-    output::diagnostics(&checked, false);
     if checked.errors() > 0 {
         return EXIT_ERRORS;
     }

@@ -482,23 +482,17 @@ fn check(
     keys: BTreeMap<String, String>,
     format: MessageFormat,
 ) -> u8 {
-    let path = match driver::find_config(file.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return output::usage(&e),
-    };
-    let req = driver::Request {
-        file: &path,
+    let json = format == MessageFormat::Json;
+    let (path, checked) = match driver::check_config(
+        file.as_deref(),
         matrix,
         keys,
-        want_register: true,
-        want_graphs: false,
-    };
-    let checked = match driver::run(&req) {
+        driver::Want::Diagnostics,
+        json,
+    ) {
         Ok(c) => c,
-        Err(e) => return output::usage(&e),
+        Err(code) => return code,
     };
-    output::traces(&checked.traces);
-    output::diagnostics(&checked, format == MessageFormat::Json);
     if format == MessageFormat::Human {
         describe::skipped(&checked);
         output::summary(&path, &checked.targets, &checked);
@@ -517,23 +511,16 @@ fn eval(
     json: bool,
     format: MessageFormat,
 ) -> u8 {
-    let path = match driver::find_config(file.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return output::usage(&e),
-    };
-    let req = driver::Request {
-        file: &path,
-        matrix: Matrix::Only(vec![target.clone()]),
+    let (_, checked) = match driver::check_config(
+        file.as_deref(),
+        Matrix::Only(vec![target.clone()]),
         keys,
-        want_register: false,
-        want_graphs: false,
-    };
-    let checked = match driver::run(&req) {
+        driver::Want::Value,
+        format == MessageFormat::Json,
+    ) {
         Ok(c) => c,
-        Err(e) => return output::usage(&e),
+        Err(code) => return code,
     };
-    output::traces(&checked.traces);
-    output::diagnostics(&checked, format == MessageFormat::Json);
     if checked.errors() > 0 {
         return EXIT_ERRORS;
     }

@@ -197,17 +197,13 @@ pub(crate) fn build_image(p: &Project, flags: &BuildFlags) -> Result<(Ready, Pat
 
 /// Checks the configuration for one target and writes its workspace.
 pub(crate) fn prepare(p: &Project, out_dir: Option<&Path>) -> Result<Ready, u8> {
-    let path = driver::find_config(p.file.as_deref()).map_err(|e| output::usage(&e))?;
-    let req = driver::Request {
-        file: &path,
-        matrix: Matrix::Only(vec![p.target.clone()]),
-        keys: p.keys.clone(),
-        want_register: true,
-        want_graphs: true,
-    };
-    let mut checked = driver::run(&req).map_err(|e| output::usage(&e))?;
-    output::traces(&checked.traces);
-    output::diagnostics(&checked, false);
+    let (path, mut checked) = driver::check_config(
+        p.file.as_deref(),
+        Matrix::Only(vec![p.target.clone()]),
+        p.keys.clone(),
+        driver::Want::Graphs,
+        false,
+    )?;
     let resolved = match checked.resolved.remove(&p.target) {
         Some(r) if checked.errors() == 0 => r,
         _ => return Err(EXIT_ERRORS),

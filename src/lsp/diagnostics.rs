@@ -43,8 +43,7 @@ pub fn check(
         file: &doc.path,
         matrix: Matrix::Allowed,
         keys: BTreeMap::new(),
-        want_register: true,
-        want_graphs: false,
+        want: driver::Want::Diagnostics,
     };
     let mut files: BTreeMap<PathBuf, Vec<LspDiagnostic>> = BTreeMap::new();
     files.insert(doc.path.clone(), Vec::new());
