@@ -1,37 +1,12 @@
 //! `unikc fmt`: snapshots of representative inputs (lang/tests/fmt/*.unik),
 //! and idempotence and faithfulness over every `.unik` file of the repo.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::files::{repo, unik_files};
+use std::path::PathBuf;
 use unik_lang::fmt::{WIDTH, comment_texts, format, same_expr};
 use unik_lang::syntax::parse;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("lang is inside the repository")
-        .to_path_buf()
-}
-
-/// Every `.unik` file under `dir`, sorted.
-fn unik_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "unik") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 fn inputs() -> Vec<PathBuf> {
     let v = unik_files(&repo().join("lang/tests/fmt"));

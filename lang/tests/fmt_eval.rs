@@ -2,7 +2,10 @@
 //! of the repository gives the same JSON value (or the same error) before
 //! and after `unikc fmt`, for several targets.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::files::unik_files;
+use std::path::Path;
 use unik_lang::eval::{Evaluator, ModuleArena, Options, Stop, to_json};
 use unik_lang::fmt::format;
 
@@ -19,26 +22,6 @@ pub fn outcome(path: &Path, text: &str, target: &str) -> Result<String, String> 
     let (_, v) = ev.eval_root(path, text);
     let v = v.map_err(describe)?;
     to_json(&ev, &v).map(|j| j.to_string()).map_err(describe)
-}
-
-fn unik_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "unik") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

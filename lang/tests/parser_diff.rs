@@ -5,10 +5,10 @@
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
 use unik_lang::syntax::{Expr, ExprKind, Module, parse_fast, parse_pest};
 
 mod common;
+use common::files::{repo, unik_files};
 use common::programs::*;
 
 // ---------------------------------------------------------------- the check
@@ -67,28 +67,6 @@ fn has_error_node(m: &Module) -> bool {
     false
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate is inside the repository")
-        .to_path_buf()
-}
-
-fn unik_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            unik_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "unik") {
-            out.push(p);
-        }
-    }
-}
-
 /// Every `.unik` file of the repository the brief names, plus the book's
 /// code blocks marked `unik`.
 fn sources() -> Vec<(String, String)> {
@@ -102,7 +80,7 @@ fn sources() -> Vec<(String, String)> {
         "examples",
         "stdlib-devices",
     ] {
-        unik_files(&root.join(dir), &mut files);
+        files.extend(unik_files(&root.join(dir)));
     }
     let mut out: Vec<(String, String)> = files
         .into_iter()
@@ -163,8 +141,8 @@ fn repository_files_parse_the_same() {
 fn prefixes_parse_the_same() {
     let root = repo();
     let mut files = Vec::new();
-    unik_files(&root.join("lang/tests/corpus"), &mut files);
-    unik_files(&root.join("lang/tests/fmt"), &mut files);
+    files.extend(unik_files(&root.join("lang/tests/corpus")));
+    files.extend(unik_files(&root.join("lang/tests/fmt")));
     assert!(!files.is_empty());
     let mut failures = Vec::new();
     for f in &files {

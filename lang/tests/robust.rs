@@ -4,6 +4,9 @@
 
 use proptest::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+mod common;
+
+use common::files::{repo, unik_files};
 use std::path::{Path, PathBuf};
 use unik_lang::eval::{Evaluator, ModuleArena, Options, to_json};
 
@@ -13,25 +16,17 @@ fn sources() -> &'static [(PathBuf, String)] {
 }
 
 fn read_sources() -> Vec<(PathBuf, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = repo();
     let mut out = Vec::new();
-    let mut dirs = vec![
-        root.join("lang/tests/corpus"),
-        root.join("tests/diagnostics"),
-        root.join("examples"),
-        root.join("stdlib-devices"),
-    ];
-    while let Some(d) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "unik") {
-                out.push((p.clone(), std::fs::read_to_string(&p).unwrap()));
-            }
+    for dir in [
+        "lang/tests/corpus",
+        "tests/diagnostics",
+        "examples",
+        "stdlib-devices",
+    ] {
+        for p in unik_files(&root.join(dir)) {
+            let text = std::fs::read_to_string(&p).unwrap();
+            out.push((p, text));
         }
     }
     out.sort();

@@ -1,3 +1,4 @@
 //! Code shared by the language tests.
 
+pub mod files;
 pub mod programs;
