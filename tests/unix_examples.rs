@@ -27,6 +27,29 @@ fn hello_greets_four_times() {
 }
 
 #[test]
+fn prng_prints_numbers_that_differ_between_runs() {
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let out = run(&example("prng"), &[]);
+        assert_eq!(out.code, 0, "{}", out.all());
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 4, "{}", out.all());
+        for l in lines {
+            assert!(
+                l.len() == 16 && l.chars().all(|c| c.is_ascii_hexdigit()),
+                "{l:?} is not a 64-bit number in hex"
+            );
+            seen.push(l.to_string());
+        }
+    }
+    // Eight 64-bit draws: a repeat would mean the generator is not random.
+    let mut distinct = seen.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 8, "{seen:?}");
+}
+
+#[test]
 fn hello_key_takes_its_greeting_at_boot() {
     let dir = example("hello-key");
     let out = run(&dir, &[]);
