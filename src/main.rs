@@ -8,6 +8,7 @@ mod lsp;
 mod output;
 mod project;
 mod repro;
+mod templates;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -230,9 +231,16 @@ enum Command {
         file: Option<PathBuf>,
     },
     /// Create a unikernel project (config.unik and its crate) that builds as it is.
+    ///
+    /// Without --template: a job that prints a greeting taken from a boot
+    /// key. With --template NAME: a copy of the example NAME (see the book's
+    /// examples), its crate and register renamed after the project.
     New {
         /// The project's directory; its last component names it.
         name: PathBuf,
+        /// Start from this example.
+        #[arg(long, value_parser = templates::NAMES)]
+        template: Option<String>,
     },
     /// Run the language server on stdin/stdout (for editors).
     Lsp,
@@ -471,7 +479,7 @@ fn real_main() -> u8 {
             )
         }
         Command::Clean { file } => project::clean(file),
-        Command::New { name } => project::new(&name),
+        Command::New { name, template } => project::new(&name, template.as_deref()),
         Command::Lsp => lsp::serve(),
     }
 }

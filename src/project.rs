@@ -310,7 +310,7 @@ fn size(bytes: u64) -> String {
 }
 
 /// `unikc new NAME`: a project that builds and runs as it is.
-pub fn new(name: &Path) -> u8 {
+pub fn new(name: &Path, template: Option<&str>) -> u8 {
     let Some(base) = name.file_name().and_then(|n| n.to_str()) else {
         return output::usage(&format!("{} is not a project name", name.display()));
     };
@@ -327,6 +327,19 @@ pub fn new(name: &Path) -> u8 {
         return output::usage(&format!("{} already exists", name.display()));
     }
     let krate = base.replace('-', "_");
+    let files: Vec<(String, Vec<u8>)> = match template {
+        None => scaffold(base, &krate)
+            .into_iter()
+            .map(|(p, t)| (p.to_string(), t.into_bytes()))
+            .collect(),
+        Some(t) => match crate::templates::files(t, base, &krate) {
+            Some(mut files) => {
+                files.push((".gitignore".into(), GITIGNORE.as_bytes().to_vec()));
+                files
+            }
+            None => return output::usage(&format!("no template named `{t}`")),
+        },
+    };
     let parent = match name.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(p) => p.to_path_buf(),
         None => PathBuf::from("."),
@@ -336,7 +349,7 @@ pub fn new(name: &Path) -> u8 {
         let tmp = tempfile::Builder::new()
             .prefix(".unikc-new-")
             .tempdir_in(&parent)?;
-        for (path, text) in scaffold(base, &krate) {
+        for (path, text) in &files {
             let p = tmp.path().join(path);
             if let Some(d) = p.parent() {
                 std::fs::create_dir_all(d)?;
@@ -426,6 +439,9 @@ impl Main {{
 "#
             ),
         ),
-        (".gitignore", "_build/\ndist/\n".to_string()),
+        (".gitignore", GITIGNORE.to_string()),
     ]
 }
+
+/// Build outputs a project's repository need not keep.
+const GITIGNORE: &str = "_build/\ndist/\n";

@@ -388,6 +388,50 @@ fn new_scaffolds_a_project_that_runs_and_clean_removes_the_output() {
     assert!(dir.join("config.unik").is_file(), "clean keeps the project");
 }
 
+/// Every example is a template of `unikc new --template`: the copy, renamed
+/// after the project, checks clean on its targets; one is built and run, so
+/// the renamed crate really is the one its configuration names.
+#[test]
+fn new_from_every_example_template() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut templates: Vec<String> = std::fs::read_dir(repo().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("config.unik").is_file() && p.join("Cargo.toml").is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    templates.sort();
+    assert!(templates.len() >= 13, "{templates:?}");
+    let book = std::fs::read_to_string(repo().join("book/src/cli.md")).unwrap();
+    for t in &templates {
+        assert!(
+            book.contains(&format!("`{t}`")),
+            "book/src/cli.md does not list `{t}`"
+        );
+        let name = format!("from-{}", t.replace('_', "-"));
+        let out = unikc(tmp.path(), &["new", &name, "--template", t]);
+        assert_eq!(out.code, 0, "{t}: {}", out.all());
+        let dir = tmp.path().join(&name);
+        let config = std::fs::read_to_string(dir.join("config.unik")).unwrap();
+        assert!(
+            config.contains(&format!("register \"{name}\"")),
+            "{t}: {config}"
+        );
+        assert!(dir.join(".gitignore").is_file());
+        let check = unikc(&dir, &["check"]);
+        assert_eq!(check.code, 0, "{t}: {}", check.all());
+    }
+    let dir = tmp.path().join("from-hello-key");
+    let ran = unikernel::run(&dir, &["--", "--hello=hi from a template"]);
+    assert_eq!(ran.code, 0, "{}", ran.all());
+    assert_eq!(ran.stdout, "hi from a template\n".repeat(4));
+    assert!(dir.join("dist/from-hello-key").is_file());
+
+    let unknown = unikc(tmp.path(), &["new", "x", "--template", "nope"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.all());
+    assert!(!tmp.path().join("x").exists());
+}
+
 /// Generated code reads like hand-written code: rustfmt leaves it alone.
 #[test]
 fn generated_main_is_rustfmt_clean() {
