@@ -93,7 +93,7 @@ impl Analysis {
                     .index
                     .defs
                     .iter()
-                    .filter(|d| d.top)
+                    .filter(|d| self.index.is_top(d))
                     .map(|d| &*d.name)
                     .collect();
                 probe::run(

@@ -51,14 +51,15 @@ fn builtin(doc: &str) -> String {
     }
 }
 
-/// Hover of a local binding; `per_target` is empty unless it is top-level.
+/// Hover of a local binding; `per_target`, its values per target, is given
+/// only for a binding of the top-level `let` chain.
 pub fn local(
     def: &Def,
     text: &str,
     per_target: &[(&'static str, Info)],
     locked: &Locked,
 ) -> String {
-    if def.top && !per_target.is_empty() {
+    if !per_target.is_empty() {
         return value(&def.name, per_target, "", locked);
     }
     let what = match def.kind {

@@ -6,31 +6,8 @@
 
 use unik_lang::diag::Span;
 use unik_lang::eval::scope;
-pub use unik_lang::eval::scope::DefKind;
-use unik_lang::syntax::{self, BindingKind, Expr, ExprKind, Module, Name, StrPart};
-
-#[derive(Debug, Clone)]
-pub struct Def {
-    pub name: Name,
-    /// The name where it is defined.
-    pub span: Span,
-    pub kind: DefKind,
-    /// The value expression (`name = VALUE;`), when it has one of its own.
-    pub value: Option<Span>,
-    /// Where the name is visible.
-    pub scope: Span,
-    /// A binding of the file's top-level `let` chain (these are evaluated
-    /// for hover and inlay hints).
-    pub top: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct Ref {
-    pub span: Span,
-    pub name: Name,
-    /// The local definition; `None` for a global.
-    pub def: Option<usize>,
-}
+pub use unik_lang::eval::scope::{Def, DefKind, Ref};
+use unik_lang::syntax::{self, BindingKind, Expr, ExprKind, Module, StrPart};
 
 /// `package "NAME" { … }`: where a locked version hint goes.
 #[derive(Debug, Clone)]
@@ -75,6 +52,8 @@ pub struct Index {
     pub symbols: Vec<Sym>,
     /// The body of the innermost `let` of the top-level chain.
     pub top_body: Option<Span>,
+    /// Where the `let`s of the top-level chain start.
+    top_lets: Vec<u32>,
 }
 
 impl Index {
@@ -83,36 +62,16 @@ impl Index {
         let Some(root) = &module.expr else {
             return index;
         };
-        let mut chain = Vec::new();
         let mut e = root;
         while let ExprKind::Let { body, .. } = &e.kind {
-            chain.push(e.span.start);
+            index.top_lets.push(e.span.start);
             index.top_body = Some(body.span);
             e = body;
         }
         // The checker's own scoping (its diagnostics are the checker's to report).
         let scopes = scope::resolve(0, text, module);
-        index.defs = scopes
-            .defs
-            .into_iter()
-            .map(|d| Def {
-                top: d.kind == DefKind::Let && chain.contains(&d.scope.start),
-                name: d.name,
-                span: d.span,
-                kind: d.kind,
-                value: d.value,
-                scope: d.scope,
-            })
-            .collect();
-        index.refs = scopes
-            .refs
-            .into_iter()
-            .map(|r| Ref {
-                span: r.span,
-                name: r.name,
-                def: r.def,
-            })
-            .collect();
+        index.defs = scopes.defs;
+        index.refs = scopes.refs;
         collect_literals(root, &mut index);
         index.symbols = symbols_of(root);
         index
@@ -154,9 +113,17 @@ impl Index {
         found
     }
 
+    /// Whether `d` is a binding of the file's top-level `let` chain (these
+    /// are evaluated for hover and inlay hints).
+    pub fn is_top(&self, d: &Def) -> bool {
+        d.kind == DefKind::Let && self.top_lets.contains(&d.scope.start)
+    }
+
     /// The top-level binding of that name.
     pub fn top_def(&self, name: &str) -> Option<&Def> {
-        self.defs.iter().find(|d| d.top && &*d.name == name)
+        self.defs
+            .iter()
+            .find(|d| self.is_top(d) && &*d.name == name)
     }
 }
 
@@ -348,7 +315,7 @@ mod tests {
         // The body's `a` is the let binding, which is top-level.
         let r = ix.ref_at(at(src, "f a", 0) + 2).expect("a ref");
         let d = &ix.defs[r.def.expect("local")];
-        assert!(d.top && d.kind == DefKind::Let);
+        assert!(ix.is_top(d) && d.kind == DefKind::Let);
         // Globals have no local definition.
         let ix = index("let x = map; in x");
         assert!(ix.ref_at(8).expect("map").def.is_none());
@@ -381,7 +348,7 @@ mod tests {
             .map(|d| &*d.name)
             .collect();
         assert_eq!(names, ["c", "a", "b"]);
-        assert!(ix.visible(0).is_empty() || ix.visible(0).iter().all(|d| d.top));
+        assert!(ix.visible(0).is_empty() || ix.visible(0).iter().all(|d| ix.is_top(d)));
     }
 
     #[test]
@@ -408,6 +375,6 @@ mod tests {
         assert_eq!(ix.packages.len(), 1);
         assert_eq!(ix.packages[0].name, "bytes");
         assert_eq!(ix.paths[0].1, "./lib.unik");
-        assert!(ix.defs.iter().filter(|d| d.top).count() == 4);
+        assert!(ix.defs.iter().filter(|d| ix.is_top(d)).count() == 4);
     }
 }

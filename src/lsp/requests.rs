@@ -151,7 +151,7 @@ fn hover(s: &Server, doc: &Doc, pos: Position) -> Option<Hover> {
         let text = match def {
             Some(i) => {
                 let d: &Def = &ix.defs[i];
-                let per_target = if d.top {
+                let per_target = if ix.is_top(d) {
                     top_values(s, doc, &d.name)
                 } else {
                     Vec::new()
@@ -278,7 +278,7 @@ fn local_names(doc: &Doc, pos: Position) -> Vec<String> {
         }
     }
     if let Some(g) = &doc.good {
-        for d in g.index.defs.iter().filter(|d| d.top) {
+        for d in g.index.defs.iter().filter(|d| g.index.is_top(d)) {
             push(&d.name);
         }
     }
@@ -512,7 +512,7 @@ fn inlay_hints(s: &Server, doc: &Doc, range: Range) -> Vec<InlayHint> {
         }
     };
     let values = a.probe("unix", &s.overlays(&doc.path), &s.arena);
-    for d in a.index.defs.iter().filter(|d| d.top) {
+    for d in a.index.defs.iter().filter(|d| a.index.is_top(d)) {
         if let Some(t) = values.get(&*d.name).and_then(Info::device_type)
             && let Some(at) = map(d.span.end)
         {
