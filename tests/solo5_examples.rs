@@ -55,11 +55,7 @@ fn spt_block_reads_and_writes_the_file() {
     std::fs::write(&disk, vec![0xa5u8; 1 << 20]).unwrap();
     let out = run(&dir, &["-t", "spt"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        messages(&out.stdout).contains(&"[block] verified 8 sectors".to_string()),
-        "{}",
-        out.all()
-    );
+    out.assert_logged(&["[block] verified 8 sectors"]);
     assert!(
         out.stderr
             .contains(&format!("--block:storage={}", disk.display())),
@@ -75,11 +71,7 @@ fn spt_kv_ro_serves_its_embedded_files() {
     let out = run(&dir, &["-t", "spt"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let lines = messages(&out.stdout);
-    assert!(
-        lines.contains(&"[kv_ro] secret: foo bar".to_string()),
-        "{}",
-        out.all()
-    );
+    out.assert_logged(&["[kv_ro] secret: foo bar"]);
     assert_eq!(lines.len(), 4, "{}", out.all());
 }
 

@@ -105,17 +105,10 @@ fn block_writes_and_reads_back_a_file() {
     std::fs::write(&disk, vec![0u8; 1 << 20]).unwrap();
     let out = run(&dir, &[]);
     assert_eq!(out.code, 0, "{}", out.all());
-    let lines = messages(&out.stdout);
-    assert!(
-        lines.contains(&"[block] 2048 sectors of 512 bytes, read-write".to_string()),
-        "{}",
-        out.all()
-    );
-    assert!(
-        lines.contains(&"[block] verified 8 sectors".to_string()),
-        "{}",
-        out.all()
-    );
+    out.assert_logged(&[
+        "[block] 2048 sectors of 512 bytes, read-write",
+        "[block] verified 8 sectors",
+    ]);
     let data = std::fs::read(&disk).unwrap();
     assert_eq!(data.len(), 1 << 20, "the device never grows the file");
     assert!(data[..512].iter().enumerate().all(|(i, b)| *b == i as u8));
@@ -140,11 +133,7 @@ fn kv_ro_crunch_and_direct_agree() {
     let crunch = run(&dir, &[]);
     assert_eq!(crunch.code, 0, "{}", crunch.all());
     let lines = messages(&crunch.stdout);
-    assert!(
-        lines.contains(&"[kv_ro] secret: foo bar".to_string()),
-        "{}",
-        crunch.all()
-    );
+    crunch.assert_logged(&["[kv_ro] secret: foo bar"]);
     assert!(
         lines
             .iter()

@@ -84,17 +84,10 @@ fn block_reads_and_writes_the_disk() {
     std::fs::write(&disk, vec![0xa5u8; 1 << 20]).unwrap();
     let out = run(&dir, &["-t", "virtio"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    let lines = messages(&out.stdout);
-    assert!(
-        lines.contains(&"[block] 2048 sectors of 512 bytes, read-write".to_string()),
-        "{}",
-        out.all()
-    );
-    assert!(
-        lines.contains(&"[block] verified 8 sectors".to_string()),
-        "{}",
-        out.all()
-    );
+    out.assert_logged(&[
+        "[block] 2048 sectors of 512 bytes, read-write",
+        "[block] verified 8 sectors",
+    ]);
     // A PCI device: the pc machine.
     assert!(out.stderr.contains("-M pc "), "{}", out.all());
     check_block_pattern(&disk);
@@ -120,11 +113,7 @@ fn kv_ro_serves_its_embedded_files() {
     let out = run(&dir, &["-t", "virtio"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let lines = messages(&out.stdout);
-    assert!(
-        lines.contains(&"[kv_ro] secret: foo bar".to_string()),
-        "{}",
-        out.all()
-    );
+    out.assert_logged(&["[kv_ro] secret: foo bar"]);
     // The same digests as on unix (the files are the same).
     assert!(
         lines.iter().any(|l| l

@@ -21,6 +21,18 @@ pub struct Output {
 }
 
 impl Output {
+    /// Asserts that the unikernel logged each of `expected` (see [`messages`]).
+    pub fn assert_logged(&self, expected: &[&str]) {
+        let lines = messages(&self.stdout);
+        for e in expected {
+            assert!(
+                lines.iter().any(|l| l == e),
+                "`{e}` was not logged\n{}",
+                self.all()
+            );
+        }
+    }
+
     /// Everything printed, for assertion messages.
     pub fn all(&self) -> String {
         format!(
