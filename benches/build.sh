@@ -8,37 +8,16 @@
 # Usage: benches/build.sh [RUNS]   (RUNS no-change rebuilds, default 5)
 set -eu
 runs=${1:-5}
-cd "$(dirname "$0")/.."
-cargo build --release -q --bin unikc
-unikc=$PWD/target/release/unikc
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/hello"
-cp -r examples/hello/Cargo.toml examples/hello/src examples/hello/config.unik "$tmp/hello/"
-unset CARGO_TARGET_DIR
-export UNIKC_CACHE_DIR="$tmp/cache" NO_COLOR=1
-
-now() { date +%s%N; }
-ms() { echo $(( ($2 - $1) / 1000000 )); }
+. "$(dirname "$0")/common.sh"
 
 t0=$(now)
 "$unikc" build "$tmp/hello" >"$tmp/clean.log" 2>&1 || { cat "$tmp/clean.log"; exit 1; }
 t1=$(now)
 echo "clean build of hello:       $(ms "$t0" "$t1") ms"
 
-times=""
-i=0
-while [ "$i" -lt "$runs" ]; do
-    t0=$(now)
-    "$unikc" build "$tmp/hello" >"$tmp/rebuild.log" 2>&1 || { cat "$tmp/rebuild.log"; exit 1; }
-    t1=$(now)
-    times="$times $(ms "$t0" "$t1")"
-    i=$((i + 1))
-done
-grep -q "Compiling" "$tmp/rebuild.log" && { echo "a no-change rebuild compiled something:"; cat "$tmp/rebuild.log"; exit 1; }
-sorted=$(echo $times | tr ' ' '\n' | sort -n)
-echo "no-change rebuild:          min $(echo "$sorted" | head -1) ms, median $(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p") ms, max $(echo "$sorted" | tail -1) ms ($runs runs)"
+repeat "$unikc" build "$tmp/hello"
+grep -q "Compiling" "$tmp/run.log" && { echo "a no-change rebuild compiled something:"; cat "$tmp/run.log"; exit 1; }
+echo "no-change rebuild:          min $min ms, median $med ms, max $max ms ($runs runs)"
 
 t0=$(now)
 "$unikc" configure "$tmp/hello" >/dev/null 2>&1
