@@ -1,31 +1,39 @@
-//! `unikc`: compose unikernels from a typed device graph.
+//! `unikc`: compose unikernels from a typed device graph. The binary parses
+//! arguments, calls one operation of the library (`unikc::ops`) and
+//! renders its result or its failure once.
 
-mod describe;
-mod driver;
-mod launch;
-mod lock;
-mod lsp;
-mod output;
-mod project;
-mod repro;
-mod templates;
+mod cli;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
+use cli::render::{self, Terminal};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use unik_lang::Target;
+use unik_resolver::session::Matrix;
+use unikc::ops::attach::{self, Attach};
+use unikc::ops::build::BuildFlags;
+use unikc::ops::check::{self, Form, Want};
+use unikc::ops::configure::{self, Project};
+use unikc::ops::failure::Failure;
+use unikc::ops::lock::{LockRequest, Which};
+use unikc::ops::run::{Ran, RunOptions};
+use unikc::ops::{qemu, templates};
 
 // See the workspace Cargo.toml: the checker allocates many small values.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::ExitCode;
-use unik_lang::eval::TARGETS;
-use unik_resolver::session::Matrix;
+const EXIT_OK: u8 = 0;
+const EXIT_ERRORS: u8 = 1;
+const EXIT_USAGE: u8 = 2;
 
-/// Exit codes of cli.md.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_ERRORS: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
+/// `-t TARGET`: one of [`Target::NAMES`], as a [`Target`].
+fn target_parser() -> impl TypedValueParser<Value = Target> {
+    PossibleValuesParser::new(Target::NAMES)
+        .map(|name| name.parse().expect("clap admits only the listed names"))
+}
 
 #[derive(Parser)]
 #[command(
@@ -65,8 +73,8 @@ enum Command {
         /// A .unik file, or a directory holding config.unik.
         file: Option<PathBuf>,
         /// Check one target only.
-        #[arg(short, long, value_parser = TARGETS, conflicts_with = "all_targets")]
-        target: Option<String>,
+        #[arg(short, long, value_parser = target_parser(), conflicts_with = "all_targets")]
+        target: Option<Target>,
         /// Check all seven targets, even those the devices do not support
         /// (by default such targets are skipped, with a note).
         #[arg(long)]
@@ -80,8 +88,8 @@ enum Command {
         /// A .unik file, or a directory holding config.unik.
         file: Option<PathBuf>,
         /// The target to evaluate for.
-        #[arg(short, long, value_parser = TARGETS, default_value = "unix")]
-        target: String,
+        #[arg(short, long, value_parser = target_parser(), default_value = "unix")]
+        target: Target,
         /// Print compact JSON on one line.
         #[arg(long)]
         json: bool,
@@ -97,8 +105,8 @@ enum Command {
         /// A .unik file, or a directory holding config.unik.
         file: Option<PathBuf>,
         /// The target to describe.
-        #[arg(short, long, value_parser = TARGETS, default_value = "unix")]
-        target: String,
+        #[arg(short, long, value_parser = target_parser(), default_value = "unix")]
+        target: Target,
         /// Print a Graphviz digraph (devices as boxes, applications as edges).
         #[arg(long, conflicts_with_all = ["json", "catalogue"])]
         dot: bool,
@@ -132,8 +140,8 @@ enum Command {
         /// A .unik file, or a directory holding config.unik.
         file: Option<PathBuf>,
         /// The target to generate for.
-        #[arg(short, long, value_parser = TARGETS, default_value = "unix")]
-        target: String,
+        #[arg(short, long, value_parser = target_parser(), default_value = "unix")]
+        target: Target,
         /// The output directory.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -150,8 +158,8 @@ enum Command {
         /// A .unik file, or a directory holding config.unik.
         file: Option<PathBuf>,
         /// Lock one target only (other targets' entries are kept).
-        #[arg(short, long, value_parser = TARGETS, conflicts_with = "all_targets")]
-        target: Option<String>,
+        #[arg(short, long, value_parser = target_parser(), conflicts_with = "all_targets")]
+        target: Option<Target>,
         /// Lock every target unikc can build; each must be supported by the
         /// configuration.
         #[arg(long)]
@@ -172,8 +180,8 @@ enum Command {
         /// A .unik file, or a directory holding config.unik.
         file: Option<PathBuf>,
         /// The target to build for.
-        #[arg(short, long, value_parser = TARGETS, default_value = "unix")]
-        target: String,
+        #[arg(short, long, value_parser = target_parser(), default_value = "unix")]
+        target: Target,
         /// Overwrite generated files even if they were edited by hand.
         #[arg(long)]
         force: bool,
@@ -201,8 +209,8 @@ enum Command {
         /// A .unik file, or a directory holding config.unik.
         file: Option<PathBuf>,
         /// The target to run.
-        #[arg(short, long, value_parser = TARGETS, default_value = "unix")]
-        target: String,
+        #[arg(short, long, value_parser = target_parser(), default_value = "unix")]
+        target: Target,
         /// Overwrite generated files even if they were edited by hand.
         #[arg(long)]
         force: bool,
@@ -211,11 +219,11 @@ enum Command {
         offline: bool,
         /// virtio: how QEMU runs the guest (`tcg` emulates it; `kvm` needs /dev/kvm).
         #[arg(long, value_enum, default_value = "tcg")]
-        accel: launch::Accel,
+        accel: qemu::Accel,
         /// virtio: the QEMU machine [default: microvm, or pc when the image has
         /// network or block devices, which are PCI].
         #[arg(long, value_enum)]
-        machine: Option<launch::Machine>,
+        machine: Option<qemu::Machine>,
         /// Guest memory in MiB [default: 256 on virtio, 512 on spt and hvt].
         #[arg(long)]
         mem: Option<u64>,
@@ -248,9 +256,9 @@ enum Command {
 
 /// `--net:NAME=IFACE` and `--block:NAME=PATH` before `--` (host devices of
 /// `unikc run`), taken out of the arguments.
-fn take_attach(args: Vec<String>) -> Result<(Vec<String>, Vec<launch::Attach>), String> {
+fn take_attach(args: Vec<String>) -> Result<(Vec<String>, Vec<Attach>), String> {
     let mut rest = Vec::new();
-    let mut attach = Vec::new();
+    let mut found = Vec::new();
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
         if a == "--" {
@@ -258,15 +266,15 @@ fn take_attach(args: Vec<String>) -> Result<(Vec<String>, Vec<launch::Attach>), 
             rest.extend(args.by_ref());
             break;
         }
-        match launch::parse_attach(&a) {
-            Some(parsed) => attach.push(parsed?),
+        match attach::parse_attach(&a) {
+            Some(parsed) => found.push(parsed?),
             None => rest.push(a),
         }
     }
-    if !attach.is_empty() && rest.get(1).is_none_or(|c| c != "run") {
+    if !found.is_empty() && rest.get(1).is_none_or(|c| c != "run") {
         return Err("--net: and --block: attach host devices for `unikc run`".into());
     }
-    Ok((rest, attach))
+    Ok((rest, found))
 }
 
 /// `--NAME=VALUE` arguments that are not unikc's own options are configure keys.
@@ -329,7 +337,7 @@ fn main() -> ExitCode {
 fn real_main() -> u8 {
     let (args, attach) = match take_attach(std::env::args().collect()) {
         Ok(x) => x,
-        Err(e) => return output::usage(&e),
+        Err(e) => return render::failure(&Failure::usage(e), false),
     };
     let (args, keys) = split_keys(args);
     let cli = match Cli::try_parse_from(args) {
@@ -339,7 +347,34 @@ fn real_main() -> u8 {
             return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
-    match cli.command {
+    let json = matches!(
+        cli.command,
+        Command::Check {
+            message_format: MessageFormat::Json,
+            ..
+        } | Command::Eval {
+            message_format: MessageFormat::Json,
+            ..
+        } | Command::Describe {
+            message_format: MessageFormat::Json,
+            ..
+        }
+    );
+    let mut term = Terminal { json };
+    match command(cli.command, keys, attach, &mut term) {
+        Ok(code) => code,
+        Err(f) => render::failure(&f, json),
+    }
+}
+
+/// Runs one command; `Ok` is the exit status of a command that ran.
+fn command(
+    command: Command,
+    keys: BTreeMap<String, String>,
+    attach: Vec<Attach>,
+    term: &mut Terminal,
+) -> Result<u8, Failure> {
+    match command {
         Command::Check {
             file,
             target,
@@ -351,7 +386,21 @@ fn real_main() -> u8 {
                 (None, true) => Matrix::All,
                 (None, false) => Matrix::Allowed,
             };
-            check(file, matrix, keys, message_format)
+            let checked = check::check(file.as_deref(), matrix, keys, Want::Diagnostics, term)?;
+            render::diagnostics(&checked.diagnostics, &checked.sources, term.json);
+            if message_format == MessageFormat::Human {
+                for s in &checked.skipped {
+                    let mut reasons = s.reasons.clone();
+                    reasons.dedup();
+                    eprintln!("note: skipped target {}: {}", s.target, reasons.join("; "));
+                }
+                summary(&checked);
+            }
+            Ok(if checked.errors() > 0 {
+                EXIT_ERRORS
+            } else {
+                EXIT_OK
+            })
         }
         Command::Describe {
             file,
@@ -359,47 +408,77 @@ fn real_main() -> u8 {
             dot,
             json,
             catalogue,
-            message_format,
+            ..
         } => {
-            let form = if catalogue {
-                describe::Form::Catalogue
-            } else if dot {
-                describe::Form::Dot
+            if catalogue {
+                let text = unik_resolver::catalogue::reference().map_err(|e| {
+                    Failure::plain(
+                        unikc::ops::failure::Exit::Errors,
+                        format!("the catalogue reference cannot be generated: {e}"),
+                    )
+                })?;
+                print!("{text}");
+                return Ok(EXIT_OK);
+            }
+            let form = if dot {
+                Form::Dot
             } else if json {
-                describe::Form::Json
+                Form::Json
             } else {
-                describe::Form::Text
+                Form::Text
             };
-            describe::run(
-                file,
-                target,
-                keys,
-                form,
-                message_format == MessageFormat::Json,
-            )
+            let (checked, text) = check::describe(file.as_deref(), target, keys, form, term)?;
+            render::diagnostics(&checked.diagnostics, &checked.sources, term.json);
+            print!("{text}");
+            Ok(EXIT_OK)
         }
         Command::Eval {
-            file,
-            target,
-            json,
-            message_format,
-        } => eval(file, target, keys, json, message_format),
-        Command::Fmt { files, check } => output::fmt(files, check),
-        Command::Explain { code } => output::explain(&code),
+            file, target, json, ..
+        } => {
+            let (checked, value) = check::eval(file.as_deref(), target, keys, term)?;
+            render::diagnostics(&checked.diagnostics, &checked.sources, term.json);
+            let text = if json {
+                serde_json::to_string(&value)
+            } else {
+                serde_json::to_string_pretty(&value)
+            };
+            println!("{}", text.expect("JSON values serialise"));
+            Ok(EXIT_OK)
+        }
+        Command::Fmt { files, check } => {
+            let done = unikc::ops::fmt::fmt(&files, check)?;
+            for f in &done.broken {
+                render::failure(f, false);
+            }
+            for f in &done.changed {
+                if check {
+                    println!("would reformat {}", f.display());
+                } else {
+                    eprintln!("formatted {}", f.display());
+                }
+            }
+            let failed = !done.broken.is_empty() || (check && !done.changed.is_empty());
+            Ok(if failed { EXIT_ERRORS } else { EXIT_OK })
+        }
+        Command::Explain { code } => explain(&code),
         Command::Configure {
             file,
             target,
             output,
             force,
-        } => project::configure(
-            project::Project {
+        } => {
+            let p = Project {
                 file,
                 target,
                 keys,
                 force,
-            },
-            output,
-        ),
+            };
+            let ready = configure::configure(&p, output.as_deref(), term)?;
+            if let Some(n) = configure::boot_keys_note(&ready.resolved) {
+                eprintln!("note: {n}");
+            }
+            Ok(EXIT_OK)
+        }
         Command::Lock {
             file,
             target,
@@ -408,11 +487,19 @@ fn real_main() -> u8 {
             update,
         } => {
             let which = match (target, all_targets) {
-                (Some(t), _) => lock::Which::One(t),
-                (None, true) => lock::Which::All,
-                (None, false) => lock::Which::Allowed,
+                (Some(t), _) => Which::One(t),
+                (None, true) => Which::All,
+                (None, false) => Which::Allowed,
             };
-            lock::run(file, which, keys, offline, update)
+            let req = LockRequest {
+                file,
+                which,
+                keys,
+                offline,
+                update,
+            };
+            unikc::ops::lock::lock(&req, term)?;
+            Ok(EXIT_OK)
         }
         Command::Build {
             file,
@@ -422,20 +509,28 @@ fn real_main() -> u8 {
             locked,
             frozen,
             verify,
-        } => project::build(
-            project::Project {
+        } => {
+            let p = Project {
                 file,
                 target,
                 keys,
                 force,
-            },
-            project::BuildFlags {
+            };
+            let flags = BuildFlags {
                 locked: locked || frozen,
                 offline: offline || frozen,
-                verify,
                 target_dir: None,
-            },
-        ),
+                color: render::color(),
+            };
+            let built = unikc::ops::build::build(&p, &flags, term)?;
+            if verify {
+                unikc::ops::verify::verify(&p, &built, term)?;
+            }
+            if let Some(n) = configure::boot_keys_note(&built.ready.resolved) {
+                eprintln!("note: {n}");
+            }
+            Ok(EXIT_OK)
+        }
         Command::Run {
             file,
             target,
@@ -446,100 +541,94 @@ fn real_main() -> u8 {
             mem,
             args,
         } => {
-            let bootable = target != "unix";
-            if !bootable
-                && (!attach.is_empty()
-                    || accel != launch::Accel::Tcg
-                    || machine.is_some()
-                    || mem.is_some())
-            {
-                return output::usage(
-                    "--net:, --block:, --accel, --machine and --mem are for the virtio, spt and hvt targets",
-                );
-            }
-            let launch = launch::RunOptions {
+            let p = Project {
+                file,
+                target,
+                keys,
+                force,
+            };
+            let flags = BuildFlags {
+                offline,
+                color: render::color(),
+                ..Default::default()
+            };
+            let opts = RunOptions {
                 accel,
                 machine,
                 mem_mb: mem,
                 attach,
             };
-            project::run(
-                project::Project {
-                    file,
-                    target,
-                    keys,
-                    force,
-                },
-                project::BuildFlags {
-                    offline,
-                    ..Default::default()
-                },
-                args,
-                launch,
-            )
+            match unikc::ops::run::run(&p, &flags, &args, &opts, term)? {
+                Ran::Exited(status) => Ok(status),
+                Ran::Exec(cmd) => Ok(exec(cmd)),
+            }
         }
-        Command::Clean { file } => project::clean(file),
-        Command::New { name, template } => project::new(&name, template.as_deref()),
-        Command::Lsp => lsp::serve(),
+        Command::Clean { file } => {
+            unikc::ops::clean::clean(file.as_deref(), term)?;
+            Ok(EXIT_OK)
+        }
+        Command::New { name, template } => {
+            unikc::ops::new::new(&name, template.as_deref(), term)?;
+            eprintln!("Next: unikc run {}", name.display());
+            Ok(EXIT_OK)
+        }
+        Command::Lsp => Ok(if unikc::lsp::serve() {
+            EXIT_OK
+        } else {
+            EXIT_ERRORS
+        }),
     }
 }
 
-fn check(
-    file: Option<PathBuf>,
-    matrix: Matrix,
-    keys: BTreeMap<String, String>,
-    format: MessageFormat,
-) -> u8 {
-    let json = format == MessageFormat::Json;
-    let (path, checked) = match driver::check_config(
-        file.as_deref(),
-        matrix,
-        keys,
-        driver::Want::Diagnostics,
-        json,
-    ) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    if format == MessageFormat::Human {
-        describe::skipped(&checked);
-        output::summary(&path, &checked.targets, &checked);
-    }
-    if checked.errors() > 0 {
-        EXIT_ERRORS
+/// Replaces unikc with the unikernel's process, so signals and the exit
+/// status are its own.
+fn exec(mut cmd: std::process::Command) -> u8 {
+    use std::os::unix::process::CommandExt;
+    let e = cmd.exec();
+    eprintln!(
+        "error: cannot run {}: {e}",
+        cmd.get_program().to_string_lossy()
+    );
+    EXIT_ERRORS
+}
+
+/// `checked config.unik for 7 targets: no problems`.
+fn summary(checked: &check::Checked) {
+    let name = configure::show(&checked.path);
+    let which = if checked.targets.len() == 1 {
+        format!("target {}", checked.targets[0])
     } else {
-        EXIT_OK
+        format!("{} targets", checked.targets.len())
+    };
+    let (e, w) = (checked.errors(), checked.warnings());
+    if e == 0 && w == 0 {
+        eprintln!("checked {name} for {which}: no problems");
+    } else {
+        eprintln!(
+            "checked {name} for {which}: {e} error{}, {w} warning{}",
+            if e == 1 { "" } else { "s" },
+            if w == 1 { "" } else { "s" }
+        );
     }
 }
 
-fn eval(
-    file: Option<PathBuf>,
-    target: String,
-    keys: BTreeMap<String, String>,
-    json: bool,
-    format: MessageFormat,
-) -> u8 {
-    let (_, checked) = match driver::check_config(
-        file.as_deref(),
-        Matrix::Only(vec![target.clone()]),
-        keys,
-        driver::Want::Value,
-        format == MessageFormat::Json,
-    ) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    if checked.errors() > 0 {
-        return EXIT_ERRORS;
+fn explain(code: &str) -> Result<u8, Failure> {
+    match unik_lang::codes::lookup(code) {
+        Some(c) => {
+            // The text starts with its own `# CODE: title` heading.
+            println!("{}", c.text.trim_end());
+            Ok(EXIT_OK)
+        }
+        None => {
+            let codes: Vec<&str> = unik_lang::codes::all().iter().map(|c| c.code).collect();
+            Err(Failure::coded(
+                unikc::ops::failure::Exit::Usage,
+                unik_lang::Diagnostic::error(
+                    "",
+                    format!("`{code}` is not a unikc diagnostic code"),
+                )
+                .note(format!("known codes: {}", codes.join(" "))),
+            ))
+        }
     }
-    let Some(value) = checked.values.get(&target) else {
-        return EXIT_ERRORS;
-    };
-    let text = if json {
-        serde_json::to_string(value)
-    } else {
-        serde_json::to_string_pretty(value)
-    };
-    println!("{}", text.expect("JSON values serialise"));
-    EXIT_OK
 }

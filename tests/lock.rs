@@ -395,10 +395,10 @@ fn a_git_pin_reaches_the_manifest_and_the_lock() {
 
 /// The targets codegen can build: new targets are covered as they come.
 fn targets() -> Vec<&'static str> {
-    unik_lang::eval::TARGETS
-        .iter()
-        .copied()
-        .filter(|t| unik_codegen::target::lookup(t).is_ok())
+    unik_lang::Target::ALL
+        .into_iter()
+        .filter(|t| unik_codegen::target::lookup(*t).is_ok())
+        .map(|t| t.name())
         .collect()
 }
 

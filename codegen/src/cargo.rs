@@ -79,8 +79,8 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
     if let Some(dir) = &opts.target_dir {
         cmd.arg("--target-dir").arg(dir);
     }
-    let target = crate::target::lookup(&cfg.target)?;
-    if target.freestanding() {
+    let backend = crate::target::lookup(cfg.target)?;
+    if backend.freestanding() {
         // Any of these would replace the bare-metal flags of the
         // workspace's .cargo/config.toml (and `CARGO_BUILD_TARGET` its target).
         for var in [
@@ -141,7 +141,7 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
     })?;
     let size = install(&exe, &cfg.image)?;
     let dist = cfg.image.parent().unwrap_or(Path::new("."));
-    for (from, to) in target.dist_files(&cfg.bin) {
+    for (from, to) in backend.dist_files(&cfg.bin) {
         install(&cfg.out_dir.join(from), &dist.join(to))?;
     }
     Ok(Built {

@@ -4,7 +4,8 @@
 //! generated `main`, and the devices `unikc run` attaches (the `n`-th
 //! network device of this list is the `n`-th virtio-net function).
 
-use unik_resolver::{HostDeviceKind, Resolved, SourcePos};
+use unik_lang::Loc;
+use unik_resolver::{HostDeviceKind, Resolved};
 
 /// One host device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +14,7 @@ pub struct HostDev {
     /// The name the configuration gives it (tap, manifest entry, file).
     pub name: String,
     /// Where the device is used first (for diagnostics).
-    pub at: SourcePos,
+    pub at: Loc,
 }
 
 impl HostDev {
@@ -38,7 +39,7 @@ pub fn host_devices(r: &Resolved) -> Vec<HostDev> {
         out.push(HostDev {
             kind: h.kind,
             name: h.name.clone(),
-            at: node.used_at.clone(),
+            at: node.used_loc,
         });
     }
     out

@@ -51,7 +51,7 @@ pub fn list(dir: &Path) -> Result<Vec<File>, String> {
 }
 
 /// Shorthand used by the generator: the listing, or an E0705 error.
-pub fn list_for(dir: &Path, at: &unik_resolver::SourcePos, who: &str) -> Result<Vec<File>, Error> {
+pub fn list_for(dir: &Path, at: unik_lang::Loc, who: &str) -> Result<Vec<File>, Error> {
     list(dir).map_err(|why| {
         Error::new("E0705", format!("the directory `{who}` embeds cannot be read"))
             .at(at, "embedded here")

@@ -1,16 +1,17 @@
 //! Codegen errors: a diagnostic code (cli.md), a message, and where in the
-//! configuration it comes from when that is known.
+//! configuration it comes from when that is known, as a span in the
+//! session's sources (the caller, which owns them, renders it).
 
 use std::fmt;
-use unik_resolver::SourcePos;
+use unik_lang::Loc;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     /// `E0701`…; `None` for plain I/O failures.
     pub code: Option<&'static str>,
     pub message: String,
-    /// A position in the configuration, with a label.
-    pub at: Option<Box<(SourcePos, String)>>,
+    /// A place in the configuration, with a label.
+    pub at: Option<Box<(Loc, String)>>,
     pub help: Option<String>,
     pub notes: Vec<String>,
 }
@@ -34,8 +35,8 @@ impl Error {
         }
     }
 
-    pub fn at(mut self, pos: &SourcePos, label: impl Into<String>) -> Error {
-        self.at = Some(Box::new((pos.clone(), label.into())));
+    pub fn at(mut self, loc: Loc, label: impl Into<String>) -> Error {
+        self.at = Some(Box::new((loc, label.into())));
         self
     }
 
@@ -65,14 +66,6 @@ impl fmt::Display for Error {
             Some(c) => write!(f, "error[{c}]: {}", self.message)?,
             None => write!(f, "error: {}", self.message)?,
         }
-        if let Some(at) = &self.at {
-            let (pos, label) = &**at;
-            write!(
-                f,
-                "\n  --> {}:{}:{}: {label}",
-                pos.file, pos.line, pos.column
-            )?;
-        }
         for n in &self.notes {
             write!(f, "\n  = note: {n}")?;
         }
@@ -84,3 +77,21 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// The diagnostic of this error, labelled in the sources its place
+    /// refers to (those the configuration was checked with).
+    pub fn diagnostic(&self) -> unik_lang::Diagnostic {
+        let mut d = unik_lang::Diagnostic::error(self.code.unwrap_or(""), self.message.clone());
+        if let Some(at) = &self.at {
+            d = d.label(at.0, at.1.clone());
+        }
+        for n in &self.notes {
+            d = d.note(n.clone());
+        }
+        if let Some(h) = &self.help {
+            d = d.help(h.clone());
+        }
+        d
+    }
+}

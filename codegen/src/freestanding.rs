@@ -8,7 +8,7 @@
 use crate::bundle;
 use crate::devices::HostDev;
 use crate::error::Error;
-use crate::target::{Context, Target, render_cargo_config};
+use crate::target::{Backend, Context, render_cargo_config};
 use std::fmt::Write as _;
 use unik_resolver::HostDeviceKind;
 
@@ -63,16 +63,7 @@ fn or_comment(script: Result<String, Error>) -> String {
 /// QEMU (or any PVH loader): `unik-virtio`.
 pub struct Virtio;
 
-impl Target for Virtio {
-    fn name(&self) -> &'static str {
-        "virtio"
-    }
-    fn platform_crate(&self) -> &'static str {
-        "unik_virtio"
-    }
-    fn runtime_crates(&self) -> &'static [&'static str] {
-        &["unik-rt", "unik-virtio"]
-    }
+impl Backend for Virtio {
     fn platform_new(&self) -> &'static str {
         "unik_virtio::VirtioPlatform::new()"
     }
@@ -111,9 +102,6 @@ impl Target for Virtio {
              unik_virtio::boot::exit(boot())\n}\n",
         );
         Ok(out)
-    }
-    fn image_name(&self, name: &str) -> String {
-        format!("{name}.virtio")
     }
     fn release_profile(&self) -> &'static [&'static str] {
         RELEASE
@@ -154,19 +142,7 @@ pub enum Solo5 {
     Hvt,
 }
 
-impl Target for Solo5 {
-    fn name(&self) -> &'static str {
-        match self {
-            Solo5::Spt => "spt",
-            Solo5::Hvt => "hvt",
-        }
-    }
-    fn platform_crate(&self) -> &'static str {
-        "unik_solo5"
-    }
-    fn runtime_crates(&self) -> &'static [&'static str] {
-        &["unik-rt", "unik-solo5"]
-    }
+impl Backend for Solo5 {
     fn platform_new(&self) -> &'static str {
         "unik_solo5::Solo5Platform::new()"
     }
@@ -209,9 +185,6 @@ impl Target for Solo5 {
         );
         Ok(out)
     }
-    fn image_name(&self, name: &str) -> String {
-        format!("{name}.{}", self.name())
-    }
     fn release_profile(&self) -> &'static [&'static str] {
         RELEASE
     }
@@ -232,7 +205,7 @@ fn check_manifest(devices: &[HostDev]) -> Result<(), Error> {
     for (i, d) in devices.iter().enumerate() {
         let err = |msg: String| {
             Error::new("E0707", msg).at(
-                &d.at,
+                d.at,
                 format!("the {} device `{}` is used here", d.kind_name(), d.name),
             )
         };
@@ -274,17 +247,12 @@ fn check_manifest(devices: &[HostDev]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use unik_resolver::SourcePos;
 
     fn dev(kind: HostDeviceKind, name: &str) -> HostDev {
         HostDev {
             kind,
             name: name.into(),
-            at: SourcePos {
-                file: "config.unik".into(),
-                line: 3,
-                column: 5,
-            },
+            at: unik_lang::Loc::default(),
         }
     }
 

@@ -58,7 +58,7 @@ pub struct Request<'a> {
 pub struct Configured {
     /// The register's name.
     pub name: String,
-    pub target: String,
+    pub target: unik_lang::Target,
     /// The configuration's directory.
     pub project_dir: PathBuf,
     pub out_dir: PathBuf,
@@ -88,11 +88,11 @@ pub fn configure(req: &Request) -> Result<Configured, Error> {
     links::write(&plan.out_dir, &plan.links, req.force)?;
     Ok(Configured {
         name: plan.name.clone(),
-        target: plan.target.name().to_string(),
+        target: plan.target,
         image: plan
             .project_dir
             .join("dist")
-            .join(plan.target.image_name(&plan.bin)),
+            .join(plan.target.image_file(&plan.bin)),
         project_dir: plan.project_dir,
         out_dir: plan.out_dir,
         bin: plan.bin,
@@ -112,7 +112,7 @@ fn render(plan: &plan::Plan) -> Result<BTreeMap<String, String>, Error> {
     let image = plan
         .project_dir
         .join("dist")
-        .join(plan.target.image_name(&plan.bin));
+        .join(plan.target.image_file(&plan.bin));
     let ctx = target::Context {
         runtime_dir: &plan.runtime_dir,
         cargo_home: plan.cargo_home.as_deref(),
@@ -121,7 +121,7 @@ fn render(plan: &plan::Plan) -> Result<BTreeMap<String, String>, Error> {
         image: &image,
         devices: &devices,
     };
-    for (path, text) in plan.target.files(&ctx) {
+    for (path, text) in plan.backend.files(&ctx) {
         files.insert(path, text);
     }
     Ok(files)

@@ -94,20 +94,15 @@ fn comment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use unik_resolver::SourcePos;
 
     #[test]
     fn devices_in_order_and_names_escaped() {
-        let at = SourcePos {
-            file: "config.unik".into(),
-            line: 1,
-            column: 1,
-        };
+        let at = unik_lang::Loc::default();
         let devices = [
             HostDev {
                 kind: HostDeviceKind::Net,
                 name: "service".into(),
-                at: at.clone(),
+                at,
             },
             HostDev {
                 kind: HostDeviceKind::Block,

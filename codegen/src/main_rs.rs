@@ -13,8 +13,8 @@ use unik_resolver::{Node, NodeId, Resolved};
 
 pub fn render(plan: &Plan) -> Result<String, Error> {
     let r = plan.resolved;
-    let t = &plan.target;
-    let pc = t.platform_crate();
+    let t = &plan.backend;
+    let pc = crate::target::platform_crate(plan.target);
     let boot = format!("{pc}::boot");
     let mut out = String::new();
 
@@ -24,7 +24,7 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
          //! Do not edit: `unikc configure` rewrites this file, and refuses to\n\
          //! overwrite it once it was changed by hand (`--force` overwrites).",
         plan.name,
-        t.name(),
+        plan.target.name(),
         crate::VERSION,
         plan.config_name
     )

@@ -6,15 +6,17 @@ use crate::bundle;
 use crate::embed;
 use crate::error::Error;
 use crate::paths;
-use crate::target::Target;
+use crate::target::Backend;
 use crate::user::{self, Found, UserCrate};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use unik_lang::Target;
 use unik_resolver::{NodeId, PinReq, Resolved, SourcePos};
 
 pub struct Plan<'a> {
     pub resolved: &'a Resolved,
-    pub target: Box<dyn Target>,
+    pub target: Target,
+    pub backend: Box<dyn Backend>,
     /// The register's name.
     pub name: String,
     /// The cargo binary target, also the image's base name.
@@ -97,7 +99,8 @@ pub struct Inputs<'a> {
 /// Checks the inputs and materialises the runtime; writes nothing else.
 pub fn prepare<'a>(inp: &Inputs<'a>) -> Result<Plan<'a>, Error> {
     let resolved = inp.resolved;
-    let target = crate::target::lookup(&resolved.target)?;
+    let target = resolved.target;
+    let backend = crate::target::lookup(target)?;
     let config = paths::absolute(inp.config);
     let project_dir = config
         .parent()
@@ -125,7 +128,7 @@ pub fn prepare<'a>(inp: &Inputs<'a>) -> Result<Plan<'a>, Error> {
     let mut embeds = BTreeMap::new();
     for node in resolved.nodes.iter() {
         if let Some(dir) = &node.embed_dir {
-            let files = embed::list_for(Path::new(dir), &node.used_at, &node.impl_name)?;
+            let files = embed::list_for(Path::new(dir), node.used_loc, &node.impl_name)?;
             embeds.insert(node.id, files);
         }
     }
@@ -140,6 +143,7 @@ pub fn prepare<'a>(inp: &Inputs<'a>) -> Result<Plan<'a>, Error> {
     let mut plan = Plan {
         resolved,
         target,
+        backend,
         name: resolved.name.clone(),
         bin,
         package,
@@ -203,7 +207,7 @@ fn user_crate(resolved: &Resolved, dir: &Path) -> Result<Option<UserCrate>, Erro
                     node.module, c.lib
                 ),
             )
-            .at(&node.defined_at, "the user's code is named here")
+            .at(node.defined_loc, "the user's code is named here")
             .help(format!(
                 "write the path as `{}::…`, or declare the crate that defines it with `packages = [ (package \"{krate}\" {{ … }}) ]`",
                 c.lib
@@ -212,7 +216,7 @@ fn user_crate(resolved: &Resolved, dir: &Path) -> Result<Option<UserCrate>, Erro
                 "E0703",
                 format!("the user's crate is missing: there is no Cargo.toml in {shown}"),
             )
-            .at(&node.defined_at, format!("`{}` should come from the crate `{krate}`", node.module))
+            .at(node.defined_loc, format!("`{}` should come from the crate `{krate}`", node.module))
             .help(format!(
                 "create it beside the configuration (`cargo init --lib --name {krate}`, then add `unik-rt = \"0.1\"` to its dependencies), or start a project with `unikc new`"
             )),
@@ -220,7 +224,7 @@ fn user_crate(resolved: &Resolved, dir: &Path) -> Result<Option<UserCrate>, Erro
                 "E0703",
                 format!("the user's crate in {shown} cannot be used"),
             )
-            .at(&node.defined_at, format!("`{}` should come from it", node.module))
+            .at(node.defined_loc, format!("`{}` should come from it", node.module))
             .note(why.clone())
             .help(format!("make {shown}/Cargo.toml a package with a library named `{krate}`")),
         };
@@ -243,7 +247,7 @@ fn check_crates(resolved: &Resolved) -> Result<(), Error> {
         let first = c.sources.first();
         let with_source = |e: Error| match first {
             Some(s) => e.at(
-                &s.at,
+                s.loc,
                 format!("bounds declared here (for {})", s.chain.join(" > ")),
             ),
             None => e,
@@ -314,8 +318,8 @@ fn deps(plan: &Plan) -> Vec<Dep> {
         });
     }
     // The generated main itself uses the platform runtime.
-    for name in plan.target.runtime_crates() {
-        if out.iter().any(|d| d.name == *name) {
+    for name in crate::target::runtime_crates(plan.target) {
+        if out.iter().any(|d| d.name == name) {
             continue;
         }
         if let Some(b) = bundle::lookup(name) {
@@ -330,7 +334,7 @@ fn deps(plan: &Plan) -> Vec<Dep> {
     }
     // Features the target selects (the Solo5 binding).
     for dep in &mut out {
-        for f in plan.target.crate_features(&dep.name) {
+        for f in plan.backend.crate_features(&dep.name) {
             if !dep.features.iter().any(|have| have == f) {
                 dep.features.push(f.to_string());
             }

@@ -1,11 +1,13 @@
-//! What differs between targets in a generated workspace. Each target
-//! names its platform crate and entry point, and adds its own files
-//! (`.cargo/config.toml` flags, a linker script) through [`Target::files`];
-//! the rest of the generator is shared.
+//! What differs between targets in a generated workspace: each buildable
+//! [`Target`] has a [`Backend`] that writes its entry point and adds its own
+//! files (`.cargo/config.toml` flags, a linker script) through
+//! [`Backend::files`]; the rest of the generator is shared. Names, image
+//! files and runtime crates are facts of [`Target`] itself.
 
 use crate::devices::HostDev;
 use crate::error::Error;
 use std::path::Path;
+use unik_lang::Target;
 
 /// Facts about the output a target may use.
 pub struct Context<'a> {
@@ -23,14 +25,8 @@ pub struct Context<'a> {
     pub devices: &'a [HostDev],
 }
 
-pub trait Target {
-    /// `unix`, `hvt`, …
-    fn name(&self) -> &'static str;
-    /// The runtime crate with the platform and the `boot` helpers, as Rust
-    /// writes it (`unik_unix`).
-    fn platform_crate(&self) -> &'static str;
-    /// The bundled crates generated `main.rs` itself uses.
-    fn runtime_crates(&self) -> &'static [&'static str];
+/// How code generation serves one target.
+pub trait Backend {
     /// An expression creating the platform (`unik_unix::UnixPlatform::new()`).
     fn platform_new(&self) -> &'static str;
     /// The connect expression of the console the default reporter writes to.
@@ -52,8 +48,6 @@ pub trait Target {
     fn crate_features(&self, _package: &str) -> &'static [&'static str] {
         &[]
     }
-    /// The image's file name in `dist/`.
-    fn image_name(&self, name: &str) -> String;
     /// Lines of `[profile.release]` in `Cargo.toml`.
     fn release_profile(&self) -> &'static [&'static str] {
         &[]
@@ -71,34 +65,38 @@ pub trait Target {
     }
 }
 
-/// The target of a name, if codegen supports it.
-pub fn lookup(name: &str) -> Result<Box<dyn Target>, Error> {
-    match name {
-        "unix" => Ok(Box::new(Unix)),
-        "virtio" => Ok(Box::new(crate::freestanding::Virtio)),
-        "spt" => Ok(Box::new(crate::freestanding::Solo5::Spt)),
-        "hvt" => Ok(Box::new(crate::freestanding::Solo5::Hvt)),
-        other => Err(Error::plain(format!(
-            "unikc cannot generate images for target `{other}` yet"
-        ))
-        .note("the configuration checks for every target; code generation exists for unix, virtio, spt and hvt")
-        .help("use one of those with `-t`, or `unikc check -t TARGET` to check the configuration only")),
-    }
+/// The backend of a target, or why unikc cannot build images for it.
+pub fn lookup(target: Target) -> Result<Box<dyn Backend>, Error> {
+    let backend: Box<dyn Backend> = match target {
+        Target::Unix => Box::new(Unix),
+        Target::Virtio => Box::new(crate::freestanding::Virtio),
+        Target::Spt => Box::new(crate::freestanding::Solo5::Spt),
+        Target::Hvt => Box::new(crate::freestanding::Solo5::Hvt),
+        Target::Muen | Target::Genode | Target::Xen => {
+            let why = target.unbuildable().unwrap_or_default();
+            return Err(Error::plain(why).help(
+                "use one of those with `-t`, or `unikc check -t TARGET` to check the configuration only",
+            ));
+        }
+    };
+    debug_assert!(target.builds());
+    Ok(backend)
+}
+
+/// The bundled crates generated `main.rs` itself uses.
+pub fn runtime_crates(target: Target) -> [&'static str; 2] {
+    ["unik-rt", target.runtime_crate()]
+}
+
+/// The platform crate as Rust writes it (`unik_unix`).
+pub fn platform_crate(target: Target) -> String {
+    target.runtime_crate().replace('-', "_")
 }
 
 /// A host process: the `unik-unix` runtime over `poll(2)`, files and sockets.
 pub struct Unix;
 
-impl Target for Unix {
-    fn name(&self) -> &'static str {
-        "unix"
-    }
-    fn platform_crate(&self) -> &'static str {
-        "unik_unix"
-    }
-    fn runtime_crates(&self) -> &'static [&'static str] {
-        &["unik-rt", "unik-unix"]
-    }
+impl Backend for Unix {
     fn platform_new(&self) -> &'static str {
         "unik_unix::UnixPlatform::new()"
     }
@@ -107,9 +105,6 @@ impl Target for Unix {
     }
     fn entry(&self, _devices: &[HostDev]) -> Result<String, Error> {
         Ok("fn main() -> std::process::ExitCode {\n    unik_unix::boot::exit(boot())\n}\n".into())
-    }
-    fn image_name(&self, name: &str) -> String {
-        name.to_string()
     }
     // One codegen unit and no build id: the same inputs give the same bytes.
     fn release_profile(&self) -> &'static [&'static str] {

@@ -73,8 +73,8 @@ pub fn render(plan: &Plan) -> String {
         }
     }
     for (name, lines) in [
-        ("dev", plan.target.dev_profile()),
-        ("release", plan.target.release_profile()),
+        ("dev", plan.backend.dev_profile()),
+        ("release", plan.backend.release_profile()),
     ] {
         if !lines.is_empty() {
             out.push_str(&format!("\n[profile.{name}]\n"));

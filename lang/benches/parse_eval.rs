@@ -79,7 +79,7 @@ fn main() {
         );
         drop(parsed);
         let arena = ModuleArena::new();
-        let ev = Evaluator::new(&arena, Options::new("unix"));
+        let ev = Evaluator::new(&arena, Options::new(unik_lang::Target::Unix));
         let (_, v) = ev.eval_root(path, &src);
         let json = to_json(&ev, &v.expect("evaluates")).expect("forces");
         let t2 = Instant::now();

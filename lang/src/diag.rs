@@ -45,7 +45,7 @@ impl Span {
 }
 
 /// A span in a given file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Loc {
     pub file: FileId,
     pub span: Span,

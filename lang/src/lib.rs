@@ -8,5 +8,7 @@ pub mod fmt;
 pub mod render;
 pub mod suggest;
 pub mod syntax;
+pub mod target;
 
 pub use diag::{Diagnostic, FileId, Label, Loc, Severity, SourceMap, Span};
+pub use target::Target;

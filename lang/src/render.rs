@@ -28,6 +28,9 @@ impl HumanStyle {
 
 /// Renders one diagnostic the way miette draws it, with every label, `help:` and notes.
 pub fn human(diag: &Diagnostic, sources: &SourceMap, style: HumanStyle) -> String {
+    if diag.code.is_empty() && diag.labels.is_empty() {
+        return plain(diag);
+    }
     let theme = match (style.unicode, style.color) {
         (true, true) => GraphicalTheme::unicode(),
         (true, false) => GraphicalTheme::unicode_nocolor(),
@@ -51,6 +54,19 @@ pub fn human(diag: &Diagnostic, sources: &SourceMap, style: HumanStyle) -> Strin
     out
 }
 
+/// A diagnostic without a code or a place (a file could not be written, a
+/// tool failed): the lines tools like cargo print for such failures.
+fn plain(diag: &Diagnostic) -> String {
+    let mut out = format!("{}: {}\n", diag.severity.as_str(), heading(diag));
+    for n in &diag.notes {
+        out.push_str(&format!("  = note: {n}\n"));
+    }
+    if let Some(h) = &diag.help {
+        out.push_str(&format!("  = help: {h}\n"));
+    }
+    out
+}
+
 /// One JSON object, the fields of `cli.md`.
 pub fn json(diag: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
     let labels: Vec<serde_json::Value> = diag
@@ -70,7 +86,7 @@ pub fn json(diag: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({
-        "code": diag.code,
+        "code": (!diag.code.is_empty()).then_some(diag.code),
         "severity": diag.severity.as_str(),
         "message": diag.message,
         "target": if diag.targets.is_empty() { serde_json::Value::Null } else { diag.targets.join(",").into() },
@@ -147,7 +163,7 @@ impl std::error::Error for Report<'_> {}
 
 impl miette::Diagnostic for Report<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.diag.code))
+        (!self.diag.code.is_empty()).then(|| Box::new(self.diag.code) as Box<dyn fmt::Display>)
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diag.severity {

@@ -12,7 +12,7 @@ use unik_lang::fmt::format;
 /// The evaluated value as JSON text, or the error's code and message.
 pub fn outcome(path: &Path, text: &str, target: &str) -> Result<String, String> {
     let arena = ModuleArena::new();
-    let mut options = Options::new(target);
+    let mut options = Options::new(target.parse().expect("a target"));
     options.max_steps = 2_000_000;
     let ev = Evaluator::new(&arena, options);
     let describe = |s: Stop| match s {

@@ -82,7 +82,7 @@ const PRELUDE: &str = "let a = 1; b = 2; x = 3; foo = \"s\"; bar_baz = [ 1, 2 ];
 /// The value as JSON text, or the error's code and message.
 fn outcome(text: &str) -> Result<String, String> {
     let arena = ModuleArena::new();
-    let mut options = Options::new("unix");
+    let mut options = Options::new(unik_lang::Target::Unix);
     options.max_steps = 200_000;
     let ev = Evaluator::new(&arena, options);
     let describe = |s: Stop| match s {

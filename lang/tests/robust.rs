@@ -42,7 +42,7 @@ fn read_sources() -> Vec<(PathBuf, String)> {
 fn run(path: &Path, text: &str) {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let arena = ModuleArena::new();
-        let mut options = Options::new("unix");
+        let mut options = Options::new(unik_lang::Target::Unix);
         options.max_steps = 200_000;
         let ev = Evaluator::new(&arena, options);
         let (_, v) = ev.eval_root(path, text);

@@ -15,7 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
-use unik_lang::eval::TARGETS;
+use unik_lang::Target;
 use unik_resolver::session::{self, Matrix, Request};
 
 fn config(devices: usize) -> String {
@@ -103,9 +103,9 @@ fn main() {
         let (_, nodes, evaluations) = check(&file, Matrix::All, true);
         let matrix = median(runs, || check(&file, Matrix::All, false).0);
         let alone = median(runs, || {
-            TARGETS
+            Target::ALL
                 .iter()
-                .map(|t| check(&file, Matrix::Only(vec![t.to_string()]), false).0)
+                .map(|t| check(&file, Matrix::Only(vec![*t]), false).0)
                 .sum()
         });
         let graphs = median(runs, || check(&file, Matrix::All, true).0);

@@ -10,9 +10,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
 use unik_lang::diag::SourceMap;
-use unik_lang::eval::{
-    Evaluator, KeyValue, ModuleArena, Options, Package, Stage, Stop, TARGETS, Value,
-};
+use unik_lang::eval::{Evaluator, KeyValue, ModuleArena, Options, Package, Stage, Stop, Value};
 use unik_stdlib::Entry;
 
 /// What one entry is on one target.
@@ -76,7 +74,7 @@ fn facts(
     ev: &Evaluator,
     entry: &Entry,
     index: usize,
-    target: &str,
+    target: unik_lang::Target,
 ) -> Result<(Facts, Vec<Rc<Package>>), String> {
     let expr = entry.example.clone().unwrap_or_else(|| entry.name.clone());
     let path = PathBuf::from(format!("/{}/reference-{index}.unik", unik_stdlib::DIR));
@@ -130,7 +128,7 @@ fn facts(
                     n.def
                         .targets
                         .as_ref()
-                        .is_some_and(|ts| !ts.iter().any(|t| &**t == target))
+                        .is_some_and(|ts| !ts.contains(&target))
                 })
                 .map(|n| n.def.name.to_string())
                 .collect();
@@ -180,7 +178,7 @@ type Survey = Vec<Vec<(Facts, Vec<Rc<Package>>)>>;
 /// Evaluates every entry on every target: `survey[entry][target]`.
 fn survey(entries: &[Entry]) -> Result<Survey, String> {
     let mut all: Survey = vec![Vec::new(); entries.len()];
-    for target in TARGETS {
+    for target in unik_lang::Target::ALL {
         let arena = ModuleArena::new();
         let ev = Evaluator::with_sources(&arena, Options::new(target), SourceMap::new());
         load_catalogue(&ev).map_err(|s| match s {
@@ -225,7 +223,7 @@ pub fn crate_bounds() -> Result<BTreeMap<String, Vec<CatalogueBound>>, String> {
     let all = survey(&entries)?;
     let mut out: BTreeMap<String, Vec<CatalogueBound>> = BTreeMap::new();
     for (e, per_target) in entries.iter().zip(&all) {
-        for (t, (_, packages)) in TARGETS.iter().zip(per_target) {
+        for (t, (_, packages)) in unik_lang::Target::NAMES.iter().zip(per_target) {
             for p in packages {
                 let b = CatalogueBound {
                     min: p.min.as_deref().map(str::to_string),
@@ -315,7 +313,7 @@ pub fn reference() -> Result<String, String> {
                 out.push_str("| targets | implementation | module | crates | keys |\n|---|---|---|---|---|\n");
                 // Consecutive targets with the same row share one line.
                 let mut groups: Vec<(Vec<&str>, &Row)> = Vec::new();
-                for (t, f) in TARGETS.iter().zip(facts) {
+                for (t, f) in unik_lang::Target::NAMES.iter().zip(facts) {
                     let Facts::Device { row, .. } = f else {
                         return Err(format!("`{}` is not a device on every target", e.name));
                     };

@@ -155,6 +155,7 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
                         min: min.as_ref().map(|v| v.to_string()),
                         max: max.as_ref().map(|v| v.to_string()),
                         at: source_pos(sources, p.loc),
+                        loc: p.loc,
                         node,
                         chain: graph.chain(node),
                     });

@@ -46,16 +46,16 @@ pub struct Graph {
     impl_ids: FxHashMap<*const ImplDef, usize>,
     impl_by_hash: FxHashMap<u64, Vec<Interned>>,
     impl_count: usize,
-    target: String,
+    target: unik_lang::Target,
     /// Hashes of implementations' own fields, kept between the graphs of
     /// one value's targets ([`Graph::node`] fills it).
     pub content_hashes: FxHashMap<*const ImplDef, u64>,
 }
 
 impl Graph {
-    pub fn new(target: &str) -> Graph {
+    pub fn new(target: unik_lang::Target) -> Graph {
         Graph {
-            target: target.to_string(),
+            target,
             content_hashes: FxHashMap::default(),
             nodes: Vec::new(),
             dag: DiGraph::new(),
@@ -97,7 +97,7 @@ impl Graph {
                 }
                 DeviceKind::If { .. } | DeviceKind::Match { .. } => {
                     let (chosen, at) = cur
-                        .chosen_at(&self.target)
+                        .chosen_at(self.target)
                         .expect("choices always have a chosen branch");
                     if args_rev.is_empty() && !chose {
                         built_at = at;

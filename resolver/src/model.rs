@@ -22,7 +22,7 @@ pub struct Resolved {
     /// The register's name (`register "hello" …`).
     pub name: String,
     /// The target: `unix`, `hvt`, `spt`, `virtio`, `muen`, `genode` or `xen`.
-    pub target: String,
+    pub target: unik_lang::Target,
     /// Every device, in dependency order: a node comes after all its
     /// `args` and `deps`, so connecting them in this order is valid.
     /// `nodes[i].id == NodeId(i)`. A device used twice is one node.
@@ -101,6 +101,13 @@ pub struct Node {
     /// Where this device was built in the configuration (the outermost `$`
     /// or the device expression), for `# line`-style comments.
     pub used_at: SourcePos,
+    /// [`Node::defined_at`] as a span in the session's sources, so later
+    /// stages (codegen, builds) label their diagnostics exactly.
+    #[serde(skip)]
+    pub defined_loc: unik_lang::Loc,
+    /// [`Node::used_at`] as a span in the session's sources.
+    #[serde(skip)]
+    pub used_loc: unik_lang::Loc,
 }
 
 /// A file position, 1-based, with the file's display name.
@@ -168,6 +175,9 @@ pub struct BoundSource {
     pub max: Option<String>,
     /// Where the `package` was written.
     pub at: SourcePos,
+    /// [`BoundSource::at`] as a span in the session's sources.
+    #[serde(skip)]
+    pub loc: unik_lang::Loc,
     /// The first device (in graph order) that declared it.
     pub node: NodeId,
     /// Device names from a registered job down to that device, along a

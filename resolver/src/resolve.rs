@@ -8,13 +8,14 @@ use crate::{bootargs, crates, keys};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::rc::Rc;
+use unik_lang::Target;
 use unik_lang::diag::{Diagnostic, Loc, SourceMap};
-use unik_lang::eval::{DevType, Device, ImplDef, KeyDef, Register, TARGETS};
+use unik_lang::eval::{DevType, Device, ImplDef, KeyDef, Register};
 
 /// What [`resolve`] needs besides the register.
 pub struct Input<'r> {
     pub register: &'r Register,
-    pub target: &'r str,
+    pub target: Target,
     pub sources: &'r SourceMap,
     /// Configure-key values from the command line (`--NAME=value`).
     pub keys: &'r BTreeMap<String, String>,
@@ -40,19 +41,6 @@ pub struct Outcome {
 /// Type-checks the register (every branch), builds the device graph of the
 /// target (chosen branches) and checks targets, keys and crate bounds.
 pub fn resolve(input: &Input) -> Outcome {
-    let target = input.target;
-    if !TARGETS.contains(&target) {
-        let mut d = Diagnostic::error("E0401", format!("unknown target `{target}`"))
-            .note(format!("targets are: {}", TARGETS.join(", ")));
-        if let Some(near) = unik_lang::suggest::nearest(target, TARGETS.iter().copied()) {
-            d = d.help(format!("did you mean `{near}`?"));
-        }
-        return Outcome {
-            resolved: None,
-            diagnostics: vec![d],
-            known_keys: input.keys_read.iter().map(|k| k.name.to_string()).collect(),
-        };
-    }
     let typed = typecheck(input);
     if !typed.diagnostics.is_empty() {
         return typing_errors(input, &typed);
@@ -76,9 +64,6 @@ pub struct Shared {
 
 /// [`resolve`] for one of several targets of one evaluated register.
 pub fn resolve_shared(input: &Input, shared: &mut Option<Shared>) -> Outcome {
-    if !TARGETS.contains(&input.target) {
-        return resolve(input);
-    }
     let sh = match shared {
         // Errors are worded for the target (they name the branch it takes).
         Some(sh) if sh.typed.diagnostics.is_empty() => sh,
@@ -250,7 +235,7 @@ fn build(input: &Input, content_hashes: &mut rustc_hash::FxHashMap<*const ImplDe
     let resolved = Resolved {
         format: FORMAT_VERSION,
         name: reg.name.to_string(),
-        target: input.target.to_string(),
+        target: input.target,
         nodes: nodes.into(),
         jobs,
         reporter,
@@ -275,7 +260,7 @@ fn finish(input: &Input, typed: &Typed, built: &Built) -> Outcome {
     diags.extend(built.diagnostics.iter().cloned());
     let resolved = match &built.resolved {
         Some(r) if diags.is_empty() => Some(Resolved {
-            target: input.target.to_string(),
+            target: input.target,
             ..r.clone()
         }),
         _ => None,
@@ -299,7 +284,7 @@ fn plain(v: &serde_json::Value) -> String {
     }
 }
 
-fn with_target(mut diags: Vec<Diagnostic>, target: &str) -> Vec<Diagnostic> {
+fn with_target(mut diags: Vec<Diagnostic>, target: Target) -> Vec<Diagnostic> {
     for d in &mut diags {
         d.targets = vec![target.to_string()];
     }
@@ -349,7 +334,7 @@ fn check_targets(graph: &Graph, typer: &Typer, input: &Input, diags: &mut Vec<Di
     let target = input.target;
     for (i, n) in graph.nodes.iter().enumerate() {
         let Some(ts) = &n.def.targets else { continue };
-        if ts.iter().any(|t| &**t == target) {
+        if ts.contains(&target) {
             continue;
         }
         let id = NodeId(i);
@@ -367,7 +352,7 @@ fn check_targets(graph: &Graph, typer: &Typer, input: &Input, diags: &mut Vec<Di
             format!(
                 "this implementation ({}) supports {}",
                 n.def.module,
-                ts.iter().map(|t| &**t).collect::<Vec<_>>().join(", ")
+                ts.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
             ),
         );
         let everywhere = typer.available(name);
@@ -523,5 +508,7 @@ fn build_node(
         doc: def.doc.to_string(),
         defined_at: source_pos(input.sources, def.loc),
         used_at: source_pos(input.sources, used_at(input.sources, raw)),
+        defined_loc: def.loc,
+        used_loc: used_at(input.sources, raw),
     }
 }

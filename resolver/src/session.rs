@@ -7,8 +7,9 @@ use crate::model::Resolved;
 use crate::resolve::{Input, Shared, resolve_shared};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use unik_lang::Target;
 use unik_lang::diag::{self, Diagnostic, FileId, SourceMap};
-use unik_lang::eval::{self, Evaluator, ModuleArena, Options, Stop, TARGETS, Value};
+use unik_lang::eval::{self, Evaluator, ModuleArena, Options, Stop, Value};
 
 /// Which targets to evaluate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +21,7 @@ pub enum Matrix {
     /// All seven targets; unsupported implementations are errors.
     All,
     /// Exactly these targets.
-    Only(Vec<String>),
+    Only(Vec<Target>),
 }
 
 pub struct Request<'r> {
@@ -75,7 +76,7 @@ pub struct TargetRun {
 /// A target the default matrix left out, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
-    pub target: String,
+    pub target: Target,
     /// The messages of its E0402 errors.
     pub reasons: Vec<String>,
 }
@@ -85,8 +86,8 @@ pub struct Session {
     /// Sorted, merged across targets; a diagnostic that concerns every
     /// checked target names none.
     pub diagnostics: Vec<Diagnostic>,
-    /// The checked targets, in the order of [`TARGETS`].
-    pub targets: Vec<(String, TargetRun)>,
+    /// The checked targets, in the order of [`Target::ALL`].
+    pub targets: Vec<(Target, TargetRun)>,
     pub skipped: Vec<Skipped>,
     /// Messages of `trace`.
     pub traces: Vec<String>,
@@ -103,10 +104,10 @@ impl Session {
         self.diagnostics.len() - self.errors()
     }
     /// The resolved graph of one checked target.
-    pub fn resolved(&self, target: &str) -> Option<&Resolved> {
+    pub fn resolved(&self, target: Target) -> Option<&Resolved> {
         self.targets
             .iter()
-            .find(|(t, _)| t == target)
+            .find(|(t, _)| *t == target)
             .and_then(|(_, r)| r.resolved.as_ref())
     }
 }
@@ -128,7 +129,7 @@ struct One {
 fn evaluator<'a>(
     req: &Request,
     arena: &'a ModuleArena,
-    target: &str,
+    target: Target,
     sources: &mut SourceMap,
 ) -> Evaluator<'a> {
     let mut options = Options::new(target);
@@ -159,7 +160,7 @@ fn finish<'a>(
     req: &Request,
     ev: &Evaluator<'a>,
     (file, result): &Evaluated<'a>,
-    target: &str,
+    target: Target,
     shared: &mut Option<Shared>,
 ) -> One {
     let mut one = One {
@@ -170,7 +171,7 @@ fn finish<'a>(
     let stop = |s: &Stop, diags: &mut Vec<Diagnostic>| {
         if let Stop::Error(d) = s {
             let mut d = (**d).clone();
-            d.targets = vec![target.to_string()];
+            d.targets = vec![target.name().to_string()];
             diags.push(d);
         }
     };
@@ -178,7 +179,7 @@ fn finish<'a>(
         // A syntax error poisoned the value: check the intact bindings.
         Err(Stop::Poison) if file.is_some() => {
             for d in ev.salvage(file.unwrap_or_default()) {
-                one.diagnostics.push(d.target(target));
+                one.diagnostics.push(d.target(target.name()));
             }
         }
         Err(s) => stop(s, &mut one.diagnostics),
@@ -219,7 +220,7 @@ fn finish<'a>(
                     )
                     .label(diag::Loc::new(file, span), "this is the file's value")
                     .help("a configuration ends with `register \"name\" [ main $ … ]`")
-                    .target(target),
+                    .target(target.name()),
                 );
             }
         },
@@ -243,24 +244,24 @@ fn run_matrix(
     req: &Request,
     arena: &ModuleArena,
     text: &str,
-    targets: &[String],
+    targets: &[Target],
     sources: &mut SourceMap,
     traces: &mut Vec<String>,
-) -> (Vec<(String, One)>, usize) {
+) -> (Vec<(Target, One)>, usize) {
     let mut runs = Vec::new();
     let mut shared = false;
     let mut evaluations = 0;
     for (i, t) in targets.iter().enumerate() {
         evaluations += 1;
-        let ev = evaluator(req, arena, t, sources);
+        let ev = evaluator(req, arena, *t, sources);
         let result = evaluate(req, &ev, text);
         let mut state = None;
-        runs.push((t.clone(), finish(req, &ev, &result, t, &mut state)));
+        runs.push((*t, finish(req, &ev, &result, *t, &mut state)));
         // `eval` prints values, which may read the target; a poisoned file is
         // salvaged binding by binding, which may too.
         if i == 0 && req.resolve && !ev.target_seen() && !matches!(result.1, Err(Stop::Poison)) {
             for t in &targets[1..] {
-                runs.push((t.clone(), finish(req, &ev, &result, t, &mut state)));
+                runs.push((*t, finish(req, &ev, &result, *t, &mut state)));
             }
             shared = true;
         }
@@ -280,8 +281,8 @@ pub fn run(req: &Request) -> Result<Session, String> {
         None => std::fs::read_to_string(req.file)
             .map_err(|e| format!("cannot read {}: {e}", req.file.display()))?,
     };
-    let targets: Vec<String> = match &req.matrix {
-        Matrix::Allowed | Matrix::All => TARGETS.iter().map(|t| t.to_string()).collect(),
+    let targets: Vec<Target> = match &req.matrix {
+        Matrix::Allowed | Matrix::All => Target::ALL.to_vec(),
         Matrix::Only(ts) => ts.clone(),
     };
     let mut sources = SourceMap::new();
@@ -305,7 +306,7 @@ pub fn run(req: &Request) -> Result<Session, String> {
             runs.retain(|(t, o)| {
                 if unsupported(o) {
                     skipped.push(Skipped {
-                        target: t.clone(),
+                        target: *t,
                         reasons: o
                             .diagnostics
                             .iter()

@@ -8,8 +8,9 @@
 use crate::connect;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::rc::Rc;
+use unik_lang::Target;
 use unik_lang::diag::{Diagnostic, FileId, Loc};
-use unik_lang::eval::{Choice, DevType, Device, DeviceKind, ImplDef, TARGETS};
+use unik_lang::eval::{Choice, DevType, Device, DeviceKind, ImplDef};
 
 /// The extra fields of an `impl` the resolver understands.
 pub struct ImplExtra<'d> {
@@ -39,17 +40,17 @@ pub struct Typer {
     /// not at the user's choice.
     catalogue: Vec<FileId>,
     /// The target whose chosen branches errors name.
-    target: String,
+    target: Target,
     /// The choices made by the target (`match_impl target`, `if_impl
     /// is_unix`, …): targets that decide each alike have one graph.
     pub choices: Vec<Rc<Device>>,
 }
 
 impl Typer {
-    pub fn new(catalogue: Vec<FileId>, target: &str) -> Typer {
+    pub fn new(catalogue: Vec<FileId>, target: Target) -> Typer {
         Typer {
             catalogue,
-            target: target.to_string(),
+            target,
             choices: Vec::new(),
             memo: FxHashMap::default(),
             impls: FxHashMap::default(),
@@ -79,7 +80,7 @@ impl Typer {
     /// Targets where some implementation named `name` exists, in order.
     pub fn available(&self, name: &str) -> Vec<&'static str> {
         let mask = self.available.get(name).copied().unwrap_or(0);
-        TARGETS
+        Target::NAMES
             .iter()
             .enumerate()
             .filter(|(i, _)| mask & (1 << i) != 0)
@@ -117,7 +118,7 @@ impl Typer {
                 let tf = tf?;
                 match &*tf {
                     DevType::Base { name } => {
-                        let head = head_impl(func, &self.target);
+                        let head = head_impl(func, self.target);
                         let mut diag = Diagnostic::error(
                             "E0302",
                             format!("`$` applied to a device of type `{name}`, which takes no more arguments"),
@@ -138,7 +139,7 @@ impl Typer {
                     DevType::Fn(param, result) => {
                         let ta = ta?;
                         if ta != *param {
-                            let head = head_impl(func, &self.target);
+                            let head = head_impl(func, self.target);
                             let mut diag = Diagnostic::error(
                                 "E0301",
                                 format!("device type mismatch: expected `{param}`, found `{ta}`"),
@@ -235,10 +236,10 @@ impl Typer {
         self.impls.insert(key, false);
         let mask = match &def.targets {
             None => u8::MAX,
-            Some(ts) => TARGETS
+            Some(ts) => Target::ALL
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| ts.iter().any(|x| &**x == **t))
+                .filter(|(_, t)| ts.contains(t))
                 .fold(0u8, |m, (i, _)| m | (1 << i)),
         };
         *self.available.entry(def.name.clone()).or_default() |= mask;
@@ -310,7 +311,7 @@ impl Typer {
 
 /// The implementation at the head of an application spine, if it is one
 /// (through the branch a choice takes on `target`).
-pub fn head_impl(d: &Rc<Device>, target: &str) -> Option<Rc<ImplDef>> {
+pub fn head_impl(d: &Rc<Device>, target: Target) -> Option<Rc<ImplDef>> {
     let mut cur = d.clone();
     loop {
         let next = match &cur.kind {

@@ -1,6 +1,7 @@
 //! The resolver through the session API, on small configurations.
 
 use std::collections::BTreeMap;
+use unik_lang::Target;
 use unik_resolver::session::{self, Matrix, Request, Session};
 use unik_resolver::{HostDeviceKind, Resolved};
 
@@ -21,9 +22,9 @@ fn codes(s: &Session) -> Vec<&'static str> {
 }
 
 fn unix(text: &str) -> Resolved {
-    let s = run_with(text, Matrix::Only(vec!["unix".into()]), &[]);
+    let s = run_with(text, Matrix::Only(vec![Target::Unix]), &[]);
     assert_eq!(codes(&s), Vec::<&str>::new(), "{:?}", s.diagnostics);
-    s.resolved("unix").unwrap().clone()
+    s.resolved(Target::Unix).unwrap().clone()
 }
 
 #[test]
@@ -98,11 +99,11 @@ fn only_the_chosen_branch_must_support_the_target() {
     assert_eq!(codes(&s), Vec::<&str>::new(), "{:?}", s.diagnostics);
     assert_eq!(s.targets.len(), 7);
     assert_eq!(
-        s.resolved("unix").unwrap().nodes[0].module,
+        s.resolved(Target::Unix).unwrap().nodes[0].module,
         "unik_unix::kv_rw"
     );
     assert_eq!(
-        s.resolved("hvt").unwrap().nodes[0].module,
+        s.resolved(Target::Hvt).unwrap().nodes[0].module,
         "unik_solo5::kv_mem"
     );
 }
@@ -114,10 +115,7 @@ fn the_default_matrix_skips_unsupported_targets() {
     let s = run_with(text, Matrix::Allowed, &[]);
     assert_eq!(s.errors(), 0);
     assert_eq!(
-        s.targets
-            .iter()
-            .map(|(t, _)| t.as_str())
-            .collect::<Vec<_>>(),
+        s.targets.iter().map(|(t, _)| t.name()).collect::<Vec<_>>(),
         vec!["unix"]
     );
     assert_eq!(s.skipped.len(), 6);
@@ -133,13 +131,9 @@ fn the_default_matrix_skips_unsupported_targets() {
 fn configure_keys_choose_and_are_reported() {
     let text = r#"let main = foreign "n::N" (stackv4 @-> job);
                   in register "n" [ main $ generic_stackv4 default_network ]"#;
-    let s = run_with(
-        text,
-        Matrix::Only(vec!["unix".into()]),
-        &[("net", "direct")],
-    );
+    let s = run_with(text, Matrix::Only(vec![Target::Unix]), &[("net", "direct")]);
     assert_eq!(s.errors(), 0, "{:?}", s.diagnostics);
-    let g = s.resolved("unix").unwrap();
+    let g = s.resolved(Target::Unix).unwrap();
     assert!(g.nodes.iter().any(|n| n.impl_name == "direct_stackv4"));
     let net = g.configure_keys.iter().find(|k| k.name == "net").unwrap();
     assert_eq!(net.value, serde_json::json!("direct"));
@@ -157,10 +151,10 @@ fn runtime_key_values_make_an_escaped_boot_command_line() {
                   in register "h" [ main $ default_console ]"#;
     let s = run_with(
         text,
-        Matrix::Only(vec!["unix".into()]),
+        Matrix::Only(vec![Target::Unix]),
         &[("hello", "Bonjour à tous \\o/")],
     );
-    let g = s.resolved("unix").unwrap();
+    let g = s.resolved(Target::Unix).unwrap();
     assert_eq!(g.boot_cmdline, "--hello=Bonjour\\ à\\ tous\\ \\\\o/");
     assert_eq!(
         unik_resolver::bootargs::split(&g.boot_cmdline),
@@ -239,7 +233,7 @@ fn a_bad_connect_template_is_reported() {
         r#"let d = impl { name = "d"; type = console; module = "x::D"; connect = "{module}::connect({1})"; doc = "d"; };
                main = foreign "h::H" (console @-> job);
            in register "h" [ main $ d ]"#,
-        Matrix::Only(vec!["unix".into()]),
+        Matrix::Only(vec![Target::Unix]),
         &[],
     );
     assert_eq!(codes(&s), vec!["E0202"]);
@@ -255,10 +249,10 @@ fn embed_directories_are_absolute() {
     let s = run_with(
         r#"let main = foreign "w::W" (kv_ro @-> job);
            in register "w" [ main $ crunch ./htdocs ]"#,
-        Matrix::Only(vec!["unix".into()]),
+        Matrix::Only(vec![Target::Unix]),
         &[],
     );
-    let g = s.resolved("unix").unwrap();
+    let g = s.resolved(Target::Unix).unwrap();
     let dir = g.nodes[0].embed_dir.as_deref().unwrap();
     assert!(dir.starts_with('/') && dir.ends_with("/htdocs"), "{dir}");
 }
@@ -276,10 +270,10 @@ fn resolution_is_deterministic() {
     )
     .unwrap();
     let json = || {
-        let mut req = Request::new(&file, Matrix::Only(vec!["hvt".into()]));
+        let mut req = Request::new(&file, Matrix::Only(vec![Target::Hvt]));
         req.keys.insert("dhcp".into(), "true".into());
         let s = session::run(&req).unwrap();
-        unik_resolver::describe::json(s.resolved("hvt").unwrap())
+        unik_resolver::describe::json(s.resolved(Target::Hvt).unwrap())
     };
     assert_eq!(json(), json());
 }
@@ -294,10 +288,10 @@ fn chains_are_shortest_paths_from_a_job() {
     let s = run_with(
         r#"let main = foreign "n::N" (stackv4 @-> job);
            in register "n" [ main $ generic_stackv4 default_network ]"#,
-        Matrix::Only(vec!["hvt".into()]),
+        Matrix::Only(vec![Target::Hvt]),
         &[],
     );
-    let g = s.resolved("hvt").unwrap();
+    let g = s.resolved(Target::Hvt).unwrap();
     let rt = g.crates.iter().find(|c| c.name == "unik-solo5").unwrap();
     let netif = rt
         .sources
@@ -325,11 +319,11 @@ fn deeply_nested_devices_resolve() {
                        else let mid = lo + (hi - lo) / 2; in range lo mid ++ range mid hi;
                      main = foreign "x::M" (t @-> job);
                    in register "deep" [ main $ foldl (acc: i: layer $ acc) base (range 0 50000) ]"#,
-                Matrix::Only(vec!["unix".into()]),
+                Matrix::Only(vec![Target::Unix]),
                 &[],
             );
             assert_eq!(codes(&s), Vec::<&str>::new());
-            s.resolved("unix").unwrap().nodes.len()
+            s.resolved(Target::Unix).unwrap().nodes.len()
         })
         .unwrap();
     assert_eq!(worker.join().unwrap(), 50_002);

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use unik_lang::Target;
 use unik_lang::diag::Diagnostic;
-use unik_lang::eval::TARGETS;
 use unik_resolver::session::{self, Matrix, Request, Session};
 
 fn run_file(file: &Path, matrix: Matrix, keys: &BTreeMap<String, String>) -> Session {
@@ -34,7 +34,7 @@ fn chosen(s: &Session) -> Vec<(String, String)> {
         .map(|(t, run)| {
             let g = run.resolved.as_ref().unwrap();
             let job = &g.nodes[g.jobs[0].0];
-            (t.clone(), g.nodes[job.args[0].0].impl_name.clone())
+            (t.to_string(), g.nodes[job.args[0].0].impl_name.clone())
         })
         .collect()
 }
@@ -47,7 +47,7 @@ const DEVICES: &str = r#"
 "#;
 
 fn expect(unix_or_solo5: impl Fn(&str) -> &'static str) -> Vec<(String, String)> {
-    TARGETS
+    Target::NAMES
         .iter()
         .map(|t| (t.to_string(), unix_or_solo5(t).to_string()))
         .collect()
@@ -179,10 +179,14 @@ fn a_shared_matrix_equals_each_target_alone() {
                 file.display()
             );
         }
-        for t in TARGETS {
-            let one = run_file(file, Matrix::Only(vec![t.to_string()]), keys);
+        for t in Target::ALL {
+            let one = run_file(file, Matrix::Only(vec![t]), keys);
             let what = format!("{} on {t}", file.display());
-            assert_eq!(concerning(&all, t), concerning(&one, t), "{what}");
+            assert_eq!(
+                concerning(&all, t.name()),
+                concerning(&one, t.name()),
+                "{what}"
+            );
             let json = |s: &Session| serde_json::to_string(&s.resolved(t)).unwrap();
             assert_eq!(json(&all), json(&one), "{what}");
         }

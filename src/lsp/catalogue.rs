@@ -8,9 +8,10 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use unik_lang::Target;
 use unik_lang::diag::Span;
+use unik_lang::eval::ModuleArena;
 use unik_lang::eval::builtins::{CONSTANTS, NAMED};
-use unik_lang::eval::{ModuleArena, TARGETS};
 use unik_stdlib::Entry;
 
 /// A global name.
@@ -112,7 +113,7 @@ impl Catalogue {
 
     /// The entry's value on every target.
     pub fn per_target(&self, name: &str, arena: &ModuleArena) -> Vec<(&'static str, Info)> {
-        TARGETS
+        Target::NAMES
             .iter()
             .filter_map(|t| Some((*t, self.values(t, arena).get(name)?.clone())))
             .collect()

@@ -3,7 +3,7 @@
 //! current or last good parse, and device types from evaluation.
 
 use super::lex::{self, Tok};
-use unik_lang::eval::TARGETS;
+use unik_lang::Target;
 
 pub type Fields = &'static [(&'static str, &'static str)];
 
@@ -200,14 +200,14 @@ fn string_context(toks: &[Tok]) -> Context {
     if let [Tok::Ident(t), Tok::Punct("==" | "!=")] = tail(2)
         && t == "target"
     {
-        return Context::Strings(&TARGETS);
+        return Context::Strings(&Target::NAMES);
     }
     // Inside `targets = [ …`.
     if let Some(i) = innermost_open(toks)
         && toks[i] == Tok::Open('[')
         && matches!(&toks[..i], [.., Tok::Ident(f), Tok::Punct("=")] if f == "targets")
     {
-        return Context::Strings(&TARGETS);
+        return Context::Strings(&Target::NAMES);
     }
     Context::Nothing
 }
@@ -283,10 +283,10 @@ mod tests {
         assert_eq!(c("foreign \"a::B\" { "), Context::Fields(FOREIGN_FIELDS));
         assert_eq!(c("register \"n\" { "), Context::Fields(REGISTER_FIELDS));
         assert_eq!(c("match_impl target { h"), Context::TargetCases);
-        assert_eq!(c("if target == \"h"), Context::Strings(&TARGETS));
+        assert_eq!(c("if target == \"h"), Context::Strings(&Target::NAMES));
         assert_eq!(
             c("impl { targets = [ \"unix\", \""),
-            Context::Strings(&TARGETS)
+            Context::Strings(&Target::NAMES)
         );
         assert_eq!(c("builtins."), Context::Builtins);
         assert_eq!(c("let a = 1; "), Context::Nothing);

@@ -5,7 +5,7 @@
 use super::catalogue::Catalogue;
 use super::doc::{Analysis, Doc, Shift};
 use super::uri;
-use crate::driver;
+use crate::ops::check::{self as op, Want};
 use lsp_types::{
     CodeDescription, Diagnostic as LspDiagnostic, DiagnosticRelatedInformation, DiagnosticSeverity,
     DiagnosticTag, Location, NumberOrString, Position, Range,
@@ -39,17 +39,17 @@ pub fn check(
     arena: &ModuleArena,
 ) -> Checked {
     let text = doc.now.text();
-    let req = driver::Request {
+    let req = op::Request {
         file: &doc.path,
         matrix: Matrix::Allowed,
         keys: BTreeMap::new(),
-        want: driver::Want::Diagnostics,
+        want: Want::Diagnostics,
     };
     let mut files: BTreeMap<PathBuf, Vec<LspDiagnostic>> = BTreeMap::new();
     files.insert(doc.path.clone(), Vec::new());
     let mut read = BTreeSet::new();
     read.insert(doc.path.clone());
-    match driver::run_in_memory(&req, text, overlays, arena) {
+    match op::run_in_memory(&req, text, overlays, arena) {
         Err(message) => {
             files
                 .entry(doc.path.clone())

@@ -9,7 +9,8 @@ use super::lock::Locked;
 use super::probe::{self, Info};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use unik_lang::eval::{KeyValue, ModuleArena, Pin, Stage, TARGETS};
+use unik_lang::Target;
+use unik_lang::eval::{KeyValue, ModuleArena, Pin, Stage};
 
 fn code_block(line: &str) -> String {
     format!("```unik\n{line}\n```\n")
@@ -234,7 +235,7 @@ fn device_facts(md: &mut String, per_target: &[(&'static str, Info)], locked: &L
         .count();
     let everywhere = |ts: &[&str]| ts.len() == devices;
     let targets_of = |ts: &[&str]| {
-        if everywhere(ts) && devices == TARGETS.len() {
+        if everywhere(ts) && devices == Target::ALL.len() {
             "every target".to_string()
         } else {
             ts.join(", ")

@@ -34,7 +34,8 @@ use std::path::{Path, PathBuf};
 use unik_lang::eval::ModuleArena;
 
 /// Runs the server until the client says `exit`; the exit code of the CLI.
-pub fn serve() -> u8 {
+/// True when the session ended cleanly (an `exit` after `shutdown`).
+pub fn serve() -> bool {
     let (conn, io) = Connection::stdio();
     let caps = serde_json::to_value(capabilities()).expect("capabilities serialise");
     let init = serde_json::json!({
@@ -51,11 +52,7 @@ pub fn serve() -> u8 {
     let clean = ok && Server::new(&conn).run();
     drop(conn);
     let joined = io.join().is_ok();
-    if clean && joined {
-        crate::EXIT_OK
-    } else {
-        crate::EXIT_ERRORS
-    }
+    clean && joined
 }
 
 fn capabilities() -> ServerCapabilities {

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use unik_lang::Target;
 use unik_lang::diag::Span;
 use unik_lang::eval::{
     DevType, Device, DeviceKind, Evaluator, ImplDef, KeyDef, ModuleArena, Options, Package, Value,
@@ -85,11 +86,15 @@ pub fn run(
         &text[body.end as usize..]
     );
 
+    let mut out = HashMap::new();
+    let name_of_target: Rc<str> = target.into();
+    let Ok(target) = target.parse::<Target>() else {
+        return out;
+    };
     let mut options = Options::new(target);
     options.max_steps = STEPS;
     options.overlays = overlays.clone();
     let ev = Evaluator::new(arena, options);
-    let mut out = HashMap::new();
     if unik_resolver::session::load_catalogue(&ev).is_err() {
         return out;
     }
@@ -100,10 +105,9 @@ pub fn run(
     let Ok(Value::Attrs(attrs)) = v else {
         return out;
     };
-    let target: Rc<str> = target.into();
     for (name, attr) in attrs.iter() {
         let info = match ev.force(&attr.value) {
-            Ok(v) => Info::of(&v, &target),
+            Ok(v) => Info::of(&v, &name_of_target),
             Err(_) => Info::Failed,
         };
         out.insert(name.to_string(), info);
@@ -120,7 +124,9 @@ pub fn device_type(d: &Device, target: &str) -> Option<Rc<DevType>> {
             DevType::Fn(_, result) => Some(result.clone()),
             DevType::Base { .. } => None,
         },
-        DeviceKind::If { .. } | DeviceKind::Match { .. } => device_type(d.chosen(target)?, target),
+        DeviceKind::If { .. } | DeviceKind::Match { .. } => {
+            device_type(d.chosen(target.parse().ok()?)?, target)
+        }
     }
 }
 
@@ -129,7 +135,7 @@ pub fn head_impl(d: &Device, target: &str) -> Option<Rc<ImplDef>> {
     match &d.kind {
         DeviceKind::Impl(i) => Some(i.clone()),
         DeviceKind::App { func, .. } => head_impl(func, target),
-        _ => head_impl(d.chosen(target)?, target),
+        _ => head_impl(d.chosen(target.parse().ok()?)?, target),
     }
 }
 
@@ -151,7 +157,7 @@ pub fn impls(d: &Device, target: &str) -> Vec<Rc<ImplDef>> {
                 walk(arg, target, out);
             }
             _ => {
-                if let Some(c) = d.chosen(target) {
+                if let Some(c) = target.parse().ok().and_then(|t| d.chosen(t)) {
                     walk(c, target, out);
                 }
             }
@@ -169,7 +175,7 @@ pub fn unsupported(d: &Device, target: &str) -> Vec<Rc<str>> {
         .filter(|i| {
             i.targets
                 .as_ref()
-                .is_some_and(|ts| !ts.iter().any(|t| &**t == target))
+                .is_some_and(|ts| !ts.iter().any(|t| t.name() == target))
         })
         .map(|i| i.name.clone())
         .collect()

@@ -21,8 +21,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
+use unik_lang::Target;
 use unik_lang::diag::{SourceFile, Span};
-use unik_lang::eval::TARGETS;
 use unik_lang::eval::builtins::NAMED;
 
 type Answer = Result<Value, (i32, String)>;
@@ -107,7 +107,7 @@ fn top_values(s: &Server, doc: &Doc, name: &str) -> Vec<(&'static str, Info)> {
         return Vec::new();
     }
     let overlays = s.overlays(&doc.path);
-    TARGETS
+    Target::NAMES
         .iter()
         .filter_map(|t| Some((*t, a.probe(t, &overlays, &s.arena).get(name)?.clone())))
         .collect()
@@ -298,7 +298,7 @@ fn completion(s: &Server, doc: &Doc, pos: Position) -> Vec<CompletionItem> {
             .iter()
             .map(|(f, d)| item(f, CompletionItemKind::FIELD, Some((*d).into()), None))
             .collect(),
-        Context::TargetCases => TARGETS
+        Context::TargetCases => Target::NAMES
             .iter()
             .chain(&["default"])
             .map(|t| item(t, CompletionItemKind::ENUM_MEMBER, None, None))

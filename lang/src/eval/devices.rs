@@ -4,7 +4,7 @@
 
 use super::builtins::{self, Builtin};
 use super::value::*;
-use super::{Evaluator, TARGETS, json};
+use super::{Evaluator, json};
 use crate::diag::{Diagnostic, Loc};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -208,7 +208,7 @@ fn is_rust_path(s: &str) -> bool {
         })
 }
 
-fn targets_field<'a>(f: &Fields<'_, 'a>) -> R<Option<Vec<Rc<str>>>> {
+fn targets_field<'a>(f: &Fields<'_, 'a>) -> R<Option<Vec<crate::Target>>> {
     if f.set.get("targets").is_none() {
         return Ok(None);
     }
@@ -220,18 +220,18 @@ fn targets_field<'a>(f: &Fields<'_, 'a>) -> R<Option<Vec<Rc<str>>>> {
         },
         "target names",
     )?;
+    let mut out = Vec::with_capacity(list.len());
     for t in &list {
-        if !TARGETS.contains(&&**t) {
-            let mut d = Diagnostic::error("E0401", format!("unknown target `{t}`"))
-                .label(f.loc("targets"), "in this list")
-                .note(format!("targets are: {}", TARGETS.join(", ")));
-            if let Some(near) = crate::suggest::nearest(t, TARGETS.iter().copied()) {
-                d = d.help(format!("did you mean `{near}`?"));
+        match t.parse() {
+            Ok(target) => out.push(target),
+            Err(()) => {
+                return Err(
+                    crate::target::unknown(t, Some((f.loc("targets"), "in this list"))).into(),
+                );
             }
-            return Err(d.into());
         }
     }
-    Ok(Some(list))
+    Ok(Some(out))
 }
 
 fn packages_field<'a>(f: &Fields<'_, 'a>) -> R<Vec<Rc<Package>>> {

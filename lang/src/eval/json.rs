@@ -60,21 +60,21 @@ fn convert<'a>(
         }
         Value::Lambda(_) | Value::Builtin(_) => json!({"$type": "function"}),
         Value::Type(t) => json!({"$type": "type", "type": t.to_string()}),
-        Value::Device(d) => device(d, &ev.options.target),
+        Value::Device(d) => device(d, ev.options.target),
         Value::Package(p) => package(p),
         Value::Key(k) => key(k),
         Value::Register(r) => json!({
             "$type": "register",
             "name": &*r.name,
-            "jobs": r.jobs.iter().map(|d| device(d, &ev.options.target)).collect::<Vec<_>>(),
-            "reporter": r.reporter.as_ref().map(|d| device(d, &ev.options.target)),
-            "argv": r.argv.as_ref().map(|d| device(d, &ev.options.target)),
+            "jobs": r.jobs.iter().map(|d| device(d, ev.options.target)).collect::<Vec<_>>(),
+            "reporter": r.reporter.as_ref().map(|d| device(d, ev.options.target)),
+            "argv": r.argv.as_ref().map(|d| device(d, ev.options.target)),
         }),
     })
 }
 
 /// A device value as JSON, its choices as they are decided on `target`.
-pub fn device(d: &Device, target: &str) -> J {
+pub fn device(d: &Device, target: crate::Target) -> J {
     let device = |d: &Device| device(d, target);
     match &d.kind {
         DeviceKind::Impl(i) => json!({

@@ -19,19 +19,16 @@ pub use value::*;
 
 use crate::diag::{Diagnostic, FileId, Loc, SourceMap, Span};
 use crate::syntax::{self, BindingKind, Expr, ExprKind, Module, Name, Param, StrPart};
+use crate::target::Target;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 use typed_arena::Arena;
 
-/// Every target unikc knows, in the order `check` reports them.
-pub const TARGETS: [&str; 7] = ["unix", "hvt", "spt", "virtio", "muen", "genode", "xen"];
-pub const SOLO5_TARGETS: [&str; 5] = ["hvt", "spt", "virtio", "muen", "genode"];
-
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub target: Rc<str>,
+    pub target: Target,
     /// Configure-time key values from the command line (`--NAME=value`).
     pub keys: BTreeMap<String, String>,
     pub max_depth: usize,
@@ -42,9 +39,9 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn new(target: &str) -> Options {
+    pub fn new(target: Target) -> Options {
         Options {
-            target: target.into(),
+            target,
             keys: BTreeMap::new(),
             max_depth: 10_000,
             max_steps: 50_000_000,
@@ -377,7 +374,7 @@ impl<'a> Evaluator<'a> {
             Lazy::Import { path, loc } => self.eval_import(&path, loc),
             Lazy::Target(c) => {
                 self.target_seen.set(true);
-                Ok(c.value(&self.options.target))
+                Ok(c.value(self.options.target))
             }
         };
         *t.0.borrow_mut() = match &result {
@@ -1066,13 +1063,13 @@ mod cache_tests {
         let arena = ModuleArena::new();
         let path = Path::new("/virtual/config.unik");
         let text = "let unused = 1; in 2";
-        let first = Evaluator::new(&arena, Options::new("unix"));
+        let first = Evaluator::new(&arena, Options::new(crate::Target::Unix));
         let (f1, v1) = first.eval_root(path, text);
         assert!(matches!(v1, Ok(Value::Int(2))));
         // A second evaluation with a source map where the file gets another id.
         let mut sources = SourceMap::new();
         sources.add("/virtual/other.unik", "1");
-        let second = Evaluator::with_sources(&arena, Options::new("hvt"), sources);
+        let second = Evaluator::with_sources(&arena, Options::new(crate::Target::Hvt), sources);
         let (f2, v2) = second.eval_root(path, text);
         assert!(matches!(v2, Ok(Value::Int(2))));
         assert_ne!(f1, f2);
@@ -1091,7 +1088,7 @@ mod cache_tests {
             "diagnostics follow the file id"
         );
         // A changed text is parsed again.
-        let third = Evaluator::new(&arena, Options::new("unix"));
+        let third = Evaluator::new(&arena, Options::new(crate::Target::Unix));
         let (f3, _) = third.eval_root(path, "3");
         assert!(!std::ptr::eq(first.module(f1), third.module(f3)));
     }

@@ -7,6 +7,7 @@
 
 use crate::diag::{Diagnostic, Loc};
 use crate::syntax::{Expr, Name, Param};
+use crate::target::{Family, Target};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -212,19 +213,19 @@ impl TargetConst {
     ];
 
     /// The constant's value on `target`.
-    pub fn value<'a>(self, target: &str) -> Value<'a> {
+    pub fn value<'a>(self, target: Target) -> Value<'a> {
         match self {
-            TargetConst::Target => Value::Str(target.into()),
-            TargetConst::IsUnix => Value::Bool(target == "unix"),
-            TargetConst::IsSolo5 => Value::Bool(super::SOLO5_TARGETS.contains(&target)),
-            TargetConst::IsXen => Value::Bool(target == "xen"),
+            TargetConst::Target => Value::Str(target.name().into()),
+            TargetConst::IsUnix => Value::Bool(target.family() == Family::Unix),
+            TargetConst::IsSolo5 => Value::Bool(target.family() == Family::Solo5),
+            TargetConst::IsXen => Value::Bool(target.family() == Family::Xen),
         }
     }
 
     /// The value as `match_impl` compares it: the target name, or `true`/`false`.
-    fn text(self, target: &str) -> &str {
+    fn text(self, target: Target) -> &'static str {
         match self {
-            TargetConst::Target => target,
+            TargetConst::Target => target.name(),
             _ => match self.value(target) {
                 Value::Bool(true) => "true",
                 _ => "false",
@@ -247,7 +248,7 @@ pub enum Choice {
 
 impl Choice {
     /// The value decided on, on `target`.
-    pub fn on<'s>(&'s self, target: &'s str) -> &'s str {
+    pub fn on(&self, target: Target) -> &str {
         match self {
             Choice::Fixed(v) => v,
             Choice::Target(c) => c.text(target),
@@ -339,12 +340,12 @@ pub enum DeviceKind {
 
 impl Device {
     /// The branch an `If`/`Match` takes on `target` (None for others).
-    pub fn chosen(&self, target: &str) -> Option<&Rc<Device>> {
+    pub fn chosen(&self, target: Target) -> Option<&Rc<Device>> {
         self.chosen_at(target).map(|(d, _)| d)
     }
 
     /// The branch an `If`/`Match` takes on `target`, and where it was written.
-    pub fn chosen_at(&self, target: &str) -> Option<(&Rc<Device>, Loc)> {
+    pub fn chosen_at(&self, target: Target) -> Option<(&Rc<Device>, Loc)> {
         match &self.kind {
             DeviceKind::If {
                 cond,
@@ -381,7 +382,7 @@ pub struct ImplDef {
     pub module: Rc<str>,
     pub ty: Rc<DevType>,
     /// `None` means every target.
-    pub targets: Option<Vec<Rc<str>>>,
+    pub targets: Option<Vec<Target>>,
     pub packages: Vec<Rc<Package>>,
     pub keys: Vec<Rc<KeyDef>>,
     /// Data dependencies: initialised first, not functor arguments.

@@ -35,7 +35,7 @@ fn evaluate(file: &Path, target: &str) -> Result<serde_json::Value, String> {
 fn evaluate_here(file: &Path, target: &str) -> Result<serde_json::Value, String> {
     let text = fs::read_to_string(file).map_err(|e| e.to_string())?;
     let arena = ModuleArena::new();
-    let ev = Evaluator::new(&arena, Options::new(target));
+    let ev = Evaluator::new(&arena, Options::new(target.parse().expect("a target")));
     let (_, result) = ev.eval_root(&eval::absolute(file), &text);
     let value = result.and_then(|v| eval::to_json(&ev, &v));
     let mut errors: Vec<String> = ev
@@ -70,7 +70,7 @@ fn every_case_evaluates_to_its_expected_value() {
             .unwrap_or_else(|e| panic!("{name}.json: {e}"));
         let expected: serde_json::Value = serde_json::from_str(&expected_text)
             .unwrap_or_else(|e| panic!("{name}.json is not JSON: {e}"));
-        for target in eval::TARGETS {
+        for target in unik_lang::Target::NAMES {
             match evaluate(case, target) {
                 Ok(got) if got == expected => {}
                 Ok(got) => failures.push(format!(
