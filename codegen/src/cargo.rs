@@ -79,7 +79,7 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
     if let Some(dir) = &opts.target_dir {
         cmd.arg("--target-dir").arg(dir);
     }
-    let backend = crate::target::lookup(cfg.target)?;
+    let backend = crate::backends::lookup(cfg.target)?;
     if backend.freestanding() {
         // Any of these would replace the bare-metal flags of the
         // workspace's .cargo/config.toml (and `CARGO_BUILD_TARGET` its target).

@@ -10,6 +10,7 @@
 //! machine paths give the same bytes. Nothing is written outside the
 //! output directory except the runtime cache (see [`bundle`]).
 
+pub mod backends;
 pub mod bundle;
 pub mod cargo;
 pub mod devices;

@@ -100,7 +100,7 @@ pub struct Inputs<'a> {
 pub fn prepare<'a>(inp: &Inputs<'a>) -> Result<Plan<'a>, Error> {
     let resolved = inp.resolved;
     let target = resolved.target;
-    let backend = crate::target::lookup(target)?;
+    let backend = crate::backends::lookup(target)?;
     let config = paths::absolute(inp.config);
     let project_dir = config
         .parent()

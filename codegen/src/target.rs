@@ -65,24 +65,6 @@ pub trait Backend {
     }
 }
 
-/// The backend of a target, or why unikc cannot build images for it.
-pub fn lookup(target: Target) -> Result<Box<dyn Backend>, Error> {
-    let backend: Box<dyn Backend> = match target {
-        Target::Unix => Box::new(Unix),
-        Target::Virtio => Box::new(crate::freestanding::Virtio),
-        Target::Spt => Box::new(crate::freestanding::Solo5::Spt),
-        Target::Hvt => Box::new(crate::freestanding::Solo5::Hvt),
-        Target::Muen | Target::Genode | Target::Xen => {
-            let why = target.unbuildable().unwrap_or_default();
-            return Err(Error::plain(why).help(
-                "use one of those with `-t`, or `unikc check -t TARGET` to check the configuration only",
-            ));
-        }
-    };
-    debug_assert!(target.builds());
-    Ok(backend)
-}
-
 /// The bundled crates generated `main.rs` itself uses.
 pub fn runtime_crates(target: Target) -> [&'static str; 2] {
     ["unik-rt", target.runtime_crate()]
