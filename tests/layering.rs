@@ -1,5 +1,5 @@
-//! No file circles inside `src/` (the library and the binary) or
-//! `codegen/`: files import each other one way, so each can be read, and
+//! No file circles inside `src/` (the library and the binary),
+//! `resolver/` or `codegen/`: files import each other one way, so each can be read, and
 //! changed, knowing only what is below it. An import is a `crate::a::b`
 //! or `super::…` path naming another file of the same crate; the crate
 //! root (`lib.rs`, `main.rs`), which only declares and re-exports, is left
@@ -152,6 +152,11 @@ fn no_file_circles_in_the_binary_and_library() {
 #[test]
 fn no_file_circles_in_codegen() {
     check("codegen/src");
+}
+
+#[test]
+fn no_file_circles_in_the_resolver() {
+    check("resolver/src");
 }
 
 #[test]

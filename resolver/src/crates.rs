@@ -5,8 +5,8 @@
 //! not a version is E0501; two different pins are E0503.
 
 use crate::graph::Graph;
+use crate::model::source_pos;
 use crate::model::{BoundSource, CrateReq, NodeId, PinReq};
-use crate::resolve::source_pos;
 use rustc_hash::FxHashMap;
 use semver::Version;
 use std::collections::{BTreeMap, BTreeSet};

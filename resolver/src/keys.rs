@@ -3,8 +3,8 @@
 //! (E0604), runtime keys for the boot command line.
 
 use crate::graph::Graph;
+use crate::input::Input;
 use crate::model::{ConfigureKey, NodeId, RuntimeKey};
-use crate::resolve::Input;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use unik_lang::diag::Diagnostic;

@@ -9,6 +9,7 @@ pub mod connect;
 mod crates;
 pub mod describe;
 mod graph;
+mod input;
 mod keys;
 pub mod model;
 mod resolve;

@@ -213,3 +213,14 @@ pub struct ConfigureKey {
     pub from_command_line: bool,
     pub doc: String,
 }
+
+/// The 1-based position of `loc` in `sources`, with the file's display name.
+pub fn source_pos(sources: &unik_lang::diag::SourceMap, loc: unik_lang::Loc) -> SourcePos {
+    let f = sources.get(loc.file);
+    let (line, column) = f.line_col(loc.span.start);
+    SourcePos {
+        file: f.name.clone(),
+        line,
+        column,
+    }
+}

@@ -2,6 +2,7 @@
 //! diagnostics.
 
 use crate::graph::Graph;
+pub use crate::input::Input;
 use crate::model::*;
 use crate::typing::Typer;
 use crate::{bootargs, crates, keys};
@@ -10,23 +11,7 @@ use std::path::Path;
 use std::rc::Rc;
 use unik_lang::Target;
 use unik_lang::diag::{Diagnostic, Loc, SourceMap};
-use unik_lang::eval::{DevType, Device, ImplDef, KeyDef, Register};
-
-/// What [`resolve`] needs besides the register.
-pub struct Input<'r> {
-    pub register: &'r Register,
-    pub target: Target,
-    pub sources: &'r SourceMap,
-    /// Configure-key values from the command line (`--NAME=value`).
-    pub keys: &'r BTreeMap<String, String>,
-    /// Configure keys the configuration read with `key_value`.
-    pub keys_read: &'r [Rc<KeyDef>],
-    /// The directory of the root configuration file (for `embed`).
-    pub root_dir: &'r Path,
-    /// Whether to build the [`Resolved`] form; a check that only reports
-    /// leaves it out (as `cargo check` leaves out code generation).
-    pub model: bool,
-}
+use unik_lang::eval::{DevType, Device, ImplDef, Register};
 
 /// The result of [`resolve`].
 pub struct Outcome {
@@ -417,15 +402,7 @@ fn check_duplicates(graph: &Graph, jobs: &[NodeId], reg: &Register, diags: &mut 
     }
 }
 
-pub fn source_pos(sources: &SourceMap, loc: Loc) -> SourcePos {
-    let f = sources.get(loc.file);
-    let (line, column) = f.line_col(loc.span.start);
-    SourcePos {
-        file: f.name.clone(),
-        line,
-        column,
-    }
-}
+use crate::model::source_pos;
 
 /// A Rust identifier from a device name: `hello::Hello` → `hello_hello`.
 fn var_base(name: &str) -> String {
