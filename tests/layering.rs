@@ -46,7 +46,13 @@ fn resolve<'m>(path: &[&str], mods: &'m BTreeMap<String, PathBuf>) -> Option<&'m
 fn edges(mods: &BTreeMap<String, PathBuf>) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (name, file) in mods {
-        let text = std::fs::read_to_string(file).unwrap();
+        // Comments (doc links included) import nothing.
+        let text: String = std::fs::read_to_string(file)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let here: Vec<&str> = name.split("::").collect();
         let deps = out.entry(name.clone()).or_default();
         for (i, _) in text
