@@ -126,6 +126,38 @@ fn abi_violations_stop_the_guest_with_a_clear_error() {
     let _ = std::fs::remove_file(path);
 }
 
+/// W^X and page zero: every violation stops the guest with the tender's
+/// error before the guest can report `FAILURE` (its status 3). `T` and `R`
+/// clear CR0.WP first, so only the host-side protection can stop them.
+#[test]
+fn wx_violations_stop_the_guest() {
+    let path = disk("hvt-wx", 4);
+    for (mode, expect) in [
+        ("t", "last page fault at 0x100000:"),
+        ("r", "last page fault at 0x10"),
+        ("e", "last page fault at 0x10"),
+        ("z", "last page fault at 0x8:"),
+        ("T", "to read-only memory (the image's text or rodata)"),
+        ("R", "to read-only memory (the image's text or rodata)"),
+    ] {
+        let (r, _ns) = asm_run(mode, &path);
+        r.expect(
+            r.status == Some(1),
+            &format!("mode {mode}: the tender's status 1"),
+        );
+        r.expect(
+            !r.stdout.contains("FAILURE"),
+            &format!("mode {mode}: the guest went on"),
+        );
+        r.expect(
+            r.stderr.contains("unikc-hvt: guest: "),
+            "the tender's error",
+        );
+        r.expect(r.stderr.contains(expect), &format!("mode {mode}: {expect}"));
+    }
+    let _ = std::fs::remove_file(path);
+}
+
 /// Whether this KVM runs SSE instructions in ring 0 (a hardware KVM does;
 /// the paravirtual one of these machines emulates ring 0 and cannot).
 fn kvm_runs_sse() -> bool {

@@ -200,6 +200,29 @@ fn forbidden_system_calls_kill_the_guest() {
     }
 }
 
+/// W^X and page zero: each violation kills the guest with SIGSEGV, reported
+/// by the tender, before the guest can print `FAILURE` (its status 3).
+#[test]
+fn wx_violations_kill_the_guest() {
+    for mode in ["text", "rodata", "exec-data", "zero"] {
+        let r = spt_run(&[], "wx", &[mode]);
+        r.expect(
+            r.status == Some(128 + 11),
+            &format!("{mode}: SIGSEGV (139)"),
+        );
+        r.expect(r.stdout.contains(&format!("wx: {mode}")), "the guest ran");
+        r.expect(
+            !r.stdout.contains("FAILURE"),
+            &format!("{mode}: the guest went on"),
+        );
+        r.expect(
+            r.stderr
+                .contains("unikc-spt: guest killed by signal 11 (SIGSEGV: invalid memory access)"),
+            "the tender's report",
+        );
+    }
+}
+
 #[test]
 fn panics_exit_101_with_the_message() {
     let r = spt_run(&[], "panic", &["x"]);

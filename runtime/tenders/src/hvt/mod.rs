@@ -9,6 +9,7 @@ pub mod vm;
 use std::io::Write;
 
 use crate::attach;
+use crate::elf::PF_W;
 use crate::error::Error;
 use crate::image::{Image, Target};
 use crate::manifest::Attached;
@@ -51,12 +52,17 @@ pub fn prepare<W: Write>(o: &Options, console: W) -> Result<Prepared<W>, Error> 
     let cmdline = options::cmdline(&o.args, layout::CMDLINE_SIZE)?;
     let devices = attach::attach_all(&image.manifest, o)?;
 
-    let mem = GuestMemory::new(mem_size)?;
+    let mut mem = GuestMemory::new(mem_size)?;
     for s in &segments {
         mem.write_phys(s.vaddr, image.data(s))?;
     }
     layout::write_gdt(&mem)?;
-    layout::write_page_tables(&mem)?;
+    layout::write_page_tables(&mem, &segments)?;
+    // W^X on the host too: text and rodata stay read-only even for a guest
+    // that rewrites its page tables or clears CR0.WP.
+    for s in segments.iter().filter(|s| s.flags & PF_W == 0) {
+        mem.protect(s.start, s.end)?;
+    }
     let mut vm = Vm::new(mem)?;
     // Host descriptors mean nothing to an hvt guest; leave them out.
     let attached: Vec<Attached> = devices
