@@ -266,6 +266,7 @@ fn malformed_images_and_devices_are_refused() {
     );
     refused(&[], &std::env::current_exe().unwrap(), "not ET_EXEC");
     refused(&["--mem=1"], &hello, "outside guest memory");
+    refused(&["--dumpcore"], &hello, "--dumpcore is an hvt option");
     let d = std::fs::read(&block).unwrap();
     let at = mft_offset(&d, 2);
     let bad_name = patched(&block, "spt-bad-name", |d| d[at + 24 + 8 + 104] = b'-');

@@ -106,6 +106,19 @@ impl Vm {
             .map_err(|e| kvm_err("KVM_SET_REGS", e))
     }
 
+    /// Write the vCPU's registers and guest memory to `core`.
+    pub fn dump(&mut self, core: super::dump::CoreFile, signal: i32) -> Result<String, Error> {
+        let regs = self
+            .vcpu
+            .get_regs()
+            .map_err(|e| kvm_err("KVM_GET_REGS", e))?;
+        let sregs = self
+            .vcpu
+            .get_sregs()
+            .map_err(|e| kvm_err("KVM_GET_SREGS", e))?;
+        core.finish(&regs, &sregs, &self.mem, signal)
+    }
+
     fn where_(&self) -> String {
         match self.vcpu.get_regs() {
             Ok(r) => format!(
