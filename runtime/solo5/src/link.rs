@@ -14,12 +14,14 @@ pub const TEXT_BASE: &str = "0x100000";
 pub const NOTE_PHDRS: &str = "interp PT_INTERP;\n    \
      note_openbsd PT_NOTE FLAGS(4);\n    \
      note_abi PT_NOTE FLAGS(4);\n    \
-     note_mft PT_NOTE FLAGS(4);";
+     note_mft PT_NOTE FLAGS(4);\n    \
+     note_vnet PT_NOTE FLAGS(4);";
 /// `{{NOTE_SECTIONS}}`.
 pub const NOTE_SECTIONS: &str = ".interp : { KEEP(*(.solo5.interp)) } :rodata :interp\n    \
      .note.solo5.not_openbsd : { KEEP(*(.note.solo5.not_openbsd)) } :rodata :note_openbsd\n    \
      .note.solo5.abi : { KEEP(*(.note.solo5.abi)) } :rodata :note_abi\n    \
-     .note.solo5.manifest : { KEEP(*(.note.solo5.manifest)) } :rodata :note_mft";
+     .note.solo5.manifest : { KEEP(*(.note.solo5.manifest)) } :rodata :note_mft\n    \
+     .note.unikc.vnet : { KEEP(*(.note.unikc.vnet)) } :rodata :note_vnet";
 
 /// Render the template for spt or hvt (the script is the same for both).
 pub fn render(template: &str) -> String {

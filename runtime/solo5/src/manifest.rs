@@ -249,6 +249,34 @@ impl OpenBsdNote {
     }
 }
 
+/// The [`crate::abi::VNET_NOTE_TYPE`] note: header, name, version 1.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VnetNote {
+    pub namesz: u32,
+    pub descsz: u32,
+    pub note_type: u32,
+    pub name: [u8; 8],
+    pub version: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<VnetNote>() == 24);
+
+impl VnetNote {
+    pub const NEW: Self = Self {
+        namesz: 6,
+        descsz: 4,
+        note_type: crate::abi::VNET_NOTE_TYPE,
+        name: crate::abi::VNET_NOTE_NAME,
+        version: 1,
+    };
+
+    pub fn as_bytes(&self) -> &[u8] {
+        // SAFETY: repr(C), u32 fields and an 8-byte array, no padding.
+        unsafe { core::slice::from_raw_parts((self as *const Self).cast::<u8>(), 24) }
+    }
+}
+
 /// The `MFT1` note bytes for `devices`, identical to what [`crate::manifest!`]
 /// puts in the image.
 pub fn note_bytes(devices: &[(&str, Kind)]) -> Result<Vec<u8>, ManifestError> {
@@ -328,6 +356,9 @@ macro_rules! abi1_note {
         #[used]
         #[unsafe(link_section = ".solo5.interp")]
         static __UNIK_SOLO5_INTERP: [u8; 24] = $crate::manifest::NO_EXEC_INTERP;
+        #[used]
+        #[unsafe(link_section = ".note.unikc.vnet")]
+        static __UNIK_SOLO5_VNET: $crate::manifest::VnetNote = $crate::manifest::VnetNote::NEW;
         #[used]
         #[unsafe(link_section = ".note.solo5.not_openbsd")]
         static __UNIK_SOLO5_NOT_OPENBSD: $crate::manifest::OpenBsdNote =

@@ -56,11 +56,13 @@ pub struct BlockRule {
 
 /// The spt guest's allowlist (Solo5 0.12): console writes, exit, the yield
 /// pair on the tender's epoll set and timerfd, the two clocks, the FS base,
-/// frame I/O on each tap and whole-block I/O inside each block device.
+/// frame I/O on each tap and whole-block I/O inside each block device;
+/// `readv` (header and frame) on the taps in `virtio_net_hdr` mode.
 pub fn spt_filter(
     epollfd: RawFd,
     timerfd: RawFd,
     nets: &[RawFd],
+    vnets: &[RawFd],
     blocks: &[BlockRule],
 ) -> Result<BpfProgram, Error> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
@@ -73,6 +75,13 @@ pub fn spt_filter(
     rules.insert(libc::SYS_write, write);
     if !read.is_empty() {
         rules.insert(libc::SYS_read, read);
+    }
+    if !vnets.is_empty() {
+        let readv = vnets
+            .iter()
+            .map(|&fd| fd_is(fd))
+            .collect::<Result<_, _>>()?;
+        rules.insert(libc::SYS_readv, readv);
     }
     let mut pread = Vec::new();
     let mut pwrite = Vec::new();
@@ -374,8 +383,8 @@ mod tests {
             block_size: 512,
             capacity: 1 << 20,
         }];
-        assert!(!spt_filter(5, 6, &[7, 8], &blocks).unwrap().is_empty());
-        assert!(!spt_filter(5, 6, &[], &[]).unwrap().is_empty());
+        assert!(!spt_filter(5, 6, &[7, 8], &[8], &blocks).unwrap().is_empty());
+        assert!(!spt_filter(5, 6, &[], &[], &[]).unwrap().is_empty());
         assert!(!hvt_filter(false).unwrap().is_empty());
         assert!(!hvt_filter(true).unwrap().is_empty());
     }

@@ -49,6 +49,7 @@ fn rig() -> Rig {
             fd: ours,
             mac: [2, 0, 0, 0, 0, 1],
             mtu: 1500,
+            vnet: false,
         },
         Backing::Block {
             file,
