@@ -16,14 +16,17 @@ echo "$out"
 (cd runtime/solo5-tests && cargo build --release -q --locked --example net_spt)
 spt=$(runtime/solo5-tests/target/release/examples/net_spt "$mb" 1500)
 echo
-echo "spt (unikc-spt, tap MTU 1500, virtio_net_hdr offloads):"
-# `spt-tcp MTU IN OUT` against the unix direct stack (MTU 1500) and Linux with offloads.
-awk -v spt="$spt" '
+echo "spt under unikc-spt, tap MTU 1500 (vnet: the negotiated virtio_net_hdr path; plain: Solo5 frames):"
+# `spt-tcp PATH MTU IN OUT` against the unix direct stack (MTU 1500) and Linux with offloads.
+SPT="$spt" awk '
     /^direct, tap MTU 1500 / { din = $(NF-5); dout = $(NF-3) }
     /^socket, veth \+ offloads / { lin = $(NF-5); lout = $(NF-3) }
     END {
-        split(spt, s, " ")
-        printf "  TCP Linux -> spt %6.0f MB/s, spt -> Linux %6.0f MB/s\n", s[3], s[4]
-        printf "  vs unix direct stack (same run): in %.0f %%, out %.0f %%\n", 100 * s[3] / din, 100 * s[4] / dout
-        printf "  vs Linux sockets, veth + offloads: in %.0f %%, out %.0f %%\n", 100 * s[3] / lin, 100 * s[4] / lout
+        n = split(ENVIRON["SPT"], lines, "\n")
+        for (i = 1; i <= n; i++) {
+            split(lines[i], s, " ")
+            printf "  %-5s TCP Linux -> spt %6.0f MB/s, spt -> Linux %6.0f MB/s", s[2], s[4], s[5]
+            printf "; vs unix direct %3.0f %% / %3.0f %%", 100 * s[4] / din, 100 * s[5] / dout
+            printf "; vs Linux sockets %3.0f %% / %3.0f %%\n", 100 * s[4] / lin, 100 * s[5] / lout
+        }
     }' <<<"$out"

@@ -1,14 +1,18 @@
 //! TCP throughput each way between Linux and the direct stack in an spt
 //! guest (`kernels/spt/src/bin/net_bench.rs` under unikc-spt, a tap in a
-//! network namespace). Prints `spt-tcp MTU IN OUT` (MB/s) lines for
+//! network namespace), on the negotiated `virtio_net_hdr` path and on plain
+//! Solo5 frames (the same image with its VNH1 note renamed, as any other
+//! tender sees it). Prints `spt-tcp PATH MTU IN OUT` (MB/s) lines for
 //! benches/net.sh, which puts them beside the unix target and Linux.
 //!
 //! `cargo run --release --example net_spt [-- MEGABYTES [MTU...]]` (root).
+//! `SPT_WRAP="strace -c -f"` runs the tender under a profiler;
+//! `SPT_TENDER=PATH` runs another tender (upstream `solo5-spt`).
 
 use std::process::Command;
 use std::time::Duration;
 
-use unik_solo5_tests::{Kernels, Netns, bulk_peer, image, run, spt};
+use unik_solo5_tests::{Kernels, Netns, bulk_peer, image, patched, run, spt};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,7 +23,18 @@ fn main() {
         vec![1500]
     };
     let bytes = mb << 20;
-    for mtu in mtus {
+    let vnet = image(Kernels::Spt, "net_bench");
+    let plain = patched(&vnet, "net_bench-plain", |d| {
+        let at = d
+            .windows(8)
+            .position(|w| w == b"unikc\0\0\0")
+            .expect("the VNH1 note");
+        d[at] = b'U';
+    });
+    for (path, img, mtu) in mtus
+        .iter()
+        .flat_map(|&m| [("vnet", &vnet, m), ("plain", &plain, m)])
+    {
         let ns = Netns::new();
         let set = Command::new("ip")
             .args([
@@ -29,9 +44,10 @@ fn main() {
             .status()
             .expect("ip");
         assert!(set.success(), "setting the tap's MTU to {mtu}");
-        let mut c = ns.command(&spt());
+        let tender = std::env::var_os("SPT_TENDER").map_or_else(spt, Into::into);
+        let mut c = ns.command(&tender);
         c.arg("--net:service=tap0")
-            .arg(image(Kernels::Spt, "net_bench"))
+            .arg(img)
             .arg(format!("bytes={bytes}"));
         if let Ok(wrap) = std::env::var("SPT_WRAP") {
             // e.g. SPT_WRAP="strace -c -f" to count the guest's system calls.
@@ -39,9 +55,9 @@ fn main() {
             w.arg("-c")
                 .arg(format!("exec {wrap} \"$@\" 2>&1"))
                 .arg("sh")
-                .arg(spt())
+                .arg(&tender)
                 .arg("--net:service=tap0")
-                .arg(image(Kernels::Spt, "net_bench"))
+                .arg(img)
                 .arg(format!("bytes={bytes}"));
             c = w;
         }
@@ -54,6 +70,6 @@ fn main() {
         if std::env::var("SPT_WRAP").is_ok() {
             eprintln!("{}", r.stdout);
         }
-        println!("spt-tcp {mtu} {:.0} {:.0}", b.tcp_in, b.tcp_out);
+        println!("spt-tcp {path} {mtu} {:.0} {:.0}", b.tcp_in, b.tcp_out);
     }
 }
