@@ -94,8 +94,14 @@ pub fn write_page_tables(mem: &GuestMemory, segments: &[Segment]) -> Result<(), 
         entry(PDPT_BASE, g, (PD_BASE + g * 0x1000) | PRESENT | WRITABLE)?;
     }
     let mut tables = 0;
+    // Above the image every page is heap or stack: no need to look.
+    let image_end = segments.iter().map(|s| s.end).max().unwrap_or(0);
     for p in 0..size / PAGE_2M {
         let base = p * PAGE_2M;
+        if base >= image_end.max(GUEST_MIN_BASE) {
+            entry(PD_BASE, p, base | PRESENT | WRITABLE | NX | HUGE)?;
+            continue;
+        }
         let pages: Vec<u64> = (0..512)
             .map(|i| page_flags(base + i * 0x1000, segments))
             .collect();
