@@ -7,7 +7,8 @@
 //!
 //! `cargo run --release --example net_spt [-- MEGABYTES [MTU...]]` (root).
 //! `SPT_WRAP="strace -c -f"` runs the tender under a profiler;
-//! `SPT_TENDER=PATH` runs another tender (upstream `solo5-spt`).
+//! `SPT_TENDER=PATH` runs another tender (upstream `solo5-spt`);
+//! `SPT_PATHS=vnet` (or `plain`) runs only that path.
 
 use std::process::Command;
 use std::time::Duration;
@@ -34,6 +35,7 @@ fn main() {
     for (path, img, mtu) in mtus
         .iter()
         .flat_map(|&m| [("vnet", &vnet, m), ("plain", &plain, m)])
+        .filter(|(p, ..)| std::env::var("SPT_PATHS").map_or(true, |v| v.contains(p)))
     {
         let ns = Netns::new();
         let set = Command::new("ip")
