@@ -8,7 +8,8 @@
 //! `cargo run --release --example net_spt [-- MEGABYTES [MTU...]]` (root).
 //! `SPT_WRAP="strace -c -f"` runs the tender under a profiler;
 //! `SPT_TENDER=PATH` runs another tender (upstream `solo5-spt`);
-//! `SPT_PATHS=vnet` (or `plain`) runs only that path.
+//! `SPT_PATHS=vnet` (or `plain`) runs only that path; `BUF_KB` sets the
+//! guest's TCP buffers (default 1024, as the unix target's bench).
 
 use std::process::Command;
 use std::time::Duration;
@@ -48,9 +49,11 @@ fn main() {
         assert!(set.success(), "setting the tap's MTU to {mtu}");
         let tender = std::env::var_os("SPT_TENDER").map_or_else(spt, Into::into);
         let mut c = ns.command(&tender);
+        let buf_kb = std::env::var("BUF_KB").unwrap_or_else(|_| "1024".into());
         c.arg("--net:service=tap0")
             .arg(img)
-            .arg(format!("bytes={bytes}"));
+            .arg(format!("bytes={bytes}"))
+            .arg(format!("buf_kb={buf_kb}"));
         if let Ok(wrap) = std::env::var("SPT_WRAP") {
             // e.g. SPT_WRAP="strace -c -f" to count the guest's system calls.
             let mut w = ns.command(std::path::Path::new("sh"));
@@ -60,7 +63,8 @@ fn main() {
                 .arg(&tender)
                 .arg("--net:service=tap0")
                 .arg(img)
-                .arg(format!("bytes={bytes}"));
+                .arg(format!("bytes={bytes}"))
+                .arg(format!("buf_kb={buf_kb}"));
             c = w;
         }
         let guest = std::thread::spawn(move || run(c, Duration::from_secs(600)));

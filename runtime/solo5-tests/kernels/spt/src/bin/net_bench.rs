@@ -2,7 +2,8 @@
 //! network device, for the throughput benchmark and the 100 MB transfer
 //! test. Port 5001 is a sink that checks every byte against the pattern
 //! `byte(i) = i % 251`; port 5002 is a source that sends `bytes=N` bytes of
-//! it. One connection each (in any order), then it reports and exits 0.
+//! it (`buf_kb=K` sets the TCP buffers, 1024 KiB by default). One
+//! connection each (in any order), then it reports and exits 0.
 #![no_std]
 #![no_main]
 
@@ -72,6 +73,13 @@ fn main(boot: &BootInfo) -> i32 {
         .find_map(|a| a.strip_prefix("bytes="))
         .and_then(|v| v.parse().ok())
         .unwrap_or(100 << 20);
+    // TCP buffers (KiB), 1 MiB by default as in the unix target's bench.
+    let buf_kb: usize = boot
+        .cmdline
+        .split_whitespace()
+        .find_map(|a| a.strip_prefix("buf_kb="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
     let setup = || -> Result<_, alloc::string::String> {
         use alloc::string::ToString;
         let net = leak(unik_solo5::net::connect("service").map_err(|e| e.to_string())?);
@@ -84,8 +92,8 @@ fn main(boot: &BootInfo) -> i32 {
         let udp = leak(udp::connect(ip).map_err(|e| e.to_string())?);
         let tcp = leak(tcp::connect(ip, random).map_err(|e| e.to_string())?);
         let mut cfg = tcp.config();
-        cfg.send_buffer = 1 << 20;
-        cfg.recv_buffer = 1 << 20;
+        cfg.send_buffer = buf_kb << 10;
+        cfg.recv_buffer = buf_kb << 10;
         tcp.set_config(cfg);
         Ok(leak(
             stack::connect(net, eth, arp, ip, icmp, udp, tcp).map_err(|e| e.to_string())?,
