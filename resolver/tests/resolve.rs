@@ -435,3 +435,39 @@ fn a_pin_path_of_the_wrong_kind() {
         "field `path` of `pin` must be a path (`./crate`) or a string, found an int"
     );
 }
+
+/// `deprecated = "…"` in an `impl`: a used implementation warns once
+/// (W0301, at the use and the definition) and still resolves; an unused
+/// one does not warn.
+#[test]
+fn a_deprecated_implementation_warns_once_and_resolves() {
+    let config = |used: &str| {
+        format!(
+            r#"let
+  old = impl {{
+    name = "old";
+    type = console;
+    module = "m";
+    connect = "{{module}}::connect()";
+    deprecated = "use `default_console`";
+  }};
+  a = foreign "a::A" (console @-> job);
+  b = foreign "b::B" (console @-> job);
+in register "a" [ a $ {used}, b $ {used} ]"#
+        )
+    };
+    let s = run_with(&config("old"), Matrix::Only(vec!["unix".into()]), &[]);
+    assert_eq!(codes(&s), ["W0301"], "{:?}", s.diagnostics);
+    let d = &s.diagnostics[0];
+    assert!(!d.is_error());
+    assert_eq!(d.message, "`old` is deprecated: use `default_console`");
+    assert_eq!(d.labels.len(), 2);
+    assert!(s.resolved("unix").is_some(), "a warning keeps the graph");
+
+    let s = run_with(
+        &config("default_console").replace("  a = ", "  c = old;\n  a = "),
+        Matrix::Only(vec!["unix".into()]),
+        &[],
+    );
+    assert!(!codes(&s).contains(&"W0301"), "{:?}", s.diagnostics);
+}

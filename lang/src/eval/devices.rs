@@ -224,7 +224,16 @@ fn pin_path<'a>(f: &Fields<'_, 'a>) -> R<Option<Rc<str>>> {
             .label(f.loc("path"), "Cargo manifests can only name UTF-8 paths")
             .into()),
         },
-        Some(other) => Err(f.wrong("path", "a path (`./crate`) or a string", &other)),
+        Some(other) => Err(Diagnostic::error(
+            "E0202",
+            format!(
+                "field `path` of `pin` must be a path (`./crate`) or a string, found {}",
+                other.kind()
+            ),
+        )
+        .label(f.loc("path"), format!("this is {}", other.kind()))
+        .help("name the directory holding the crate's Cargo.toml: `pin = { path = ./helper; }`")
+        .into()),
     }
 }
 
