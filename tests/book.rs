@@ -4,9 +4,10 @@
 //! first comma):
 //!
 //! - ` ```unik `: a whole configuration; `unikc check` reports nothing.
-//! - ` ```unik,E0301 `: `unikc check` reports that code. When the next block
-//!   is a `console` block running `unikc`, its `-t` and `--KEY=VALUE`
-//!   arguments are passed too (the code comes from the command line).
+//! - ` ```unik,E0301 `: `unikc check` reports that code. When a `console`
+//!   block running `unikc` follows right after (nothing but blank lines
+//!   between), its `-t` and `--KEY=VALUE` arguments are passed too (the
+//!   code comes from the command line).
 //! - ` ```unik,eval `: an expression, not a configuration: it evaluates
 //!   (as `unikc eval` does) without a diagnostic, or with the code given.
 //! - ` ```unik,file=NAME `: a file the page's later blocks import; it is
@@ -70,7 +71,8 @@ fn blocks(page: &Path) -> Vec<Block> {
     let mut out: Vec<Block> = Vec::new();
     let mut heading = String::new();
     let mut open: Option<(usize, String, String)> = None;
-    // Whether the last block closed was a `unik` one, waiting for a command.
+    // Whether the last block closed was a `unik` one with nothing but blank
+    // lines since, so a `console` block now is its command.
     let mut last_unik = false;
     for (i, line) in text.lines().enumerate() {
         let fence = line.trim_start().strip_prefix("```");
@@ -102,6 +104,9 @@ fn blocks(page: &Path) -> Vec<Block> {
                 body.push('\n');
             }
             (None, None) => {
+                if !line.trim().is_empty() {
+                    last_unik = false;
+                }
                 if line.starts_with('#') {
                     heading = line.trim_start_matches('#').trim().to_string();
                 }
@@ -243,11 +248,12 @@ fn fence_attributes_and_commands_are_read() {
     let page = tmp.path().join("E0602.md");
     std::fs::write(
         &page,
-        "# E0602\n\n## Erroneous example\n\n```unik,E0602\nregister \"x\" [ ]\n```\n\n```console\n$ unikc configure -t unix --workers=four\n```\n",
+        "# E0602\n\n## Erroneous example\n\n```unik,E0602\nregister \"x\" [ ]\n```\n\n```console\n$ unikc configure -t unix --workers=four\n```\n\n```unik\n1\n```\n\nOn the command line:\n\n```console\n$ unikc build -t kvm\n```\n",
     )
     .unwrap();
     let b = blocks(&page);
-    assert_eq!(b.len(), 1);
+    assert_eq!(b.len(), 2);
+    assert_eq!(b[1].command, None, "prose between: not its command");
     assert_eq!(b[0].code(), Some("E0602"));
     assert_eq!(b[0].heading, "Erroneous example");
     let (t, keys) = command_args(b[0].command.as_deref().unwrap());
