@@ -631,7 +631,7 @@ impl Interface {
         let cfg = self.tcp_cfg;
         let port = local.port();
         let l = self.tcp.listeners.get(&port)?;
-        if !l.cookies_until.is_some_and(|t| now < t) {
+        if l.cookies_until.is_none_or(|t| now >= t) {
             return None;
         }
         let Some(d) = cookie::check(self.cookie_key, now, local, remote, seg.seq, seg.ack) else {
