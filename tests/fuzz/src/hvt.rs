@@ -2,9 +2,9 @@
 //! synthetic guest memory of 4 MiB, a datagram socket pair standing in for the tap and a
 //! 64 KiB disk. Input: a call count, then per call `[nr][gpa: u32]` (nr bit 7: an argument
 //! offset inside the input's region instead of a raw address), then bytes copied into guest
-//! memory at `ARGS`. Every call must return `Ok` or an error, never panic or touch memory
-//! outside the guest's (which the harness would see as a crash); POLL timeouts are clipped
-//! to 1 µs so that the fuzzer never sleeps.
+//! memory at `ARGS`. Every call must return `Ok` or an error, never panic; a stray access
+//! outside guest memory shows only if it leaves mapped memory (there is no sanitizer). POLL
+//! timeouts are clipped to 1 µs so that the fuzzer never sleeps.
 
 use std::cell::RefCell;
 use std::os::fd::{FromRawFd, OwnedFd};
