@@ -2,11 +2,16 @@
 //! (thousands from random addresses and ports), ACK floods and RST floods with random
 //! sequence numbers. Throughout, legitimate connections from Linux complete (connect and one
 //! echo round trip) within a second, again and again, and the stack's memory stays bounded.
+//! A blind attack on a live connection (SYNs and RSTs with its own addresses and ports and
+//! random sequence numbers) leaves it working, its challenge ACKs held to the limit.
 
 mod linux;
 
 use std::net::SocketAddrV4;
 use std::time::Duration;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
 
 use linux::flood::{Flood, legitimate, rss_kib, summary};
 use linux::{Lab, join, run, serial, sleep_ms};
@@ -129,4 +134,77 @@ fn ack_flood_with_random_numbers() {
 fn rst_flood_with_random_numbers() {
     let st = flood_test("rf", 74, Flags::RST);
     assert_eq!(st.syn_cookies_accepted, 0, "{st:?}");
+}
+
+#[test]
+fn blind_syn_and_rst_floods_on_a_live_connection() {
+    let _serial = serial();
+    let lab = Lab::new("bl", 77);
+    let s = lab.stack();
+    let cfg = s.tcp.config();
+    let dst = SocketAddrV4::new(lab.ours, PORT);
+    // Linux holds one connection open through both floods, echoing before and after.
+    let (to_client, from_test) = std::sync::mpsc::channel::<()>();
+    let (to_test, from_client) = std::sync::mpsc::channel::<SocketAddrV4>();
+    let client = lab.ns.thread(move || {
+        let mut c = TcpStream::connect_timeout(&dst.into(), Duration::from_secs(5)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let std::net::SocketAddr::V4(me) = c.local_addr().unwrap() else {
+            unreachable!()
+        };
+        let mut echo = |msg: &[u8]| {
+            c.write_all(msg).unwrap();
+            let mut back = vec![0u8; msg.len()];
+            c.read_exact(&mut back).map(|()| back == msg)
+        };
+        assert_eq!(echo(b"before").ok(), Some(true));
+        to_test.send(me).unwrap();
+        from_test.recv().unwrap();
+        echo(b"after the floods").map_err(|e| e.to_string())
+    });
+    let (after, sent) = run(120, async {
+        let stack = s.stack;
+        drop(spawn(async move {
+            let l = stack.tcp().listen(PORT).await.unwrap();
+            loop {
+                let f = l.accept().await.unwrap();
+                drop(spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = f.read(&mut buf).await {
+                        if n == 0 || f.write(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = f.close().await;
+                }));
+            }
+        }));
+        let me = loop {
+            if let Ok(me) = from_client.try_recv() {
+                break me;
+            }
+            sleep_ms(5).await;
+        };
+        let mut sent = 0;
+        for (i, flags) in [Flags::SYN, Flags::RST, Flags::RST | Flags::ACK]
+            .into_iter()
+            .enumerate()
+        {
+            let f = Flood::start_from(&lab.ns, Some(me), dst, flags, RATE, 31 + i as u64);
+            sleep_ms(1500).await;
+            sent += f.stop();
+        }
+        to_client.send(()).unwrap();
+        (join(client).await, sent)
+    });
+    let st = s.eth.stats();
+    eprintln!("blind floods: {sent} segments; {st:?}");
+    assert_eq!(after, Ok(true), "the connection did not survive");
+    assert!(sent >= 30_000, "only {sent} segments were sent");
+    // Every SYN deserved a challenge ACK; the limit let through at most one batch per
+    // interval (the floods last 4.5 s: at most two intervals).
+    let limit = u64::from(cfg.challenge_ack_limit);
+    assert!(st.challenge_acks >= 1, "{st:?}");
+    assert!(st.challenge_acks <= 2 * limit, "{st:?}");
+    assert!(st.challenge_acks_suppressed >= 10_000, "{st:?}");
 }

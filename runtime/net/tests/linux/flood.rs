@@ -20,11 +20,12 @@ fn spoofed(r: u64) -> Ipv4Addr {
     Ipv4Addr::from_bits(0xc612_0000 | (r as u32 & 0x0001_ffff))
 }
 
-/// One spoofed IPv4 packet carrying a TCP segment with `flags` and random numbers.
-fn packet(r: u64, dst: SocketAddrV4, flags: Flags) -> (Vec<u8>, Ipv4Addr) {
-    let src = spoofed(r);
+/// One spoofed IPv4 packet carrying a TCP segment with `flags` and random numbers, from
+/// `from` or else a random address and port.
+fn packet(r: u64, from: Option<SocketAddrV4>, dst: SocketAddrV4, flags: Flags) -> Vec<u8> {
+    let src = from.map_or_else(|| spoofed(r), |a| *a.ip());
     let seg = TcpRepr {
-        src_port: ((r >> 17) as u16) | 1024,
+        src_port: from.map_or(((r >> 17) as u16) | 1024, |a| a.port()),
         dst_port: dst.port(),
         seq: (r >> 24) as u32,
         ack: (r >> 8) as u32,
@@ -51,7 +52,7 @@ fn packet(r: u64, dst: SocketAddrV4, flags: Flags) -> (Vec<u8>, Ipv4Addr) {
     .emit(&mut p);
     seg.emit(&mut p[20..]);
     fill_checksum(&mut p[20..], src, *dst.ip());
-    (p, src)
+    p
 }
 
 /// A flood running on a thread in a namespace until dropped.
@@ -64,6 +65,18 @@ impl Flood {
     /// Sends `pps` spoofed segments per second with `flags` to `dst` from `ns`, through a raw
     /// socket (IPPROTO_RAW: we write the IP header, source address included).
     pub fn start(ns: &Netns, dst: SocketAddrV4, flags: Flags, pps: u64, seed: u64) -> Flood {
+        Flood::start_from(ns, None, dst, flags, pps, seed)
+    }
+
+    /// The same from one fixed address and port (a blind attack on a known connection).
+    pub fn start_from(
+        ns: &Netns,
+        from: Option<SocketAddrV4>,
+        dst: SocketAddrV4,
+        flags: Flags,
+        pps: u64,
+        seed: u64,
+    ) -> Flood {
         let stop = Arc::new(AtomicBool::new(false));
         let halt = stop.clone();
         let thread = ns.thread(move || {
@@ -80,7 +93,7 @@ impl Flood {
                     r ^= r << 13;
                     r ^= r >> 7;
                     r ^= r << 17;
-                    let (p, _) = packet(r, dst, flags);
+                    let p = packet(r, from, dst, flags);
                     let to = libc::sockaddr_in {
                         sin_family: libc::AF_INET as libc::sa_family_t,
                         sin_port: 0,
