@@ -21,7 +21,8 @@ const REGION: usize = 64 * 1024;
 
 struct Rig {
     mem: GuestMemory,
-    calls: Calls<Vec<u8>>,
+    /// PUTS output is discarded: a growing console would read as a leak.
+    calls: Calls<std::io::Sink>,
     peer: OwnedFd,
     _dir: tempfile::TempDir,
 }
@@ -62,7 +63,7 @@ fn rig() -> Rig {
     ];
     Rig {
         mem: GuestMemory::new(MEM).unwrap(),
-        calls: Calls::new(devices, Vec::new()).unwrap(),
+        calls: Calls::new(devices, std::io::sink()).unwrap(),
         peer,
         _dir: dir,
     }
