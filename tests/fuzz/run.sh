@@ -9,7 +9,7 @@
 #   corpus (tests/fuzz/corpus/TARGET) and the regressions (tests/fuzz/regressions/TARGET).
 #   Fails if any input crashes; crashing inputs are left in $FUZZ_OUT/crashes.
 #   MERGE=1 merges what a run found into tests/fuzz/corpus (for campaigns).
-# CI: `tests/fuzz/run.sh 15` (6 x 15 s of fuzzing after the build).
+# CI: `tests/fuzz/run.sh 10`: 6 x 10 s of fuzzing after the build (see the note for times).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${1:-20}"
@@ -32,7 +32,10 @@ export RUSTFLAGS="-C passes=sancov-module \
  -C debug-assertions -C overflow-checks --cfg fuzzing"
 bins=()
 for t in "${targets[@]}"; do bins+=(--bin "$t"); done
-cargo build -q --release --features libfuzzer -p unik-fuzz --target "$triple" "${bins[@]}"
+# The workspace's release profile builds with one codegen unit; fuzz binaries need speed of
+# building more than the last percent of speed.
+CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo build -q --release --features libfuzzer -p unik-fuzz --target "$triple" "${bins[@]}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 
 failed=0
