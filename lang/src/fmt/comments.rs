@@ -8,6 +8,7 @@
 //! printed verbatim. Blank lines between slots are recorded (as one).
 
 use crate::diag::Span;
+use crate::syntax::lex::skip_trivia;
 use crate::syntax::{Comment, Expr, ExprKind, Module, Param};
 use std::collections::HashMap;
 
@@ -26,6 +27,8 @@ pub type Key = (Kind, u32);
 #[derive(Debug, Clone)]
 pub struct Note {
     pub text: String,
+    /// Where the comment is written.
+    pub span: Span,
     /// A blank line precedes it.
     pub blank: bool,
 }
@@ -64,6 +67,22 @@ pub struct Notes {
 impl Notes {
     pub fn get(&self, key: Key) -> Option<&Boxed> {
         self.map.get(&key)
+    }
+
+    /// The comments leading each binding of the attribute set `attrs`, in
+    /// order (empty when `attrs` is not one of the module's sets).
+    pub fn bindings(&self, attrs: &Expr) -> Vec<&[Note]> {
+        match self.get((Kind::Attrs, attrs.span.start)) {
+            Some(b) => b.slots.iter().map(|s| s.leading.as_slice()).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The comments before the file's expression.
+    pub fn file(&self) -> &[Note] {
+        self.get((Kind::Root, 0))
+            .and_then(|b| b.slots.first())
+            .map_or(&[], |s| s.leading.as_slice())
     }
 }
 
@@ -150,7 +169,11 @@ fn note(cm: &Comment, blank: bool) -> Note {
     } else {
         cm.text.trim_end().to_string()
     };
-    Note { text, blank }
+    Note {
+        text,
+        span: cm.span,
+        blank,
+    }
 }
 
 /// Whether the text between two things holds an empty line.
@@ -237,25 +260,6 @@ fn boxed(src: &str, c: &Container, gaps: &[Vec<&Comment>], moved: &[Vec<&Comment
     out
 }
 
-/// The first byte at or after `from` that is not blank or comment.
-fn next_token(src: &str, mut from: usize) -> usize {
-    let b = src.as_bytes();
-    loop {
-        while from < b.len() && b[from].is_ascii_whitespace() {
-            from += 1;
-        }
-        if b[from..].starts_with(b"#") {
-            from = src[from..].find('\n').map_or(b.len(), |i| from + i);
-        } else if b[from..].starts_with(b"/*") {
-            from = src[from + 2..]
-                .find("*/")
-                .map_or(b.len(), |i| from + 2 + i + 2);
-        } else {
-            return from;
-        }
-    }
-}
-
 /// Ends a range at its last token: some node spans run on over the blanks
 /// and comments after them.
 struct Tight<'m> {
@@ -337,7 +341,7 @@ fn collect(module: &Module, src: &str) -> (Vec<Container>, Vec<(u32, u32)>) {
                     lo: range.0,
                     hi: range.1,
                     items,
-                    split: Some(next_token(src, after) as u32),
+                    split: Some(skip_trivia(src, after) as u32),
                 });
             }
             ExprKind::Lambda {
@@ -352,8 +356,8 @@ fn collect(module: &Module, src: &str) -> (Vec<Container>, Vec<(u32, u32)>) {
             } => {
                 let open = match (bind, bind_first) {
                     (Some(id), true) => {
-                        let at_sign = next_token(src, id.span.end as usize);
-                        next_token(src, at_sign + 1)
+                        let at_sign = skip_trivia(src, id.span.end as usize);
+                        skip_trivia(src, at_sign + 1)
                     }
                     _ => at as usize,
                 };
@@ -369,7 +373,7 @@ fn collect(module: &Module, src: &str) -> (Vec<Container>, Vec<(u32, u32)>) {
                     .collect();
                 let mut cursor = items.last().map_or(open + 1, |&(_, hi)| hi as usize);
                 let close = loop {
-                    let p = next_token(src, cursor);
+                    let p = skip_trivia(src, cursor);
                     match src.as_bytes().get(p) {
                         Some(b',') => cursor = p + 1,
                         Some(b'.') => cursor = p + "...".len(),
