@@ -139,7 +139,7 @@ fn hover(s: &Server, doc: &Doc, pos: Position) -> Option<Hover> {
             (Some(i), ix.defs[i].span, None)
         } else if let Some((span, p)) = ix.path_at(view.offset) {
             let base = doc.path.parent()?;
-            let abs = unik_lang::eval::normalize(&base.join(p));
+            let abs = unik_lang::path::normalize(&base.join(p));
             let state = if abs.is_file() { "" } else { " (missing)" };
             return Some(Hover {
                 contents: markdown(format!("`{}`{state}", abs.display())),
@@ -205,7 +205,7 @@ fn definition(s: &Server, doc: &Doc, pos: Position) -> Option<GotoDefinitionResp
             return local(i);
         }
         if let Some((_, p)) = ix.path_at(view.offset) {
-            let abs = unik_lang::eval::normalize(&doc.path.parent()?.join(p));
+            let abs = unik_lang::path::normalize(&doc.path.parent()?.join(p));
             let file = if abs.is_dir() {
                 abs.join("config.unik")
             } else {
