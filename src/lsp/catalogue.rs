@@ -126,16 +126,8 @@ impl Catalogue {
     /// Where an entry is defined: its file and the span of its name.
     pub fn location(&self, entry: &Entry) -> Option<(PathBuf, Span)> {
         let path = self.source_path(entry.file)?;
-        let text = unik_stdlib::FILES.iter().find(|(f, _)| *f == entry.file)?.1;
-        let line_start: usize = text
-            .split_inclusive('\n')
-            .take(entry.line - 1)
-            .map(str::len)
-            .sum();
-        let line = text[line_start..].lines().next().unwrap_or("");
-        let col = line.find(entry.name.as_str()).unwrap_or(0);
-        let start = line_start + col;
-        Some((path, Span::new(start, start + entry.name.len())))
+        let (start, end) = entry.name_span;
+        Some((path, Span::new(start, end)))
     }
 
     /// The explanation page of a code, as a file the editor can open.

@@ -10,6 +10,7 @@ mod doc;
 mod equiv;
 mod layout;
 
+pub use comments::{Note, Notes};
 pub use equiv::same_expr;
 
 use crate::diag::{Diagnostic, FileId, Loc, Span};
@@ -43,6 +44,13 @@ pub fn format_module(module: &Module, src: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Every comment of `module` attached to the binding, element or `let`
+/// slot it is printed with: the formatter's attachment, which the
+/// catalogue's documentation also reads.
+pub fn attach_comments(module: &Module, src: &str) -> Notes {
+    comments::attach(module, src)
 }
 
 /// The comments' texts, as formatting keeps them (sorted: slots may move a
