@@ -12,7 +12,6 @@ mod diagnostics;
 mod doc;
 mod hover;
 mod index;
-mod lex;
 mod lock;
 mod probe;
 mod requests;
