@@ -43,15 +43,19 @@ pub fn example_key(name: &str) -> String {
 
 impl Catalogue {
     pub fn new() -> Catalogue {
+        Catalogue::in_cache(unik_codegen::bundle::default_cache_dir().ok().as_deref())
+    }
+
+    /// The catalogue, with its files written under `cache`.
+    pub fn in_cache(cache: Option<&Path>) -> Catalogue {
         let entries = unik_stdlib::entries();
         let by_name = entries
             .iter()
             .enumerate()
             .map(|(i, e)| (e.name.clone(), i))
             .collect();
-        let cache = unik_codegen::bundle::default_cache_dir().ok();
-        let stdlib_dir = cache.as_deref().and_then(|c| write_stdlib(c).ok());
-        let explain_dir = cache.as_deref().and_then(|c| write_explanations(c).ok());
+        let stdlib_dir = cache.and_then(|c| write_stdlib(c).ok());
+        let explain_dir = cache.and_then(|c| write_explanations(c).ok());
         Catalogue {
             entries,
             by_name,

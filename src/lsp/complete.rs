@@ -161,9 +161,8 @@ pub fn context(before: &str) -> (Context, String) {
         && let Some(i) = open.filter(|&i| toks[i].kind == K::Open(b'{'))
     {
         fields_context(&toks[..i])
-    } else if last.is_some_and(|t| t.punct(";") || t.word().is_some()) && in_let_bindings(&toks) {
-        Context::Nothing
-    } else if last.is_some_and(|t| t.is("let")) {
+    } else if in_let_bindings(&toks) || last.is_some_and(|t| t.is("let")) {
+        // A new binding's name.
         Context::Nothing
     } else {
         Context::Names

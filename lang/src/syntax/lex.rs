@@ -277,15 +277,11 @@ impl Iterator for Lexer<'_> {
             let indented = c != b'"';
             let (end, closed) = self.string_end(start, indented);
             (TokenKind::Str { indented, closed }, end)
-        } else if (rest.starts_with("./") || rest.starts_with("../"))
+        } else if let Some(lead) = ["./", "../"].iter().find(|l| rest.starts_with(**l))
             && rest
-                .bytes()
-                .nth(if c == b'.' && rest.as_bytes()[1] == b'.' {
-                    3
-                } else {
-                    2
-                })
-                .is_some_and(path_char)
+                .as_bytes()
+                .get(lead.len())
+                .is_some_and(|&ch| path_char(ch))
         {
             let len = rest.bytes().take_while(|&ch| path_char(ch)).count();
             (TokenKind::Path, start + len)
