@@ -546,6 +546,23 @@ register "hello" [ main $ c $ $0"#,
             default_sleep — time
             default_time — time"#]],
     );
+    // A `;` deleted: `main` and `c` are one broken binding now, and only
+    // the last good parse knows them.
+    check_completion_after_edit(
+        good,
+        r#"let
+  main = foreign "hello::Hello" (console @-> time @-> job)
+  c = default_console;
+in
+register "hello" [ main $ $0 $ default_time ]
+"#,
+        expect![[r#"
+            by_platform — console (e.g. by_platform { unix = default_console; solo5 = default_console; virtio = default_console; xen = default_console; }) ⇒ by_platform { unix = default_console; solo5 = default_console; virtio = default_console; xen = default_console; }
+            c — console
+            default_console — console
+            everywhere — console (e.g. everywhere { name = "my_console"; type = console; module = "console"; connect = "{module}::connect()"; doc = "the console"; }) ⇒ everywhere { name = "my_console"; type = console; module = "console"; connect = "{module}::connect()"; doc = "the console"; }
+            platform_impl — console (e.g. platform_impl platforms.unix { name = "my_console"; type = console; module = "console"; connect = "{module}::connect()"; doc = "stdout"; }) ⇒ platform_impl platforms.unix { name = "my_console"; type = console; module = "console"; connect = "{module}::connect()"; doc = "stdout"; }"#]],
+    );
     check_completion_after_edit(
         good,
         "let
