@@ -156,7 +156,8 @@ pub fn hover(s: &World, doc: &Doc, pos: Position) -> Option<Hover> {
                 } else {
                     Vec::new()
                 };
-                hover::local(d, view.analysis.text(), &per_target, &locked)
+                let doc_text = view.analysis.doc_comment(d);
+                hover::local(d, view.analysis.text(), &doc_text, &per_target, &locked)
             }
             None => hover::global(&s.cat, &global?, &locked, &s.arena)?,
         };

@@ -309,6 +309,68 @@ register "hello" [ ma$0in $ default_console ]
 }
 
 #[test]
+fn hover_shows_the_comment_above_a_binding() {
+    check_hover(
+        r#"let
+  # The greeter.
+  ## It says hello.
+  main = foreign "hello::Hello" (console @-> job);
+in
+register "hello" [ ma$0in $ default_console ]
+"#,
+        expect![[r#"
+            [main]
+            ```unik
+            main : console @-> job
+            ```
+
+            The greeter.
+            It says hello.
+
+            **Implementation**: `hello::Hello` (`hello::Hello`)
+
+            **Targets**: every target
+        "#]],
+    );
+    check_hover(
+        "let a = 1; in let\n  /* Twice a. */\n  b = a * 2;\nin $0b",
+        expect![[r#"
+            [b]
+            ```unik
+            b : an int
+            ```
+
+            Twice a."#]],
+    );
+    check_hover(
+        "rec {\n  # Not about x: a blank line follows.\n\n  x = 1;\n  # The y.\n  y = $0x + 1; # trailing\n}",
+        expect![[r#"
+            [x]
+            ```unik
+            x
+            ```
+
+            attribute of a `rec` set
+
+            `= 1`"#]],
+    );
+    check_hover(
+        "rec {\n  # The y.\n  y = 1;\n  z = $0y;\n}",
+        expect![[r#"
+            [y]
+            ```unik
+            y
+            ```
+
+            attribute of a `rec` set
+
+            The y.
+
+            `= 1`"#]],
+    );
+}
+
+#[test]
 fn hover_on_catalogue_names_and_builtins() {
     check_hover(
         "default_cons$0ole",

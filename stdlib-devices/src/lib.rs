@@ -72,30 +72,17 @@ fn blank_between(text: &str, from: usize, to: usize) -> bool {
     between.split('\n').count() >= 3
 }
 
-/// The `##` comments written directly above a binding (no blank line or
-/// other comment between them and it), from the comments the formatter
-/// attaches to the binding.
-fn doc_lines<'n>(text: &str, leading: &'n [Note], binding_start: usize) -> Vec<&'n str> {
-    let mut out = Vec::new();
-    let mut next = binding_start;
-    // Comments inside the value that the formatter moves before the
-    // binding come after it in the text: they are not documentation.
-    for n in leading
+/// The `##` lines directly above a binding: the end of the comments the
+/// formatter attaches right above it.
+fn doc_lines(above: &[Note]) -> Vec<&str> {
+    let start = above
         .iter()
-        .rev()
-        .filter(|n| (n.span.end as usize) <= binding_start)
-    {
-        let Some(line) = n.text.strip_prefix("##") else {
-            break;
-        };
-        if blank_between(text, n.span.end as usize, next) {
-            break;
-        }
-        out.push(line);
-        next = n.span.start as usize;
-    }
-    out.reverse();
-    out
+        .rposition(|n| !n.text.starts_with("##"))
+        .map_or(0, |i| i + 1);
+    above[start..]
+        .iter()
+        .filter_map(|n| n.text.strip_prefix("##"))
+        .collect()
 }
 
 fn entries_of(file: &'static str, text: &str) -> Vec<Entry> {
@@ -106,10 +93,9 @@ fn entries_of(file: &'static str, text: &str) -> Vec<Entry> {
     let ExprKind::Attrs { bindings, .. } = &attrs.kind else {
         return Vec::new();
     };
-    let notes = unik_lang::fmt::attach_comments(&parsed.module, text);
-    let leading = notes.bindings(attrs);
+    let above = unik_lang::fmt::above_bindings(&parsed.module, text);
     let mut out = Vec::new();
-    for (i, b) in bindings.iter().enumerate() {
+    for b in bindings {
         let BindingKind::Attr { path, .. } = &b.kind else {
             continue;
         };
@@ -118,8 +104,8 @@ fn entries_of(file: &'static str, text: &str) -> Vec<Entry> {
         };
         let mut doc: Vec<&str> = Vec::new();
         let mut example = None;
-        let start = b.span.start as usize;
-        for line in doc_lines(text, leading.get(i).copied().unwrap_or(&[]), start) {
+        let notes = above.get(&b.span.start).map_or(&[][..], Vec::as_slice);
+        for line in doc_lines(notes) {
             let line = line.strip_prefix(' ').unwrap_or(line);
             match line
                 .strip_prefix("Example: `")

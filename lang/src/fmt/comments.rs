@@ -69,15 +69,6 @@ impl Notes {
         self.map.get(&key)
     }
 
-    /// The comments leading each binding of the attribute set `attrs`, in
-    /// order (empty when `attrs` is not one of the module's sets).
-    pub fn bindings(&self, attrs: &Expr) -> Vec<&[Note]> {
-        match self.get((Kind::Attrs, attrs.span.start)) {
-            Some(b) => b.slots.iter().map(|s| s.leading.as_slice()).collect(),
-            None => Vec::new(),
-        }
-    }
-
     /// The comments before the file's expression.
     pub fn file(&self) -> &[Note] {
         self.get((Kind::Root, 0))
@@ -93,6 +84,46 @@ struct Container {
     items: Vec<(u32, u32)>,
     /// For a `let`: where `in` starts.
     split: Option<u32>,
+}
+
+/// The comments written directly above each binding of every `let` and
+/// attribute set, by the byte where the binding starts: the run of those
+/// attached to it with no blank line between them and the binding (a
+/// comment moved out of the binding's value is not one of them).
+pub fn above_bindings(module: &Module, src: &str) -> HashMap<u32, Vec<Note>> {
+    let notes = attach(module, src);
+    let mut out = HashMap::new();
+    let mut stack: Vec<&Expr> = module.expr.iter().collect();
+    while let Some(e) = stack.pop() {
+        let (kind, bindings) = match &e.kind {
+            ExprKind::Let { bindings, .. } => (Kind::Let, bindings),
+            ExprKind::Attrs { bindings, .. } => (Kind::Attrs, bindings),
+            _ => {
+                stack.extend(e.children());
+                continue;
+            }
+        };
+        if let Some(b) = notes.get((kind, e.span.start)) {
+            for (binding, slot) in bindings.iter().zip(&b.slots) {
+                let start = binding.span.start;
+                let mut run: Vec<Note> = Vec::new();
+                let mut next = start as usize;
+                for n in slot.leading.iter().rev().filter(|n| n.span.end <= start) {
+                    if has_blank(&src[n.span.end as usize..next]) {
+                        break;
+                    }
+                    run.push(n.clone());
+                    next = n.span.start as usize;
+                }
+                if !run.is_empty() {
+                    run.reverse();
+                    out.insert(start, run);
+                }
+            }
+        }
+        stack.extend(e.children());
+    }
+    out
 }
 
 pub fn attach(module: &Module, src: &str) -> Notes {
@@ -438,6 +469,23 @@ mod tests {
         let src = "\"${ /* kept */ a }\"";
         let n = notes(src);
         assert!(!n.get((Kind::Root, 0)).expect("root").has_comments());
+    }
+
+    #[test]
+    fn comments_directly_above_bindings() {
+        let src = "let\n  # a1\n  # a2\n  a = 1;\n  # far\n\n  b = # inside\n    2;\nin { /* c */ c = a; }";
+        let p = crate::syntax::parse(0, src);
+        let above = above_bindings(&p.module, src);
+        let texts = |at: &str| -> Vec<String> {
+            let start = src.find(at).expect("binding") as u32;
+            above
+                .get(&start)
+                .map(|v| v.iter().map(|n| n.text.clone()).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(texts("a = 1"), ["# a1", "# a2"]);
+        assert!(texts("b = ").is_empty());
+        assert_eq!(texts("c = a"), ["/* c */"]);
     }
 
     #[test]
