@@ -128,11 +128,12 @@ impl<'s> Parser<'s> {
         loop {
             match self.b.get(self.pos) {
                 Some(b' ' | b'\t' | b'\r' | b'\n') => self.pos += 1,
-                _ => match comment_at(self.src, self.pos) {
+                Some(b'#' | b'/') => match comment_at(self.src, self.pos) {
                     // An unterminated comment is left to pest's diagnostics.
                     Some((end, block, closed)) if closed || !block => self.comment(end, block),
                     _ => return,
                 },
+                _ => return,
             }
         }
     }

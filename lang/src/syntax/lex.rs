@@ -133,8 +133,30 @@ pub fn tokens(src: &str) -> Vec<Token> {
 /// Byte offset and kind of the string or block comment that never ends:
 /// for a string, the innermost one open at the end of the text.
 pub fn unterminated(src: &str) -> Option<(usize, Unterminated)> {
+    // The tokenizer's rules, without building tokens: only strings and
+    // comments matter here, and every parse runs this first.
     let mut lx = Lexer::new(src);
-    for _ in lx.by_ref() {}
+    let b = src.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if ident_start(c) {
+            // A name may hold `''` (`a''`): it starts no string.
+            i += b[i..].iter().take_while(|&&ch| ident_char(ch)).count();
+        } else if c == b'"' || (c == b'\'' && b.get(i + 1) == Some(&b'\'')) {
+            i = lx.string_end(i, c != b'"').0;
+        } else if let Some((end, block, closed)) = (c == b'#' || c == b'/')
+            .then(|| comment_at(src, i))
+            .flatten()
+        {
+            if block && !closed {
+                return Some((i, Unterminated::Comment));
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
     lx.unterminated
 }
 
@@ -162,6 +184,9 @@ impl<'s> Lexer<'s> {
     /// or the end of the text), following interpolations. A stack, not
     /// recursion: nesting depth is the input's to choose.
     fn string_end(&mut self, start: usize, indented: bool) -> (usize, bool) {
+        if let Some(end) = plain_string_end(self.src.as_bytes(), start, indented) {
+            return (end, true);
+        }
         #[derive(Clone, Copy)]
         enum Frame {
             Str(usize),
@@ -251,6 +276,26 @@ impl<'s> Lexer<'s> {
         }
         (b.len(), false)
     }
+}
+
+/// The end of a string without interpolation, the common case, found
+/// without the stack; `None` when it has `${` or never ends.
+fn plain_string_end(b: &[u8], start: usize, indented: bool) -> Option<usize> {
+    let mut i = start + if indented { 2 } else { 1 };
+    while i < b.len() {
+        match b[i] {
+            b'$' if b.get(i + 1) == Some(&b'{') => return None,
+            b'\\' if !indented => i += 2,
+            b'"' if !indented => return Some(i + 1),
+            b'\'' if indented && b.get(i + 1) == Some(&b'\'') => match b.get(i + 2) {
+                Some(b'$' | b'\'') => i += 3,
+                Some(b'\\') => i += 4,
+                _ => return Some(i + 2),
+            },
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 impl Iterator for Lexer<'_> {
@@ -442,6 +487,15 @@ mod tests {
         ] {
             assert_eq!(unterminated(ok), None, "{ok}");
         }
+    }
+
+    #[test]
+    fn quotes_in_names_start_no_string() {
+        assert_eq!(unterminated("let a'' = 1; in a''"), None);
+        assert_eq!(
+            kinds("a'' b"),
+            [(TokenKind::Ident, "a''"), (TokenKind::Ident, "b")]
+        );
     }
 
     #[test]
