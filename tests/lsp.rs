@@ -20,6 +20,49 @@ fn hover_text(h: &Value) -> String {
     h["contents"]["value"].as_str().unwrap_or("").to_string()
 }
 
+/// A `unik.lock` locking `crates` (name, version) on unix, as codegen's
+/// lock module writes it (the server reads it with the same module).
+fn lock_text(crates: &[(&str, &str)]) -> String {
+    use unik_codegen::lock::{Inputs, Lock, LockedCrate, TargetLock, Toolchain};
+    let toolchain = Toolchain {
+        rustc: "1.95.0".into(),
+        commit_hash: "0".into(),
+        commit_date: "2026-01-01".into(),
+        host: "x86_64-unknown-linux-gnu".into(),
+        llvm: "20".into(),
+        cargo: "cargo 1.95.0".into(),
+    };
+    let mut lock = Lock::new("config.unik", toolchain);
+    let crates = crates
+        .iter()
+        .map(|(name, version)| LockedCrate {
+            name: name.to_string(),
+            version: version.to_string(),
+            source: "registry+https://github.com/rust-lang/crates.io-index".into(),
+            checksum: None,
+            dependencies: Vec::new(),
+            original: None,
+        })
+        .collect();
+    let inputs = Inputs {
+        files: Default::default(),
+        catalogue: String::new(),
+        runtime: String::new(),
+        keys: Default::default(),
+    };
+    lock.targets.insert(
+        "unix".into(),
+        TargetLock {
+            inputs,
+            graph: Vec::new(),
+            crates,
+            unused_patches: Vec::new(),
+            cargo_lock_version: 4,
+        },
+    );
+    lock.render()
+}
+
 fn labels(items: &[Value]) -> Vec<String> {
     items
         .iter()
@@ -135,10 +178,7 @@ fn hover_answers_for_devices_keys_and_builtins() {
     let s = Scratch::new();
     let file = s.write("config.unik", NETWORK);
     // A lock beside the file adds locked versions.
-    s.write(
-        "unik.lock",
-        "version = 1\n[[target]]\nname = \"unix\"\n[[target.crate]]\nname = \"bytes\"\nversion = \"1.10.1\"\n",
-    );
+    s.write("unik.lock", &lock_text(&[("bytes", "1.10.1")]));
     let mut c = Client::start(&s.path("cache"));
     c.open(&file, NETWORK);
 
@@ -294,10 +334,7 @@ fn formatting_symbols_and_inlay_hints() {
     let s = Scratch::new();
     let messy = "let   main=foreign \"hello::Hello\" (console @-> job);\n  c = default_console;\nin register \"hello\" [main $ c]";
     let file = s.write("config.unik", messy);
-    s.write(
-        "unik.lock",
-        "{\"targets\":{\"unix\":{\"crates\":[{\"name\":\"bytes\",\"version\":\"1.10.1\"}]}}}",
-    );
+    s.write("unik.lock", &lock_text(&[("bytes", "1.10.1")]));
     let mut c = Client::start(&s.path("cache"));
     c.open(&file, messy);
     let edits = c.request(

@@ -11,7 +11,7 @@
 
 use crate::error::Error;
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// The directory of the links, relative to the workspace.
 pub const DIR: &str = "deps";
@@ -48,21 +48,7 @@ fn self_contained(v: &toml::Value) -> bool {
 /// A relative path that never climbs above its start.
 fn stays_inside(p: &str) -> bool {
     let path = Path::new(p);
-    if path.is_absolute() {
-        return false;
-    }
-    let mut depth = 0i32;
-    for c in path.components() {
-        match c {
-            Component::ParentDir => depth -= 1,
-            Component::Normal(_) => depth += 1,
-            _ => {}
-        }
-        if depth < 0 {
-            return false;
-        }
-    }
-    true
+    !path.is_absolute() && !crate::paths::normalize(path).starts_with("..")
 }
 
 /// Makes `out_dir/deps/NAME` a link to each target (absolute paths),

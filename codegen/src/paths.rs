@@ -1,7 +1,7 @@
 //! Path arithmetic for generated files: everything is made absolute and
 //! normalised first, so the output does not depend on the current directory.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use unik_resolver::SourcePos;
 
 /// `p` made absolute against the current directory, with `.` and `..`
@@ -36,44 +36,7 @@ pub fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-/// Removes `.` and resolves `..` without touching the file system.
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// The relative path from directory `from` to `to`; both absolute and
-/// normalised. Falls back to `to` when they share no root.
-pub fn relative(from: &Path, to: &Path) -> PathBuf {
-    let f: Vec<Component> = from.components().collect();
-    let t: Vec<Component> = to.components().collect();
-    if f.first() != t.first() {
-        return to.to_path_buf();
-    }
-    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
-    let mut out = PathBuf::new();
-    for _ in common..f.len() {
-        out.push("..");
-    }
-    for c in &t[common..] {
-        out.push(c);
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
-}
+pub use unik_lang::path::{normalize, relative};
 
 /// A path as a string with `/` separators, or `None` if it is not UTF-8.
 pub fn slash(p: &Path) -> Option<String> {
@@ -112,21 +75,6 @@ pub fn show_file(file: &str, config_dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn relative_paths() {
-        let r = |a: &str, b: &str| slash(&relative(Path::new(a), Path::new(b))).unwrap();
-        assert_eq!(r("/a/b/_build/x", "/a/b"), "../..");
-        assert_eq!(r("/a/b/_build/x/src", "/a/b/t/f.txt"), "../../../t/f.txt");
-        assert_eq!(r("/a/b", "/a/b"), ".");
-        assert_eq!(r("/a/b", "/c"), "../../c");
-        assert_eq!(r("/", "/c/d"), "c/d");
-    }
-
-    #[test]
-    fn normalize_is_lexical() {
-        assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
-    }
 
     #[test]
     fn absolute_keeps_missing_tails() {

@@ -5,6 +5,7 @@ pub mod codes;
 pub mod diag;
 pub mod eval;
 pub mod fmt;
+pub mod path;
 pub mod render;
 pub mod suggest;
 pub mod syntax;

@@ -241,7 +241,7 @@ fn pin_req(sources: &SourceMap, loc: Loc, pin: &Pin) -> PinReq {
             let declared_in = &sources.get(loc.file).path;
             let path = match declared_in.parent() {
                 Some(dir) if !p.is_absolute() && declared_in.is_absolute() => {
-                    unik_lang::eval::normalize(&dir.join(p))
+                    unik_lang::path::normalize(&dir.join(p))
                         .display()
                         .to_string()
                 }

@@ -481,7 +481,7 @@ fn build_node(
         } else {
             input.root_dir.join(p)
         };
-        unik_lang::eval::normalize(&abs).display().to_string()
+        unik_lang::path::normalize(&abs).display().to_string()
     });
     Node {
         id: NodeId(i),

@@ -395,5 +395,5 @@ pub fn find_config(arg: Option<&Path>) -> Result<PathBuf, String> {
             )
         });
     }
-    Ok(eval::absolute(&file))
+    Ok(unik_lang::path::absolute(&file))
 }

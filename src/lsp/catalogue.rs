@@ -44,15 +44,19 @@ pub fn example_key(name: &str) -> String {
 
 impl Catalogue {
     pub fn new() -> Catalogue {
+        Catalogue::in_cache(unik_codegen::bundle::default_cache_dir().ok().as_deref())
+    }
+
+    /// The catalogue, with its files written under `cache`.
+    pub fn in_cache(cache: Option<&Path>) -> Catalogue {
         let entries = unik_stdlib::entries();
         let by_name = entries
             .iter()
             .enumerate()
             .map(|(i, e)| (e.name.clone(), i))
             .collect();
-        let cache = unik_codegen::bundle::default_cache_dir().ok();
-        let stdlib_dir = cache.as_deref().and_then(|c| write_stdlib(c).ok());
-        let explain_dir = cache.as_deref().and_then(|c| write_explanations(c).ok());
+        let stdlib_dir = cache.and_then(|c| write_stdlib(c).ok());
+        let explain_dir = cache.and_then(|c| write_explanations(c).ok());
         Catalogue {
             entries,
             by_name,
@@ -127,16 +131,8 @@ impl Catalogue {
     /// Where an entry is defined: its file and the span of its name.
     pub fn location(&self, entry: &Entry) -> Option<(PathBuf, Span)> {
         let path = self.source_path(entry.file)?;
-        let text = unik_stdlib::FILES.iter().find(|(f, _)| *f == entry.file)?.1;
-        let line_start: usize = text
-            .split_inclusive('\n')
-            .take(entry.line - 1)
-            .map(str::len)
-            .sum();
-        let line = text[line_start..].lines().next().unwrap_or("");
-        let col = line.find(entry.name.as_str()).unwrap_or(0);
-        let start = line_start + col;
-        Some((path, Span::new(start, start + entry.name.len())))
+        let (start, end) = entry.name_span;
+        Some((path, Span::new(start, end)))
     }
 
     /// The explanation page of a code, as a file the editor can open.

@@ -1,9 +1,48 @@
-//! Completion. The context comes from the tokens before the cursor (the
-//! file is usually unfinished there); names come from the index of the
-//! current or last good parse, and device types from evaluation.
+//! Completion. The context comes from the language's tokens before the
+//! cursor (`unik_lang::syntax::lex`: the file is usually unfinished there,
+//! so no tree covers it); names come from the index of the current or last
+//! good parse, and device types from evaluation.
 
-use super::lex::{self, Tok};
 use unik_lang::Target;
+use unik_lang::syntax::lex::{self, TokenKind as K};
+
+/// A token and its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tok<'s> {
+    kind: K,
+    text: &'s str,
+}
+
+impl Tok<'_> {
+    /// A name or keyword spelled `w`.
+    fn is(&self, w: &str) -> bool {
+        matches!(self.kind, K::Ident | K::Keyword) && self.text == w
+    }
+
+    fn is_any(&self, ws: &[&str]) -> bool {
+        ws.iter().any(|w| self.is(w))
+    }
+
+    fn word(&self) -> Option<&str> {
+        matches!(self.kind, K::Ident | K::Keyword).then_some(self.text)
+    }
+
+    fn punct(&self, p: &str) -> bool {
+        matches!(self.kind, K::Punct(q) if q == p)
+    }
+
+    fn open(&self) -> bool {
+        matches!(self.kind, K::Open(_))
+    }
+
+    fn close(&self) -> bool {
+        matches!(self.kind, K::Close(_))
+    }
+
+    fn string(&self) -> bool {
+        matches!(self.kind, K::Str { .. })
+    }
+}
 
 pub type Fields = &'static [(&'static str, &'static str)];
 
@@ -85,38 +124,48 @@ pub enum Context {
 /// The context at the end of `before` (the text before the cursor), and
 /// the identifier prefix being typed.
 pub fn context(before: &str) -> (Context, String) {
-    let mut toks = lex::tokens(before);
-    match toks.last() {
-        Some(Tok::Comment { open: true }) => return (Context::Nothing, String::new()),
-        Some(Tok::Str { closed: false, .. }) => {
+    let mut toks: Vec<Tok> = lex::tokens(before)
+        .into_iter()
+        .filter(|t| t.kind != K::Unknown)
+        .map(|t| Tok {
+            kind: t.kind,
+            text: t.text(before),
+        })
+        .collect();
+    match toks.last().map(|t| t.kind) {
+        Some(K::Comment { closed: false, .. }) => return (Context::Nothing, String::new()),
+        Some(K::Str { closed: false, .. }) => {
             toks.pop();
-            toks.retain(|t| !matches!(t, Tok::Comment { .. }));
+            toks.retain(|t| !matches!(t.kind, K::Comment { .. }));
             return (string_context(&toks), String::new());
         }
-        _ => toks.retain(|t| !matches!(t, Tok::Comment { .. })),
+        _ => toks.retain(|t| !matches!(t.kind, K::Comment { .. })),
     }
     let mut prefix = String::new();
-    if before.ends_with(lex::ident_char)
-        && let Some(Tok::Ident(id)) = toks.last()
+    if before.bytes().next_back().is_some_and(lex::ident_char)
+        && let Some(w) = toks.last().and_then(Tok::word)
     {
-        prefix = id.clone();
+        prefix = w.to_string();
         toks.pop();
     }
     let open = innermost_open(&toks);
-    let ctx = match toks.last() {
-        Some(Tok::Punct(".")) => match toks.iter().rev().nth(1) {
-            Some(Tok::Ident(b)) if b == "builtins" => Context::Builtins,
+    let last = toks.last();
+    let ctx = if last.is_some_and(|t| t.punct(".")) {
+        match toks.iter().rev().nth(1) {
+            Some(b) if b.is("builtins") => Context::Builtins,
             _ => Context::Nothing,
-        },
-        Some(Tok::Punct("$")) => device_context(&toks),
-        Some(Tok::Open('{')) | Some(Tok::Punct(";"))
-            if open.is_some_and(|i| toks[i] == Tok::Open('{')) =>
-        {
-            fields_context(&toks[..open.expect("checked")])
         }
-        Some(Tok::Punct(";")) | Some(Tok::Ident(_)) if in_let_bindings(&toks) => Context::Nothing,
-        Some(Tok::Ident(k)) if k == "let" => Context::Nothing,
-        _ => Context::Names,
+    } else if last.is_some_and(|t| t.punct("$")) {
+        device_context(&toks)
+    } else if last.is_some_and(|t| t.kind == K::Open(b'{') || t.punct(";"))
+        && let Some(i) = open.filter(|&i| toks[i].kind == K::Open(b'{'))
+    {
+        fields_context(&toks[..i])
+    } else if in_let_bindings(&toks) || last.is_some_and(|t| t.is("let")) {
+        // A new binding's name.
+        Context::Nothing
+    } else {
+        Context::Names
     };
     (ctx, prefix)
 }
@@ -125,12 +174,10 @@ pub fn context(before: &str) -> (Context, String) {
 fn innermost_open(toks: &[Tok]) -> Option<usize> {
     let mut stack = Vec::new();
     for (i, t) in toks.iter().enumerate() {
-        match t {
-            Tok::Open(_) => stack.push(i),
-            Tok::Close(_) => {
-                stack.pop();
-            }
-            _ => {}
+        if t.open() {
+            stack.push(i);
+        } else if t.close() {
+            stack.pop();
         }
     }
     stack.last().copied()
@@ -139,19 +186,22 @@ fn innermost_open(toks: &[Tok]) -> Option<usize> {
 /// At a binding name of a `let`: the last unmatched `let` at this depth
 /// comes after any `in`, and the previous token ends a binding.
 fn in_let_bindings(toks: &[Tok]) -> bool {
-    if !matches!(toks.last(), Some(Tok::Punct(";"))) {
+    if !toks.last().is_some_and(|t| t.punct(";")) {
         return false;
     }
     let mut depth = 0i32;
     for t in toks.iter().rev() {
-        match t {
-            Tok::Close(_) => depth += 1,
-            Tok::Open(_) if depth == 0 => return false,
-            Tok::Open(_) => depth -= 1,
-            Tok::Ident(k) if depth == 0 && k == "in" => return false,
-            Tok::Ident(k) if depth == 0 && k == "let" => return true,
-            Tok::Ident(k) if depth == 0 && k == "assert" => return false,
-            _ => {}
+        if t.close() {
+            depth += 1;
+        } else if t.open() {
+            if depth == 0 {
+                return false;
+            }
+            depth -= 1;
+        } else if depth == 0 && t.is_any(&["in", "assert"]) {
+            return false;
+        } else if depth == 0 && t.is("let") {
+            return true;
         }
     }
     false
@@ -161,8 +211,8 @@ fn in_let_bindings(toks: &[Tok]) -> bool {
 fn fields_context(before_brace: &[Tok]) -> Context {
     let n = before_brace.len();
     let at = |back: usize| n.checked_sub(back).and_then(|i| before_brace.get(i));
-    let ident = |back: usize, names: &[&str]| matches!(at(back), Some(Tok::Ident(i)) if names.contains(&i.as_str()));
-    let string = |back: usize| matches!(at(back), Some(Tok::Str { .. }));
+    let ident = |back: usize, names: &[&str]| at(back).is_some_and(|t| t.is_any(names));
+    let string = |back: usize| at(back).is_some_and(Tok::string);
     if ident(1, &["impl"]) {
         Context::Fields(IMPL_FIELDS)
     } else if string(1) && ident(2, &["key"]) {
@@ -184,7 +234,7 @@ fn string_context(toks: &[Tok]) -> Context {
     let n = toks.len();
     let tail = |k: usize| toks.get(n.saturating_sub(k)..).unwrap_or(&[]);
     let field = match tail(2) {
-        [Tok::Ident(f), Tok::Punct("=")] => Some(f.as_str()),
+        [f, eq] if eq.punct("=") => f.word(),
         _ => None,
     };
     let owner = innermost_open(toks).map(|i| fields_context(&toks[..i]));
@@ -197,15 +247,16 @@ fn string_context(toks: &[Tok]) -> Context {
         }
         _ => {}
     }
-    if let [Tok::Ident(t), Tok::Punct("==" | "!=")] = tail(2)
-        && t == "target"
+    if let [t, op] = tail(2)
+        && t.is("target")
+        && (op.punct("==") || op.punct("!="))
     {
         return Context::Strings(&Target::NAMES);
     }
     // Inside `targets = [ …`.
     if let Some(i) = innermost_open(toks)
-        && toks[i] == Tok::Open('[')
-        && matches!(&toks[..i], [.., Tok::Ident(f), Tok::Punct("=")] if f == "targets")
+        && toks[i].kind == K::Open(b'[')
+        && matches!(&toks[..i], [.., f, eq] if f.is("targets") && eq.punct("="))
     {
         return Context::Strings(&Target::NAMES);
     }
@@ -217,24 +268,20 @@ fn device_context(toks: &[Tok]) -> Context {
     let mut depth = 0i32;
     let mut start = 0;
     for (i, t) in toks.iter().enumerate().rev() {
-        let stop = match t {
-            Tok::Close(_) => {
-                depth += 1;
-                false
-            }
-            Tok::Open(_) if depth == 0 => true,
-            Tok::Open(_) => {
+        let stop = if t.close() {
+            depth += 1;
+            false
+        } else if t.open() {
+            if depth == 0 {
+                true
+            } else {
                 depth -= 1;
                 false
             }
-            Tok::Punct("," | ";" | "=" | ":") if depth == 0 => true,
-            Tok::Ident(k)
-                if depth == 0
-                    && matches!(k.as_str(), "in" | "then" | "else" | "let" | "assert") =>
-            {
-                true
-            }
-            _ => false,
+        } else {
+            depth == 0
+                && ([",", ";", "=", ":"].iter().any(|p| t.punct(p))
+                    || t.is_any(&["in", "then", "else", "let", "assert"]))
         };
         if stop {
             start = i + 1;
@@ -242,10 +289,10 @@ fn device_context(toks: &[Tok]) -> Context {
         }
     }
     let seg = &toks[start..];
-    let index = seg.iter().filter(|t| **t == Tok::Punct("$")).count() - 1;
-    let first_dollar = seg.iter().position(|t| *t == Tok::Punct("$")).unwrap_or(0);
+    let index = seg.iter().filter(|t| t.punct("$")).count() - 1;
+    let first_dollar = seg.iter().position(|t| t.punct("$")).unwrap_or(0);
     let head = match &seg[..first_dollar] {
-        [Tok::Ident(h)] => Some(h.clone()),
+        [h] if h.kind == K::Ident => Some(h.text.to_string()),
         _ => None,
     };
     Context::Device { head, index }

@@ -3,7 +3,7 @@
 //! back on while the file is broken (positions are carried across the edit
 //! by the unchanged prefix and suffix of the two texts).
 
-use super::index::Index;
+use super::index::{Def, DefKind, Index};
 use super::probe::{self, Info};
 use lsp_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 use std::cell::RefCell;
@@ -57,6 +57,24 @@ impl Analysis {
 
     pub fn text(&self) -> &str {
         &self.file.text
+    }
+
+    /// The comments written directly above the binding that defines `def`
+    /// (a `let` binding or an attribute of a `rec` set), without their
+    /// markers; as the formatter attaches comments.
+    pub fn doc_comment(&self, def: &Def) -> String {
+        if !matches!(def.kind, DefKind::Let | DefKind::Rec) {
+            return String::new();
+        }
+        let above = unik_lang::fmt::above_bindings(&self.module, self.text());
+        let Some(notes) = above.get(&def.span.start) else {
+            return String::new();
+        };
+        notes
+            .iter()
+            .map(|n| unik_lang::fmt::comment_body(&n.text))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub fn offset(&self, p: Position) -> u32 {

@@ -53,15 +53,17 @@ fn builtin(doc: &str) -> String {
 }
 
 /// Hover of a local binding; `per_target`, its values per target, is given
-/// only for a binding of the top-level `let` chain.
+/// only for a binding of the top-level `let` chain; `doc` is the comment
+/// written above it.
 pub fn local(
     def: &Def,
     text: &str,
+    doc: &str,
     per_target: &[(&'static str, Info)],
     locked: &Locked,
 ) -> String {
     if !per_target.is_empty() {
-        return value(&def.name, per_target, "", locked);
+        return value(&def.name, per_target, doc, locked);
     }
     let what = match def.kind {
         DefKind::Param => "function parameter",
@@ -69,6 +71,9 @@ pub fn local(
         DefKind::Let => "`let` binding",
     };
     let mut md = format!("{}\n{what}", code_block(&def.name));
+    if !doc.is_empty() {
+        let _ = write!(md, "\n\n{doc}");
+    }
     if let Some(v) = def.value {
         let src = &text[v.range()];
         let first = src.lines().next().unwrap_or("");

@@ -12,10 +12,11 @@ mod diagnostics;
 mod doc;
 mod hover;
 mod index;
-mod lex;
 mod lock;
 mod probe;
 mod requests;
+#[cfg(test)]
+mod tests;
 mod uri;
 
 use catalogue::Catalogue;
@@ -82,10 +83,39 @@ fn capabilities() -> ServerCapabilities {
     }
 }
 
+/// What requests are answered from: the open documents, the global names
+/// and the parse cache. Fixture tests (`tests.rs`) build one without a
+/// connection and call the analysis functions directly.
+pub struct World {
+    pub docs: HashMap<PathBuf, Doc>,
+    pub cat: Catalogue,
+    /// Parses kept across checks and probes (the catalogue is parsed once);
+    /// replaced now and then, since an arena only grows.
+    pub arena: ModuleArena,
+}
+
+impl World {
+    pub fn new(cat: Catalogue) -> World {
+        World {
+            docs: HashMap::new(),
+            cat,
+            arena: ModuleArena::new(),
+        }
+    }
+
+    /// Texts of the open documents other than `except`, for imports.
+    pub fn overlays(&self, except: &Path) -> BTreeMap<PathBuf, String> {
+        self.docs
+            .iter()
+            .filter(|(p, _)| p.as_path() != except)
+            .map(|(p, d)| (p.clone(), d.now.text().to_string()))
+            .collect()
+    }
+}
+
 pub struct Server<'c> {
     conn: &'c Connection,
-    docs: HashMap<PathBuf, Doc>,
-    cat: Catalogue,
+    world: World,
     /// Open documents to check once the queue is empty.
     pending: BTreeSet<PathBuf>,
     /// Per checked document: the files its last check read.
@@ -96,9 +126,6 @@ pub struct Server<'c> {
     last: HashMap<PathBuf, diagnostics::LastCheck>,
     /// Every global name, for the quick pass's scope check.
     globals: Vec<unik_lang::syntax::Name>,
-    /// Parses kept across checks and probes (the catalogue is parsed once);
-    /// replaced now and then, since an arena only grows.
-    arena: ModuleArena,
     arena_checks: usize,
 }
 
@@ -111,11 +138,9 @@ impl<'c> Server<'c> {
         let globals = cat.names().map(Into::into).collect();
         Server {
             conn,
-            docs: HashMap::new(),
-            cat,
+            world: World::new(cat),
             last: HashMap::new(),
             globals,
-            arena: ModuleArena::new(),
             arena_checks: 0,
             pending: BTreeSet::new(),
             read: HashMap::new(),
@@ -169,7 +194,7 @@ impl<'c> Server<'c> {
                     p.text_document.version,
                     p.text_document.text,
                 );
-                self.docs.insert(path.clone(), d);
+                self.world.docs.insert(path.clone(), d);
                 self.changed(&path);
                 self.quick(&path);
             }
@@ -180,7 +205,7 @@ impl<'c> Server<'c> {
                 let Some(path) = uri::to_path(&p.text_document.uri) else {
                     return;
                 };
-                if let Some(d) = self.docs.get_mut(&path) {
+                if let Some(d) = self.world.docs.get_mut(&path) {
                     d.version = p.text_document.version;
                     d.apply(p.content_changes);
                     self.changed(&path);
@@ -193,14 +218,14 @@ impl<'c> Server<'c> {
                 {
                     // The lock or an imported file may have changed on disk too.
                     self.changed(&path);
-                    self.pending.extend(self.docs.keys().cloned());
+                    self.pending.extend(self.world.docs.keys().cloned());
                 }
             }
             "textDocument/didClose" => {
                 if let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params)
                     && let Some(path) = uri::to_path(&p.text_document.uri)
                 {
-                    self.docs.remove(&path);
+                    self.world.docs.remove(&path);
                     self.read.remove(&path);
                     self.last.remove(&path);
                     self.pending.remove(&path);
@@ -219,23 +244,14 @@ impl<'c> Server<'c> {
     /// Queues the document (when open) and every document whose last
     /// check read it.
     fn changed(&mut self, path: &Path) {
-        if self.docs.contains_key(path) && self.cat.stdlib_file_of(path).is_none() {
+        if self.world.docs.contains_key(path) && self.world.cat.stdlib_file_of(path).is_none() {
             self.pending.insert(path.to_path_buf());
         }
         for (root, read) in &self.read {
-            if read.contains(path) && self.docs.contains_key(root) {
+            if read.contains(path) && self.world.docs.contains_key(root) {
                 self.pending.insert(root.clone());
             }
         }
-    }
-
-    /// Texts of the open documents other than `except`, for imports.
-    fn overlays(&self, except: &Path) -> BTreeMap<PathBuf, String> {
-        self.docs
-            .iter()
-            .filter(|(p, _)| p.as_path() != except)
-            .map(|(p, d)| (p.clone(), d.now.text().to_string()))
-            .collect()
     }
 
     /// Publishes the quick pass of a document that is checked.
@@ -243,25 +259,30 @@ impl<'c> Server<'c> {
         if !self.pending.contains(path) {
             return;
         }
-        let Some(doc) = self.docs.get(path) else {
+        let Some(doc) = self.world.docs.get(path) else {
             return;
         };
-        let diags = diagnostics::quick(doc, &self.cat, &self.globals, self.last.get(path));
+        let diags = diagnostics::quick(doc, &self.world.cat, &self.globals, self.last.get(path));
         self.set_contribution(path, path, diags);
     }
 
     fn check_pending(&mut self) {
         for path in std::mem::take(&mut self.pending) {
-            if !self.docs.contains_key(&path) {
+            if !self.world.docs.contains_key(&path) {
                 continue;
             }
             self.arena_checks += 1;
             if self.arena_checks > ARENA_CHECKS {
-                self.arena = ModuleArena::new();
+                self.world.arena = ModuleArena::new();
                 self.arena_checks = 0;
             }
-            let doc = &self.docs[&path];
-            let checked = diagnostics::check(doc, self.overlays(&path), &self.cat, &self.arena);
+            let doc = &self.world.docs[&path];
+            let checked = diagnostics::check(
+                doc,
+                self.world.overlays(&path),
+                &self.world.cat,
+                &self.world.arena,
+            );
             let analysis = doc.now.clone();
             let before: Vec<PathBuf> = self
                 .published
@@ -293,7 +314,7 @@ impl<'c> Server<'c> {
     /// if the union over every check changed. A checked document's own
     /// diagnostics are always published: the client learns its check ended.
     fn set_contribution(&mut self, file: &Path, root: &Path, diags: Vec<LspDiagnostic>) {
-        let always = file == root && self.docs.contains_key(root);
+        let always = file == root && self.world.docs.contains_key(root);
         let by = self.published.entry(file.to_path_buf()).or_default();
         let old = union(by);
         if diags.is_empty() {
@@ -308,7 +329,7 @@ impl<'c> Server<'c> {
         let Some(uri) = self.uri_of(file) else {
             return;
         };
-        let version = self.docs.get(file).map(|d| d.version);
+        let version = self.world.docs.get(file).map(|d| d.version);
         let params = PublishDiagnosticsParams::new(uri, new, version);
         self.send(Message::Notification(Notification::new(
             "textDocument/publishDiagnostics".into(),
@@ -317,7 +338,7 @@ impl<'c> Server<'c> {
     }
 
     fn uri_of(&self, path: &Path) -> Option<Uri> {
-        match self.docs.get(path) {
+        match self.world.docs.get(path) {
             Some(d) => Some(d.uri.clone()),
             None => uri::from_path(path),
         }
@@ -325,7 +346,7 @@ impl<'c> Server<'c> {
 
     fn request(&mut self, req: Request) {
         let id = req.id.clone();
-        let response = match requests::handle(self, req) {
+        let response = match requests::handle(&self.world, req) {
             Ok(value) => Response::new_ok(id, value),
             Err((code, message)) => Response::new_err(id, code, message),
         };

@@ -8,7 +8,7 @@ use super::hover;
 use super::index::{Def, SymKind};
 use super::lock::Locked;
 use super::probe::Info;
-use super::{Server, uri};
+use super::{World, uri};
 use lsp_server::{ErrorCode, Request};
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionParams, CompletionResponse,
@@ -35,7 +35,7 @@ fn json<T: serde::Serialize>(v: T) -> Answer {
     Ok(serde_json::to_value(v).expect("LSP types serialise"))
 }
 
-pub fn handle(s: &mut Server, req: Request) -> Answer {
+pub fn handle(s: &World, req: Request) -> Answer {
     match req.method.as_str() {
         "textDocument/hover" => {
             let p: HoverParams = params(req)?;
@@ -82,9 +82,9 @@ pub fn handle(s: &mut Server, req: Request) -> Answer {
 }
 
 fn with_doc<T>(
-    s: &Server,
+    s: &World,
     id: &TextDocumentIdentifier,
-    f: impl FnOnce(&Server, &Doc) -> Option<T>,
+    f: impl FnOnce(&World, &Doc) -> Option<T>,
 ) -> Option<T> {
     let path = uri::to_path(&id.uri)?;
     let doc = s.docs.get(&path)?;
@@ -101,7 +101,7 @@ fn evaluable(doc: &Doc) -> Rc<Analysis> {
 }
 
 /// A top-level binding's value on every target.
-fn top_values(s: &Server, doc: &Doc, name: &str) -> Vec<(&'static str, Info)> {
+fn top_values(s: &World, doc: &Doc, name: &str) -> Vec<(&'static str, Info)> {
     let a = evaluable(doc);
     if a.index.top_def(name).is_none() {
         return Vec::new();
@@ -114,7 +114,7 @@ fn top_values(s: &Server, doc: &Doc, name: &str) -> Vec<(&'static str, Info)> {
 }
 
 /// A top-level binding's value on unix (completion and hints need one).
-fn top_value(s: &Server, doc: &Doc, name: &str) -> Option<Info> {
+fn top_value(s: &World, doc: &Doc, name: &str) -> Option<Info> {
     let a = evaluable(doc);
     a.index.top_def(name)?;
     a.probe("unix", &s.overlays(&doc.path), &s.arena)
@@ -129,7 +129,7 @@ fn markdown(value: String) -> HoverContents {
     })
 }
 
-fn hover(s: &Server, doc: &Doc, pos: Position) -> Option<Hover> {
+pub fn hover(s: &World, doc: &Doc, pos: Position) -> Option<Hover> {
     let locked = Locked::beside(&doc.path);
     for view in doc.views(pos) {
         let ix = &view.analysis.index;
@@ -139,7 +139,7 @@ fn hover(s: &Server, doc: &Doc, pos: Position) -> Option<Hover> {
             (Some(i), ix.defs[i].span, None)
         } else if let Some((span, p)) = ix.path_at(view.offset) {
             let base = doc.path.parent()?;
-            let abs = unik_lang::eval::normalize(&base.join(p));
+            let abs = unik_lang::path::normalize(&base.join(p));
             let state = if abs.is_file() { "" } else { " (missing)" };
             return Some(Hover {
                 contents: markdown(format!("`{}`{state}", abs.display())),
@@ -156,7 +156,8 @@ fn hover(s: &Server, doc: &Doc, pos: Position) -> Option<Hover> {
                 } else {
                     Vec::new()
                 };
-                hover::local(d, view.analysis.text(), &per_target, &locked)
+                let doc_text = view.analysis.doc_comment(d);
+                hover::local(d, view.analysis.text(), &doc_text, &per_target, &locked)
             }
             None => hover::global(&s.cat, &global?, &locked, &s.arena)?,
         };
@@ -178,7 +179,7 @@ fn location(path: &std::path::Path, text: &str, span: Span) -> Option<Location> 
     })
 }
 
-fn definition(s: &Server, doc: &Doc, pos: Position) -> Option<GotoDefinitionResponse> {
+pub fn definition(s: &World, doc: &Doc, pos: Position) -> Option<GotoDefinitionResponse> {
     for view in doc.views(pos) {
         let ix = &view.analysis.index;
         let local = |i: usize| -> Option<GotoDefinitionResponse> {
@@ -205,7 +206,7 @@ fn definition(s: &Server, doc: &Doc, pos: Position) -> Option<GotoDefinitionResp
             return local(i);
         }
         if let Some((_, p)) = ix.path_at(view.offset) {
-            let abs = unik_lang::eval::normalize(&doc.path.parent()?.join(p));
+            let abs = unik_lang::path::normalize(&doc.path.parent()?.join(p));
             let file = if abs.is_dir() {
                 abs.join("config.unik")
             } else {
@@ -251,7 +252,7 @@ fn info_kind(info: Option<&Info>) -> CompletionItemKind {
     }
 }
 
-fn info_detail(info: Option<&Info>) -> Option<String> {
+pub(super) fn info_detail(info: Option<&Info>) -> Option<String> {
     match info? {
         Info::Device(d, t) => super::probe::device_type(d, t).map(|t| t.to_string()),
         Info::Type(t) => Some(format!("type {t}")),
@@ -285,7 +286,7 @@ fn local_names(doc: &Doc, pos: Position) -> Vec<String> {
     out
 }
 
-fn completion(s: &Server, doc: &Doc, pos: Position) -> Vec<CompletionItem> {
+pub fn completion(s: &World, doc: &Doc, pos: Position) -> Vec<CompletionItem> {
     let offset = doc.now.offset(pos) as usize;
     let (ctx, _prefix) = complete::context(&doc.now.text()[..offset]);
     match ctx {
@@ -346,7 +347,7 @@ fn completion(s: &Server, doc: &Doc, pos: Position) -> Vec<CompletionItem> {
 /// The device type of a name at the cursor (a local top-level binding or a
 /// catalogue entry), on unix.
 fn type_of_name(
-    s: &Server,
+    s: &World,
     doc: &Doc,
     pos: Position,
     name: &str,
@@ -361,7 +362,7 @@ fn type_of_name(
 /// Devices for the `index`-th `$` argument of `head`: those of the
 /// expected type when it is known, else every device.
 fn devices(
-    s: &Server,
+    s: &World,
     doc: &Doc,
     pos: Position,
     head: Option<&str>,
@@ -429,7 +430,7 @@ fn devices(
     items
 }
 
-fn format(doc: &Doc) -> Option<Vec<TextEdit>> {
+pub fn format(doc: &Doc) -> Option<Vec<TextEdit>> {
     let text = doc.now.text();
     // A file with syntax errors is left alone (the diagnostics say why).
     let formatted = unik_lang::fmt::format(text).ok()?;
@@ -456,7 +457,7 @@ fn symbol_kind(k: SymKind) -> SymbolKind {
     }
 }
 
-fn symbols(doc: &Doc) -> Vec<DocumentSymbol> {
+pub fn symbols(doc: &Doc) -> Vec<DocumentSymbol> {
     let (a, shift) = doc.best();
     let map = |s: Span| match shift {
         None => Some(s),
@@ -488,7 +489,7 @@ fn symbols(doc: &Doc) -> Vec<DocumentSymbol> {
     convert(&a.index.symbols, doc, &map)
 }
 
-fn inlay_hints(s: &Server, doc: &Doc, range: Range) -> Vec<InlayHint> {
+pub fn inlay_hints(s: &World, doc: &Doc, range: Range) -> Vec<InlayHint> {
     let (a, shift) = doc.best();
     let map = |o: u32| match shift {
         None => Some(o),

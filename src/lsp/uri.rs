@@ -18,7 +18,7 @@ pub fn to_path(uri: &Uri) -> Option<PathBuf> {
     let path = path.split(['?', '#']).next().unwrap_or(path);
     let bytes = decode(path)?;
     let text = String::from_utf8(bytes).ok()?;
-    Some(unik_lang::eval::normalize(Path::new(&text)))
+    Some(unik_lang::path::normalize(Path::new(&text)))
 }
 
 /// The `file://` URI of an absolute path.

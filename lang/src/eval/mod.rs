@@ -18,11 +18,12 @@ pub use json::to_json;
 pub use value::*;
 
 use crate::diag::{Diagnostic, FileId, Loc, SourceMap, Span};
+use crate::path::{absolute, normalize};
 use crate::syntax::{self, BindingKind, Expr, ExprKind, Module, Name, Param, StrPart};
 use crate::target::Target;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use typed_arena::Arena;
 
@@ -1006,51 +1007,20 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-pub fn absolute(p: &Path) -> PathBuf {
-    let p = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(p)
-    };
-    normalize(&p)
-}
-
-/// Lexical normalisation: removes `.` and folds `..` (no file system access).
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 /// `p` relative to `base`, written `./x` or `../x`.
 pub fn relative(base: &Path, p: &Path) -> String {
-    let b: Vec<_> = base.components().collect();
-    let t: Vec<_> = p.components().collect();
-    let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
-    let mut parts: Vec<String> = Vec::new();
-    for _ in common..b.len() {
-        parts.push("..".into());
+    let r = crate::path::relative(base, p);
+    if r.is_absolute() {
+        return r.display().to_string();
     }
-    for c in &t[common..] {
-        parts.push(c.as_os_str().to_string_lossy().into_owned());
-    }
-    if parts.is_empty() {
-        return ".".into();
-    }
-    if parts[0] == ".." {
-        parts.join("/")
-    } else {
-        format!("./{}", parts.join("/"))
+    let parts: Vec<String> = r
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    match parts.first().map(String::as_str) {
+        None | Some(".") => ".".into(),
+        Some("..") => parts.join("/"),
+        Some(_) => format!("./{}", parts.join("/")),
     }
 }
 

@@ -84,7 +84,7 @@ pub fn binary<'a>(
             }
             (Value::Path(a), Value::Str(b)) => {
                 let joined = format!("{}{}", a.display(), b);
-                Ok(Value::Path(Rc::new(super::normalize(
+                Ok(Value::Path(Rc::new(crate::path::normalize(
                     std::path::Path::new(&joined),
                 ))))
             }

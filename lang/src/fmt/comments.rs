@@ -8,6 +8,7 @@
 //! printed verbatim. Blank lines between slots are recorded (as one).
 
 use crate::diag::Span;
+use crate::syntax::lex::skip_trivia;
 use crate::syntax::{Comment, Expr, ExprKind, Module, Param};
 use std::collections::HashMap;
 
@@ -26,6 +27,8 @@ pub type Key = (Kind, u32);
 #[derive(Debug, Clone)]
 pub struct Note {
     pub text: String,
+    /// Where the comment is written.
+    pub span: Span,
     /// A blank line precedes it.
     pub blank: bool,
 }
@@ -65,6 +68,13 @@ impl Notes {
     pub fn get(&self, key: Key) -> Option<&Boxed> {
         self.map.get(&key)
     }
+
+    /// The comments before the file's expression.
+    pub fn file(&self) -> &[Note] {
+        self.get((Kind::Root, 0))
+            .and_then(|b| b.slots.first())
+            .map_or(&[], |s| s.leading.as_slice())
+    }
 }
 
 struct Container {
@@ -74,6 +84,46 @@ struct Container {
     items: Vec<(u32, u32)>,
     /// For a `let`: where `in` starts.
     split: Option<u32>,
+}
+
+/// The comments written directly above each binding of every `let` and
+/// attribute set, by the byte where the binding starts: the run of those
+/// attached to it with no blank line between them and the binding (a
+/// comment moved out of the binding's value is not one of them).
+pub fn above_bindings(module: &Module, src: &str) -> HashMap<u32, Vec<Note>> {
+    let notes = attach(module, src);
+    let mut out = HashMap::new();
+    let mut stack: Vec<&Expr> = module.expr.iter().collect();
+    while let Some(e) = stack.pop() {
+        let (kind, bindings) = match &e.kind {
+            ExprKind::Let { bindings, .. } => (Kind::Let, bindings),
+            ExprKind::Attrs { bindings, .. } => (Kind::Attrs, bindings),
+            _ => {
+                stack.extend(e.children());
+                continue;
+            }
+        };
+        if let Some(b) = notes.get((kind, e.span.start)) {
+            for (binding, slot) in bindings.iter().zip(&b.slots) {
+                let start = binding.span.start;
+                let mut run: Vec<Note> = Vec::new();
+                let mut next = start as usize;
+                for n in slot.leading.iter().rev().filter(|n| n.span.end <= start) {
+                    if has_blank(&src[n.span.end as usize..next]) {
+                        break;
+                    }
+                    run.push(n.clone());
+                    next = n.span.start as usize;
+                }
+                if !run.is_empty() {
+                    run.reverse();
+                    out.insert(start, run);
+                }
+            }
+        }
+        stack.extend(e.children());
+    }
+    out
 }
 
 pub fn attach(module: &Module, src: &str) -> Notes {
@@ -150,7 +200,11 @@ fn note(cm: &Comment, blank: bool) -> Note {
     } else {
         cm.text.trim_end().to_string()
     };
-    Note { text, blank }
+    Note {
+        text,
+        span: cm.span,
+        blank,
+    }
 }
 
 /// Whether the text between two things holds an empty line.
@@ -237,25 +291,6 @@ fn boxed(src: &str, c: &Container, gaps: &[Vec<&Comment>], moved: &[Vec<&Comment
     out
 }
 
-/// The first byte at or after `from` that is not blank or comment.
-fn next_token(src: &str, mut from: usize) -> usize {
-    let b = src.as_bytes();
-    loop {
-        while from < b.len() && b[from].is_ascii_whitespace() {
-            from += 1;
-        }
-        if b[from..].starts_with(b"#") {
-            from = src[from..].find('\n').map_or(b.len(), |i| from + i);
-        } else if b[from..].starts_with(b"/*") {
-            from = src[from + 2..]
-                .find("*/")
-                .map_or(b.len(), |i| from + 2 + i + 2);
-        } else {
-            return from;
-        }
-    }
-}
-
 /// Ends a range at its last token: some node spans run on over the blanks
 /// and comments after them.
 struct Tight<'m> {
@@ -337,7 +372,7 @@ fn collect(module: &Module, src: &str) -> (Vec<Container>, Vec<(u32, u32)>) {
                     lo: range.0,
                     hi: range.1,
                     items,
-                    split: Some(next_token(src, after) as u32),
+                    split: Some(skip_trivia(src, after) as u32),
                 });
             }
             ExprKind::Lambda {
@@ -352,8 +387,8 @@ fn collect(module: &Module, src: &str) -> (Vec<Container>, Vec<(u32, u32)>) {
             } => {
                 let open = match (bind, bind_first) {
                     (Some(id), true) => {
-                        let at_sign = next_token(src, id.span.end as usize);
-                        next_token(src, at_sign + 1)
+                        let at_sign = skip_trivia(src, id.span.end as usize);
+                        skip_trivia(src, at_sign + 1)
                     }
                     _ => at as usize,
                 };
@@ -369,7 +404,7 @@ fn collect(module: &Module, src: &str) -> (Vec<Container>, Vec<(u32, u32)>) {
                     .collect();
                 let mut cursor = items.last().map_or(open + 1, |&(_, hi)| hi as usize);
                 let close = loop {
-                    let p = next_token(src, cursor);
+                    let p = skip_trivia(src, cursor);
                     match src.as_bytes().get(p) {
                         Some(b',') => cursor = p + 1,
                         Some(b'.') => cursor = p + "...".len(),
@@ -434,6 +469,23 @@ mod tests {
         let src = "\"${ /* kept */ a }\"";
         let n = notes(src);
         assert!(!n.get((Kind::Root, 0)).expect("root").has_comments());
+    }
+
+    #[test]
+    fn comments_directly_above_bindings() {
+        let src = "let\n  # a1\n  # a2\n  a = 1;\n  # far\n\n  b = # inside\n    2;\nin { /* c */ c = a; }";
+        let p = crate::syntax::parse(0, src);
+        let above = above_bindings(&p.module, src);
+        let texts = |at: &str| -> Vec<String> {
+            let start = src.find(at).expect("binding") as u32;
+            above
+                .get(&start)
+                .map(|v| v.iter().map(|n| n.text.clone()).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(texts("a = 1"), ["# a1", "# a2"]);
+        assert!(texts("b = ").is_empty());
+        assert_eq!(texts("c = a"), ["/* c */"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod doc;
 mod equiv;
 mod layout;
 
+pub use comments::{Note, Notes};
 pub use equiv::same_expr;
 
 use crate::diag::{Diagnostic, FileId, Loc, Span};
@@ -43,6 +44,27 @@ pub fn format_module(module: &Module, src: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Every comment of `module` attached to the binding, element or `let`
+/// slot it is printed with: the formatter's attachment, which the
+/// catalogue's documentation and the language server's hover also read.
+pub fn attach_comments(module: &Module, src: &str) -> Notes {
+    comments::attach(module, src)
+}
+
+pub use comments::above_bindings;
+
+/// A comment's text without its markers: `# x` and `## x` are `x`,
+/// `/* x */` is `x`.
+pub fn comment_body(text: &str) -> &str {
+    match text.strip_prefix("/*") {
+        Some(b) => b.strip_suffix("*/").unwrap_or(b).trim(),
+        None => {
+            let b = text.trim_start_matches('#');
+            b.strip_prefix(' ').unwrap_or(b).trim_end()
+        }
+    }
 }
 
 /// The comments' texts, as formatting keeps them (sorted: slots may move a

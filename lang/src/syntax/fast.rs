@@ -9,6 +9,7 @@
 use super::MAX_DEPTH;
 use super::ast::*;
 use super::indent::{Seg, dedent};
+use super::lex::{KEYWORDS, comment_at, ident_char, ident_start, path_char};
 use crate::diag::Span;
 
 /// Why a rule did not produce a node.
@@ -52,23 +53,6 @@ struct Mark {
     pos: usize,
     last: usize,
     ncom: usize,
-}
-
-const KEYWORDS: &[&str] = &[
-    "let", "in", "if", "then", "else", "assert", "import", "rec", "inherit", "or", "true", "false",
-    "null",
-];
-
-fn ident_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_'
-}
-
-fn ident_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'\''
-}
-
-fn path_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'+' | b'/')
 }
 
 struct Parser<'s> {
@@ -141,23 +125,14 @@ impl<'s> Parser<'s> {
 
     /// Pest's implicit whitespace: blanks and comments.
     fn ws(&mut self) {
-        let b = self.b;
         loop {
-            match b.get(self.pos) {
+            match self.b.get(self.pos) {
                 Some(b' ' | b'\t' | b'\r' | b'\n') => self.pos += 1,
-                Some(b'/') if b.get(self.pos + 1) == Some(&b'*') => {
-                    let Some(k) = self.src[self.pos + 2..].find("*/") else {
-                        return;
-                    };
-                    let end = self.pos + 2 + k + 2;
-                    self.comment(end, true);
-                }
-                Some(b'#') => {
-                    let end = self.src[self.pos..]
-                        .find('\n')
-                        .map_or(b.len(), |k| self.pos + k);
-                    self.comment(end, false);
-                }
+                Some(b'#' | b'/') => match comment_at(self.src, self.pos) {
+                    // An unterminated comment is left to pest's diagnostics.
+                    Some((end, block, closed)) if closed || !block => self.comment(end, block),
+                    _ => return,
+                },
                 _ => return,
             }
         }

@@ -5,7 +5,7 @@ mod build;
 mod explain;
 mod fast;
 mod indent;
-mod scan;
+pub mod lex;
 
 pub use ast::*;
 
@@ -61,7 +61,7 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
 /// The hand-written parser alone: `Some` only for a file without syntax
 /// errors, with exactly the tree [`parse_pest`] builds for it.
 pub fn parse_fast(src: &str) -> Option<Module> {
-    if scan::unterminated(src).is_some() {
+    if lex::unterminated(src).is_some() {
         return None;
     }
     fast::parse(src)
@@ -71,7 +71,7 @@ pub fn parse_fast(src: &str) -> Option<Module> {
 pub fn parse_pest(file: FileId, src: &str) -> Parsed {
     let whole = Span::new(0, src.len());
     let mut diagnostics = Vec::new();
-    let unterminated = scan::unterminated(src);
+    let unterminated = lex::unterminated(src);
     let module = match UnikParser::parse(Rule::file, src) {
         Ok(mut pairs) => {
             let root = pairs.next().expect("the file rule always yields a pair");
@@ -126,24 +126,24 @@ pub fn parse_pest(file: FileId, src: &str) -> Parsed {
     if let Some((pos, what)) = unterminated {
         // Everything after an unterminated string or comment is noise.
         diagnostics.retain(|d| d.primary().is_none_or(|l| (l.span.start as usize) < pos));
-        let width = if what == scan::Unterminated::String {
+        let width = if what == lex::Unterminated::String {
             1
         } else {
             2
         };
         let span = Span::new(pos, (pos + width).min(src.len()));
         let (msg, label, help) = match what {
-            scan::Unterminated::String => (
+            lex::Unterminated::String => (
                 "unterminated string",
                 "this string is never closed",
                 "add the closing `\"`",
             ),
-            scan::Unterminated::IndentedString => (
+            lex::Unterminated::IndentedString => (
                 "unterminated indented string",
                 "this string is never closed",
                 "add the closing `''`",
             ),
-            scan::Unterminated::Comment => (
+            lex::Unterminated::Comment => (
                 "unterminated block comment",
                 "this comment is never closed",
                 "add the closing `*/` (block comments do not nest)",
@@ -179,22 +179,7 @@ pub fn error_binding_name(src: &str, span: Span) -> Option<(Name, Span)> {
     let after = rest[len..].trim_start();
     let defines = (after.starts_with('=') && !after.starts_with("=="))
         || (after.starts_with('.') && after.contains('='));
-    let keyword = matches!(
-        name,
-        "let"
-            | "in"
-            | "if"
-            | "then"
-            | "else"
-            | "assert"
-            | "import"
-            | "rec"
-            | "inherit"
-            | "or"
-            | "true"
-            | "false"
-            | "null"
-    );
+    let keyword = lex::KEYWORDS.contains(&name);
     if !defines || keyword {
         return None;
     }

@@ -36,7 +36,7 @@ fn evaluate_here(file: &Path, target: &str) -> Result<serde_json::Value, String>
     let text = fs::read_to_string(file).map_err(|e| e.to_string())?;
     let arena = ModuleArena::new();
     let ev = Evaluator::new(&arena, Options::new(target.parse().expect("a target")));
-    let (_, result) = ev.eval_root(&eval::absolute(file), &text);
+    let (_, result) = ev.eval_root(&unik_lang::path::absolute(file), &text);
     let value = result.and_then(|v| eval::to_json(&ev, &v));
     let mut errors: Vec<String> = ev
         .diagnostics
