@@ -64,18 +64,3 @@ fn lock() {
 fn hvt() {
     replay("hvt");
 }
-
-/// Inputs a campaign found whose bug lies outside this branch's reach and is not fixed yet
-/// (`known/TARGET/`); they hang or crash today. Run with `--ignored` once fixed, then move
-/// them to `regressions/`.
-#[test]
-#[ignore = "known/unik: lang's pest parser is exponential in unclosed `[` (see known/README.md)"]
-fn known() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("known");
-    for target in unik_fuzz::TARGETS {
-        for (name, data) in stored(&root.join(target)) {
-            let r = std::panic::catch_unwind(|| unik_fuzz::run(target, &data));
-            assert!(r.is_ok(), "{target}: input {name} fails");
-        }
-    }
-}
