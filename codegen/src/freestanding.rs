@@ -30,9 +30,9 @@ pub const FLAGS: &[&str] = &[
     "unik_kernel",
 ];
 
-const ATTRIBUTES: &[&str] = &["#![no_std]", "#![no_main]"];
-const RELEASE: &[&str] = &["panic = \"abort\"", "codegen-units = 1", "debug = false"];
-const DEV: &[&str] = &["panic = \"abort\""];
+pub(crate) const ATTRIBUTES: &[&str] = &["#![no_std]", "#![no_main]"];
+pub(crate) const RELEASE: &[&str] = &["panic = \"abort\"", "codegen-units = 1", "debug = false"];
+pub(crate) const DEV: &[&str] = &["panic = \"abort\""];
 
 /// The linker script template bundled with the runtime.
 fn template() -> Result<&'static str, Error> {
@@ -44,7 +44,16 @@ fn template() -> Result<&'static str, Error> {
 }
 
 fn common_files(ctx: &Context, script: String) -> Vec<(String, String)> {
-    let flags: Vec<String> = FLAGS.iter().map(|f| f.to_string()).collect();
+    workspace_files(ctx, FLAGS, script)
+}
+
+/// `.cargo/config.toml` with `flags` and the linker script `link.ld`.
+pub(crate) fn workspace_files(
+    ctx: &Context,
+    flags: &[&str],
+    script: String,
+) -> Vec<(String, String)> {
+    let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
     vec![
         (
             ".cargo/config.toml".into(),
@@ -163,27 +172,7 @@ impl Backend for Solo5 {
         }
     }
     fn entry(&self, devices: &[HostDev]) -> Result<String, Error> {
-        check_manifest(devices)?;
-        let mut out = String::from(
-            "// The Solo5 manifest: every host device by name, attached by the tender\n\
-             // (`--net:NAME=TAP`, `--block:NAME=FILE`).\n",
-        );
-        let entries: Vec<String> = devices
-            .iter()
-            .map(|d| format!("{} {:?}", d.kind_name(), d.name))
-            .collect();
-        if entries.is_empty() {
-            out.push_str("unik_solo5::manifest! {}\n");
-        } else {
-            writeln!(out, "unik_solo5::manifest! {{ {} }}", entries.join(", ")).unwrap();
-        }
-        out.push_str(
-            "unik_solo5::entry!(start);\n\n\
-             /// The image's entry: its return value is the exit status.\n\
-             fn start(_: &unik_solo5::BootInfo) -> i32 {\n    \
-             unik_solo5::boot::exit(boot())\n}\n",
-        );
-        Ok(out)
+        solo5_entry(devices)
     }
     fn release_profile(&self) -> &'static [&'static str] {
         RELEASE
@@ -195,6 +184,31 @@ impl Backend for Solo5 {
         let script = or_comment(template().map(unik_solo5::link::render));
         common_files(ctx, script)
     }
+}
+
+/// The entry of every Solo5-API image: its manifest and `entry!`.
+pub(crate) fn solo5_entry(devices: &[HostDev]) -> Result<String, Error> {
+    check_manifest(devices)?;
+    let mut out = String::from(
+        "// The Solo5 manifest: every host device by name, attached by the platform\n\
+         // (a tender's `--net:NAME=TAP`, Muen's channels, Genode's sessions).\n",
+    );
+    let entries: Vec<String> = devices
+        .iter()
+        .map(|d| format!("{} {:?}", d.kind_name(), d.name))
+        .collect();
+    if entries.is_empty() {
+        out.push_str("unik_solo5::manifest! {}\n");
+    } else {
+        writeln!(out, "unik_solo5::manifest! {{ {} }}", entries.join(", ")).unwrap();
+    }
+    out.push_str(
+        "unik_solo5::entry!(start);\n\n\
+         /// The image's entry: its return value is the exit status.\n\
+         fn start(_: &unik_solo5::BootInfo) -> i32 {\n    \
+         unik_solo5::boot::exit(boot())\n}\n",
+    );
+    Ok(out)
 }
 
 /// The rules of the Solo5 manifest (names of 1 to 67 ASCII letters and

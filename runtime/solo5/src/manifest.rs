@@ -279,6 +279,9 @@ macro_rules! abi1_note {
     (hvt) => {
         $crate::abi1_note!(@ Hvt, $crate::abi::HVT_ABI_VERSION);
     };
+    (muen) => {
+        $crate::abi1_note!(@ Muen, $crate::abi::MUEN_ABI_VERSION);
+    };
     (@ $target:ident, $version:expr) => {
         #[used]
         #[unsafe(link_section = ".note.solo5.abi")]
