@@ -357,3 +357,187 @@ fn genode_ping_answers_linux_over_a_tap() {
         "{log}"
     );
 }
+
+// ----- muen images under a harness playing Muen's side (QEMU TCG) -----
+
+/// Where the harness maps the blob of Muen resources (sinfo first).
+const MUEN_VA: u64 = 0xe_0000_0000;
+/// Its physical address, above the subject's memory.
+const BLOB_PHYS: u64 = 0x800_0000;
+/// The subject's memory: everything below the blob.
+const MEM_SIZE: u64 = BLOB_PHYS;
+const SCHED_AT: u64 = 0x8000;
+const TIME_AT: u64 = 0x9000;
+const DEBUGLOG_AT: u64 = 0xa000;
+const DEBUGLOG_SIZE: u64 = 0x1_0000;
+const EXIT_EVENT: u8 = 31;
+/// The boot information page (`rdi` at entry).
+const BOOT_INFO: u64 = 0x1000;
+
+/// The end of the image in memory (the last PT_LOAD's end).
+fn image_end(image: &Path) -> u64 {
+    let text = readelf(&["-l"], image);
+    text.lines()
+        .filter(|l| l.trim_start().starts_with("LOAD"))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+            hex(f[2]) + hex(f[5])
+        })
+        .max()
+        .expect("a PT_LOAD")
+}
+
+/// The blob of Muen resources: sinfo v5, the scheduling page, time_info
+/// and an empty debuglog channel (the image initialises it as writer).
+fn muen_blob() -> Vec<u8> {
+    use unik_solo5::muen::sinfo::build::{Res, page};
+    use unik_solo5::muen::sinfo::{MEM_CHANNEL, Memory};
+    let mut blob = vec![0u8; (DEBUGLOG_AT + DEBUGLOG_SIZE) as usize];
+    let memory = |at: u64, size: u64, kind: u8, writable: bool| Memory {
+        kind,
+        writable,
+        address: MUEN_VA + at,
+        size,
+    };
+    page(
+        &mut blob,
+        "unikernel",
+        1_000,
+        &[
+            Res::Memory("time_info", memory(TIME_AT, 0x1000, 0, false)),
+            Res::Memory(
+                "debuglog",
+                memory(DEBUGLOG_AT, DEBUGLOG_SIZE, MEM_CHANNEL, true),
+            ),
+            Res::Event("solo5_exit", EXIT_EVENT),
+        ],
+    );
+    // Minor frames never change here: the clock steps one tick per
+    // reading, and a 1 MHz TSC makes a tick a microsecond.
+    blob[SCHED_AT as usize..][..16].fill(0);
+    let t = TIME_AT as usize;
+    blob[t..t + 8].copy_from_slice(&1_767_225_600_000_000u64.to_le_bytes());
+    blob[t + 8..t + 16].copy_from_slice(&1_000_000u64.to_le_bytes());
+    blob
+}
+
+/// The boot information page as `mugensolo5` writes it.
+fn boot_info(image: &Path, cmdline: &str) -> Vec<u8> {
+    let mut page = vec![0u8; 0x1000];
+    let fields = [MEM_SIZE, image_end(image), 0, BOOT_INFO + 40, 0];
+    for (i, v) in fields.iter().enumerate() {
+        page[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    page[40..40 + cmdline.len()].copy_from_slice(cmdline.as_bytes());
+    page
+}
+
+/// The harness (tests/muen/harness.S) for this image, assembled and linked.
+fn harness(dir: &Path, image: &Path) -> PathBuf {
+    let entry = header_field(image, "Entry point address:");
+    let src = unikernel::repo().join("tests/muen/harness.S");
+    let obj = dir.join("harness.o");
+    let out = dir.join("harness");
+    let run = |c: &mut Command| {
+        let o = c
+            .output()
+            .expect("`cc` and `ld` are needed (a C toolchain)");
+        assert!(o.status.success(), "{c:?}: {o:?}");
+    };
+    run(Command::new("cc").arg("-c").arg("-o").arg(&obj).arg(&src));
+    let defs = [
+        format!("MUEN_ENTRY={entry}"),
+        format!("BLOB_PHYS={BLOB_PHYS:#x}"),
+        format!("STACK_TOP={:#x}", MEM_SIZE - 16),
+        format!("DEBUGLOG_VA={:#x}", MUEN_VA + DEBUGLOG_AT),
+        format!("EXIT_EVENT={EXIT_EVENT}"),
+    ];
+    let mut ld = Command::new("ld");
+    ld.args(["-nostdlib", "-static", "-Ttext=0x100000", "-e", "pvh_start"]);
+    for d in &defs {
+        ld.arg("--defsym").arg(d);
+    }
+    run(ld.arg("-o").arg(&out).arg(&obj));
+    out
+}
+
+/// Boots `image` under the harness; the debuglog (drained to the serial
+/// port at exit) and the harness's verdict (0x10: the solo5_exit event was
+/// raised; 0x20: any other fault).
+fn muen_boot(image: &Path, cmdline: &str) -> (String, i32) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let blob = d.join("blob.bin");
+    let info = d.join("bootinfo.bin");
+    std::fs::write(&blob, muen_blob()).unwrap();
+    std::fs::write(&info, boot_info(image, cmdline)).unwrap();
+    let harness = harness(d, image);
+    let mut c = Command::new("qemu-system-x86_64");
+    c.args([
+        "-machine", "pc", "-accel", "tcg", "-cpu", "max", "-m", "256M",
+    ])
+    .args(["-display", "none", "-no-reboot", "-serial", "stdio"])
+    .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+    .arg("-kernel")
+    .arg(&harness)
+    .arg("-device")
+    .arg(format!("loader,file={}", image.display()))
+    .arg("-device")
+    .arg(format!(
+        "loader,file={},addr={BOOT_INFO:#x},force-raw=on",
+        info.display()
+    ))
+    .arg("-device")
+    .arg(format!(
+        "loader,file={},addr={BLOB_PHYS:#x},force-raw=on",
+        blob.display()
+    ))
+    .stdin(Stdio::null());
+    let out = c
+        .output()
+        .expect("`qemu-system-x86_64` is missing: install qemu-system-x86");
+    let code = out.status.code().unwrap_or(-1);
+    // isa-debug-exit: QEMU exits with (value << 1) | 1.
+    let verdict = if code & 1 == 1 { code >> 1 } else { -code };
+    (String::from_utf8_lossy(&out.stdout).into_owned(), verdict)
+}
+
+#[test]
+fn muen_hello_prints_on_debuglog_and_raises_the_exit_event() {
+    let (_tmp, dir) = copy_example("hello");
+    let image = built(&dir, "muen", "hello");
+    let (log, verdict) = muen_boot(&image, "");
+    assert_eq!(verdict, 0x10, "{log}");
+    assert_eq!(log, format!("{}Solo5: Halted\n", "hello\n".repeat(4)));
+}
+
+#[test]
+fn muen_boot_arguments_come_from_the_boot_information() {
+    let (_tmp, dir) = copy_example("hello-key");
+    let image = built(&dir, "muen", "hello-key");
+    let line = unik_resolver::bootargs::join(&["--hello=Bonjour !"]);
+    let (log, verdict) = muen_boot(&image, &line);
+    assert_eq!(verdict, 0x10, "{log}");
+    assert_eq!(log, format!("{}Solo5: Halted\n", "Bonjour !\n".repeat(4)));
+    let (log, verdict) = muen_boot(&image, "--nope=1");
+    assert_eq!(verdict, 0x10, "{log}");
+    assert!(
+        log.contains("--nope") && log.ends_with("Solo5: Halted\n"),
+        "{log}"
+    );
+}
+
+#[test]
+fn muen_panic_is_logged_then_halts_through_the_exit_event() {
+    let (_tmp, dir) = copy_fixture("panic");
+    let image = built(&dir, "muen", "panics");
+    let (log, verdict) = muen_boot(&image, "");
+    assert_eq!(verdict, 0x10, "{log}");
+    assert!(
+        log.starts_with("about to panic\n")
+            && log.contains("the guest panics on purpose")
+            && log.ends_with("Solo5: Halted\n"),
+        "{log}"
+    );
+}
