@@ -14,7 +14,7 @@
 mod bootable;
 mod unikernel;
 
-use bootable::{Ns, copy_fixture, ping_answers, stop};
+use bootable::{Ns, copy_fixture, ping_answers, stop, tcp_echoes};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use unikernel::{Running, copy_example, output};
@@ -356,6 +356,26 @@ fn genode_ping_answers_linux_over_a_tap() {
         3,
         "{log}"
     );
+}
+
+#[test]
+fn genode_tcp_echo_answers_linux_over_a_tap() {
+    let (_tmp, dir) = copy_example("tcp-echo");
+    let image = built(&dir, "genode", "tcp-echo");
+    let ns = Ns::new("gtcp");
+    let child = ns
+        .cmd(double().to_str().unwrap())
+        .arg("--net:service=tap0")
+        .arg(&image)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the test loader");
+    let mut server = Running(child);
+    tcp_echoes(&ns, &mut server, 1 << 20);
+    let log = stop(server);
+    assert!(log.contains("echoed 1048576 bytes"), "{log}");
 }
 
 // ----- muen images under a harness playing Muen's side (QEMU TCG) -----

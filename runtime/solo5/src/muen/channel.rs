@@ -111,8 +111,8 @@ impl Writer {
         // SAFETY: slot < elements and HEADER + elements * size <= len.
         unsafe {
             let dst = self.region.base.add(at);
-            for i in 0..self.size {
-                let b = if i < n { data[i] } else { 0 };
+            let padded = data[..n].iter().copied().chain(core::iter::repeat(0));
+            for (i, b) in padded.take(self.size).enumerate() {
                 ptr::write_volatile(dst.add(i), b);
             }
         }
