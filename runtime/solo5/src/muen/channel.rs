@@ -387,6 +387,37 @@ mod tests {
         );
     }
 
+    /// Any header the other subject writes: reads stay inside the region.
+    #[test]
+    fn arbitrary_headers_never_escape_the_region() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..2000 {
+            let mut mem = memory(4, 8);
+            let reg = region(&mut mem);
+            reg.store(0, if next() % 4 == 0 { next() } else { TRANSPORT });
+            reg.store(EPOCH, next() % 3);
+            reg.store(PROTOCOL, if next() % 4 == 0 { next() } else { PROTO });
+            reg.store(SIZE, if next() % 4 == 0 { next() } else { 8 });
+            reg.store(ELEMENTS, next() % 8);
+            reg.store(WSC, next() % 16);
+            reg.store(WC, next() % 16);
+            let mut r = Reader::new(reg, PROTO, 8);
+            let mut buf = [0u8; 8];
+            for _ in 0..8 {
+                let _ = r.pending();
+                let _ = r.read(&mut buf);
+                reg.store(WC, next() % 16);
+                reg.store(WSC, next() % 16);
+            }
+        }
+    }
+
     #[test]
     fn counters_wrap_at_u64() {
         let mut mem = memory(4, 8);

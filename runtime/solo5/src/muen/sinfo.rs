@@ -208,6 +208,30 @@ mod tests {
         );
     }
 
+    /// Any page content: lookups answer or fail, never panic.
+    #[test]
+    fn arbitrary_pages_never_panic() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut p = vec![0u8; SIZE];
+        for round in 0..300 {
+            for b in p.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = x as u8;
+            }
+            p[..8].copy_from_slice(&MAGIC.to_le_bytes());
+            // Some rounds with short names so lookups can match.
+            if round % 2 == 0 {
+                for r in 0..MAX_RESOURCES {
+                    p[RESOURCES_AT + r * RESOURCE_SIZE + 4] %= 8;
+                }
+            }
+            let s = Sinfo::new(&p).unwrap();
+            let _ = (s.subject(), s.memory("a"), s.event("b"), s.memory(""));
+        }
+    }
+
     #[test]
     fn refuses_bad_pages_and_names() {
         let mut p = vec![0u8; SIZE];
