@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot figures of the bootable targets, median of RUNS (default 10):
-#   - image sizes of `hello` (virtio, spt, hvt);
+#   - image sizes of `hello` (virtio, spt, hvt, muen, genode; muen and
+#     genode are built only: they cannot boot here);
 #   - virtio under QEMU TCG, microvm and pc: from starting QEMU to the
 #     first console line of `hello`, and to QEMU's exit for `hello` (which
 #     sleeps 4 x 100 ms) and `noop` (no jobs);
@@ -26,11 +27,18 @@ for ex in hello noop; do
         "$unikc" build -t "$t" "$tmp/$ex" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
     done
 done
+for t in muen genode; do
+    "$unikc" build -t "$t" "$tmp/hello" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
+done
 
 size() { local s; s=$(stat -c %s "$1"); echo "$s bytes ($(( (s + 1023) / 1024 )) KiB)"; }
 echo "hello.virtio image: $(size "$tmp/hello/dist/hello.virtio")"
 echo "hello.spt image:    $(size "$tmp/hello/dist/hello.spt")"
 echo "hello.hvt image:    $(size "$tmp/hello/dist/hello.hvt")"
+echo "hello.muen image:   $(size "$tmp/hello/dist/hello.muen")"
+echo "hello.genode image: $(size "$tmp/hello/dist/hello.genode")"
+ratio() { awk -v a="$(stat -c %s "$1")" -v b="$(stat -c %s "$2")" 'BEGIN { printf "%.2f", a / b }'; }
+echo "muen / spt: $(ratio "$tmp/hello/dist/hello.muen" "$tmp/hello/dist/hello.spt"), genode / spt: $(ratio "$tmp/hello/dist/hello.genode" "$tmp/hello/dist/hello.spt")"
 
 now() { date +%s%N; }
 median() { tr ' ' '\n' | grep . | sort -n | sed -n "$(( (runs + 1) / 2 ))p"; }

@@ -3,6 +3,8 @@
 
 use crate::error::Error;
 use crate::freestanding::{Solo5, Virtio};
+use crate::genode::Genode;
+use crate::muen::Muen;
 use crate::target::{Backend, Unix};
 use unik_lang::Target;
 
@@ -13,7 +15,9 @@ pub fn lookup(target: Target) -> Result<Box<dyn Backend>, Error> {
         Target::Virtio => Box::new(Virtio),
         Target::Spt => Box::new(Solo5::Spt),
         Target::Hvt => Box::new(Solo5::Hvt),
-        Target::Muen | Target::Genode | Target::Xen => {
+        Target::Muen => Box::new(Muen),
+        Target::Genode => Box::new(Genode),
+        Target::Xen => {
             let why = target.unbuildable().unwrap_or_default();
             return Err(Error::plain(why).help(
                 "use one of those with `-t`, or `unikc check -t TARGET` to check the configuration only",

@@ -32,7 +32,7 @@ fn cargo_home() -> PathBuf {
 
 /// The generated files of `example` on `target`, each under a header, with
 /// machine paths replaced.
-fn generated(example: &str, target: Target, keys: &[(&str, &str)]) -> String {
+fn generated(example: &str, target: Target, keys: &[(&str, &str)]) -> Option<String> {
     let config = repo().join("examples").join(example).join("config.unik");
     let mut req = Request::new(&config, Matrix::Only(vec![target]));
     req.keys = keys
@@ -40,6 +40,11 @@ fn generated(example: &str, target: Target, keys: &[(&str, &str)]) -> String {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let s = session::run(&req).unwrap();
+    // A target the example's devices do not support (block on muen) has
+    // no workspace to show.
+    if s.errors() > 0 && s.diagnostics.iter().all(|d| d.code == "E0402") {
+        return None;
+    }
     assert_eq!(s.errors(), 0, "{example} on {target}: {:?}", s.diagnostics);
     let resolved = s.resolved(target).expect("a resolved graph");
 
@@ -81,16 +86,20 @@ fn generated(example: &str, target: Target, keys: &[(&str, &str)]) -> String {
         }
         text.push_str(&format!("=== {name} ===\n{body}\n"));
     }
-    text
+    Some(text)
 }
 
 fn snapshot_every_target(example: &str, keys: &[(&str, &str)]) {
     // Every target codegen builds: a target that starts building gets
     // snapshots of its own (insta refuses new ones in CI until reviewed).
+    let mut shown = 0;
     for target in Target::ALL.into_iter().filter(|t| t.builds()) {
-        let text = generated(example, target, keys);
-        insta::assert_snapshot!(format!("{example}-{target}"), text);
+        if let Some(text) = generated(example, target, keys) {
+            insta::assert_snapshot!(format!("{example}-{target}"), text);
+            shown += 1;
+        }
     }
+    assert!(shown >= 4, "{example}: only {shown} targets configured");
 }
 
 #[test]

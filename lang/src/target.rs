@@ -106,7 +106,7 @@ impl Target {
             Target::Spt => "static ELF, Solo5 ABI target 2",
             Target::Virtio => "static ELF with a PVH note",
             Target::Muen => "static ELF, Solo5 ABI target 4",
-            Target::Genode => "ET_DYN importing the solo5.h API",
+            Target::Genode => "ET_DYN importing the solo5.h API from solo5.lib.so",
             Target::Xen => "static ELF with a PVH note",
         }
     }
@@ -137,8 +137,13 @@ impl Target {
     /// Whether unikc generates and builds images for this target.
     pub const fn builds(self) -> bool {
         match self {
-            Target::Unix | Target::Hvt | Target::Spt | Target::Virtio => true,
-            Target::Muen | Target::Genode | Target::Xen => false,
+            Target::Unix
+            | Target::Hvt
+            | Target::Spt
+            | Target::Virtio
+            | Target::Muen
+            | Target::Genode => true,
+            Target::Xen => false,
         }
     }
 
@@ -150,10 +155,10 @@ impl Target {
             Target::Spt => Run::Tender("spt"),
             Target::Hvt => Run::Tender("hvt"),
             Target::Muen => Run::Unsupported(
-                "a muen image runs as a subject of a Muen system, which needs VT-x and VT-d",
+                "a muen image runs as a subject of a Muen system, which needs VT-x and VT-d (QEMU's TCG has no VMX); deploy dist/NAME.muen with a Muen system policy",
             ),
             Target::Genode => Run::Unsupported(
-                "a genode image runs as a component of a Genode system, built with Genode's toolchain",
+                "a genode image runs as a component of a Genode system, loaded by Genode's ld.lib.so with a Solo5 solo5.lib.so; neither exists on this host",
             ),
             Target::Xen => Run::Unsupported("unikc cannot build xen images yet"),
         }

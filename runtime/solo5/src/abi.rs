@@ -38,6 +38,8 @@ pub enum AbiTarget {
 
 pub const HVT_ABI_VERSION: u32 = 2;
 pub const SPT_ABI_VERSION: u32 = 2;
+/// Muen's tools expect version 4 since Solo5 0.12.1 (0.12.0 had 3).
+pub const MUEN_ABI_VERSION: u32 = 4;
 
 pub const MFT_VERSION: u32 = 1;
 pub const MFT_MAX_ENTRIES: usize = 64;

@@ -10,6 +10,9 @@ use crate::spt as binding;
 #[cfg(all(feature = "hvt", not(feature = "spt")))]
 use crate::hvt as binding;
 
+#[cfg(all(feature = "muen", not(any(feature = "spt", feature = "hvt"))))]
+use crate::muen as binding;
+
 /// Ethernet header bytes on top of the payload MTU.
 pub const ETHERNET_HEADER: usize = 14;
 

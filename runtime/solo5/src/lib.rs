@@ -3,7 +3,10 @@
 //!
 //! - `spt`: the image runs in the tender's seccomp-sandboxed process and
 //!   uses raw Linux system calls on the descriptors the tender hands over;
-//! - `hvt`: the image runs in a KVM guest and uses `outl` hypercalls.
+//! - `hvt`: the image runs in a KVM guest and uses `outl` hypercalls;
+//! - `muen`: the image is a Muen subject and uses shared-memory channels;
+//! - `genode`: the image is a shared object that imports the API from the
+//!   host's `solo5.lib.so` (Solo5 0.6's genode form).
 //!
 //! Images carry an `ABI1` note (emitted by the binding) and an `MFT1`
 //! manifest note ([`manifest!`]), each in its own PT_NOTE, and define their
@@ -14,8 +17,20 @@
 
 extern crate alloc;
 
-#[cfg(all(unik_kernel, feature = "spt", feature = "hvt"))]
-compile_error!("unik-solo5: enable exactly one of the `spt` and `hvt` features in an image");
+#[cfg(all(
+    unik_kernel,
+    any(
+        all(feature = "spt", feature = "hvt"),
+        all(
+            feature = "muen",
+            any(feature = "spt", feature = "hvt", feature = "genode")
+        ),
+        all(feature = "genode", any(feature = "spt", feature = "hvt")),
+    )
+))]
+compile_error!(
+    "unik-solo5: enable exactly one binding feature (spt, hvt, muen, genode) in an image"
+);
 
 pub mod abi;
 mod cell;
@@ -28,19 +43,39 @@ pub mod start;
 pub mod hvt;
 #[cfg(feature = "spt")]
 pub mod spt;
+// Built on the host too: its channel, sinfo and clock code is unit-tested.
+pub mod genode;
+pub mod muen;
 
-#[cfg(any(feature = "spt", feature = "hvt"))]
+#[cfg(all(
+    any(feature = "spt", feature = "hvt", feature = "muen"),
+    not(feature = "genode")
+))]
 mod api;
-#[cfg(any(feature = "spt", feature = "hvt"))]
+#[cfg(all(
+    any(feature = "spt", feature = "hvt", feature = "muen"),
+    not(feature = "genode")
+))]
 pub use api::*;
+#[cfg(feature = "genode")]
+pub use genode::api::*;
 
-#[cfg(all(feature = "rt", any(feature = "spt", feature = "hvt")))]
+#[cfg(all(
+    feature = "rt",
+    any(feature = "spt", feature = "hvt", feature = "muen", feature = "genode")
+))]
 pub mod boot;
-#[cfg(all(feature = "rt", any(feature = "spt", feature = "hvt")))]
+#[cfg(all(
+    feature = "rt",
+    any(feature = "spt", feature = "hvt", feature = "muen", feature = "genode")
+))]
 pub mod rt;
 /// Device modules at the crate root, as the device catalogue names them
 /// (`unik_solo5::net::connect("service")`, like `unik_unix::net`).
-#[cfg(all(feature = "rt", any(feature = "spt", feature = "hvt")))]
+#[cfg(all(
+    feature = "rt",
+    any(feature = "spt", feature = "hvt", feature = "muen", feature = "genode")
+))]
 pub use rt::{Solo5Platform, argv, block, console, kv_mem, mclock, net, pclock, random, sleep};
 
 pub use devices::{BlockInfo, Error, Handle, NetInfo};

@@ -32,6 +32,14 @@ pub fn render(template: &str) -> String {
         .replace("{{NOTE_SECTIONS}}", NOTE_SECTIONS)
 }
 
+/// The complete script of muen images (`muen/link.ld`): static at 2 MiB
+/// with upstream's segment order and host-refusal markers.
+pub const MUEN_SCRIPT: &str = include_str!("muen/link.ld");
+
+/// The complete script of genode images (`genode/link.ld`): a shared
+/// object in Genode's dynamic program-header layout.
+pub const GENODE_SCRIPT: &str = include_str!("genode/link.ld");
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -343,9 +343,14 @@ macro_rules! __solo5_kind {
 macro_rules! abi1_note {
     (spt) => {
         $crate::abi1_note!(@ Spt, $crate::abi::SPT_ABI_VERSION);
+        $crate::abi1_note!(@vnet);
     };
     (hvt) => {
         $crate::abi1_note!(@ Hvt, $crate::abi::HVT_ABI_VERSION);
+        $crate::abi1_note!(@vnet);
+    };
+    (muen) => {
+        $crate::abi1_note!(@ Muen, $crate::abi::MUEN_ABI_VERSION);
     };
     (@ $target:ident, $version:expr) => {
         #[used]
@@ -357,12 +362,16 @@ macro_rules! abi1_note {
         #[unsafe(link_section = ".solo5.interp")]
         static __UNIK_SOLO5_INTERP: [u8; 24] = $crate::manifest::NO_EXEC_INTERP;
         #[used]
-        #[unsafe(link_section = ".note.unikc.vnet")]
-        static __UNIK_SOLO5_VNET: $crate::manifest::VnetNote = $crate::manifest::VnetNote::NEW;
-        #[used]
         #[unsafe(link_section = ".note.solo5.not_openbsd")]
         static __UNIK_SOLO5_NOT_OPENBSD: $crate::manifest::OpenBsdNote =
             $crate::manifest::OpenBsdNote::NEW;
+    };
+    // unikc's offer of a `virtio_net_hdr` network path to unikc-spt (the
+    // tenders with a tap; muen's and genode's hosts have none).
+    (@vnet) => {
+        #[used]
+        #[unsafe(link_section = ".note.unikc.vnet")]
+        static __UNIK_SOLO5_VNET: $crate::manifest::VnetNote = $crate::manifest::VnetNote::NEW;
     };
 }
 

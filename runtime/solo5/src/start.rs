@@ -21,8 +21,8 @@ pub struct BootInfo {
     pub boot_ns: u64,
 }
 
-static CMDLINE: Global<&'static str> = Global::new("");
-static HEAP_BYTES: AtomicU64 = AtomicU64::new(0);
+pub(crate) static CMDLINE: Global<&'static str> = Global::new("");
+pub(crate) static HEAP_BYTES: AtomicU64 = AtomicU64::new(0);
 
 /// The command line (valid once the application runs).
 pub fn cmdline() -> &'static str {
@@ -51,10 +51,10 @@ pub fn heap_range(image_end: u64, mem_size: u64) -> Option<(u64, u64)> {
     (end > start).then(|| (start, end - start))
 }
 
-#[cfg(all(unik_kernel, any(feature = "spt", feature = "hvt")))]
+#[cfg(all(unik_kernel, any(feature = "spt", feature = "hvt", feature = "muen")))]
 pub(crate) use kernel::{Boot, boot};
 
-#[cfg(all(unik_kernel, any(feature = "spt", feature = "hvt")))]
+#[cfg(all(unik_kernel, any(feature = "spt", feature = "hvt", feature = "muen")))]
 mod kernel {
     use core::sync::atomic::Ordering;
 
