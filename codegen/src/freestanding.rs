@@ -30,12 +30,12 @@ pub const FLAGS: &[&str] = &[
     "unik_kernel",
 ];
 
-const ATTRIBUTES: &[&str] = &["#![no_std]", "#![no_main]"];
-const RELEASE: &[&str] = &["panic = \"abort\"", "codegen-units = 1", "debug = false"];
-const DEV: &[&str] = &["panic = \"abort\""];
+pub(crate) const ATTRIBUTES: &[&str] = &["#![no_std]", "#![no_main]"];
+pub(crate) const RELEASE: &[&str] = &["panic = \"abort\"", "codegen-units = 1", "debug = false"];
+pub(crate) const DEV: &[&str] = &["panic = \"abort\""];
 
 /// The linker script template bundled with the runtime.
-fn template() -> Result<&'static str, Error> {
+pub(crate) fn template() -> Result<&'static str, Error> {
     bundle::FILES
         .iter()
         .find(|(p, _)| *p == "freestanding/link.ld.in")
@@ -43,7 +43,7 @@ fn template() -> Result<&'static str, Error> {
         .ok_or_else(|| Error::plain("the bundled runtime lacks freestanding/link.ld.in"))
 }
 
-fn common_files(ctx: &Context, script: String) -> Vec<(String, String)> {
+pub(crate) fn common_files(ctx: &Context, script: String) -> Vec<(String, String)> {
     let flags: Vec<String> = FLAGS.iter().map(|f| f.to_string()).collect();
     vec![
         (
@@ -56,7 +56,7 @@ fn common_files(ctx: &Context, script: String) -> Vec<(String, String)> {
 
 /// A link script, or a comment saying why there is none (it then fails
 /// to link with a message pointing here).
-fn or_comment(script: Result<String, Error>) -> String {
+pub(crate) fn or_comment(script: Result<String, Error>) -> String {
     script.unwrap_or_else(|e| format!("/* {e} */\n"))
 }
 

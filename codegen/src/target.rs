@@ -78,10 +78,11 @@ pub fn lookup(name: &str) -> Result<Box<dyn Target>, Error> {
         "virtio" => Ok(Box::new(crate::freestanding::Virtio)),
         "spt" => Ok(Box::new(crate::freestanding::Solo5::Spt)),
         "hvt" => Ok(Box::new(crate::freestanding::Solo5::Hvt)),
+        "xen" => Ok(Box::new(crate::xen::Xen)),
         other => Err(Error::plain(format!(
             "unikc cannot generate images for target `{other}` yet"
         ))
-        .note("the configuration checks for every target; code generation exists for unix, virtio, spt and hvt")
+        .note("the configuration checks for every target; code generation exists for unix, virtio, spt, hvt and xen")
         .help("use one of those with `-t`, or `unikc check -t TARGET` to check the configuration only")),
     }
 }

@@ -1,0 +1,75 @@
+#!/bin/sh
+# dom0 /init of the nested-Xen harness (see dom0.sh): bring up the
+# toolstack, a bridge for the guests' vifs, then run each /guest/*/ in turn.
+# Markers on the console (hvc0 -> QEMU serial) delimit each guest's results.
+export PATH=/usr/lib/xen-4.17/bin:/bin:/sbin
+export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
+up() { cut -d' ' -f1 /proc/uptime; }
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts       # xenconsoled needs ptys
+GUEST_TIMEOUT=60
+for a in $(cat /proc/cmdline); do case $a in guest_timeout=*) GUEST_TIMEOUT=${a#guest_timeout=};; esac; done
+for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc llc stp bridge xen-netback xen-blkback; do
+  [ -f /modules/$m.ko ] && { insmod /modules/$m.ko || echo "=== DOM0 ERROR insmod $m"; }
+done
+mount -t xenfs xenfs /proc/xen
+xenstored --pid-file /run/xen/xenstored.pid || echo "=== DOM0 ERROR xenstored"
+xen-init-dom0 >/dev/null || echo "=== DOM0 ERROR xen-init-dom0"
+xenconsoled --pid-file=/run/xen/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console || echo "=== DOM0 ERROR xenconsoled"
+ip link set lo up
+brctl addbr xenbr0 && ip addr add 10.0.0.1/24 dev xenbr0 && ip link set xenbr0 up || echo "=== DOM0 ERROR bridge"
+echo "=== DOM0 READY up=$(up)"
+for dir in /guest/*/; do
+  dir=${dir%/}; id=$(basename $dir)
+  xl=$(ls $dir/*.xl | head -1); img=$(ls $dir/*.xen | head -1)
+  name=$(sed -n 's/^name = "\(.*\)"$/\1/p' $xl)
+  cfg=/tmp/$id.xl
+  # The image and disks are where dom0 has them; the vifs use the
+  # harness's hotplug script (Debian's needs bash); TCG's nested SVM
+  # needs the native TSC mode (see the research notes).
+  sed -e "s|^kernel = .*|kernel = \"$img\"|" -e 's|"bridge=|"script=vif-unik,bridge=|' -e '/^cmdline = /d' $xl > $cfg
+  [ -f $dir/args.xl ] && cat $dir/args.xl >> $cfg
+  if [ -f $dir/disk.img ]; then
+    loop=$(losetup -f); losetup $loop $dir/disk.img
+    sed -i -e "s|target=[^\"]*\"|target=$loop\"|" -e 's|"format=raw,|"backendtype=phy,script=block-unik,format=raw,|' $cfg
+  fi
+  echo 'tsc_mode = "native"' >> $cfg
+  echo "=== GUEST $id BEGIN name=$name"
+  t0=$(up)
+  echo "=== GUEST $id CREATE up=$t0"
+  xl create $cfg 2>&1 || echo "=== GUEST $id CREATE FAILED"
+  echo "=== GUEST $id CREATED up=$(up)"
+  log=/var/log/xen/console/guest-$name.log
+  if [ -f $dir/check.sh ]; then
+    echo "=== GUEST $id CHECK BEGIN"
+    sh $dir/check.sh $name $log 2>&1
+    echo "=== GUEST $id CHECK END status=$?"
+  fi
+  deadline=$(( $(cut -d. -f1 /proc/uptime) + GUEST_TIMEOUT ))
+  while xl list $name >/dev/null 2>&1; do
+    if [ $(cut -d. -f1 /proc/uptime) -ge $deadline ]; then echo "=== GUEST $id TIMEOUT"; xl destroy $name; break; fi
+    usleep 50000
+  done
+  echo "=== GUEST $id GONE up=$(up)"
+  # xenconsoled may still be writing the last bytes
+  usleep 200000
+  echo "=== GUEST $id CONSOLE BEGIN"
+  [ -f $log ] && cat $log
+  echo "=== GUEST $id CONSOLE END"
+  if [ -f $dir/disk.img ]; then
+    losetup -d $loop
+    echo "=== GUEST $id DISK BEGIN"
+    hexdump -C $dir/disk.img | head -64
+    echo "=== GUEST $id DISK END"
+  fi
+  echo "=== GUEST $id END"
+done
+echo "=== XEN DMESG BEGIN"
+xl dmesg | grep -E '\(d[0-9]+\)'
+echo "=== XEN DMESG END"
+echo "=== DOM0 DONE up=$(up)"
+echo o > /proc/sysrq-trigger
+sleep 10
