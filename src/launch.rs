@@ -522,6 +522,9 @@ pub fn run(
     opts: &RunOptions,
     args: &[String],
 ) -> u8 {
+    if target == "xen" {
+        return run_xen(image, resolved, opts, args);
+    }
     let devices = unik_codegen::host_devices(resolved);
     let attached = match attach_host(&devices, &opts.attach, project_dir) {
         Ok(a) => a,
@@ -544,6 +547,47 @@ pub fn run(
         "spt" | "hvt" => run_solo5(target, image, opts, &attached, &cmdline),
         other => {
             eprintln!("error: unikc cannot run {other} images");
+            EXIT_ERRORS
+        }
+    }
+}
+
+/// A xen image with `xl create` on dom0 (`crate::xen_run`): network
+/// devices go on bridges and block devices on files, as the `.xl` file
+/// beside the image says unless `--net:NAME=BRIDGE`/`--block:NAME=PATH`.
+fn run_xen(
+    image: &Path,
+    resolved: &unik_resolver::Resolved,
+    opts: &RunOptions,
+    args: &[String],
+) -> u8 {
+    let cmdline = [
+        resolved.boot_cmdline.clone(),
+        unik_resolver::bootargs::join(args),
+    ]
+    .into_iter()
+    .filter(|p| !p.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let overrides: Vec<crate::xen_run::Override> = opts
+        .attach
+        .iter()
+        .map(|a| match a.kind {
+            HostDeviceKind::Net => crate::xen_run::Override::Bridge {
+                name: a.name.clone(),
+                bridge: a.value.clone(),
+            },
+            HostDeviceKind::Block => crate::xen_run::Override::Disk {
+                name: a.name.clone(),
+                path: PathBuf::from(absolute(&cwd, &a.value)),
+            },
+        })
+        .collect();
+    match crate::xen_run::run(image, &image.with_extension("xl"), &cmdline, &overrides) {
+        Ok(code) => u8::try_from(code).unwrap_or(EXIT_ERRORS),
+        Err(e) => {
+            eprintln!("{e}");
             EXIT_ERRORS
         }
     }

@@ -9,6 +9,7 @@ mod output;
 mod project;
 mod repro;
 mod templates;
+mod xen_run;
 
 use clap::{Parser, Subcommand, ValueEnum};
 

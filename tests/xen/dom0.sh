@@ -8,7 +8,7 @@
 # usage: dom0.sh CACHE_DIR GUESTS_DIR
 # GUESTS_DIR/NN-NAME/ holds NAME.xen and NAME.xl (kernel = the image's
 # name is rewritten to where the guest lands in dom0), and optionally:
-#   args     boot arguments, one line, as `unikc run` joins them (xl cmdline)
+#   args     the xl line `cmdline = "..."` with the boot arguments
 #   check.sh run in dom0 while the guest runs: sh check.sh DOMAIN CONSOLE_LOG
 #   disk.img a disk image attached through a loop device (the .xl's disk
 #            targets are rewritten to it); printed as hex afterwards
@@ -50,12 +50,12 @@ fi
 # ---- dom0 initramfs (the toolstack part is cached, guests added per run) ----
 KV=$(ls "$R"/lib/modules | head -1)
 BASE=$CACHE/dom0-base
-if [ ! -f "$BASE/.complete" ]; then
+if [ ! -f "$BASE/.complete-2" ]; then
   rm -rf "$BASE"; mkdir -p "$BASE"/{bin,sbin,dev,proc,sys,tmp,etc/xen/scripts,run/xen,var/lib/xen,var/log/xen/console,var/lib/xenstored,var/lock,lib64,lib/x86_64-linux-gnu,usr/lib/xen-4.17/bin,modules,guest}
   ln -s ../run "$BASE/var/run"
   cp "$R/bin/busybox" "$BASE/bin/"
   for a in $("$R/bin/busybox" --list); do [ -e "$BASE/bin/$a" ] || ln -s busybox "$BASE/bin/$a"; done
-  for b in xl xenstored xenconsoled xen-init-dom0 libxl-save-helper; do cp "$R/usr/lib/xen-4.17/bin/$b" "$BASE/usr/lib/xen-4.17/bin/"; done
+  for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper; do cp "$R/usr/lib/xen-4.17/bin/$b" "$BASE/usr/lib/xen-4.17/bin/"; done
   cp "$R/usr/bin/xenstore" "$BASE/bin/"
   for b in read write ls rm list exists; do ln -sf xenstore "$BASE/bin/xenstore-$b"; done
   LIBDIRS="$R/usr/lib/x86_64-linux-gnu:$R/lib/x86_64-linux-gnu"
@@ -78,7 +78,7 @@ if [ ! -f "$BASE/.complete" ]; then
   [ -z "$f" ] || { case $f in *.xz) xz -dc "$f" > "$BASE/modules/stp.ko";; *) cp "$f" "$BASE/modules/";; esac; }
   f=$(find "$R/lib/modules/$KV/kernel/net/llc" -name "llc.ko*" | head -1)
   [ -z "$f" ] || { case $f in *.xz) xz -dc "$f" > "$BASE/modules/llc.ko";; *) cp "$f" "$BASE/modules/";; esac; }
-  touch "$BASE/.complete"
+  touch "$BASE/.complete-2"
 fi
 flock -u 9
 

@@ -31,7 +31,7 @@ for dir in /guest/*/; do
   # harness's hotplug script (Debian's needs bash); TCG's nested SVM
   # needs the native TSC mode (see the research notes).
   sed -e "s|^kernel = .*|kernel = \"$img\"|" -e 's|"bridge=|"script=vif-unik,bridge=|' -e '/^cmdline = /d' $xl > $cfg
-  [ -f $dir/args.xl ] && cat $dir/args.xl >> $cfg
+  [ -f $dir/args ] && cat $dir/args >> $cfg
   if [ -f $dir/disk.img ]; then
     loop=$(losetup -f); losetup $loop $dir/disk.img
     sed -i -e "s|target=[^\"]*\"|target=$loop\"|" -e 's|"format=raw,|"backendtype=phy,script=block-unik,format=raw,|' $cfg
@@ -40,8 +40,19 @@ for dir in /guest/*/; do
   echo "=== GUEST $id BEGIN name=$name"
   t0=$(up)
   echo "=== GUEST $id CREATE up=$t0"
-  xl create $cfg 2>&1 || echo "=== GUEST $id CREATE FAILED"
-  echo "=== GUEST $id CREATED up=$(up)"
+  if [ -f $dir/attach ]; then
+    # As `unikc run -t xen` does: the console on xl's stdout, no terminal.
+    # xenconsole stops at the end of its input, not when the domain is
+    # gone: its input stays open until the domain has come and gone.
+    ( i=0; while ! xl domid $name >/dev/null 2>&1 && [ $i -lt 200 ]; do usleep 100000; i=$((i+1)); done
+      while xl domid $name >/dev/null 2>&1; do usleep 100000; done; usleep 300000 ) |
+      timeout $GUEST_TIMEOUT xl create -c $cfg >/tmp/$id.attach 2>&1 || echo "=== GUEST $id CREATE FAILED"
+    echo "=== GUEST $id CREATED up=$(up)"
+    echo "=== GUEST $id ATTACH BEGIN"; cat /tmp/$id.attach; echo "=== GUEST $id ATTACH END"
+  else
+    xl create $cfg 2>&1 || echo "=== GUEST $id CREATE FAILED"
+    echo "=== GUEST $id CREATED up=$(up)"
+  fi
   log=/var/log/xen/console/guest-$name.log
   if [ -f $dir/check.sh ]; then
     echo "=== GUEST $id CHECK BEGIN"
@@ -62,7 +73,7 @@ for dir in /guest/*/; do
   if [ -f $dir/disk.img ]; then
     losetup -d $loop
     echo "=== GUEST $id DISK BEGIN"
-    hexdump -C $dir/disk.img | head -64
+    hexdump -C $dir/disk.img
     echo "=== GUEST $id DISK END"
   fi
   echo "=== GUEST $id END"

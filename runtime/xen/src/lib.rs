@@ -11,17 +11,21 @@
 
 extern crate alloc;
 
+pub mod blkfront;
 mod cell;
 pub mod clock;
 pub mod cpu;
 pub mod devices;
 pub mod exit;
+pub mod gnttab;
 pub mod hypercall;
+pub mod netfront;
 pub mod ops;
 pub mod platform;
 pub mod pvconsole;
 pub mod shared;
 pub mod start_info;
+pub mod xenstore;
 
 #[cfg(feature = "rt")]
 pub mod boot;
@@ -30,7 +34,7 @@ pub mod rt;
 /// Device modules at the crate root, as the device catalogue names them
 /// (`unik_xen::console::connect()`, like `unik_virtio::console`).
 #[cfg(feature = "rt")]
-pub use rt::{XenPlatform, argv, console, kv_mem, mclock, pclock, random, sleep};
+pub use rt::{XenPlatform, argv, block, console, kv_mem, mclock, net, pclock, random, sleep};
 
 #[cfg(unik_kernel)]
 mod desc;

@@ -10,7 +10,9 @@ use unik_freestanding::{
 
 use crate::cell::Global;
 use crate::start_info::{self, BootData};
-use crate::{BootInfo, clock, desc, hypercall, ops, platform, pvconsole, pvh, shared, trap};
+use crate::{
+    BootInfo, clock, desc, hypercall, ops, platform, pvconsole, pvh, shared, trap, xenstore,
+};
 
 /// Stack for the application, taken from the heap.
 const MAIN_STACK: usize = 1024 * 1024;
@@ -84,6 +86,8 @@ extern "C" fn unik_xen_start64(start_info: u64) -> ! {
         // Output stays on the debug port (xl dmesg).
         kprintln!("unik-xen: no PV console: {e}");
     }
+    // Without a store, devices fail to connect with a message saying so.
+    let _ = xenstore::init();
 
     // Copy the start info out before its memory may become heap.
     // SAFETY: `start_info` is what Xen passed in ebx; BOOT is only written
