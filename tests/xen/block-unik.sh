@@ -5,6 +5,7 @@ case "$1" in
   add)
     dev=$(xenstore-read "$XENBUS_PATH/params")
     mm=$(stat -L -c '%t:%T' "$dev") || exit 1
-    xenstore-write "$XENBUS_PATH/physical-device" "$mm" ;;
+    xenstore-write "$XENBUS_PATH/physical-device" "$mm" &&
+    xenstore-write "$XENBUS_PATH/hotplug-status" connected ;;
 esac
 exit 0

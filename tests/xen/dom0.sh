@@ -50,7 +50,7 @@ fi
 # ---- dom0 initramfs (the toolstack part is cached, guests added per run) ----
 KV=$(ls "$R"/lib/modules | head -1)
 BASE=$CACHE/dom0-base
-if [ ! -f "$BASE/.complete-2" ]; then
+if [ ! -f "$BASE/.complete-3" ]; then
   rm -rf "$BASE"; mkdir -p "$BASE"/{bin,sbin,dev,proc,sys,tmp,etc/xen/scripts,run/xen,var/lib/xen,var/log/xen/console,var/lib/xenstored,var/lock,lib64,lib/x86_64-linux-gnu,usr/lib/xen-4.17/bin,modules,guest}
   ln -s ../run "$BASE/var/run"
   cp "$R/bin/busybox" "$BASE/bin/"
@@ -70,6 +70,8 @@ if [ ! -f "$BASE/.complete-2" ]; then
     [ -n "$f" ] || die "no module $m in $KPKG"
     case $f in *.xz) xz -dc "$f" > "$BASE/modules/$(basename $m).ko";; *) cp "$f" "$BASE/modules/";; esac
   done
+  f=$(find "$R/lib/modules/$KV/kernel/drivers/block" -name "loop.ko*" | head -1)
+  [ -z "$f" ] || { case $f in *.xz) xz -dc "$f" > "$BASE/modules/loop.ko";; *) cp "$f" "$BASE/modules/";; esac; }
   f=$(find "$R/lib/modules/$KV/kernel/drivers" -name "xen-blkback.ko*" | head -1)
   case $f in *.xz) xz -dc "$f" > "$BASE/modules/xen-blkback.ko";; *) cp "$f" "$BASE/modules/";; esac
   f=$(find "$R/lib/modules/$KV/kernel/net/bridge" -name "bridge.ko*" | head -1)
@@ -78,7 +80,7 @@ if [ ! -f "$BASE/.complete-2" ]; then
   [ -z "$f" ] || { case $f in *.xz) xz -dc "$f" > "$BASE/modules/stp.ko";; *) cp "$f" "$BASE/modules/";; esac; }
   f=$(find "$R/lib/modules/$KV/kernel/net/llc" -name "llc.ko*" | head -1)
   [ -z "$f" ] || { case $f in *.xz) xz -dc "$f" > "$BASE/modules/llc.ko";; *) cp "$f" "$BASE/modules/";; esac; }
-  touch "$BASE/.complete-2"
+  touch "$BASE/.complete-3"
 fi
 flock -u 9
 

@@ -5,7 +5,9 @@
 bridge=$(xenstore-read "$XENBUS_PATH/bridge" 2>/dev/null || echo xenbr0)
 case "$1" in
   online|add)
-    ip link set "$vif" up && brctl addif "$bridge" "$vif" ;;
+    ip link set "$vif" up && brctl addif "$bridge" "$vif" || exit 1
+    # netback holds its Connected state until the script says so.
+    xenstore-write "$XENBUS_PATH/hotplug-status" connected ;;
   offline|remove)
     brctl delif "$bridge" "$vif" 2>/dev/null; ip link set "$vif" down 2>/dev/null; true ;;
 esac

@@ -36,7 +36,6 @@ pub fn init() -> Result<(), ops::XenError> {
 /// Register `check(arg)` (true = the device has input); returns its handle.
 pub fn register_probe(check: fn(usize) -> bool, arg: usize) -> Option<usize> {
     for (i, p) in PROBES.iter().enumerate() {
-        p.arg.store(arg, Ordering::SeqCst);
         if p.check
             .compare_exchange(
                 core::ptr::null_mut(),
@@ -46,6 +45,8 @@ pub fn register_probe(check: fn(usize) -> bool, arg: usize) -> Option<usize> {
             )
             .is_ok()
         {
+            // Claimed; the executor only reads it after this returns.
+            p.arg.store(arg, Ordering::SeqCst);
             return Some(i);
         }
     }
