@@ -5,6 +5,8 @@
 //! qemu-system-x86_64, apt-get/dpkg (network access to Debian the first
 //! time), xz and cpio: a missing one fails the tests, they never skip.
 
+// Its network helpers (re-exported for the QEMU tests) are not used here.
+#[allow(unused_imports)]
 mod bootable;
 mod unikernel;
 mod xen;
