@@ -161,6 +161,8 @@ fn boot_arguments_come_from_the_xl_cmdline() {
     ok(g);
     assert_eq!(g.status(), Some(2), "{g:?}");
     assert!(g.output().contains("--nope"), "{g:?}");
+    // Only this domain's output, though the previous one had the same name.
+    assert!(!g.output().contains("Bonjour"), "{g:?}");
 }
 
 #[test]
