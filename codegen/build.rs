@@ -10,7 +10,15 @@ mod digest;
 
 /// Runtime crates bundled with unikc, as directories of `runtime/`.
 /// Later targets add theirs here.
-const CRATES: &[&str] = &["rt", "unix", "net", "freestanding", "virtio", "solo5"];
+const CRATES: &[&str] = &[
+    "rt",
+    "unix",
+    "net",
+    "freestanding",
+    "virtio",
+    "solo5",
+    "xen",
+];
 
 /// Directories of a crate that building it as a dependency never reads.
 const SKIP_DIRS: &[&str] = &["target", "tests", "examples", "benches"];

@@ -56,7 +56,7 @@ fn codegen_and_run_follow_the_target() {
         }
         match t.run() {
             // What runs must build.
-            Run::Process | Run::Qemu | Run::Tender(_) => assert!(t.builds(), "{t}"),
+            Run::Process | Run::Qemu | Run::Tender(_) | Run::Xl => assert!(t.builds(), "{t}"),
             Run::Unsupported(why) => assert!(!why.is_empty(), "{t}"),
         }
     }

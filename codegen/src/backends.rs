@@ -6,6 +6,7 @@ use crate::freestanding::{Solo5, Virtio};
 use crate::genode::Genode;
 use crate::muen::Muen;
 use crate::target::{Backend, Unix};
+use crate::xen::Xen;
 use unik_lang::Target;
 
 /// The backend of a target, or why unikc cannot build images for it.
@@ -17,12 +18,7 @@ pub fn lookup(target: Target) -> Result<Box<dyn Backend>, Error> {
         Target::Hvt => Box::new(Solo5::Hvt),
         Target::Muen => Box::new(Muen),
         Target::Genode => Box::new(Genode),
-        Target::Xen => {
-            let why = target.unbuildable().unwrap_or_default();
-            return Err(Error::plain(why).help(
-                "use one of those with `-t`, or `unikc check -t TARGET` to check the configuration only",
-            ));
-        }
+        Target::Xen => Box::new(Xen),
     };
     debug_assert!(target.builds());
     Ok(backend)

@@ -32,6 +32,7 @@ pub mod record;
 pub mod target;
 pub mod user;
 mod workspace;
+pub mod xen;
 
 pub use devices::{HostDev, host_devices};
 pub use error::Error;

@@ -41,6 +41,8 @@ pub enum Run {
     Qemu,
     /// Runs it under the bundled Solo5 tender of this name.
     Tender(&'static str),
+    /// Creates a domain with `xl create` (on a Xen dom0).
+    Xl,
     /// Cannot run it on this kind of host, for the reason given.
     Unsupported(&'static str),
 }
@@ -142,8 +144,8 @@ impl Target {
             | Target::Spt
             | Target::Virtio
             | Target::Muen
-            | Target::Genode => true,
-            Target::Xen => false,
+            | Target::Genode
+            | Target::Xen => true,
         }
     }
 
@@ -160,7 +162,7 @@ impl Target {
             Target::Genode => Run::Unsupported(
                 "a genode image runs as a component of a Genode system, loaded by Genode's ld.lib.so with a Solo5 solo5.lib.so; neither exists on this host",
             ),
-            Target::Xen => Run::Unsupported("unikc cannot build xen images yet"),
+            Target::Xen => Run::Xl,
         }
     }
 
@@ -242,7 +244,7 @@ mod tests {
         assert_eq!(Target::Spt.image_file("www"), "www.spt");
         assert_eq!(Target::Spt.run(), Run::Tender("spt"));
         assert!(matches!(Target::Muen.run(), Run::Unsupported(_)));
-        assert!(Target::Xen.unbuildable().is_some());
+        assert_eq!(Target::Xen.run(), Run::Xl);
         assert!(Target::Virtio.unbuildable().is_none());
     }
 }

@@ -132,7 +132,7 @@ pub fn attach(
     Ok(out)
 }
 
-fn absolute(cwd: &Path, p: &str) -> String {
+pub fn absolute(cwd: &Path, p: &str) -> String {
     let path = Path::new(p);
     if path.is_absolute() {
         p.to_string()

@@ -26,3 +26,4 @@ pub mod run;
 pub mod templates;
 pub mod tender;
 pub mod verify;
+pub mod xen;

@@ -57,7 +57,7 @@ pub fn run(
     {
         let bootable: Vec<&str> = unik_lang::Target::ALL
             .iter()
-            .filter(|t| matches!(t.run(), Run::Qemu | Run::Tender(_)))
+            .filter(|t| matches!(t.run(), Run::Qemu | Run::Tender(_) | Run::Xl))
             .map(|t| t.name())
             .collect();
         return Err(Failure::usage(format!(
@@ -85,6 +85,10 @@ pub fn run(
         );
         return Ok(Ran::Exec(cmd));
     }
+    if how == Run::Xl {
+        return super::xen::launch(&image, &ready.resolved, &opts.attach, args, rep)
+            .map(Ran::Exited);
+    }
     let devices = unik_codegen::host_devices(&ready.resolved);
     let attached = attach::attach_host(&devices, &opts.attach, &ready.configured.project_dir)
         .map_err(Failure::usage)?;
@@ -103,7 +107,7 @@ pub fn run(
             qemu::run_virtio(&image, &q, &attached, &cmdline, rep)?
         }
         Run::Tender(t) => tender::run_solo5(t, &image, opts.mem_mb, &attached, &cmdline, rep)?,
-        Run::Process | Run::Unsupported(_) => unreachable!("handled above"),
+        Run::Process | Run::Xl | Run::Unsupported(_) => unreachable!("handled above"),
     };
     Ok(Ran::Exited(status))
 }
