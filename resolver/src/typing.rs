@@ -10,7 +10,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::rc::Rc;
 use unik_lang::Target;
 use unik_lang::diag::{Diagnostic, FileId, Loc};
-use unik_lang::eval::{Choice, DevType, Device, DeviceKind, ImplDef};
+use unik_lang::eval::{Choice, DevType, Device, DeviceKind, ImplDef, Place};
 
 /// The extra fields of an `impl` the resolver understands.
 pub struct ImplExtra<'d> {
@@ -39,6 +39,9 @@ pub struct Typer {
     /// Files of the catalogue: labels there would point at its helpers,
     /// not at the user's choice.
     catalogue: Vec<FileId>,
+    /// The user's own files (under the configuration's directory): an
+    /// error found elsewhere is shown at the place in them that led there.
+    user: Vec<FileId>,
     /// The target whose chosen branches errors name.
     target: Target,
     /// The choices made by the target (`match_impl target`, `if_impl
@@ -47,9 +50,10 @@ pub struct Typer {
 }
 
 impl Typer {
-    pub fn new(catalogue: Vec<FileId>, target: Target) -> Typer {
+    pub fn new(catalogue: Vec<FileId>, user: Vec<FileId>, target: Target) -> Typer {
         Typer {
             catalogue,
+            user,
             target,
             choices: Vec::new(),
             memo: FxHashMap::default(),
@@ -69,6 +73,30 @@ impl Typer {
         } else {
             d.label(loc, message)
         }
+    }
+
+    /// Where the user can fix a value used at `at` that came `from` the
+    /// places given: `None` when `at` is in the user's files already.
+    /// Else the first run of places in the user's files, newest first,
+    /// gives the outermost one that was an argument (the call the user
+    /// wrote), or the first of the run; with the function it was passed to.
+    fn blame(&self, at: Loc, from: Option<&Rc<Place>>) -> Option<(Loc, Option<Rc<str>>)> {
+        if self.user.contains(&at.file) {
+            return None;
+        }
+        let chain = from.map(|p| p.chain()).unwrap_or_default();
+        let start = chain.iter().position(|p| self.user.contains(&p.loc.file))?;
+        let run: Vec<&Place> = chain[start..]
+            .iter()
+            .take_while(|p| self.user.contains(&p.loc.file))
+            .copied()
+            .collect();
+        let pick = run
+            .iter()
+            .rev()
+            .find(|p| p.callee.is_some())
+            .unwrap_or(&run[0]);
+        Some((pick.loc, pick.callee.clone()))
     }
 
     fn report(&mut self, at: Loc, d: Diagnostic) {
@@ -112,7 +140,13 @@ impl Typer {
                 self.check_impl(def);
                 Some(def.ty.clone())
             }
-            DeviceKind::App { func, arg, arg_loc } => {
+            DeviceKind::App {
+                func,
+                arg,
+                arg_loc,
+                arg_from,
+                func_from,
+            } => {
                 let tf = self.type_of(func);
                 let ta = self.type_of(arg);
                 let tf = tf?;
@@ -121,9 +155,25 @@ impl Typer {
                         let head = head_impl(func, self.target);
                         let mut diag = Diagnostic::error(
                             "E0302",
-                            format!("`$` applied to a device of type `{name}`, which takes no more arguments"),
-                        )
-                        .label(d.loc, "this `$` has nothing to apply to");
+                            format!(
+                                "`$` applied to a device of type `{name}`, which takes no more arguments"
+                            ),
+                        );
+                        let blame = self.blame(d.loc, func_from.as_ref());
+                        if let Some((at, callee)) = &blame {
+                            diag = diag.label(
+                                *at,
+                                match callee {
+                                    Some(c) => format!(
+                                        "`{c}` applies this `{name}` to one more device with `$`"
+                                    ),
+                                    None => format!(
+                                        "this `{name}` is applied to one more device with `$`"
+                                    ),
+                                },
+                            );
+                        }
+                        diag = diag.label(d.loc, "this `$` has nothing to apply to");
                         if let Some(h) = &head {
                             diag = diag.label(
                                 h.ty_loc,
@@ -133,7 +183,8 @@ impl Typer {
                         diag = diag.help(
                             "remove the extra argument, or give the functor one more parameter",
                         );
-                        self.report(d.loc, diag);
+                        let key = blame.map_or(d.loc, |(at, _)| at);
+                        self.report(key, diag);
                         None
                     }
                     DevType::Fn(param, result) => {
@@ -143,8 +194,39 @@ impl Typer {
                             let mut diag = Diagnostic::error(
                                 "E0301",
                                 format!("device type mismatch: expected `{param}`, found `{ta}`"),
-                            )
-                            .label(*arg_loc, format!("this is `{ta}`"));
+                            );
+                            // The argument's own path first; if it never
+                            // passed through the user's files, the
+                            // function's (a functor the user passed).
+                            let blame = self
+                                .blame(*arg_loc, arg_from.as_ref())
+                                .map(|b| (b, true))
+                                .or_else(|| {
+                                    func_from
+                                        .as_ref()
+                                        .and_then(|f| self.blame(*arg_loc, Some(f)))
+                                        .map(|b| (b, false))
+                                });
+                            let into = head.as_ref().map(|h| h.name.clone());
+                            if let Some(((at, callee), is_arg)) = &blame {
+                                let into = into.as_deref().unwrap_or("a device");
+                                let message = match (callee, is_arg) {
+                                    (Some(c), true) => format!(
+                                        "`{c}` needs a `{param}` here (it passes it to `{into}`), this is `{ta}`"
+                                    ),
+                                    (None, true) => format!(
+                                        "this is `{ta}`, passed on to `{into}`, which needs a `{param}`"
+                                    ),
+                                    (Some(c), false) => format!(
+                                        "`{c}` applies this to a `{ta}`, but it expects a `{param}`"
+                                    ),
+                                    (None, false) => format!(
+                                        "this is applied to a `{ta}`, but it expects a `{param}`"
+                                    ),
+                                };
+                                diag = diag.label(*at, message);
+                            }
+                            diag = diag.label(*arg_loc, format!("this is `{ta}`"));
                             if let Some(h) = &head {
                                 diag = diag.label(
                                     h.ty_loc,
@@ -159,7 +241,8 @@ impl Typer {
                             } else {
                                 diag = diag.help(format!("pass a device of type `{param}`"));
                             }
-                            self.report(*arg_loc, diag);
+                            let key = blame.map_or(*arg_loc, |((at, _), _)| at);
+                            self.report(key, diag);
                         }
                         Some(result.clone())
                     }
