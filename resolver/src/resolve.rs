@@ -105,10 +105,10 @@ pub fn typecheck(input: &Input) -> Typed {
     let mut typer = Typer::new(catalogue, user, input.target);
     let mut job_types = Vec::new();
     for job in &reg.jobs {
-        job_types.push(typer.type_of(job));
+        job_types.push(typer.type_at(job, job.loc));
     }
-    let reporter_ty = reg.reporter.as_ref().map(|r| typer.type_of(r));
-    let argv_ty = reg.argv.as_ref().map(|a| typer.type_of(a));
+    let reporter_ty = reg.reporter.as_ref().map(|r| typer.type_at(r, r.loc));
+    let argv_ty = reg.argv.as_ref().map(|a| typer.type_at(a, a.loc));
     let mut diags = std::mem::take(&mut typer.diagnostics);
     for (job, ty) in reg.jobs.iter().zip(&job_types) {
         if let Some(t) = ty

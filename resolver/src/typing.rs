@@ -42,6 +42,9 @@ pub struct Typer {
     /// The user's own files (under the configuration's directory): an
     /// error found elsewhere is shown at the place in them that led there.
     user: Vec<FileId>,
+    /// The innermost place in the user's files the device being typed
+    /// was written at.
+    site: Option<Loc>,
     /// The target whose chosen branches errors name.
     target: Target,
     /// The choices made by the target (`match_impl target`, `if_impl
@@ -54,6 +57,7 @@ impl Typer {
         Typer {
             catalogue,
             user,
+            site: None,
             target,
             choices: Vec::new(),
             memo: FxHashMap::default(),
@@ -99,7 +103,22 @@ impl Typer {
         Some((pick.loc, pick.callee.clone()))
     }
 
-    fn report(&mut self, at: Loc, d: Diagnostic) {
+    /// Reports `d`; one found outside the user's files that no place in
+    /// them explains is shown at the user's device it arose in (`site`).
+    fn report(&mut self, at: Loc, mut d: Diagnostic) {
+        let mut at = at;
+        if let (Some(site), Some(p)) = (self.site, d.primary())
+            && !self.user.contains(&p.file)
+        {
+            d.labels.insert(
+                0,
+                unik_lang::diag::Label {
+                    loc: site,
+                    message: "the error arises in the device built here".into(),
+                },
+            );
+            at = site;
+        }
         if self.reported.insert((at, d.code)) {
             self.diagnostics.push(d);
         }
@@ -119,6 +138,33 @@ impl Typer {
     /// Every key name an implementation anywhere in the value declares.
     pub fn key_names(&self) -> impl Iterator<Item = String> + '_ {
         self.keys.iter().map(|k| k.to_string())
+    }
+
+    /// Types `d` as written at `at` (a job of the register).
+    pub fn type_at(&mut self, d: &Rc<Device>, at: Loc) -> Option<Rc<DevType>> {
+        self.within(Some(at), |t| t.type_of(d))
+    }
+
+    /// Runs `f` with `site` set to `at` when that is in the user's files.
+    fn within<T>(&mut self, at: Option<Loc>, f: impl FnOnce(&mut Typer) -> T) -> T {
+        let saved = self.site;
+        if let Some(at) = at
+            && self.user.contains(&at.file)
+        {
+            self.site = Some(at);
+        }
+        let out = f(self);
+        self.site = saved;
+        out
+    }
+
+    /// Where a device written at `at`, its value coming `from`, shows in
+    /// the user's files, if anywhere.
+    fn site_of(&self, at: Loc, from: Option<&Rc<Place>>) -> Option<Loc> {
+        if self.user.contains(&at.file) {
+            return Some(at);
+        }
+        self.blame(at, from).map(|(l, _)| l)
     }
 
     /// The type of a device value, or `None` after an error in it.
@@ -147,8 +193,10 @@ impl Typer {
                 arg_from,
                 func_from,
             } => {
-                let tf = self.type_of(func);
-                let ta = self.type_of(arg);
+                let func_site = self.site_of(d.loc, func_from.as_ref());
+                let arg_site = self.site_of(*arg_loc, arg_from.as_ref());
+                let tf = self.within(func_site, |t| t.type_of(func));
+                let ta = self.within(arg_site, |t| t.type_of(arg));
                 let tf = tf?;
                 match &*tf {
                     DevType::Base { name } => {
@@ -249,7 +297,10 @@ impl Typer {
                 }
             }
             DeviceKind::If {
-                cond, then, else_, ..
+                cond,
+                then,
+                else_,
+                locs,
             } => {
                 if let Choice::Target(_) = cond {
                     self.choices.push(d.clone());
@@ -261,12 +312,21 @@ impl Typer {
                     let diag = Diagnostic::error(
                         "E0301",
                         format!("the choices of `if_impl` have different types: `{a}` and `{b}`"),
-                    )
+                    );
+                    // Branches the user wrote, passed through a catalogue function.
+                    let mut diag = diag;
+                    for (at, t) in [(locs[0], &a), (locs[1], &b)] {
+                        if !self.user.contains(&d.loc.file) && self.user.contains(&at.file) {
+                            diag = diag.label(at, format!("this is `{t}`"));
+                        }
+                    }
+                    let diag = diag
                     .label(d.loc, format!("this `if_impl` chooses between `{a}` and `{b}`"))
                     .help("both devices are type-checked on every target, even the one not chosen; give them one type");
                     let diag = self.label(diag, then.loc, format!("this is `{a}`"));
                     let diag = self.label(diag, else_.loc, format!("this is `{b}`"));
-                    self.report(d.loc, diag);
+                    let key = diag.primary().unwrap_or(d.loc);
+                    self.report(key, diag);
                     return None;
                 }
                 Some(a)
@@ -287,19 +347,35 @@ impl Typer {
                     types.push((name.clone(), c.clone(), self.type_of(c)));
                 }
                 let td = td?;
-                for (name, c, t) in types {
+                let default_at = match &d.kind {
+                    DeviceKind::Match { default_loc, .. } => *default_loc,
+                    _ => d.loc,
+                };
+                for ((name, c, t), (_, _, case_at)) in types.into_iter().zip(cases) {
                     match t {
                         Some(t) if t != td => {
-                            let diag = Diagnostic::error(
+                            let mut diag = Diagnostic::error(
                                 "E0301",
-                                format!("the case `{name}` of `match_impl` has type `{t}`, the default `{td}`"),
-                            )
+                                format!(
+                                    "the case `{name}` of `match_impl` has type `{t}`, the default `{td}`"
+                                ),
+                            );
+                            // A case the user wrote (`by_platform { … }`) is
+                            // where to fix it.
+                            if self.user.contains(&case_at.file) {
+                                diag = diag.label(*case_at, format!("this is `{t}`"));
+                                if self.user.contains(&default_at.file) {
+                                    diag = diag.label(default_at, format!("the default is `{td}`"));
+                                }
+                            }
+                            let diag = diag
                             .label(d.loc, "every case of this `match_impl` must have one type")
                             .help("every case is type-checked on every target, even the ones not chosen");
                             let diag = self.label(diag, c.loc, format!("this is `{t}`"));
                             let diag =
                                 self.label(diag, default.loc, format!("the default is `{td}`"));
-                            self.report(d.loc, diag);
+                            let key = diag.primary().unwrap_or(d.loc);
+                            self.report(key, diag);
                             ok = false;
                         }
                         Some(_) => {}

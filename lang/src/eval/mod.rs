@@ -421,6 +421,23 @@ impl<'a> Evaluator<'a> {
         self.sources.borrow().get(file).path.starts_with(root)
     }
 
+    /// Where a choice's branch written at `at` shows in the user's files:
+    /// `at` itself, or, when the branch is a catalogue function's
+    /// parameter (`by_platform`), the first place in the user's files its
+    /// value came from.
+    pub fn user_place(&self, at: Loc, from: Option<Rc<Place>>) -> Loc {
+        if self.is_user_file(at.file) {
+            return at;
+        }
+        from.and_then(|p| {
+            p.chain()
+                .into_iter()
+                .find(|p| self.is_user_file(p.loc.file))
+                .map(|p| p.loc)
+        })
+        .unwrap_or(at)
+    }
+
     /// An error raised inside a function the user called from their own
     /// file, but in a file they did not write: shown at the call, with
     /// the places inside as secondary labels and a note.
