@@ -397,7 +397,7 @@ fn a_git_pin_reaches_the_manifest_and_the_lock() {
 fn targets() -> Vec<&'static str> {
     unik_lang::Target::ALL
         .into_iter()
-        .filter(|t| unik_codegen::target::lookup(*t).is_ok())
+        .filter(|t| unik_codegen::backends::lookup(*t).is_ok())
         .map(|t| t.name())
         .collect()
 }

@@ -144,7 +144,28 @@ fn check_solo5_image(path: &Path, target: Target, devices: &[(&str, Kind)]) {
         .collect();
     assert_eq!(names, expected, "{}", path.display());
     let notes = notes(&bytes);
-    assert_eq!(notes.len(), 2, "one PT_NOTE per Solo5 note");
+    assert_eq!(
+        notes.len(),
+        4,
+        "one PT_NOTE per note: OpenBSD, ABI1, MFT1, unikc's VNH1"
+    );
+    assert_eq!(&notes[0][12..20], b"OpenBSD\0", "the OpenBSD note first");
+    assert!(image.vnet, "the VNH1 note");
+    // Upstream's no-exec marker: an interpreter that does not exist.
+    let interp = image
+        .elf
+        .phdrs
+        .iter()
+        .find(|p| p.p_type == 3)
+        .expect("PT_INTERP");
+    assert_eq!(
+        &bytes[interp.offset as usize..][..20],
+        b"/nonexistent/solo5/\0"
+    );
+    let err = std::process::Command::new(path)
+        .output()
+        .expect_err("the host ran the image");
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     let (abi_target, abi_version) = target.abi();
     let mut abi = vec![6, 0, 0, 0, 16, 0, 0, 0];
     abi.extend_from_slice(&0x3149_4241u32.to_le_bytes());

@@ -49,7 +49,7 @@ fn every_target_option_offers_the_target_list() {
 #[test]
 fn codegen_and_run_follow_the_target() {
     for t in Target::ALL {
-        let backend = unik_codegen::target::lookup(t);
+        let backend = unik_codegen::backends::lookup(t);
         assert_eq!(backend.is_ok(), t.builds(), "codegen for {t}");
         if let Err(e) = backend {
             assert!(e.message.contains(t.name()), "{}", e.message);

@@ -84,6 +84,21 @@ pub unsafe fn fill(dst: *mut u8, value: u8, n: usize) {
 #[inline]
 pub unsafe fn compare(a: *const u8, b: *const u8, n: usize) -> i32 {
     let mut i = 0;
+    // Eight bytes at a time while they are equal; the byte loop below
+    // finds and orders the first difference.
+    while i + 8 <= n {
+        // SAFETY: i + 8 <= n and the caller guarantees both ranges.
+        let (x, y) = unsafe {
+            (
+                a.add(i).cast::<u64>().read_unaligned(),
+                b.add(i).cast::<u64>().read_unaligned(),
+            )
+        };
+        if x != y {
+            break;
+        }
+        i += 8;
+    }
     while i < n {
         // SAFETY: i < n and the caller guarantees both ranges.
         let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
@@ -182,6 +197,28 @@ mod tests {
         assert!(unsafe { compare(a.as_ptr(), b.as_ptr(), 4) } < 0);
         assert!(unsafe { compare(b.as_ptr(), a.as_ptr(), 4) } > 0);
         assert_eq!(unsafe { compare(a.as_ptr(), b.as_ptr(), 2) }, 0);
+    }
+
+    #[test]
+    fn compare_orders_the_first_difference_at_any_place() {
+        let a: [u8; 37] = core::array::from_fn(|i| i as u8);
+        for at in 0..a.len() {
+            for delta in [1u8, 0x80] {
+                let mut b = a;
+                b[at] = b[at].wrapping_add(delta);
+                let (x, y) = (i32::from(a[at]), i32::from(b[at]));
+                // Unaligned starts and every length that includes the byte.
+                for start in 0..=at.min(3) {
+                    let n = a.len() - start;
+                    let r = unsafe { compare(a.as_ptr().add(start), b.as_ptr().add(start), n) };
+                    assert_eq!(r, x - y, "difference at {at}, start {start}");
+                    let same = unsafe {
+                        compare(a.as_ptr().add(start), b.as_ptr().add(start), at - start)
+                    };
+                    assert_eq!(same, 0, "before {at}");
+                }
+            }
+        }
     }
 
     #[test]

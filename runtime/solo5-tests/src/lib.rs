@@ -366,3 +366,81 @@ pub fn host_ns() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
 }
+
+/// Byte `i` of the bulk transfers (`kernels/spt/src/bin/net_bench.rs`).
+pub fn pattern_byte(i: u64) -> u8 {
+    (i % 251) as u8
+}
+
+/// What [`bulk_peer`] measured.
+#[derive(Clone, Copy, Debug)]
+pub struct Bulk {
+    /// MB/s (10^6 bytes) into the guest and out of it.
+    pub tcp_in: f64,
+    pub tcp_out: f64,
+    /// Bytes received from the guest, and the first that broke the pattern.
+    pub received: u64,
+    pub broken_at: Option<u64>,
+}
+
+fn connect_retrying(port: u16) -> std::io::Result<std::net::TcpStream> {
+    let addr = std::net::SocketAddr::from(([10, 55, 0, 2], port));
+    let start = Instant::now();
+    loop {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+            Ok(s) => return Ok(s),
+            Err(e) if start.elapsed() > Duration::from_secs(20) => return Err(e),
+            Err(_) => thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// Linux's side of the bulk transfers with the `net_bench` guest (run it
+/// inside the namespace): `bytes` of the pattern into the guest's sink
+/// (port 5001), then everything its source (port 5002) sends, checked.
+pub fn bulk_peer(bytes: u64) -> std::io::Result<Bulk> {
+    use std::io::Write;
+    let mut c = connect_retrying(5001)?;
+    c.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut chunk = vec![0u8; 251 * 261];
+    for (i, b) in chunk.iter_mut().enumerate() {
+        *b = pattern_byte(i as u64);
+    }
+    let start = Instant::now();
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        c.write_all(&chunk[..n])?;
+        left -= n as u64;
+    }
+    c.shutdown(std::net::Shutdown::Write)?;
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest)?;
+    let tcp_in = bytes as f64 / start.elapsed().as_secs_f64() / 1e6;
+
+    let mut c = connect_retrying(5002)?;
+    c.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let start = Instant::now();
+    let mut buf = vec![0u8; 1 << 16];
+    let want: Vec<u8> = (0..buf.len() as u64 + 251).map(pattern_byte).collect();
+    let (mut received, mut broken_at) = (0u64, None);
+    loop {
+        let n = c.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let phase = (received % 251) as usize;
+        if broken_at.is_none() && buf[..n] != want[phase..phase + n] {
+            let i = (0..n).find(|&i| buf[i] != want[phase + i]).unwrap_or(0);
+            broken_at = Some(received + i as u64);
+        }
+        received += n as u64;
+    }
+    let tcp_out = received as f64 / start.elapsed().as_secs_f64() / 1e6;
+    Ok(Bulk {
+        tcp_in,
+        tcp_out,
+        received,
+        broken_at,
+    })
+}

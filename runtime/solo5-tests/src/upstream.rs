@@ -55,11 +55,27 @@ pub fn check(data: &[u8], target: u32) -> Result<Facts, String> {
     let mut end = 0u64;
     let mut abi = None;
     let mut mft = None;
+    let mut interp = false;
+    let mut first_note = true;
     for (i, p) in phdrs.iter().enumerate() {
         let (vaddr, filesz, memsz, align) =
             (p.p_vaddr(e), p.p_filesz(e), p.p_memsz(e), p.p_align(e));
         match p.p_type(e) {
-            elf::PT_INTERP => return Err("PT_INTERP present".into()),
+            // Upstream images name an interpreter that does not exist so
+            // that the host refuses to run them.
+            elf::PT_INTERP => {
+                let off = p.p_offset(e) as usize;
+                let path = data
+                    .get(off..off + filesz as usize)
+                    .ok_or("PT_INTERP outside the file")?;
+                if !path.starts_with(b"/nonexistent/solo5/\0") {
+                    return Err(format!(
+                        "PT_INTERP {:?}, expected \"/nonexistent/solo5/\"",
+                        String::from_utf8_lossy(path)
+                    ));
+                }
+                interp = true;
+            }
             elf::PT_DYNAMIC => return Err("PT_DYNAMIC present".into()),
             elf::PT_LOAD if filesz > 0 => {
                 let flags = p.p_flags(e).0;
@@ -87,6 +103,17 @@ pub fn check(data: &[u8], target: u32) -> Result<Facts, String> {
                 let b = data
                     .get(off..off + filesz as usize)
                     .ok_or("PT_NOTE outside the file")?;
+                // OpenBSD reads the first PT_NOTE: it must say "OpenBSD".
+                if std::mem::take(&mut first_note)
+                    && (b.len() != 24
+                        || le32(b, 0) != 8
+                        || le32(b, 8) != 1
+                        || &b[12..20] != b"OpenBSD\0")
+                {
+                    return Err(format!(
+                        "PT_NOTE {i}: the first PT_NOTE is not the OpenBSD note"
+                    ));
+                }
                 if b.len() < 20 || le32(b, 0) != 6 || &b[12..20] != b"Solo5\0\0\0" {
                     continue;
                 }
@@ -111,6 +138,9 @@ pub fn check(data: &[u8], target: u32) -> Result<Facts, String> {
             }
             _ => {}
         }
+    }
+    if !interp {
+        return Err("no PT_INTERP: the host would run the image as a program".into());
     }
     if loads.first().map(|l| l.0) != Some(TEXT_BASE) {
         return Err("the first PT_LOAD is not at 0x100000".into());

@@ -21,10 +21,24 @@ fn asm() -> std::path::PathBuf {
 
 /// Run the assembly guest in a fresh namespace with a tap and a disk.
 fn asm_run(mode: &str, disk_path: &std::path::Path) -> (Run, Netns) {
+    asm_run_in(mode, disk_path, &[], None)
+}
+
+/// [`asm_run`] with more tender options, in directory `cwd`.
+fn asm_run_in(
+    mode: &str,
+    disk_path: &std::path::Path,
+    options: &[&str],
+    cwd: Option<&std::path::Path>,
+) -> (Run, Netns) {
     unik_solo5_tests::require("/dev/kvm", "the hvt tender needs KVM");
     let ns = Netns::new();
     let mut c = ns.command(&hvt());
-    c.arg("--mem=32")
+    if let Some(dir) = cwd {
+        c.current_dir(dir);
+    }
+    c.args(options)
+        .arg("--mem=32")
         .arg("--net:service=tap0")
         .arg(format!("--block:storage={}", disk_path.display()))
         .arg(asm())
@@ -123,6 +137,99 @@ fn abi_violations_stop_the_guest_with_a_clear_error() {
         r.expect(r.stderr.contains(expect), expect);
         r.expect(r.stderr.contains("rip=0x"), "registers are reported");
     }
+    let _ = std::fs::remove_file(path);
+}
+
+/// W^X and page zero: every violation stops the guest with the tender's
+/// error before the guest can report `FAILURE` (its status 3). `T` and `R`
+/// clear CR0.WP first, so only the host-side protection can stop them.
+#[test]
+fn wx_violations_stop_the_guest() {
+    let path = disk("hvt-wx", 4);
+    for (mode, expect) in [
+        ("t", "last page fault at 0x100000:"),
+        ("r", "last page fault at 0x10"),
+        ("e", "last page fault at 0x10"),
+        ("z", "last page fault at 0x8:"),
+        ("T", "to read-only memory (the image's text or rodata)"),
+        ("R", "to read-only memory (the image's text or rodata)"),
+    ] {
+        let (r, _ns) = asm_run(mode, &path);
+        r.expect(
+            r.status == Some(1),
+            &format!("mode {mode}: the tender's status 1"),
+        );
+        r.expect(
+            !r.stdout.contains("FAILURE"),
+            &format!("mode {mode}: the guest went on"),
+        );
+        r.expect(
+            r.stderr.contains("unikc-hvt: guest: "),
+            "the tender's error",
+        );
+        r.expect(r.stderr.contains(expect), &format!("mode {mode}: {expect}"));
+    }
+    let _ = std::fs::remove_file(path);
+}
+
+/// `--dumpcore`: the guest stopped by the tender leaves a core that gdb
+/// loads with the image: the registers the tender reported, the faulting
+/// instruction, and memory as it was at the stop (a line the guest built
+/// at run time, not in the file). Without the option there is no core.
+#[test]
+fn dumpcore_writes_a_core_gdb_loads() {
+    unik_solo5_tests::require("/usr/bin/gdb", "the core file is checked with gdb");
+    let path = disk("hvt-core", 4);
+    let dir = std::env::temp_dir().join(format!("unikc-core-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (r, _ns) = asm_run_in("t", &path, &[], Some(&dir));
+    r.expect(r.status == Some(1), "stopped");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "no core unasked"
+    );
+
+    let (r, _ns) = asm_run_in("t", &path, &["--dumpcore"], Some(&dir));
+    r.expect(r.status == Some(1), "stopped");
+    r.expect(
+        r.stderr.contains("last page fault at 0x100000"),
+        "the stop is reported",
+    );
+    let name = r
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("unikc-hvt: guest core dumped to "))
+        .unwrap_or_else(|| panic!("no core reported: {}", r.stderr))
+        .to_string();
+    assert!(name.starts_with("core.unikc-hvt."), "{name}");
+    let rip = r
+        .stderr
+        .split("rip=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let out = Command::new("gdb")
+        .args(["-nx", "-batch", "-ex", "info registers rip rax"])
+        .args(["-ex", "x/s &line", "-ex", "x/i $pc"])
+        .arg(asm())
+        .arg(dir.join(&name))
+        .output()
+        .expect("running gdb");
+    let gdb = String::from_utf8_lossy(&out.stdout);
+    assert!(gdb.contains("signal SIGSEGV"), "{gdb}");
+    assert!(
+        gdb.contains(&format!("rip            {rip}")),
+        "rip {rip}: {gdb}"
+    );
+    assert!(gdb.contains("rax            0x100000"), "{gdb}");
+    assert!(gdb.contains("\"kernel_end=0x"), "memory at the stop: {gdb}");
+    assert!(gdb.contains("<mode_write_text+"), "{gdb}");
+    assert!(gdb.contains("movb   $0x90,(%rax)"), "{gdb}");
+    let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(path);
 }
 

@@ -80,6 +80,13 @@ fn the_checker_rejects_what_solo5_rejects() {
         .position(|w| w == facts.mft_note.as_slice())
         .expect("the MFT1 note is in the file");
     let entry1 = at + 24 + 8 + 104;
+    let find = |needle: &[u8]| {
+        good.windows(needle.len())
+            .position(|w| w == needle)
+            .expect("in the file")
+    };
+    let interp = find(b"/nonexistent/solo5/") + 1;
+    let openbsd = find(b"OpenBSD\0") - 12;
     // (what, file offset, new byte)
     let mutations = [
         ("bad name", entry1, b'-'),
@@ -87,6 +94,8 @@ fn the_checker_rejects_what_solo5_rejects() {
         ("version", at + 24, 2),
         ("type", entry1 + 68, 7),
         ("ET_DYN", 16, 3),
+        ("interpreter", interp, b'/'),
+        ("OpenBSD note", openbsd + 12, b'N'),
     ];
     for (what, offset, byte) in mutations {
         let mut d = good.clone();
@@ -104,4 +113,28 @@ fn linker_script_is_the_rendered_template() {
         script,
         "regenerate kernels/link.ld with unik_solo5::link::render"
     );
+}
+
+/// Run directly, an image finds no interpreter: `execve` fails with ENOENT
+/// (a shell says 127) and nothing of the image runs.
+#[test]
+fn the_host_refuses_to_run_an_image() {
+    for (k, name) in [
+        (Kernels::Spt, "hello"),
+        (Kernels::Hvt, "hello"),
+        (Kernels::HvtAsm, "hvt-asm"),
+    ] {
+        let path = image(k, name);
+        let err = std::process::Command::new(&path)
+            .output()
+            .expect_err("the host ran a Solo5 image");
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{k:?}/{name}");
+        let out = std::process::Command::new("sh")
+            .args(["-c", "exec \"$0\""])
+            .arg(&path)
+            .output()
+            .expect("running sh");
+        assert_eq!(out.status.code(), Some(127), "{k:?}/{name}: {out:?}");
+        assert!(out.stdout.is_empty(), "{k:?}/{name}: {out:?}");
+    }
 }

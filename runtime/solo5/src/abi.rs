@@ -14,6 +14,16 @@ pub const MFT1_NOTE_TYPE: u32 = 0x3154_464d;
 pub const ABI1_SECTION: &str = ".note.solo5.abi";
 pub const MFT1_SECTION: &str = ".note.solo5.manifest";
 
+/// unikc's own note (name "unikc\0", in a PT_NOTE of its own, ignored by
+/// Solo5 tenders): "my spt network devices understand frames behind a
+/// `virtio_net_hdr`", which lets unikc-spt turn the tap's offloads on.
+pub const VNET_NOTE_NAME: [u8; 8] = *b"unikc\0\0\0";
+/// "VNH1" little-endian.
+pub const VNET_NOTE_TYPE: u32 = 0x3148_4e56;
+/// Where in the net entry's union unikc-spt says it did (see
+/// [`MftEntry::net_vnet_hdr`]).
+pub const MFT_NET_VNET_HDR: usize = 8;
+
 /// `abi_target` values of the ABI1 note.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
@@ -99,6 +109,14 @@ impl MftEntry {
 
     pub fn mtu(&self) -> u16 {
         u16::from_le_bytes([self.u[6], self.u[7]])
+    }
+
+    /// unikc spt only: the tender opened the tap with `IFF_VNET_HDR` and
+    /// its offloads on (byte 8 of the net union, unused by Solo5, is 1),
+    /// because the image carries the [`VNET_NOTE_TYPE`] note. Upstream
+    /// tenders leave it 0: plain frames.
+    pub fn net_vnet_hdr(&self) -> bool {
+        self.u[MFT_NET_VNET_HDR] == 1
     }
 
     /// spt: the host descriptor the tender attached (`int hostfd`).

@@ -209,6 +209,74 @@ impl Abi1Note {
     }
 }
 
+/// `PT_INTERP` of every Solo5 image, as upstream's: a program interpreter
+/// that does not exist, so `execve` of an image fails with ENOENT (the
+/// shell's status 127) instead of jumping into code that needs a tender.
+/// Tenders ignore `PT_INTERP`.
+pub const NO_EXEC_INTERP: [u8; 24] = *b"/nonexistent/solo5/\0\0\0\0\0";
+/// Input section names of the interpreter path and of the OpenBSD note.
+pub const INTERP_SECTION: &str = ".solo5.interp";
+pub const OPENBSD_SECTION: &str = ".note.solo5.not_openbsd";
+
+/// An OpenBSD identification note (`"OpenBSD"`, type 1, one zero word).
+/// OpenBSD only honours `PT_INTERP` for binaries it takes as its own, and
+/// looks for this note in the first `PT_NOTE`; with it, OpenBSD refuses the
+/// image the way Linux does.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct OpenBsdNote {
+    pub namesz: u32,
+    pub descsz: u32,
+    pub note_type: u32,
+    pub name: [u8; 8],
+    pub desc: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<OpenBsdNote>() == 24);
+
+impl OpenBsdNote {
+    pub const NEW: Self = Self {
+        namesz: 8,
+        descsz: 4,
+        note_type: 1,
+        name: *b"OpenBSD\0",
+        desc: 0,
+    };
+
+    pub fn as_bytes(&self) -> &[u8] {
+        // SAFETY: repr(C), u32 fields and an 8-byte array, no padding.
+        unsafe { core::slice::from_raw_parts((self as *const Self).cast::<u8>(), 24) }
+    }
+}
+
+/// The [`crate::abi::VNET_NOTE_TYPE`] note: header, name, version 1.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VnetNote {
+    pub namesz: u32,
+    pub descsz: u32,
+    pub note_type: u32,
+    pub name: [u8; 8],
+    pub version: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<VnetNote>() == 24);
+
+impl VnetNote {
+    pub const NEW: Self = Self {
+        namesz: 6,
+        descsz: 4,
+        note_type: crate::abi::VNET_NOTE_TYPE,
+        name: crate::abi::VNET_NOTE_NAME,
+        version: 1,
+    };
+
+    pub fn as_bytes(&self) -> &[u8] {
+        // SAFETY: repr(C), u32 fields and an 8-byte array, no padding.
+        unsafe { core::slice::from_raw_parts((self as *const Self).cast::<u8>(), 24) }
+    }
+}
+
 /// The `MFT1` note bytes for `devices`, identical to what [`crate::manifest!`]
 /// puts in the image.
 pub fn note_bytes(devices: &[(&str, Kind)]) -> Result<Vec<u8>, ManifestError> {
@@ -284,6 +352,17 @@ macro_rules! abi1_note {
         #[unsafe(link_section = ".note.solo5.abi")]
         static __UNIK_SOLO5_ABI1: $crate::manifest::Abi1Note =
             $crate::manifest::Abi1Note::new($crate::abi::AbiTarget::$target, $version);
+        // The host must not run the image as a program (see `NO_EXEC_INTERP`).
+        #[used]
+        #[unsafe(link_section = ".solo5.interp")]
+        static __UNIK_SOLO5_INTERP: [u8; 24] = $crate::manifest::NO_EXEC_INTERP;
+        #[used]
+        #[unsafe(link_section = ".note.unikc.vnet")]
+        static __UNIK_SOLO5_VNET: $crate::manifest::VnetNote = $crate::manifest::VnetNote::NEW;
+        #[used]
+        #[unsafe(link_section = ".note.solo5.not_openbsd")]
+        static __UNIK_SOLO5_NOT_OPENBSD: $crate::manifest::OpenBsdNote =
+            $crate::manifest::OpenBsdNote::NEW;
     };
 }
 

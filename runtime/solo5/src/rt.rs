@@ -52,7 +52,7 @@ pub mod net {
     use super::*;
     use unik_freestanding::devices::netdev::{Link, check_buffer, check_frame};
     use unik_rt::exec::readable;
-    use unik_rt::{Mac, NetError};
+    use unik_rt::{ETHERNET_HEADER, Mac, NetError, Offload, Received};
 
     /// A Solo5 network device (`NET_BASIC` manifest entry).
     #[derive(Debug)]
@@ -61,6 +61,10 @@ pub mod net {
         info: crate::NetInfo,
         tx: RefCell<Vec<u8>>,
         link: Link,
+        /// spt under unikc-spt: the tap descriptor, whose frames travel
+        /// behind a `virtio_net_hdr` with the offloads on
+        /// (`crate::spt::vnet`). Otherwise Solo5's plain frames.
+        vnet: Option<i32>,
     }
 
     fn io(e: Error) -> NetError {
@@ -79,14 +83,103 @@ pub mod net {
             info,
             tx: RefCell::new(Vec::new()),
             link: Link::new(),
+            vnet: vnet_fd(handle),
         })
+    }
+
+    #[cfg(feature = "spt")]
+    fn vnet_fd(handle: crate::Handle) -> Option<i32> {
+        crate::devices::acquired(handle, crate::abi::MFT_NET_BASIC)
+            .ok()
+            .filter(|e| e.net_vnet_hdr())
+            .map(|e| e.hostfd())
+    }
+
+    #[cfg(not(feature = "spt"))]
+    fn vnet_fd(_: crate::Handle) -> Option<i32> {
+        None
     }
 
     impl Net {
         pub fn handle(&self) -> crate::Handle {
             self.handle
         }
+
+        /// Whether frames go behind a `virtio_net_hdr` (unikc-spt's offloads).
+        pub fn offloaded(&self) -> bool {
+            self.vnet.is_some()
+        }
+
+        /// Lend `fill` a zeroed frame buffer of `size` bytes (behind room
+        /// for the header in vnet mode) and send what it returns.
+        fn transmit<F: FnOnce(&mut [u8]) -> usize>(
+            &self,
+            size: usize,
+            mss: Option<usize>,
+            fill: F,
+        ) -> Result<(), NetError> {
+            let head = if self.vnet.is_some() { HDR } else { 0 };
+            let mut buf = self.tx.take();
+            buf.clear();
+            buf.resize(head + size, 0);
+            let len = fill(&mut buf[head..]);
+            let result = if len > size {
+                Err(NetError::BadFillLength {
+                    returned: len,
+                    size,
+                })
+            } else {
+                self.send(&mut buf[..head + len], mss)
+            };
+            self.tx.replace(buf);
+            result
+        }
+
+        #[cfg(feature = "spt")]
+        fn send(&self, buf: &mut [u8], mss: Option<usize>) -> Result<(), NetError> {
+            use crate::spt::vnet;
+            match self.vnet {
+                Some(fd) => {
+                    if let Some(mss) = mss {
+                        let h = vnet::tso_header(&buf[HDR..], mss).ok_or(NetError::Io(22))?;
+                        buf[..HDR].copy_from_slice(&h);
+                    }
+                    vnet::write(fd, buf).map_err(io)
+                }
+                None => crate::net_write(self.handle, buf).map_err(io),
+            }
+        }
+
+        #[cfg(not(feature = "spt"))]
+        fn send(&self, buf: &mut [u8], _: Option<usize>) -> Result<(), NetError> {
+            crate::net_write(self.handle, buf).map_err(io)
+        }
+
+        /// vnet mode: one frame and its header.
+        #[cfg(feature = "spt")]
+        async fn read_vnet(&self, fd: i32, buf: &mut [u8]) -> Result<(usize, [u8; HDR]), NetError> {
+            loop {
+                self.link.check()?;
+                let mut hdr = [0u8; HDR];
+                match crate::spt::vnet::read(fd, &mut hdr, buf) {
+                    Ok(n) if n <= buf.len() => return Ok((n, hdr)),
+                    Ok(_) => continue, // truncated: dropped
+                    Err(Error::Again) => readable(self.handle).await,
+                    Err(e) => return Err(io(e)),
+                }
+            }
+        }
+
+        #[cfg(not(feature = "spt"))]
+        async fn read_vnet(&self, _: i32, _: &mut [u8]) -> Result<(usize, [u8; HDR]), NetError> {
+            Err(NetError::Disconnected)
+        }
     }
+
+    /// `virtio_net_hdr` size (vnet mode only).
+    const HDR: usize = 10;
+    /// Largest IPv4 packet: the TSO and receive-offload limit in vnet mode.
+    const MAX_PACKET: usize = 65_535;
 
     impl unik_rt::Network for Net {
         fn mac(&self) -> Mac {
@@ -97,6 +190,16 @@ pub mod net {
             usize::from(self.info.mtu)
         }
 
+        fn offload(&self) -> Offload {
+            match self.vnet {
+                Some(_) => Offload {
+                    tso_max: MAX_PACKET,
+                    rx_max: MAX_PACKET,
+                },
+                None => Offload::default(),
+            }
+        }
+
         async fn write<F: FnOnce(&mut [u8]) -> usize>(
             &self,
             size: usize,
@@ -104,24 +207,38 @@ pub mod net {
         ) -> Result<(), NetError> {
             self.link.check()?;
             check_frame(size, self.mtu())?;
-            let mut buf = self.tx.take();
-            buf.clear();
-            buf.resize(size, 0);
-            let len = fill(&mut buf);
-            let result = if len > size {
-                Err(NetError::BadFillLength {
-                    returned: len,
-                    size,
-                })
-            } else {
-                crate::net_write(self.handle, &buf[..len]).map_err(io)
-            };
-            self.tx.replace(buf);
-            result
+            self.transmit(size, None, fill)
+        }
+
+        async fn write_tso<F: FnOnce(&mut [u8]) -> usize>(
+            &self,
+            size: usize,
+            mss: usize,
+            fill: F,
+        ) -> Result<(), NetError> {
+            self.link.check()?;
+            let max = self.offload().tso_max + ETHERNET_HEADER;
+            if self.vnet.is_none() || size > max {
+                return Err(NetError::FrameTooLarge { size, max });
+            }
+            self.transmit(size, Some(mss), fill)
         }
 
         async fn recv(&self, buf: &mut [u8]) -> Result<usize, NetError> {
             check_buffer(buf.len(), self.mtu())?;
+            if let Some(fd) = self.vnet {
+                loop {
+                    let (n, hdr) = self.read_vnet(fd, buf).await?;
+                    // A plain consumer gets complete checksums; coalesced
+                    // segments cannot be plain frames and are dropped.
+                    #[cfg(feature = "spt")]
+                    if crate::spt::vnet::complete_checksum(&hdr, &mut buf[..n]) {
+                        return Ok(n);
+                    }
+                    #[cfg(not(feature = "spt"))]
+                    let _ = (n, hdr);
+                }
+            }
             loop {
                 self.link.check()?;
                 match crate::net_read(self.handle, buf) {
@@ -130,6 +247,29 @@ pub mod net {
                     Err(e) => return Err(io(e)),
                 }
             }
+        }
+
+        async fn recv_offload(&self, buf: &mut [u8]) -> Result<Received, NetError> {
+            let Some(fd) = self.vnet else {
+                let len = self.recv(buf).await?;
+                return Ok(Received {
+                    len,
+                    checksum_trusted: false,
+                });
+            };
+            let needed = self.mtu().max(MAX_PACKET) + ETHERNET_HEADER;
+            if buf.len() < needed {
+                return Err(NetError::BufferTooSmall {
+                    len: buf.len(),
+                    needed,
+                });
+            }
+            let (len, hdr) = self.read_vnet(fd, buf).await?;
+            Ok(Received {
+                len,
+                // NEEDS_CSUM (1) or DATA_VALID (2).
+                checksum_trusted: hdr[0] & 3 != 0,
+            })
         }
 
         fn disconnect(&self) {

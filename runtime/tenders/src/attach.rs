@@ -13,6 +13,10 @@ const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
 const TUNSETOFFLOAD: libc::c_ulong = 0x4004_54d0;
 const IFF_TAP: i16 = 0x0002;
 const IFF_NO_PI: i16 = 0x1000;
+const IFF_VNET_HDR: i16 = 0x4000;
+/// Checksum and IPv4 TCP segmentation offload towards the guest.
+const TUN_F_CSUM: libc::c_ulong = 0x01;
+const TUN_F_TSO4: libc::c_ulong = 0x02;
 const DEFAULT_BLOCK_SIZE: u16 = 512;
 
 /// `struct ifreq`: the name, then a union (flags: short, mtu: int).
@@ -42,8 +46,10 @@ fn ioctl(fd: RawFd, req: libc::c_ulong, ifr: &mut IfReq) -> Result<(), std::io::
 }
 
 /// A tap interface that exists and is up, opened non-blocking without
-/// packet information; returns the descriptor and the interface MTU.
-pub fn tap_attach(ifname: &str) -> Result<(OwnedFd, u16), Error> {
+/// packet information; returns the descriptor and the interface MTU. With
+/// `vnet` (only for an image that asked, see `Image::vnet`), frames travel
+/// behind a `virtio_net_hdr` and the kernel's offloads are on.
+pub fn tap_attach(ifname: &str, vnet: bool) -> Result<(OwnedFd, u16), Error> {
     if ifname.is_empty() || ifname.len() >= 16 {
         return Err(Error::Device(format!("bad interface name {ifname:?}")));
     }
@@ -88,15 +94,26 @@ pub fn tap_attach(ifname: &str) -> Result<(OwnedFd, u16), Error> {
     // SAFETY: a fresh descriptor we own.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     let mut ifr = IfReq::new(ifname);
-    ifr.data[0..2].copy_from_slice(&(IFF_TAP | IFF_NO_PI).to_ne_bytes());
+    let flags = IFF_TAP | IFF_NO_PI | if vnet { IFF_VNET_HDR } else { 0 };
+    ifr.data[0..2].copy_from_slice(&flags.to_ne_bytes());
     ioctl(fd.as_raw_fd(), TUNSETIFF, &mut ifr).map_err(|e| match e.raw_os_error() {
         Some(libc::EBUSY) => Error::Device(format!("interface {ifname} is already in use")),
         Some(libc::EINVAL) => Error::Device(format!("interface {ifname} is not a tap device")),
         _ => Error::Device(format!("cannot attach to tap {ifname}: {e}")),
     })?;
-    // No offloads: every frame read fits in MTU + 14 bytes. Best effort, as Solo5.
-    // SAFETY: TUNSETOFFLOAD takes an integer argument.
-    unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETOFFLOAD, 0 as libc::c_ulong) };
+    if vnet {
+        // SAFETY: TUNSETOFFLOAD takes an integer argument.
+        if unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) } < 0 {
+            return Err(Error::Device(format!(
+                "tap {ifname}: cannot turn on offloads: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+    } else {
+        // No offloads: every frame read fits in MTU + 14 bytes. Best effort, as Solo5.
+        // SAFETY: TUNSETOFFLOAD takes an integer argument.
+        unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETOFFLOAD, 0 as libc::c_ulong) };
+    }
     Ok((fd, mtu))
 }
 
@@ -144,6 +161,8 @@ pub enum Backing {
         fd: OwnedFd,
         mac: [u8; 6],
         mtu: u16,
+        /// Frames behind a `virtio_net_hdr`, offloads on (spt, negotiated).
+        vnet: bool,
     },
     Block {
         file: File,
@@ -162,7 +181,9 @@ impl Backing {
 
     pub fn attached(&self) -> Attached {
         match *self {
-            Self::Net { ref fd, mac, mtu } => Attached::Net {
+            Self::Net {
+                ref fd, mac, mtu, ..
+            } => Attached::Net {
                 mac,
                 mtu,
                 hostfd: fd.as_raw_fd(),
@@ -182,6 +203,16 @@ impl Backing {
 
 /// Attach every device of the manifest; `devices[h - 1]` backs handle `h`.
 pub fn attach_all(manifest: &Manifest, o: &Options) -> Result<Vec<Backing>, Error> {
+    attach_all_vnet(manifest, o, false)
+}
+
+/// [`attach_all`], with taps in `virtio_net_hdr` mode if `vnet` (a
+/// descriptor passed as `@FD` stays as its owner opened it).
+pub fn attach_all_vnet(
+    manifest: &Manifest,
+    o: &Options,
+    vnet: bool,
+) -> Result<Vec<Backing>, Error> {
     let mut slots: Vec<Option<Backing>> = manifest.devices.iter().map(|_| None).collect();
     for (name, _) in &o.macs {
         manifest.handle(name, Kind::Net)?;
@@ -191,8 +222,11 @@ pub fn attach_all(manifest: &Manifest, o: &Options) -> Result<Vec<Backing>, Erro
     }
     for n in &o.nets {
         let h = manifest.handle(&n.name, Kind::Net)?;
-        let (fd, mtu) = match &n.backing {
-            NetBacking::Tap(ifname) => tap_attach(ifname)?,
+        let (fd, mtu, vnet) = match &n.backing {
+            NetBacking::Tap(ifname) => {
+                let (fd, mtu) = tap_attach(ifname, vnet)?;
+                (fd, mtu, vnet)
+            }
             NetBacking::Fd(fd) => {
                 // SAFETY: F_GETFD only inspects the descriptor number.
                 if unsafe { libc::fcntl(*fd, libc::F_GETFD) } < 0 {
@@ -202,7 +236,7 @@ pub fn attach_all(manifest: &Manifest, o: &Options) -> Result<Vec<Backing>, Erro
                     )));
                 }
                 // SAFETY: the caller handed this descriptor to us on the command line.
-                (unsafe { OwnedFd::from_raw_fd(*fd) }, 1500)
+                (unsafe { OwnedFd::from_raw_fd(*fd) }, 1500, false)
             }
         };
         let mac = o
@@ -211,7 +245,7 @@ pub fn attach_all(manifest: &Manifest, o: &Options) -> Result<Vec<Backing>, Erro
             .rev()
             .find(|(m, _)| *m == n.name)
             .map_or_else(random_mac, |(_, mac)| *mac);
-        slots[h - 1] = Some(Backing::Net { fd, mac, mtu });
+        slots[h - 1] = Some(Backing::Net { fd, mac, mtu, vnet });
     }
     for b in &o.blocks {
         let h = manifest.handle(&b.name, Kind::Block)?;
@@ -317,7 +351,7 @@ mod tests {
 
     #[test]
     fn missing_tap_is_reported() {
-        let e = tap_attach("unikcnosuch0").unwrap_err().to_string();
+        let e = tap_attach("unikcnosuch0", false).unwrap_err().to_string();
         assert!(e.contains("does not exist"), "{e}");
     }
 }

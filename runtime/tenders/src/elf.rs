@@ -230,6 +230,21 @@ pub fn note<'a>(
     min_size: usize,
     max_size: usize,
 ) -> Result<Option<&'a [u8]>, Error> {
+    note_named(
+        b, elf, b"Solo5\0", note_type, note_align, min_size, max_size,
+    )
+}
+
+/// [`note`] for notes named `name` (six bytes with the terminator).
+pub fn note_named<'a>(
+    b: &'a [u8],
+    elf: &Elf,
+    name: &[u8; 6],
+    note_type: u32,
+    note_align: usize,
+    min_size: usize,
+    max_size: usize,
+) -> Result<Option<&'a [u8]>, Error> {
     for (i, p) in elf.phdrs.iter().enumerate() {
         if p.p_type != PT_NOTE {
             continue;
@@ -247,7 +262,7 @@ pub fn note<'a>(
             .filter(|&o| o.checked_add(SOLO5_NHDR).is_some_and(|e| e <= b.len()))
             .ok_or_else(|| invalid(format!("PT_NOTE {i} outside the file")))?;
         let h = &b[off..off + SOLO5_NHDR];
-        if u32_at(h, 0) != 6 || &h[12..18] != b"Solo5\0" || u32_at(h, 8) != note_type {
+        if u32_at(h, 0) != 6 || &h[12..18] != name || u32_at(h, 8) != note_type {
             continue;
         }
         let descsz = u32_at(h, 4) as usize;

@@ -14,6 +14,8 @@ pub enum Error {
     Host(String),
     /// The guest broke the ABI (bad hypercall, pointer out of bounds, fault).
     Guest(String),
+    /// Already reported on stderr; only the failure status remains.
+    Reported,
 }
 
 impl fmt::Display for Error {
@@ -24,6 +26,7 @@ impl fmt::Display for Error {
             Self::Device(m) => write!(f, "device: {m}"),
             Self::Host(m) => write!(f, "host: {m}"),
             Self::Guest(m) => write!(f, "guest: {m}"),
+            Self::Reported => write!(f, "stopped (reported above)"),
         }
     }
 }

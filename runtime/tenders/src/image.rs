@@ -8,6 +8,11 @@ use crate::error::Error;
 use crate::manifest::{self, Manifest};
 
 pub const ABI1_NOTE_TYPE: u32 = 0x3149_4241;
+/// unikc's "VNH1" note (name "unikc"): the image's spt network devices
+/// understand frames behind a `virtio_net_hdr` when the manifest copy says
+/// so (byte 80 of a net entry, unused by Solo5, set to 1).
+pub const VNET_NOTE_TYPE: u32 = 0x3148_4e56;
+pub const MFT_NET_VNET_HDR: usize = 80;
 /// Text base of spt and hvt images.
 pub const MIN_LOAD_ADDR: u64 = 0x10_0000;
 
@@ -52,6 +57,8 @@ pub struct Image {
     pub bytes: Vec<u8>,
     pub elf: Elf,
     pub manifest: Manifest,
+    /// The image carries the VNH1 note, version 1.
+    pub vnet: bool,
 }
 
 impl Image {
@@ -92,10 +99,13 @@ impl Image {
         )?
         .ok_or_else(|| Error::Image("no Solo5 MFT1 (manifest) note".into()))?;
         let manifest = Manifest::parse(mft)?;
+        let vnet = elf::note_named(&bytes, &elf, b"unikc\0", VNET_NOTE_TYPE, 4, 4, 4)?
+            .is_some_and(|d| d == 1u32.to_le_bytes());
         Ok(Self {
             bytes,
             elf,
             manifest,
+            vnet,
         })
     }
 
@@ -151,6 +161,37 @@ pub(crate) mod tests {
         assert_eq!(end, 0x10_3000);
         assert_eq!(img.data(&segs[0])[0], 0xf4);
         assert!(Image::from_bytes(solo5_image(1, &[]), Target::Hvt).is_ok());
+        assert!(!img.vnet, "no VNH1 note");
+    }
+
+    #[test]
+    fn the_vnet_note_is_read() {
+        let vnet = |version: u32| {
+            let mut n = note(VNET_NOTE_TYPE, &version.to_le_bytes(), 0);
+            n[12..18].copy_from_slice(b"unikc\0");
+            n
+        };
+        let with = |v| {
+            image(
+                0x10_0000,
+                &[abi(2, 2), note(manifest::NOTE_TYPE, &mft(&[]), 4), vnet(v)],
+            )
+        };
+        assert!(Image::from_bytes(with(1), Target::Spt).unwrap().vnet);
+        assert!(
+            !Image::from_bytes(with(2), Target::Spt).unwrap().vnet,
+            "unknown version"
+        );
+        // The same type under Solo5's name is not ours.
+        let b = image(
+            0x10_0000,
+            &[
+                abi(2, 2),
+                note(manifest::NOTE_TYPE, &mft(&[]), 4),
+                note(VNET_NOTE_TYPE, &1u32.to_le_bytes(), 0),
+            ],
+        );
+        assert!(!Image::from_bytes(b, Target::Spt).unwrap().vnet);
     }
 
     #[test]

@@ -37,12 +37,14 @@ pub struct Options {
     pub sector_sizes: Vec<(String, u16)>,
     /// hvt: install the tender's own seccomp allowlist (default on).
     pub seccomp: bool,
+    /// hvt: write a core file when the guest is stopped or aborts.
+    pub dumpcore: bool,
     pub image: PathBuf,
     pub args: Vec<String>,
 }
 
 pub const USAGE: &str = "[--mem=MB] [--net:NAME=IFACE|@FD] [--net-mac:NAME=HWADDR] \
-[--block:NAME=PATH] [--block-sector-size:NAME=N] [--x-no-seccomp (hvt)] [--] IMAGE [ARGS...]";
+[--block:NAME=PATH] [--block-sector-size:NAME=N] [--dumpcore (hvt)] [--x-no-seccomp (hvt)] [--] IMAGE [ARGS...]";
 
 fn device_name(s: &str, opt: &str) -> Result<String, Error> {
     if s.is_empty() || s.len() > 67 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -90,6 +92,7 @@ impl Options {
             blocks: Vec::new(),
             sector_sizes: Vec::new(),
             seccomp: true,
+            dumpcore: false,
             image: PathBuf::new(),
             args: Vec::new(),
         };
@@ -154,6 +157,8 @@ impl Options {
                 o.sector_sizes.push((name, size));
             } else if arg == "--x-no-seccomp" {
                 o.seccomp = false;
+            } else if arg == "--dumpcore" {
+                o.dumpcore = true;
             } else {
                 return Err(Error::Usage(format!("invalid option: {arg:?}")));
             }
@@ -228,6 +233,8 @@ mod tests {
         assert_eq!(o.args, vec!["--mem=1"]);
         let o = Options::parse(&["--net:n=@5", "img"]).unwrap();
         assert_eq!(o.nets[0].backing, NetBacking::Fd(5));
+        assert!(!o.dumpcore);
+        assert!(Options::parse(&["--dumpcore", "img"]).unwrap().dumpcore);
     }
 
     #[test]

@@ -56,11 +56,13 @@ pub struct BlockRule {
 
 /// The spt guest's allowlist (Solo5 0.12): console writes, exit, the yield
 /// pair on the tender's epoll set and timerfd, the two clocks, the FS base,
-/// frame I/O on each tap and whole-block I/O inside each block device.
+/// frame I/O on each tap and whole-block I/O inside each block device;
+/// `readv` (header and frame) on the taps in `virtio_net_hdr` mode.
 pub fn spt_filter(
     epollfd: RawFd,
     timerfd: RawFd,
     nets: &[RawFd],
+    vnets: &[RawFd],
     blocks: &[BlockRule],
 ) -> Result<BpfProgram, Error> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
@@ -73,6 +75,13 @@ pub fn spt_filter(
     rules.insert(libc::SYS_write, write);
     if !read.is_empty() {
         rules.insert(libc::SYS_read, read);
+    }
+    if !vnets.is_empty() {
+        let readv = vnets
+            .iter()
+            .map(|&fd| fd_is(fd))
+            .collect::<Result<_, _>>()?;
+        rules.insert(libc::SYS_readv, readv);
     }
     let mut pread = Vec::new();
     let mut pwrite = Vec::new();
@@ -122,7 +131,9 @@ pub fn spt_filter(
 
 /// The hvt tender's own allowlist once the vCPU runs (Solo5 0.12's, plus
 /// what Rust's runtime may need on its error and exit paths).
-pub fn hvt_filter() -> Result<BpfProgram, Error> {
+/// With `dumpcore`, also the one `linkat` that names the core file
+/// ([`crate::hvt::dump`]).
+pub fn hvt_filter(dumpcore: bool) -> Result<BpfProgram, Error> {
     let calls = [
         libc::SYS_read,
         libc::SYS_write,
@@ -150,7 +161,20 @@ pub fn hvt_filter() -> Result<BpfProgram, Error> {
         libc::SYS_exit,
         libc::SYS_exit_group,
     ];
-    compile(calls.into_iter().map(|c| (c, vec![])).collect())
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
+        calls.into_iter().map(|c| (c, vec![])).collect();
+    if dumpcore {
+        let cwd = u64::from(libc::AT_FDCWD as u32);
+        rules.insert(
+            libc::SYS_linkat,
+            vec![rule(vec![
+                cond(0, Len::Dword, Op::Eq, cwd)?,
+                cond(2, Len::Dword, Op::Eq, cwd)?,
+                cond(4, Len::Dword, Op::Eq, libc::AT_SYMLINK_FOLLOW as u64)?,
+            ])?],
+        );
+    }
+    compile(rules)
 }
 
 /// Install `prog` on the calling thread (and set no_new_privs).
@@ -359,9 +383,10 @@ mod tests {
             block_size: 512,
             capacity: 1 << 20,
         }];
-        assert!(!spt_filter(5, 6, &[7, 8], &blocks).unwrap().is_empty());
-        assert!(!spt_filter(5, 6, &[], &[]).unwrap().is_empty());
-        assert!(!hvt_filter().unwrap().is_empty());
+        assert!(!spt_filter(5, 6, &[7, 8], &[8], &blocks).unwrap().is_empty());
+        assert!(!spt_filter(5, 6, &[], &[], &[]).unwrap().is_empty());
+        assert!(!hvt_filter(false).unwrap().is_empty());
+        assert!(!hvt_filter(true).unwrap().is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::attach::{self, Backing};
 use crate::elf::{PF_R, PF_W, PF_X};
 use crate::error::{Error, os};
 use crate::image::{self, Image, Target};
+use crate::manifest;
 use crate::options::{self, Options};
 use crate::seccomp::{self, BlockRule, REPORTED};
 
@@ -212,7 +213,7 @@ pub fn prepare(o: &Options) -> Result<Prepared, Error> {
     check_address_space(mem_size)?;
     let (segments, kernel_end) = image.plan(mem_size)?;
     let cmdline = options::cmdline(&o.args, CMDLINE_SIZE)?;
-    let devices = attach::attach_all(&image.manifest, o)?;
+    let devices = attach::attach_all_vnet(&image.manifest, o, image.vnet)?;
 
     // SAFETY: plain descriptor creation.
     let epoll = fd(
@@ -231,12 +232,16 @@ pub fn prepare(o: &Options) -> Result<Prepared, Error> {
     )?;
     epoll_add(&epoll, timer.as_raw_fd(), INTERNAL_TIMERFD)?;
     let mut nets = Vec::new();
+    let mut vnets = Vec::new();
     let mut blocks = Vec::new();
     for (i, d) in devices.iter().enumerate() {
         match d {
-            Backing::Net { fd, .. } => {
+            Backing::Net { fd, vnet, .. } => {
                 epoll_add(&epoll, fd.as_raw_fd(), (i + 1) as u64)?;
                 nets.push(fd.as_raw_fd());
+                if *vnet {
+                    vnets.push(fd.as_raw_fd());
+                }
             }
             Backing::Block {
                 file,
@@ -249,14 +254,20 @@ pub fn prepare(o: &Options) -> Result<Prepared, Error> {
             }),
         }
     }
-    let filter = seccomp::spt_filter(epoll.as_raw_fd(), timer.as_raw_fd(), &nets, &blocks)?;
+    let filter = seccomp::spt_filter(epoll.as_raw_fd(), timer.as_raw_fd(), &nets, &vnets, &blocks)?;
 
     let memory = GuestMemory::map(mem_size)?;
     for s in &segments {
         memory.write(s.vaddr, image.data(s))?;
     }
     let attached: Vec<_> = devices.iter().map(Backing::attached).collect();
-    let mft = image.manifest.attached_bytes(&attached);
+    let mut mft = image.manifest.attached_bytes(&attached);
+    for (i, d) in devices.iter().enumerate() {
+        if let Backing::Net { vnet: true, .. } = d {
+            let entry = manifest::HEADER_SIZE + (i + 1) * manifest::ENTRY_SIZE;
+            mft[entry + image::MFT_NET_VNET_HDR] = 1;
+        }
+    }
     let mut bi = Vec::with_capacity(40);
     for v in [mem_size, kernel_end, CMDLINE_BASE, MFT_BASE] {
         bi.extend_from_slice(&v.to_le_bytes());

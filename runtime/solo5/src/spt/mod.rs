@@ -5,6 +5,7 @@
 //! filter.
 
 pub mod sys;
+pub mod vnet;
 
 use core::sync::atomic::{AtomicI32, Ordering};
 

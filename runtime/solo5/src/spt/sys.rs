@@ -5,6 +5,7 @@ use core::arch::asm;
 
 pub const SYS_READ: u64 = 0;
 pub const SYS_WRITE: u64 = 1;
+pub const SYS_READV: u64 = 19;
 pub const SYS_PREAD64: u64 = 17;
 pub const SYS_PWRITE64: u64 = 18;
 pub const SYS_ARCH_PRCTL: u64 = 158;
@@ -94,6 +95,18 @@ pub fn read(fd: i32, buf: &mut [u8]) -> i64 {
             ],
         )
     }
+}
+
+/// `readv` into `head` then `tail` (one frame behind its virtio_net_hdr).
+pub fn readv2(fd: i32, head: &mut [u8], tail: &mut [u8]) -> i64 {
+    let iov: [u64; 4] = [
+        head.as_mut_ptr() as u64,
+        head.len() as u64,
+        tail.as_mut_ptr() as u64,
+        tail.len() as u64,
+    ];
+    // SAFETY: two iovecs (base, len) over buffers valid for writes.
+    unsafe { syscall6(SYS_READV, [fd as u64, iov.as_ptr() as u64, 2, 0, 0, 0]) }
 }
 
 pub fn pread(fd: i32, buf: &mut [u8], offset: u64) -> i64 {

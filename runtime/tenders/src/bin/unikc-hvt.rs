@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         .and_then(hvt::run);
     match status {
         Ok(s) => ExitCode::from(s as u8),
+        Err(unik_tender::Error::Reported) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("unikc-hvt: {e}");
             ExitCode::FAILURE

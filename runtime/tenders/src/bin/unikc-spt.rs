@@ -11,7 +11,15 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let outcome = Options::parse(&args)
-        .and_then(|o| spt::prepare(&o))
+        .and_then(|o| {
+            if o.dumpcore {
+                return Err(unik_tender::Error::Usage(
+                    "--dumpcore is an hvt option (an spt guest is a process: use the host's core dumps)"
+                        .into(),
+                ));
+            }
+            spt::prepare(&o)
+        })
         .and_then(spt::run);
     match outcome {
         Ok(o) => {

@@ -72,9 +72,14 @@ impl<const N: usize> Args<N> {
         self.raw[at..at + 4].copy_from_slice(&v.to_le_bytes());
     }
 
-    /// A buffer the struct names, checked.
+    /// A buffer the struct names, checked, that the tender reads.
     fn buffer(&self, mem: &GuestMemory, gpa: u64, len: u64) -> Result<*mut u8, Error> {
         mem.guest(gpa, len).map_err(|f| guest(self.call, f))
+    }
+
+    /// A buffer the tender writes: also outside read-only memory.
+    fn buffer_mut(&self, mem: &GuestMemory, gpa: u64, len: u64) -> Result<*mut u8, Error> {
+        mem.guest_mut(gpa, len).map_err(|f| guest(self.call, f))
     }
 
     fn store(&self, mem: &GuestMemory) -> Result<(), Error> {
@@ -277,7 +282,11 @@ impl<W: Write> Calls<W> {
                 if !inside || len == 0 || !len.is_multiple_of(bs) || !offset.is_multiple_of(bs) {
                     R_EINVAL
                 } else {
-                    let p = a.buffer(mem, data, len)?;
+                    let p = if write {
+                        a.buffer(mem, data, len)?
+                    } else {
+                        a.buffer_mut(mem, data, len)?
+                    };
                     let fd = file.as_raw_fd();
                     block_io(fd, p, len as usize, offset, write)?;
                     R_OK
@@ -316,7 +325,7 @@ impl<W: Write> Calls<W> {
         let (handle, data, len) = (a.u64(0), a.u64(8), a.u64(16));
         let ret = match self.device(handle) {
             Some(Backing::Net { fd, .. }) => {
-                let p = a.buffer(mem, data, len)?;
+                let p = a.buffer_mut(mem, data, len)?;
                 // SAFETY: checked guest range.
                 let n = unsafe { libc::read(fd.as_raw_fd(), p.cast(), len as usize) };
                 match n {

@@ -49,6 +49,7 @@ fn rig() -> Rig {
             fd: ours,
             mac: [2, 0, 0, 0, 0, 1],
             mtu: 1500,
+            vnet: false,
         },
         Backing::Block {
             file,
@@ -326,4 +327,31 @@ fn console_errors_do_not_stop_the_guest() {
     let r = calls.handle(&mem, PIO_BASE + PUTS, &(ARGS as u32).to_le_bytes());
     assert_eq!(r.unwrap(), Exit::Continue);
     let _ = Broken.flush();
+}
+
+/// Text and rodata are read-only on the host: the tender never writes
+/// there for the guest (it would fault itself), it stops the guest instead;
+/// reading from there (BLOCK_WRITE, NET_WRITE, PUTS) is fine.
+#[test]
+fn nothing_is_written_to_read_only_memory() {
+    const TEXT: u64 = 0x10_0000;
+    let mut r = rig();
+    r.mem.write(TEXT, &[0x5a; 0x2000]).unwrap();
+    r.mem.protect(TEXT, TEXT + 0x2000).unwrap();
+    let e = is_guest_error(r.with(BLOCK_READ, &[BLK, 0, TEXT + 0x1000, 512, 0]));
+    assert!(e.contains("read-only"), "{e}");
+    r.peer_send(&[1; 60]);
+    let e = is_guest_error(r.with(NET_READ, &[NET, TEXT, 1514, 0]));
+    assert!(e.contains("read-only"), "{e}");
+    // An argument struct in read-only memory cannot take the results.
+    assert!(is_guest_error(r.call(WALLTIME, TEXT)).contains("read-only"));
+    r.with(BLOCK_WRITE, &[BLK, 0, TEXT, 512, 9]).unwrap();
+    assert_eq!(r.ret_at(ARGS + 32), R_OK, "reading text is fine");
+    assert!(
+        std::fs::read(&r.disk).unwrap()[..512]
+            .iter()
+            .all(|&b| b == 0x5a)
+    );
+    r.with(NET_WRITE, &[NET, TEXT, 60, 9]).unwrap();
+    assert_eq!(r.peer_recv(), Some(vec![0x5a; 60]));
 }

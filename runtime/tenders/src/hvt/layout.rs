@@ -4,6 +4,7 @@
 use kvm_bindings::{kvm_regs, kvm_segment, kvm_sregs};
 
 use super::mem::GuestMemory;
+use crate::elf::{PF_W, PF_X, Segment};
 use crate::error::Error;
 
 pub const GDT_BASE: u64 = 0x1000;
@@ -11,8 +12,11 @@ pub const PML4_BASE: u64 = 0x2000;
 pub const PDPT_BASE: u64 = 0x3000;
 /// Four page directories (one per GiB).
 pub const PD_BASE: u64 = 0x4000;
-/// 4 KiB pages for the first 2 MiB.
+/// Page tables for the 2 MiB regions that need 4 KiB pages (the boot area
+/// and wherever the image's segments change protection): eight of them,
+/// 0x8000..0x10000.
 pub const PT_BASE: u64 = 0x8000;
+pub const PT_COUNT: u64 = 8;
 pub const BOOT_INFO_BASE: u64 = 0x10000;
 pub const BOOT_INFO_SIZE: u64 = 56;
 /// Start of the image; the boot area below it is read-only for the guest.
@@ -24,10 +28,11 @@ const GIB: u64 = 1 << 30;
 const PRESENT: u64 = 1;
 const WRITABLE: u64 = 2;
 const HUGE: u64 = 0x80;
+const NX: u64 = 1 << 63;
 
 pub const CR0: u64 = 0x8001_0021; // PE | NE | WP | PG
 pub const CR4: u64 = 0x620; // PAE | OSFXSR | OSXMMEXCPT: SSE, no AVX
-pub const EFER: u64 = 0x500; // LME | LMA
+pub const EFER: u64 = 0xd00; // LME | LMA | NXE
 pub const GDT_CODE: u64 = 0x00AF_9900_0000_FFFF;
 pub const GDT_DATA: u64 = 0x00CF_9300_0000_FFFF;
 
@@ -54,9 +59,33 @@ pub fn write_gdt(mem: &GuestMemory) -> Result<(), Error> {
     mem.write_phys(GDT_BASE, &gdt)
 }
 
-/// Identity map of [0, size): the first 2 MiB in 4 KiB pages (nothing below
-/// 0x10000, the boot area read-only, the rest writable), 2 MiB pages above.
-pub fn write_page_tables(mem: &GuestMemory) -> Result<(), Error> {
+/// Guest page flags of the 4 KiB page at `addr`: nothing below 0x10000,
+/// the boot area read-only, each segment as its ELF flags say (text
+/// read-execute, rodata read-only, data read-write), everything else
+/// (heap, stack) read-write; only text is executable.
+pub fn page_flags(addr: u64, segments: &[Segment]) -> u64 {
+    if addr < BOOT_INFO_BASE {
+        return 0;
+    }
+    if addr < GUEST_MIN_BASE {
+        return PRESENT | NX;
+    }
+    match segments.iter().find(|s| (s.start..s.end).contains(&addr)) {
+        Some(s) => {
+            let w = if s.flags & PF_W != 0 { WRITABLE } else { 0 };
+            let nx = if s.flags & PF_X != 0 { 0 } else { NX };
+            PRESENT | w | nx
+        }
+        None => PRESENT | WRITABLE | NX,
+    }
+}
+
+/// Identity map of [0, size) with [`page_flags`]: a 2 MiB page where the
+/// whole region has one protection, 4 KiB pages (up to [`PT_COUNT`]
+/// tables) where it changes. An image so large that it needs more tables
+/// gets its excess regions as 2 MiB pages with the union of their flags;
+/// the host side still keeps text and rodata read-only there.
+pub fn write_page_tables(mem: &GuestMemory, segments: &[Segment]) -> Result<(), Error> {
     let size = mem.size();
     let entry =
         |table: u64, i: u64, value: u64| mem.write_phys(table + 8 * i, &value.to_le_bytes());
@@ -64,23 +93,44 @@ pub fn write_page_tables(mem: &GuestMemory) -> Result<(), Error> {
     for g in 0..size.div_ceil(GIB) {
         entry(PDPT_BASE, g, (PD_BASE + g * 0x1000) | PRESENT | WRITABLE)?;
     }
+    let mut tables = 0;
+    // Above the image every page is heap or stack: no need to look.
+    let image_end = segments.iter().map(|s| s.end).max().unwrap_or(0);
     for p in 0..size / PAGE_2M {
-        let value = if p == 0 {
-            PT_BASE | PRESENT | WRITABLE
+        let base = p * PAGE_2M;
+        if base >= image_end.max(GUEST_MIN_BASE) {
+            entry(PD_BASE, p, base | PRESENT | WRITABLE | NX | HUGE)?;
+            continue;
+        }
+        let pages: Vec<u64> = (0..512)
+            .map(|i| page_flags(base + i * 0x1000, segments))
+            .collect();
+        let uniform = pages.iter().all(|&f| f == pages[0]);
+        let value = if uniform && pages[0] != 0 {
+            base | pages[0] | HUGE
+        } else if tables < PT_COUNT {
+            let pt = PT_BASE + tables * 0x1000;
+            tables += 1;
+            for (i, f) in pages.iter().enumerate() {
+                let v = if *f == 0 {
+                    0
+                } else {
+                    (base + i as u64 * 0x1000) | f
+                };
+                entry(pt, i as u64, v)?;
+            }
+            pt | PRESENT | WRITABLE
         } else {
-            (p * PAGE_2M) | PRESENT | WRITABLE | HUGE
+            let any = pages.iter().fold(0, |a, f| a | f);
+            let nx = if pages.iter().all(|f| f & NX != 0) {
+                NX
+            } else {
+                0
+            };
+            base | (any & (PRESENT | WRITABLE)) | nx | HUGE
         };
         // The four PDs are contiguous, so entry p of "one big PD" works.
         entry(PD_BASE, p, value)?;
-    }
-    for i in 0..512 {
-        let addr = i * 0x1000;
-        let value = match addr {
-            a if a < BOOT_INFO_BASE => 0,
-            a if a < GUEST_MIN_BASE => a | PRESENT,
-            a => a | PRESENT | WRITABLE,
-        };
-        entry(PT_BASE, i, value)?;
     }
     Ok(())
 }
@@ -201,11 +251,29 @@ mod tests {
         assert!(mem_size((4 << 30) + (2 << 20)).is_err());
     }
 
+    fn seg(start: u64, end: u64, flags: u32) -> Segment {
+        Segment {
+            vaddr: start,
+            offset: 0,
+            filesz: end - start,
+            memsz: end - start,
+            flags,
+            start,
+            end,
+        }
+    }
+
     #[test]
     fn page_tables_and_gdt() {
+        use crate::elf::PF_R;
         let mem = GuestMemory::new(1 << 30 | 4 << 20).unwrap(); // 1 GiB + 4 MiB
+        let segs = [
+            seg(0x10_0000, 0x10_3000, PF_R | PF_X),
+            seg(0x10_3000, 0x10_5000, PF_R),
+            seg(0x10_5000, 0x10_8000, PF_R | PF_W),
+        ];
         write_gdt(&mem).unwrap();
-        write_page_tables(&mem).unwrap();
+        write_page_tables(&mem, &segs).unwrap();
         assert_eq!(u64_at(&mem, GDT_BASE), 0);
         assert_eq!(u64_at(&mem, GDT_BASE + 8), 0x00AF_9900_0000_FFFF);
         assert_eq!(u64_at(&mem, GDT_BASE + 16), 0x00CF_9300_0000_FFFF);
@@ -213,26 +281,54 @@ mod tests {
         assert_eq!(u64_at(&mem, PDPT_BASE), 0x4003);
         assert_eq!(u64_at(&mem, PDPT_BASE + 8), 0x5003);
         assert_eq!(u64_at(&mem, PDPT_BASE + 16), 0, "only the GiBs that exist");
-        assert_eq!(u64_at(&mem, PD_BASE), 0x8003, "first 2 MiB through the PT");
-        assert_eq!(u64_at(&mem, PD_BASE + 8), 0x20_0083);
-        assert_eq!(u64_at(&mem, PD_BASE + 511 * 8), (511 * 0x20_0000) | 0x83);
+        assert_eq!(u64_at(&mem, PD_BASE), 0x8003, "first 2 MiB through a PT");
+        assert_eq!(u64_at(&mem, PD_BASE + 8), NX | 0x20_0083, "heap: RW, NX");
+        assert_eq!(
+            u64_at(&mem, PD_BASE + 511 * 8),
+            NX | (511 * 0x20_0000) | 0x83
+        );
         assert_eq!(
             u64_at(&mem, PD_BASE + 512 * 8),
-            (1 << 30) | 0x83,
+            NX | (1 << 30) | 0x83,
             "second PD"
         );
-        assert_eq!(u64_at(&mem, PD_BASE + 513 * 8), (1 << 30 | 2 << 20) | 0x83);
         assert_eq!(u64_at(&mem, PD_BASE + 514 * 8), 0, "nothing past the end");
-        assert_eq!(u64_at(&mem, PT_BASE), 0, "page 0 absent");
-        assert_eq!(u64_at(&mem, PT_BASE + 15 * 8), 0, "0xf000 absent");
+        let pte = |i: u64| u64_at(&mem, PT_BASE + i * 8);
+        assert_eq!(pte(0), 0, "page 0 absent");
+        assert_eq!(pte(15), 0, "0xf000 absent");
+        assert_eq!(pte(16), NX | 0x10001, "boot info read-only");
+        assert_eq!(pte(255), NX | 0xff001);
+        assert_eq!(pte(256), 0x10_0001, "text: read-only, executable");
+        assert_eq!(pte(258), 0x10_2001);
+        assert_eq!(pte(259), NX | 0x10_3001, "rodata: read-only, NX");
+        assert_eq!(pte(261), NX | 0x10_5003, "data: writable, NX");
+        assert_eq!(pte(264), NX | 0x10_8003, "bss/heap: writable, NX");
+        assert_eq!(pte(511), NX | 0x1f_f003);
+    }
+
+    #[test]
+    fn an_image_beyond_the_page_tables_gets_union_pages() {
+        use crate::elf::PF_R;
+        let mem = GuestMemory::new(64 << 20).unwrap();
+        // Text and data alternate in every 2 MiB region up to 40 MiB.
+        let segs: Vec<Segment> = (0..20u64)
+            .flat_map(|r| {
+                let b = 0x10_0000 + r * PAGE_2M;
+                [
+                    seg(b, b + 0x1000, PF_R | PF_X),
+                    seg(b + 0x1000, b + 0x2000, PF_R | PF_W),
+                ]
+            })
+            .collect();
+        write_page_tables(&mem, &segs).unwrap();
+        for p in 0..PT_COUNT {
+            assert_eq!(u64_at(&mem, PD_BASE + p * 8), (PT_BASE + p * 0x1000) | 3);
+        }
         assert_eq!(
-            u64_at(&mem, PT_BASE + 16 * 8),
-            0x10001,
-            "boot info read-only"
+            u64_at(&mem, PD_BASE + PT_COUNT * 8),
+            (PT_COUNT * PAGE_2M) | 0x83,
+            "out of tables: writable and executable"
         );
-        assert_eq!(u64_at(&mem, PT_BASE + 255 * 8), 0xff001);
-        assert_eq!(u64_at(&mem, PT_BASE + 256 * 8), 0x10_0003, "image writable");
-        assert_eq!(u64_at(&mem, PT_BASE + 511 * 8), 0x1f_f003);
     }
 
     #[test]
@@ -259,7 +355,7 @@ mod tests {
         let s = sregs(kvm_sregs::default());
         assert_eq!(
             (s.cr0, s.cr3, s.cr4, s.efer),
-            (0x8001_0021, 0x2000, 0x620, 0x500)
+            (0x8001_0021, 0x2000, 0x620, 0xd00)
         );
         assert_eq!((s.cs.selector, s.cs.type_, s.cs.l, s.cs.db), (8, 9, 1, 0));
         assert_eq!(

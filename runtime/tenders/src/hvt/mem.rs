@@ -11,16 +11,25 @@ use crate::error::{Error, os};
 /// so no valid guest pointer points there.
 pub const GUEST_FLOOR: u64 = 0x10000;
 
-/// A guest pointer or length that does not fit guest memory.
+/// A guest pointer or length that does not fit guest memory, or a buffer
+/// the tender would write that lies in read-only memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fault {
     pub gpa: u64,
     pub len: u64,
     pub size: u64,
+    pub read_only: bool,
 }
 
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.read_only {
+            return write!(
+                f,
+                "{:#x} bytes at guest-physical {:#x} overlap the image's read-only text or rodata",
+                self.len, self.gpa
+            );
+        }
         write!(
             f,
             "{:#x} bytes at guest-physical {:#x} are outside guest memory {GUEST_FLOOR:#x}..{:#x}",
@@ -33,6 +42,8 @@ impl fmt::Display for Fault {
 pub struct GuestMemory {
     base: NonNull<u8>,
     size: u64,
+    /// Page ranges made read-only on the host ([`GuestMemory::protect`]).
+    read_only: Vec<(u64, u64)>,
 }
 
 impl GuestMemory {
@@ -55,7 +66,11 @@ impl GuestMemory {
         }
         let base =
             NonNull::new(p.cast::<u8>()).ok_or_else(|| Error::Host("mmap returned null".into()))?;
-        Ok(Self { base, size })
+        Ok(Self {
+            base,
+            size,
+            read_only: Vec::new(),
+        })
     }
 
     pub fn size(&self) -> u64 {
@@ -72,6 +87,7 @@ impl GuestMemory {
             gpa,
             len,
             size: self.size,
+            read_only: false,
         };
         match gpa.checked_add(len) {
             Some(end) if gpa >= floor && end <= self.size => {
@@ -95,9 +111,56 @@ impl GuestMemory {
         Ok(())
     }
 
+    /// A guest range the tender will write: [`Self::guest`], and not in
+    /// read-only memory (the host mapping there would fault the tender).
+    pub fn guest_mut(&self, gpa: u64, len: u64) -> Result<*mut u8, Fault> {
+        let p = self.guest(gpa, len)?;
+        let end = gpa + len;
+        if len > 0 && self.read_only.iter().any(|&(s, e)| gpa < e && s < end) {
+            return Err(Fault {
+                gpa,
+                len,
+                size: self.size,
+                read_only: true,
+            });
+        }
+        Ok(p)
+    }
+
+    /// Make guest-physical `start..end` (page-aligned) read-only on the
+    /// host: a guest write there fails in KVM (EFAULT) whatever the
+    /// guest's own page tables say.
+    pub fn protect(&mut self, start: u64, end: u64) -> Result<(), Error> {
+        self.span(start, end.saturating_sub(start), 0)
+            .map_err(|f| Error::Image(f.to_string()))?;
+        if !start.is_multiple_of(0x1000) || !end.is_multiple_of(0x1000) || start >= end {
+            return Err(Error::Image(format!(
+                "cannot protect {start:#x}..{end:#x}: not whole pages"
+            )));
+        }
+        // SAFETY: page-aligned range inside our own mapping.
+        let r = unsafe {
+            libc::mprotect(
+                self.base.as_ptr().add(start as usize).cast(),
+                (end - start) as usize,
+                libc::PROT_READ,
+            )
+        };
+        if r != 0 {
+            return Err(os(&format!("mprotect of guest {start:#x}..{end:#x}")));
+        }
+        self.read_only.push((start, end));
+        Ok(())
+    }
+
+    /// Whether `gpa` lies in memory made read-only by [`Self::protect`].
+    pub fn is_read_only(&self, gpa: u64) -> bool {
+        self.read_only.iter().any(|&(s, e)| (s..e).contains(&gpa))
+    }
+
     /// Copy `data` to a guest pointer.
     pub fn write(&self, gpa: u64, data: &[u8]) -> Result<(), Fault> {
-        let p = self.guest(gpa, data.len() as u64)?;
+        let p = self.guest_mut(gpa, data.len() as u64)?;
         // SAFETY: checked range; the vCPU is stopped while the tender runs.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
         Ok(())
@@ -161,5 +224,25 @@ mod tests {
         assert_eq!(&b, b"abc");
         m.write_phys(0x1000, &[1]).unwrap();
         assert!(m.write_phys(0x20_0000, &[1]).is_err());
+    }
+
+    #[test]
+    fn read_only_pages_refuse_tender_writes() {
+        let mut m = GuestMemory::new(0x20_0000).unwrap();
+        m.write(0x10_1000, b"text").unwrap();
+        m.protect(0x10_1000, 0x10_3000).unwrap();
+        assert!(m.protect(0x10_3001, 0x10_4000).is_err(), "unaligned");
+        assert!(m.protect(0x1f_f000, 0x20_1000).is_err(), "past the end");
+        let f = m.write(0x10_2ff0, &[0; 32]).unwrap_err();
+        assert!(f.read_only && f.to_string().contains("read-only"), "{f}");
+        assert!(m.guest_mut(0x10_0ff0, 0x11).is_err(), "one byte inside");
+        assert!(m.guest_mut(0x10_0ff0, 0x10).is_ok(), "just below");
+        assert!(m.guest_mut(0x10_3000, 0x10).is_ok(), "just above");
+        assert!(m.guest_mut(0x10_1000, 0).is_ok(), "empty");
+        let mut b = [0u8; 4];
+        m.read(0x10_1000, &mut b).unwrap();
+        assert_eq!(&b, b"text", "still readable");
+        // A tender write through the host mapping would fault: the checks
+        // above are what keep it from happening.
     }
 }

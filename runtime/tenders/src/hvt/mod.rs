@@ -2,6 +2,7 @@
 //! only way out is the eight hypercalls.
 
 pub mod calls;
+pub mod dump;
 pub mod layout;
 pub mod mem;
 pub mod vm;
@@ -9,6 +10,7 @@ pub mod vm;
 use std::io::Write;
 
 use crate::attach;
+use crate::elf::PF_W;
 use crate::error::Error;
 use crate::image::{Image, Target};
 use crate::manifest::Attached;
@@ -41,7 +43,12 @@ pub struct Prepared<W: Write> {
     pub vm: Vm,
     pub calls: Calls<W>,
     pub seccomp: bool,
+    /// `--dumpcore`: where the core goes if the guest is stopped or aborts.
+    pub core: Option<dump::CoreFile>,
 }
+
+/// `SOLO5_EXIT_ABORT`: the guest's `solo5_abort`.
+pub const EXIT_ABORT: i32 = 255;
 
 /// Load `o.image` into a new VM, attach its devices, write the boot area.
 pub fn prepare<W: Write>(o: &Options, console: W) -> Result<Prepared<W>, Error> {
@@ -51,12 +58,17 @@ pub fn prepare<W: Write>(o: &Options, console: W) -> Result<Prepared<W>, Error> 
     let cmdline = options::cmdline(&o.args, layout::CMDLINE_SIZE)?;
     let devices = attach::attach_all(&image.manifest, o)?;
 
-    let mem = GuestMemory::new(mem_size)?;
+    let mut mem = GuestMemory::new(mem_size)?;
     for s in &segments {
         mem.write_phys(s.vaddr, image.data(s))?;
     }
     layout::write_gdt(&mem)?;
-    layout::write_page_tables(&mem)?;
+    layout::write_page_tables(&mem, &segments)?;
+    // W^X on the host too: text and rodata stay read-only even for a guest
+    // that rewrites its page tables or clears CR0.WP.
+    for s in segments.iter().filter(|s| s.flags & PF_W == 0) {
+        mem.protect(s.start, s.end)?;
+    }
     let mut vm = Vm::new(mem)?;
     // Host descriptors mean nothing to an hvt guest; leave them out.
     let attached: Vec<Attached> = devices
@@ -82,10 +94,16 @@ pub fn prepare<W: Write>(o: &Options, console: W) -> Result<Prepared<W>, Error> 
     layout::write_boot_info(vm.mem(), kernel_end, vm.tsc_hz, &mft, &cmdline)?;
     vm.set_entry(image.elf.entry)?;
     let calls = Calls::new(devices, console)?;
+    let core = if o.dumpcore {
+        Some(dump::CoreFile::create()?)
+    } else {
+        None
+    };
     Ok(Prepared {
         vm,
         calls,
         seccomp: o.seccomp,
+        core,
     })
 }
 
@@ -98,7 +116,26 @@ pub fn run<W: Write>(mut p: Prepared<W>) -> Result<i32, Error> {
             Some("unikc-hvt: seccomp: the tender made a system call outside its allowlist: "),
             seccomp::signal_stack(),
         )?;
-        seccomp::apply(&seccomp::hvt_filter()?)?;
+        seccomp::apply(&seccomp::hvt_filter(p.core.is_some())?)?;
     }
-    p.vm.run(&mut p.calls)
+    let result = p.vm.run(&mut p.calls);
+    let signal = match &result {
+        Err(Error::Guest(_)) => libc::SIGSEGV,
+        Ok(EXIT_ABORT) => libc::SIGABRT,
+        _ => return result,
+    };
+    if let Some(core) = p.core.take() {
+        // Report the guest's error first, then where the core went.
+        if let Err(e) = &result {
+            eprintln!("unikc-hvt: {e}");
+        }
+        match p.vm.dump(core, signal) {
+            Ok(name) => eprintln!("unikc-hvt: guest core dumped to {name}"),
+            Err(e) => eprintln!("unikc-hvt: {e}"),
+        }
+        if result.is_err() {
+            return Err(Error::Reported);
+        }
+    }
+    result
 }

@@ -106,6 +106,19 @@ impl Vm {
             .map_err(|e| kvm_err("KVM_SET_REGS", e))
     }
 
+    /// Write the vCPU's registers and guest memory to `core`.
+    pub fn dump(&mut self, core: super::dump::CoreFile, signal: i32) -> Result<String, Error> {
+        let regs = self
+            .vcpu
+            .get_regs()
+            .map_err(|e| kvm_err("KVM_GET_REGS", e))?;
+        let sregs = self
+            .vcpu
+            .get_sregs()
+            .map_err(|e| kvm_err("KVM_GET_SREGS", e))?;
+        core.finish(&regs, &sregs, &self.mem, signal)
+    }
+
     fn where_(&self) -> String {
         match self.vcpu.get_regs() {
             Ok(r) => format!(
@@ -135,11 +148,13 @@ impl Vm {
                 Ok(VcpuExit::Shutdown) => Stop::Shutdown,
                 Ok(VcpuExit::InternalError) => Stop::Internal,
                 Ok(VcpuExit::IoIn(port, _)) => Stop::IoIn(port),
-                Ok(VcpuExit::MmioRead(addr, _) | VcpuExit::MmioWrite(addr, _)) => Stop::Mmio(addr),
+                Ok(VcpuExit::MmioRead(addr, _)) => Stop::Mmio(addr, false),
+                Ok(VcpuExit::MmioWrite(addr, _)) => Stop::Mmio(addr, true),
                 Ok(VcpuExit::FailEntry(reason, _)) => Stop::FailEntry(reason),
+                Ok(VcpuExit::MemoryFault { gpa, .. }) => Stop::Fault(Some(gpa)),
                 Ok(other) => Stop::Other(format!("{other:?}")),
                 Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,
-                Err(e) if e.errno() == libc::EFAULT => Stop::Fault,
+                Err(e) if e.errno() == libc::EFAULT => Stop::Fault(None),
                 Err(e) => return Err(kvm_err("KVM_RUN", e)),
             };
             return Err(self.explain(stop));
@@ -167,13 +182,32 @@ impl Vm {
             }
             Stop::Hlt => "the guest executed hlt instead of the HALT hypercall".to_string(),
             Stop::Shutdown => {
-                "triple fault (the guest took an exception it could not handle)".to_string()
+                // CR2 holds the address of the last page fault: a write to
+                // text or rodata, a jump into data, a read of page zero.
+                let cr2 = self.vcpu.get_sregs().map_or(0, |s| s.cr2);
+                format!(
+                    "triple fault (the guest took an exception it could not handle; last page fault at {cr2:#x}: text and rodata are read-only, only text is executable, nothing is mapped below 0x10000)"
+                )
             }
             Stop::IoIn(port) => {
                 format!("read from I/O port {port:#x}; hvt guests only write hypercall ports")
             }
-            Stop::Mmio(addr) => format!("access to guest-physical {addr:#x}, outside guest memory"),
-            Stop::Fault => "host/guest translation fault".to_string(),
+            // Some KVMs report a write to host-read-only memory as MMIO.
+            Stop::Mmio(addr, true) if self.mem.is_read_only(addr) => format!(
+                "write at guest-physical {addr:#x} to read-only memory (the image's text or rodata)"
+            ),
+            Stop::Mmio(addr, _) => {
+                format!("access to guest-physical {addr:#x}, outside guest memory")
+            }
+            Stop::Fault(gpa) => {
+                let at = gpa.map_or(String::new(), |g| format!(" at guest-physical {g:#x}"));
+                let ro = gpa.is_none_or(|g| self.mem.is_read_only(g));
+                if ro {
+                    format!("write{at} to read-only memory (the image's text or rodata)")
+                } else {
+                    format!("host/guest translation fault{at}")
+                }
+            }
             Stop::Other(e) => format!("unexpected exit {e}"),
         };
         Error::Guest(format!("{what}; {at}"))
@@ -186,9 +220,12 @@ enum Stop {
     Shutdown,
     Internal,
     IoIn(u16),
-    Mmio(u64),
+    /// Address, and whether it was a write.
+    Mmio(u64, bool),
     FailEntry(u64),
-    Fault,
+    /// KVM_RUN failed with EFAULT: in practice a write to host-read-only
+    /// memory (the guest-physical address when KVM reports it).
+    Fault(Option<u64>),
     Other(String),
 }
 

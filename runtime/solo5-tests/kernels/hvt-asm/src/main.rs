@@ -9,7 +9,15 @@
 //! - `x`: a write to port 0x509 (not a hypercall);
 //! - `h`: a bare `hlt`;
 //! - `w`: a write to the read-only boot info page;
-//! - `s`: one SSE instruction, then HALT 0 (probes whether KVM runs SSE in ring 0).
+//! - `s`: one SSE instruction, then HALT 0 (probes whether KVM runs SSE in ring 0);
+//! - `t` / `r`: a write to its own text / rodata;
+//! - `e`: a call into its data (a `ret` written there);
+//! - `z`: a read of guest-physical 0x8 (page zero);
+//! - `T` / `R`: clear CR0.WP (so the guest's page tables no longer stop
+//!   ring-0 writes), then write to text / rodata: only the host side stops it.
+//!
+//! After each of those it prints `FAILURE` and HALTs with 3: the tender must
+//! have stopped it before.
 //!
 //! Network: the guest is 10.55.0.2 and sends an ARP request for 10.55.0.1;
 //! it prints the sender of the first ARP reply.
@@ -74,6 +82,18 @@ _start:
     je mode_write_ro
     cmp al, 's'
     je mode_sse
+    cmp al, 't'
+    je mode_write_text
+    cmp al, 'r'
+    je mode_write_rodata
+    cmp al, 'e'
+    je mode_exec_data
+    cmp al, 'z'
+    je mode_read_zero
+    cmp al, 'T'
+    je mode_nowp_text
+    cmp al, 'R'
+    je mode_nowp_rodata
 
     # WALLTIME, POLL(50 ms), WALLTIME.
     call walltime
@@ -234,6 +254,57 @@ mode_sse:
     out dx, eax
     jmp mode_sse
 
+mode_write_text:
+    lea rax, [rip + _start]
+    mov byte ptr [rax], 0x90
+    jmp wx_failure
+
+mode_write_rodata:
+    lea rax, [rip + s_hello]
+    mov byte ptr [rax], 0
+    jmp wx_failure
+
+mode_exec_data:
+    lea rax, [rip + line]
+    mov byte ptr [rax], 0xc3            # ret
+    call rax
+    jmp wx_failure
+
+mode_read_zero:
+    xor eax, eax
+    mov rax, [rax + 8]
+    jmp wx_failure
+
+mode_nowp_text:
+    call clear_wp
+    lea rax, [rip + _start]
+    mov byte ptr [rax], 0x90
+    jmp wx_failure
+
+mode_nowp_rodata:
+    call clear_wp
+    lea rax, [rip + s_hello]
+    mov byte ptr [rax], 0
+    jmp wx_failure
+
+clear_wp:
+    mov rax, cr0
+    and rax, ~0x10000
+    mov cr0, rax
+    ret
+
+# Reached only if the tender let a W^X violation through.
+wx_failure:
+    lea rdi, [rip + s_failure]
+    mov esi, 35
+    call puts
+    lea rax, [rip + hc_halt]
+    mov qword ptr [rax], 0
+    mov dword ptr [rax + 8], 3
+    mov dx, 0x508
+    out dx, eax
+    jmp wx_failure
+
 # puts(rdi = data, rsi = len)
 puts:
     lea rax, [rip + hc_puts]
@@ -344,6 +415,7 @@ s_nl:         .ascii "\n"
 s_sector0:    .ascii "sector0="
 s_marker:     .ascii "written by hvt-asm!\n"
 s_noreply:    .ascii "no arp reply\n\n"
+s_failure:    .ascii "FAILURE: the W^X violation went on\n"
 k_mem:        .ascii "mem="
 k_freq:       .ascii "freq="
 k_end:        .ascii "kernel_end="
