@@ -151,11 +151,11 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
         let mut mapped: Vec<Error> = mapped.into_iter().map(|(_, e)| e).collect();
         if failing.is_empty() && !mapped.is_empty() {
             let mut first = mapped.remove(0);
-            first.more = mapped;
+            first.more = mapped.into();
             return Err(first);
         }
         let mut e = failure(cfg, resolved, &failing, status.code());
-        e.more = mapped;
+        e.more = mapped.into();
         return Err(e);
     }
     let exe = executable.ok_or_else(|| {

@@ -19,7 +19,7 @@ pub struct Error {
     pub file_at: Option<Box<(std::path::PathBuf, std::ops::Range<usize>, String)>>,
     /// Further errors of the same failure (one per job whose `start` does
     /// not match, …), each reported on its own.
-    pub more: Vec<Error>,
+    pub more: Box<[Error]>,
 }
 
 impl Error {
@@ -31,7 +31,7 @@ impl Error {
             help: None,
             notes: Vec::new(),
             file_at: None,
-            more: Vec::new(),
+            more: Box::new([]),
         }
     }
 
