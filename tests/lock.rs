@@ -160,6 +160,41 @@ fn lock_round_trip_and_locked_build() {
     assert_eq!(record["inputs"], serde_json::to_value(&t.inputs).unwrap());
 }
 
+/// `pin = { path = ./helper; }`, a path literal in `sub/lib.unik`, is
+/// `sub/helper`: the build uses that crate, not the decoy `helper` beside
+/// the root configuration (which does not compile), and the lock and the
+/// manifest name it.
+#[test]
+fn a_path_literal_pin_in_an_imported_file_builds_that_crate() {
+    let (_tmp, dir) = project();
+    edit(
+        &dir.join("sub/lib.unik"),
+        "pin = { path = \"./helper\"; }",
+        "pin = { path = ./helper; }",
+    );
+    write(
+        &dir.join("helper/Cargo.toml"),
+        "[package]\nname = \"helper\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    );
+    write(
+        &dir.join("helper/src/lib.rs"),
+        "compile_error!(\"the pin was resolved against the wrong file\");\n",
+    );
+    let out = build(&dir, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let lock = read_lock(&dir);
+    let helper = unix(&lock)
+        .crates
+        .iter()
+        .find(|c| c.name == "helper")
+        .unwrap();
+    assert_eq!(helper.source, "path+sub/helper");
+    assert_eq!(
+        std::fs::canonicalize(dir.join("_build/hello-unix/deps/pin/helper")).unwrap(),
+        std::fs::canonicalize(dir.join("sub/helper")).unwrap()
+    );
+}
+
 fn sha256(data: &[u8]) -> String {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("f");

@@ -10,6 +10,7 @@ use crate::model::{BoundSource, CrateReq, NodeId, PinReq};
 use rustc_hash::FxHashMap;
 use semver::Version;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::rc::Rc;
 use unik_lang::diag::{Diagnostic, Loc, SourceMap};
 use unik_lang::eval::{Package, Pin};
@@ -34,7 +35,9 @@ struct Bound {
 struct Acc {
     bounds: Vec<Bound>,
     features: BTreeSet<String>,
-    pins: Vec<(Pin, Loc)>,
+    /// Resolved (a path pin made absolute), so two pins are the same
+    /// source exactly when they name the same place.
+    pins: Vec<(PinReq, Loc)>,
     sources: Vec<BoundSource>,
     invalid: bool,
 }
@@ -129,10 +132,11 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
                     acc.features.insert(f.to_string());
                 }
             }
-            if let Some(pin) = &p.pin
-                && !acc.pins.iter().any(|(q, l)| q == pin && *l == p.loc)
-            {
-                acc.pins.push((pin.clone(), p.loc));
+            if let Some(pin) = &p.pin {
+                let pin = pin_req(sources, p.loc, pin);
+                if !acc.pins.iter().any(|(q, l)| *q == pin && *l == p.loc) {
+                    acc.pins.push((pin, p.loc));
+                }
             }
             let range = parsed
                 .entry(Rc::as_ptr(p))
@@ -190,7 +194,7 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
             diags.push(conflict(&name, &acc, (lo, lb), (hi, hb), graph));
             continue;
         }
-        let mut pins: Vec<&(Pin, Loc)> = Vec::new();
+        let mut pins: Vec<&(PinReq, Loc)> = Vec::new();
         for p in &acc.pins {
             if !pins.iter().any(|q| q.0 == p.0) {
                 pins.push(p);
@@ -205,7 +209,7 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
                 ),
             );
             for (pin, loc) in &pins {
-                d = d.label(*loc, format!("pinned to {}", pin_text(pin)));
+                d = d.label(*loc, format!("pinned to {}", pin_text(sources, *loc, pin)));
             }
             d = d.help("pin a crate in one place, or pin every use to the same source");
             diags.push(d);
@@ -218,15 +222,7 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
             min: min.map(|v| v.to_string()),
             max: max.map(|v| v.to_string()),
             features: acc.features.into_iter().collect(),
-            pin: pins.first().map(|(p, loc)| match p {
-                Pin::Path(path) => PinReq::Path {
-                    path: pin_path(sources, *loc, path),
-                },
-                Pin::Git { url, rev } => PinReq::Git {
-                    git: url.to_string(),
-                    rev: rev.to_string(),
-                },
-            }),
+            pin: pins.first().map(|(p, _)| p.clone()),
             sources: acc.sources,
             name: name.to_string(),
         });
@@ -234,26 +230,53 @@ pub fn merge(graph: &Graph, sources: &SourceMap, diags: &mut Vec<Diagnostic>) ->
     Merged { reqs, by_node }
 }
 
-/// A path pin made absolute against the directory of the file that
-/// declared it, so an imported file's pins mean the same wherever it is
-/// imported from.
-fn pin_path(sources: &SourceMap, loc: Loc, path: &str) -> String {
-    let p = std::path::Path::new(path);
-    let declared_in = &sources.get(loc.file).path;
-    match declared_in.parent() {
-        Some(dir) if !p.is_absolute() && declared_in.is_absolute() => {
-            unik_lang::eval::normalize(&dir.join(p))
-                .display()
-                .to_string()
+/// A pin as the build sees it. A path pin is made absolute against the
+/// directory of the file that declared the `package` (a path literal
+/// already is, against the file it is written in), so an imported file's
+/// pins mean the same wherever it is imported from.
+fn pin_req(sources: &SourceMap, loc: Loc, pin: &Pin) -> PinReq {
+    match pin {
+        Pin::Path(path) => {
+            let p = Path::new(&**path);
+            let declared_in = &sources.get(loc.file).path;
+            let path = match declared_in.parent() {
+                Some(dir) if !p.is_absolute() && declared_in.is_absolute() => {
+                    unik_lang::eval::normalize(&dir.join(p))
+                        .display()
+                        .to_string()
+                }
+                _ => path.to_string(),
+            };
+            PinReq::Path { path }
         }
-        _ => path.to_string(),
+        Pin::Git { url, rev } => PinReq::Git {
+            git: url.to_string(),
+            rev: rev.to_string(),
+        },
     }
 }
 
-fn pin_text(p: &Pin) -> String {
+/// A pin in a message: a path relative to the file that declared it, as
+/// it would be written there (the same on every machine), unless the two
+/// share nothing but the root.
+fn pin_text(sources: &SourceMap, loc: Loc, p: &PinReq) -> String {
     match p {
-        Pin::Path(path) => format!("path `{path}`"),
-        Pin::Git { url, rev } => format!("git `{url}` at `{rev}`"),
+        PinReq::Path { path } => {
+            let path = Path::new(path);
+            let declared_in = &sources.get(loc.file).path;
+            let shown = match declared_in.parent() {
+                Some(dir)
+                    if path.is_absolute()
+                        && dir.components().nth(1).is_some()
+                        && dir.components().nth(1) == path.components().nth(1) =>
+                {
+                    unik_lang::eval::relative(dir, path)
+                }
+                _ => path.display().to_string(),
+            };
+            format!("path `{shown}`")
+        }
+        PinReq::Git { git, rev } => format!("git `{git}` at `{rev}`"),
     }
 }
 

@@ -170,6 +170,8 @@ struct Built {
     graph: Graph,
     /// Errors found in the graph.
     diagnostics: Vec<Diagnostic>,
+    /// Warnings (W0301), which do not stop the resolved form.
+    warnings: Vec<Diagnostic>,
     /// Present when there are none; its `target` is set per target.
     resolved: Option<Resolved>,
 }
@@ -191,10 +193,12 @@ fn build(input: &Input, content_hashes: &mut rustc_hash::FxHashMap<*const ImplDe
     check_duplicates(&graph, &jobs, reg, &mut diags);
     let keys = keys::collect(&graph, input, &mut diags);
     let crates = crates::merge(&graph, input.sources, &mut diags);
+    let warnings = deprecations(&graph, input.sources);
     if !diags.is_empty() || !input.model {
         return Built {
             graph,
             diagnostics: diags,
+            warnings,
             resolved: None,
         };
     }
@@ -234,6 +238,7 @@ fn build(input: &Input, content_hashes: &mut rustc_hash::FxHashMap<*const ImplDe
     Built {
         graph,
         diagnostics: diags,
+        warnings,
         resolved: Some(resolved),
     }
 }
@@ -251,11 +256,42 @@ fn finish(input: &Input, typed: &Typed, built: &Built) -> Outcome {
         }),
         _ => None,
     };
+    diags.extend(built.warnings.iter().cloned());
     Outcome {
         resolved,
         diagnostics: with_target(diags, input.target),
         known_keys: typed.known_keys.clone(),
     }
+}
+
+/// W0301 for each implementation of the graph whose definition says
+/// `deprecated = "what to use instead";`, once per implementation.
+fn deprecations(graph: &Graph, sources: &SourceMap) -> Vec<Diagnostic> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for n in &graph.nodes {
+        let Some(serde_json::Value::String(instead)) = n.def.extra.get("deprecated") else {
+            continue;
+        };
+        if !seen.insert(Rc::as_ptr(&n.def)) {
+            continue;
+        }
+        // The argument it is passed as, else where the device was built.
+        let used = match n.site {
+            Some(s) if !in_catalogue(sources, s) => s,
+            _ => used_at(sources, n),
+        };
+        let mut d = Diagnostic::warning(
+            "W0301",
+            format!("`{}` is deprecated: {instead}", n.def.name),
+        )
+        .label(used, "used here");
+        if n.def.loc != used {
+            d = d.label(n.def.loc, "marked `deprecated` here");
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn is_base(t: &DevType, name: &str) -> bool {

@@ -328,3 +328,140 @@ fn deeply_nested_devices_resolve() {
         .unwrap();
     assert_eq!(worker.join().unwrap(), 50_002);
 }
+
+/// Writes `files` (relative path, text) under a fresh directory and checks
+/// `config.unik` there on unix.
+fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Session) {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+    }
+    let file = dir.path().join("config.unik");
+    let s = session::run(&Request::new(&file, Matrix::Only(vec!["unix".into()]))).unwrap();
+    (dir, s)
+}
+
+fn pinned_path(s: &Session, name: &str) -> String {
+    let g = s
+        .resolved("unix")
+        .unwrap_or_else(|| panic!("{:?}", s.diagnostics));
+    match &g.crates.iter().find(|c| c.name == name).unwrap().pin {
+        Some(unik_resolver::PinReq::Path { path }) => path.clone(),
+        other => panic!("{name} is pinned to {other:?}"),
+    }
+}
+
+/// `pin = { path = ./dir; }`: a path literal, resolved against the file it
+/// is written in, here an import in another directory; a string beside it
+/// is resolved against the file that declares its `package`.
+#[test]
+fn path_pins_resolve_against_their_file() {
+    let (dir, s) = project(&[
+        (
+            "config.unik",
+            r#"let
+  lib = import ./sub/lib.unik;
+  main = foreign "a::A" { packages = [ lib.helper, lib.other ]; } job;
+in register "a" [ main ]"#,
+        ),
+        (
+            "sub/lib.unik",
+            r#"{
+  helper = package "helper" { pin = { path = ./helper; }; };
+  other = package "other" { pin = { path = "../vendor/other"; }; };
+}"#,
+        ),
+    ]);
+    assert_eq!(codes(&s), Vec::<&str>::new(), "{:?}", s.diagnostics);
+    let root = dir.path().to_str().unwrap();
+    assert_eq!(pinned_path(&s, "helper"), format!("{root}/sub/helper"));
+    assert_eq!(pinned_path(&s, "other"), format!("{root}/vendor/other"));
+}
+
+/// Pins are compared by the place they name: a literal and a string for
+/// the same directory agree; two directories are E0503, each shown as it
+/// would be written in its file (no machine-specific absolute path).
+#[test]
+fn path_pins_are_compared_by_place() {
+    let two = |a: &str, b: &str| {
+        format!(
+            r#"let
+  a = foreign "a::A" {{ packages = [ (package "dep" {{ pin = {{ path = {a}; }}; }}) ]; }} job;
+  b = foreign "b::B" {{ packages = [ (package "dep" {{ pin = {{ path = {b}; }}; }}) ]; }} job;
+in register "ab" [ a, b ]"#
+        )
+    };
+    let (dir, s) = project(&[("config.unik", &two("./dep", "\"dep\""))]);
+    assert_eq!(codes(&s), Vec::<&str>::new(), "{:?}", s.diagnostics);
+    assert_eq!(
+        pinned_path(&s, "dep"),
+        format!("{}/dep", dir.path().display())
+    );
+
+    let (_dir, s) = project(&[("config.unik", &two("./dep", "../elsewhere/dep"))]);
+    assert_eq!(codes(&s), ["E0503"], "{:?}", s.diagnostics);
+    let labels: Vec<&str> = s.diagnostics[0]
+        .labels
+        .iter()
+        .map(|l| l.message.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "pinned to path `./dep`",
+            "pinned to path `../elsewhere/dep`"
+        ]
+    );
+}
+
+/// A pin's path of the wrong kind is E0202, naming both accepted kinds.
+#[test]
+fn a_pin_path_of_the_wrong_kind() {
+    let (_dir, s) = project(&[(
+        "config.unik",
+        r#"register "a" [ (foreign "a::A" { packages = [ (package "dep" { pin = { path = 3; }; }) ]; } job) ]"#,
+    )]);
+    assert_eq!(codes(&s), ["E0202"], "{:?}", s.diagnostics);
+    assert_eq!(
+        s.diagnostics[0].message,
+        "field `path` of `pin` must be a path (`./crate`) or a string, found an int"
+    );
+}
+
+/// `deprecated = "…"` in an `impl`: a used implementation warns once
+/// (W0301, at the use and the definition) and still resolves; an unused
+/// one does not warn.
+#[test]
+fn a_deprecated_implementation_warns_once_and_resolves() {
+    let config = |used: &str| {
+        format!(
+            r#"let
+  old = impl {{
+    name = "old";
+    type = console;
+    module = "m";
+    connect = "{{module}}::connect()";
+    deprecated = "use `default_console`";
+  }};
+  a = foreign "a::A" (console @-> job);
+  b = foreign "b::B" (console @-> job);
+in register "a" [ a $ {used}, b $ {used} ]"#
+        )
+    };
+    let s = run_with(&config("old"), Matrix::Only(vec!["unix".into()]), &[]);
+    assert_eq!(codes(&s), ["W0301"], "{:?}", s.diagnostics);
+    let d = &s.diagnostics[0];
+    assert!(!d.is_error());
+    assert_eq!(d.message, "`old` is deprecated: use `default_console`");
+    assert_eq!(d.labels.len(), 2);
+    assert!(s.resolved("unix").is_some(), "a warning keeps the graph");
+
+    let s = run_with(
+        &config("default_console").replace("  a = ", "  c = old;\n  a = "),
+        Matrix::Only(vec!["unix".into()]),
+        &[],
+    );
+    assert!(!codes(&s).contains(&"W0301"), "{:?}", s.diagnostics);
+}

@@ -208,6 +208,35 @@ fn is_rust_path(s: &str) -> bool {
         })
 }
 
+/// A pin's `path`: a path literal (already resolved against the file
+/// that contains it) or a string (the resolver resolves it against the
+/// file that declares the `package`).
+fn pin_path<'a>(f: &Fields<'_, 'a>) -> R<Option<Rc<str>>> {
+    match f.get("path")? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Str(s)) => Ok(Some(s)),
+        Some(Value::Path(p)) => match p.to_str() {
+            Some(s) => Ok(Some(Rc::from(s))),
+            None => Err(Diagnostic::error(
+                "E0202",
+                format!("the pinned path `{}` is not valid UTF-8", p.display()),
+            )
+            .label(f.loc("path"), "Cargo manifests can only name UTF-8 paths")
+            .into()),
+        },
+        Some(other) => Err(Diagnostic::error(
+            "E0202",
+            format!(
+                "field `path` of `pin` must be a path (`./crate`) or a string, found {}",
+                other.kind()
+            ),
+        )
+        .label(f.loc("path"), format!("this is {}", other.kind()))
+        .help("name the directory holding the crate's Cargo.toml: `pin = { path = ./helper; }`")
+        .into()),
+    }
+}
+
 fn targets_field<'a>(f: &Fields<'_, 'a>) -> R<Option<Vec<crate::Target>>> {
     if f.set.get("targets").is_none() {
         return Ok(None);
@@ -366,11 +395,7 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
                         loc: f.loc("pin"),
                     };
                     pf.only(&["path", "git", "rev"])?;
-                    match (
-                        pf.opt_string("path")?,
-                        pf.opt_string("git")?,
-                        pf.opt_string("rev")?,
-                    ) {
+                    match (pin_path(&pf)?, pf.opt_string("git")?, pf.opt_string("rev")?) {
                         (Some(path), None, None) => Some(Pin::Path(path)),
                         (None, Some(url), Some(rev)) => Some(Pin::Git { url, rev }),
                         _ => {
