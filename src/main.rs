@@ -615,8 +615,14 @@ fn summary(checked: &check::Checked) {
 fn explain(code: &str) -> Result<u8, Failure> {
     match unik_lang::codes::lookup(code) {
         Some(c) => {
-            // The text starts with its own `# CODE: title` heading.
-            println!("{}", c.text.trim_end());
+            // The text starts with its own `# CODE: title` heading. Fence
+            // markers after a comma are for the book's tests, not readers.
+            for line in c.text.trim_end().lines() {
+                match line.strip_prefix("```") {
+                    Some(info) => println!("```{}", info.split(',').next().unwrap_or("")),
+                    None => println!("{line}"),
+                }
+            }
             Ok(EXIT_OK)
         }
         None => {

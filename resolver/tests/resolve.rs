@@ -339,13 +339,13 @@ fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Session) {
         std::fs::write(&p, text).unwrap();
     }
     let file = dir.path().join("config.unik");
-    let s = session::run(&Request::new(&file, Matrix::Only(vec!["unix".into()]))).unwrap();
+    let s = session::run(&Request::new(&file, Matrix::Only(vec![Target::Unix]))).unwrap();
     (dir, s)
 }
 
 fn pinned_path(s: &Session, name: &str) -> String {
     let g = s
-        .resolved("unix")
+        .resolved(Target::Unix)
         .unwrap_or_else(|| panic!("{:?}", s.diagnostics));
     match &g.crates.iter().find(|c| c.name == name).unwrap().pin {
         Some(unik_resolver::PinReq::Path { path }) => path.clone(),
@@ -450,17 +450,20 @@ fn a_deprecated_implementation_warns_once_and_resolves() {
 in register "a" [ a $ {used}, b $ {used} ]"#
         )
     };
-    let s = run_with(&config("old"), Matrix::Only(vec!["unix".into()]), &[]);
+    let s = run_with(&config("old"), Matrix::Only(vec![Target::Unix]), &[]);
     assert_eq!(codes(&s), ["W0301"], "{:?}", s.diagnostics);
     let d = &s.diagnostics[0];
     assert!(!d.is_error());
     assert_eq!(d.message, "`old` is deprecated: use `default_console`");
     assert_eq!(d.labels.len(), 2);
-    assert!(s.resolved("unix").is_some(), "a warning keeps the graph");
+    assert!(
+        s.resolved(Target::Unix).is_some(),
+        "a warning keeps the graph"
+    );
 
     let s = run_with(
         &config("default_console").replace("  a = ", "  c = old;\n  a = "),
-        Matrix::Only(vec!["unix".into()]),
+        Matrix::Only(vec![Target::Unix]),
         &[],
     );
     assert!(!codes(&s).contains(&"W0301"), "{:?}", s.diagnostics);
