@@ -1,6 +1,7 @@
 //! A mistake passed through each catalogue function that takes devices or
 //! builds them (stacks, kv stores, block devices, DHCP, interfaces, HTTP,
-//! `by_platform`), one per directory under tests/catalogue-diagnostics/:
+//! `by_platform`, an implementation a catalogue function chose that the
+//! target lacks), one per directory under tests/catalogue-diagnostics/:
 //! `config.unik`, `at` (the text the primary label must cover) and an
 //! optional `args`. Each gives exactly one diagnostic, whose primary label
 //! is in the user's file at the mistake, never inside the catalogue.
