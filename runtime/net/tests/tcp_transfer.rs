@@ -418,8 +418,11 @@ fn window_scaling_and_mss_are_negotiated() {
 
 #[test]
 fn listener_backlog_is_bounded() {
+    // Without cookies a third SYN evicts the oldest half-open connection; that client's
+    // retransmitted SYN then meets a full accept queue and waits.
     let cfg = TcpConfig {
         backlog: 2,
+        syn_cookies: false,
         ..TcpConfig::default()
     };
     let mut sim = Sim::pair(cfg, LinkModel::default(), 12);
@@ -442,6 +445,8 @@ fn listener_backlog_is_bounded() {
         2
     );
     assert_eq!(states.iter().filter(|s| **s == State::SynSent).count(), 1);
+    assert_eq!(sim.nodes[1].stats().half_open_evicted, 1);
+    assert_eq!(sim.nodes[1].stats().syn_cookies_sent, 0);
     let first = sim.nodes[1].tcp_accept(l).unwrap();
     let _second = sim.nodes[1].tcp_accept(l).unwrap();
     assert_eq!(sim.nodes[1].tcp_accept(l), Err(Error::WouldBlock));

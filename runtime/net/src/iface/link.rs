@@ -45,7 +45,7 @@ enum Hop {
     Pending(Ipv4Addr),
 }
 
-/// Counters for the whole interface.
+/// Counters for the whole interface, and the memory it holds now ([`super::Interface::stats`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     pub rx_frames: u64,
@@ -56,6 +56,42 @@ pub struct Stats {
     pub tx_dropped: u64,
     pub reassembled: u64,
     pub fragments_sent: u64,
+
+    // TCP listeners under load.
+    /// SYNs received for a listening port.
+    pub syn_received: u64,
+    /// SYN-ACKs sent as SYN cookies, and connections their returning ACK created.
+    pub syn_cookies_sent: u64,
+    pub syn_cookies_accepted: u64,
+    /// ACKs to a listener sending cookies that carried no valid cookie (answered with RST).
+    pub syn_cookies_rejected: u64,
+    /// Half-open connections evicted (oldest first) for a new SYN, with cookies off.
+    pub half_open_evicted: u64,
+    /// Half-open connections dropped after their SYN-ACK retries.
+    pub half_open_timed_out: u64,
+    /// SYNs dropped because the accept queue was full.
+    pub syn_dropped: u64,
+    /// Handshakes refused because the TCP memory budget was spent.
+    pub tcp_memory_refused: u64,
+    /// RFC 5961: challenge ACKs sent and rate-limited, segments dropped for an ACK too old
+    /// (totals over all connections, closed ones included).
+    pub challenge_acks: u64,
+    pub challenge_acks_suppressed: u64,
+    pub old_acks_dropped: u64,
+
+    // Memory held now.
+    pub tcp_connections: u64,
+    pub tcp_half_open: u64,
+    /// Buffer bytes reserved against `Config::tcp_memory` and actually allocated.
+    pub tcp_memory_reserved: u64,
+    pub tcp_buffer_bytes: u64,
+    /// Bytes received in order but not yet read, and held out of order.
+    pub tcp_rx_queued: u64,
+    pub tcp_out_of_order: u64,
+    /// Fragment content held for IPv4 reassembly (bounded by the reassembly capacity).
+    pub reassembly_bytes: u64,
+    /// Datagram bytes waiting in UDP receive queues.
+    pub udp_queued: u64,
 }
 
 pub(super) struct Link {

@@ -1,6 +1,7 @@
 //! The sans-IO driver: frames in through [`Interface::receive`], frames out through
 //! [`Interface::transmit`], timers exposed by [`Interface::poll_at`], and a socket API.
 
+mod cookie;
 mod icmp;
 mod link;
 mod tcp;
@@ -93,6 +94,10 @@ pub struct Config {
     pub udp_recv_buffer: usize,
     /// Packets (replies, RSTs, UDP, DHCP) waiting for `transmit`.
     pub tx_queue: usize,
+    /// Global bound on TCP buffer memory: each connection past its handshake reserves its
+    /// send and receive buffer sizes; handshakes that do not fit are refused (RST), and
+    /// `tcp_connect` fails with `Exhausted`. Half-open connections hold no buffers.
+    pub tcp_memory: usize,
 }
 
 impl Config {
@@ -112,6 +117,7 @@ impl Config {
             arp: ArpConfig::default(),
             udp_recv_buffer: 64 * 1024,
             tx_queue: 256,
+            tcp_memory: 64 << 20,
         }
     }
 }
@@ -138,6 +144,7 @@ pub struct Interface {
     link: Link,
     rng: Rng,
     secret: u64,
+    cookie_key: (u64, u64),
     reasm: Reassembler,
     control: VecDeque<Outgoing>,
     tx_queue: usize,
@@ -165,6 +172,7 @@ impl Interface {
     pub fn new(cfg: Config) -> Interface {
         let mut rng = Rng::new(cfg.seed);
         let secret = rng.next_u64();
+        let cookie_key = (rng.next_u64(), rng.next_u64());
         let dhcp = cfg
             .ipv4
             .is_none()
@@ -182,12 +190,13 @@ impl Interface {
             },
             rng,
             secret,
+            cookie_key,
             reasm: Reassembler::new(),
             control: VecDeque::new(),
             tx_queue: cfg.tx_queue,
             announce: cfg.ipv4.map(|_| (Instant::ZERO, ANNOUNCE_COUNT)),
             dhcp,
-            tcp: tcp::Sockets::default(),
+            tcp: tcp::Sockets::new(cfg.tcp_memory),
             tcp_cfg: cfg.tcp,
             udp: BTreeMap::new(),
             udp_recv_buffer: cfg.udp_recv_buffer,
@@ -234,6 +243,7 @@ impl Interface {
     pub fn reseed(&mut self, seed: u64) {
         self.rng = Rng::new(seed);
         self.secret = self.rng.next_u64();
+        self.cookie_key = (self.rng.next_u64(), self.rng.next_u64());
     }
 
     pub fn tcp_config(&self) -> TcpConfig {
@@ -258,8 +268,13 @@ impl Interface {
         self.dhcp.as_ref().and_then(|d| d.lease())
     }
 
+    /// Counters, and the memory held now by TCP connections, reassembly and UDP queues.
     pub fn stats(&self) -> Stats {
-        self.link.stats
+        let mut s = self.link.stats;
+        self.tcp.fill_stats(&mut s);
+        s.reassembly_bytes = self.reasm.bytes() as u64;
+        s.udp_queued = self.udp.values().map(|u| u.rx_bytes as u64).sum();
+        s
     }
 
     /// Packets the ARP layer dropped (queue full or resolution failed).

@@ -1,15 +1,21 @@
 //! TCP sockets: listeners with a bounded backlog, connections addressed by handles,
 //! demultiplexing, and RSTs for segments nobody wants.
+//!
+//! Under a SYN flood a listener's half-open table fills; further SYNs are answered with SYN
+//! cookies (or, with cookies off, evict the oldest half-open connection), so a legitimate
+//! client still connects. Connections reserve their buffer sizes against a global budget
+//! (`Config::tcp_memory`) when their handshake completes; half-open ones hold no buffers.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::net::SocketAddrV4;
 
-use super::{Error, Interface, IpWrite, Outgoing};
+use super::cookie;
+use super::{Error, Interface, IpWrite, Outgoing, Stats};
 use crate::device::Device;
-use crate::tcp::{Connection, Seq, State};
-use crate::time::{Instant, earliest};
+use crate::tcp::{self as tcp_mod, Connection, Seq, State, TcpError};
+use crate::time::{Duration, Instant, earliest};
 use crate::wire::ipv4::{HEADER_LEN, Ipv4Repr, MAX_PACKET_LEN};
 use crate::wire::tcp::{self as tcp_wire, Flags, TcpRepr};
 use crate::wire::{Ipv4Addr, proto};
@@ -42,9 +48,13 @@ struct Entry {
     conn: Connection,
     /// Listener port while the connection waits to be accepted.
     parent: Option<u16>,
+    /// Counted in its listener's accept queue (handshake complete), not its half-open table.
     queued: bool,
     /// The application gave the handle up; the entry goes once the connection is closed.
     released: bool,
+    /// Buffer bytes reserved against the memory budget (0 while half-open).
+    reserved: usize,
+    created: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -57,17 +67,29 @@ struct Slot {
 struct Listener {
     generation: u32,
     ready: VecDeque<TcpHandle>,
-    /// Children handshaking or waiting in `ready`.
-    pending: usize,
+    /// Children in SYN-RECEIVED.
+    half_open: usize,
+    /// Children past the handshake, waiting in `ready`.
+    queued: usize,
+    /// ACKs are checked for cookies until then (cookies live two 64-second periods).
+    cookies_until: Option<Instant>,
 }
 
 type Tuple = (u16, SocketAddrV4);
+
+/// How long after its last cookie a listener still accepts one.
+const COOKIE_LIFETIME: Duration = Duration::from_secs(128);
 
 #[derive(Debug, Default)]
 pub(super) struct Sockets {
     slots: Vec<Slot>,
     by_tuple: BTreeMap<Tuple, usize>,
     listeners: BTreeMap<u16, Listener>,
+    /// Global bound on reserved buffer bytes (`Config::tcp_memory`).
+    budget: usize,
+    reserved: usize,
+    /// Listener counters; RFC 5961 counters of connections already freed.
+    counters: Stats,
 }
 
 impl Sockets {
@@ -106,6 +128,112 @@ impl Sockets {
         TcpHandle {
             index: index as u32,
             generation: slot.generation,
+        }
+    }
+}
+
+impl Sockets {
+    pub(super) fn new(budget: usize) -> Sockets {
+        Sockets {
+            budget,
+            ..Sockets::default()
+        }
+    }
+
+    /// Reserves `n` bytes of the memory budget, if they fit.
+    fn reserve(&mut self, n: usize) -> bool {
+        if self.reserved + n > self.budget {
+            return false;
+        }
+        self.reserved += n;
+        true
+    }
+
+    /// A child of listener `port` finished its handshake: it moves to the accept queue if its
+    /// buffers fit the memory budget, and is reset otherwise.
+    fn handshake_done(&mut self, index: usize, port: u16) {
+        let generation = self.slots[index].generation;
+        let Some(e) = self.slots[index].entry.as_mut() else {
+            return;
+        };
+        let need = e.conn.buffer_capacity();
+        if self.reserved + need > self.budget {
+            self.counters.tcp_memory_refused += 1;
+            e.conn.abort();
+            return;
+        }
+        self.reserved += need;
+        e.reserved = need;
+        e.queued = true;
+        if let Some(l) = self.listeners.get_mut(&port) {
+            l.half_open = l.half_open.saturating_sub(1);
+            l.queued += 1;
+            l.ready.push_back(TcpHandle {
+                index: index as u32,
+                generation,
+            });
+        }
+    }
+
+    /// Drops listener `port`'s oldest half-open connection (silently: its peer is most
+    /// likely a spoofed address). False if it has none.
+    fn evict_oldest_half_open(&mut self, port: u16) -> bool {
+        let oldest = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.entry.as_ref().map(|e| (i, e)))
+            .filter(|(_, e)| e.parent == Some(port) && !e.queued)
+            .min_by_key(|(_, e)| e.created)
+            .map(|(i, _)| i);
+        let Some(i) = oldest else {
+            return false;
+        };
+        let slot = &mut self.slots[i];
+        if let Some(e) = slot.entry.take() {
+            let tuple = (e.conn.local().port(), e.conn.remote());
+            if self.by_tuple.get(&tuple) == Some(&i) {
+                self.by_tuple.remove(&tuple);
+            }
+        }
+        slot.generation = slot.generation.wrapping_add(1);
+        if let Some(l) = self.listeners.get_mut(&port) {
+            l.half_open = l.half_open.saturating_sub(1);
+        }
+        self.counters.half_open_evicted += 1;
+        true
+    }
+
+    /// Adds the TCP counters and the memory held now to `s`.
+    pub(super) fn fill_stats(&self, s: &mut Stats) {
+        let c = &self.counters;
+        s.syn_received = c.syn_received;
+        s.syn_cookies_sent = c.syn_cookies_sent;
+        s.syn_cookies_accepted = c.syn_cookies_accepted;
+        s.syn_cookies_rejected = c.syn_cookies_rejected;
+        s.half_open_evicted = c.half_open_evicted;
+        s.half_open_timed_out = c.half_open_timed_out;
+        s.syn_dropped = c.syn_dropped;
+        s.tcp_memory_refused = c.tcp_memory_refused;
+        s.challenge_acks = c.challenge_acks;
+        s.challenge_acks_suppressed = c.challenge_acks_suppressed;
+        s.old_acks_dropped = c.old_acks_dropped;
+        s.tcp_memory_reserved = self.reserved as u64;
+        s.tcp_connections = 0;
+        s.tcp_half_open = 0;
+        s.tcp_buffer_bytes = 0;
+        s.tcp_rx_queued = 0;
+        s.tcp_out_of_order = 0;
+        for e in self.slots.iter().filter_map(|s| s.entry.as_ref()) {
+            let st = e.conn.stats();
+            s.challenge_acks += st.challenge_acks;
+            s.challenge_acks_suppressed += st.challenge_acks_suppressed;
+            s.old_acks_dropped += st.old_acks_dropped;
+            s.tcp_connections += 1;
+            s.tcp_half_open += u64::from(e.conn.state() == State::SynReceived);
+            s.tcp_buffer_bytes += e.conn.buffer_allocated() as u64;
+            s.tcp_rx_queued += e.conn.recv_available() as u64;
+            s.tcp_out_of_order += e.conn.out_of_order_bytes() as u64;
         }
     }
 }
@@ -188,7 +316,9 @@ impl Interface {
             Listener {
                 generation,
                 ready: VecDeque::new(),
-                pending: 0,
+                half_open: 0,
+                queued: 0,
+                cookies_until: None,
             },
         );
         Ok(TcpListener { port, generation })
@@ -220,7 +350,8 @@ impl Interface {
                 _ => false,
             };
             if live {
-                self.listener_mut(l)?.pending -= 1;
+                let l = self.listener_mut(l)?;
+                l.queued = l.queued.saturating_sub(1);
                 return Ok(h);
             }
         }
@@ -272,6 +403,11 @@ impl Interface {
                 .ok_or(Error::Exhausted)?
         };
         let local = SocketAddrV4::new(ip.address, port);
+        let need = self.tcp_cfg.send_buffer + self.tcp_cfg.recv_buffer;
+        if !self.tcp.reserve(need) {
+            self.tcp.counters.tcp_memory_refused += 1;
+            return Err(Error::Exhausted);
+        }
         let conn = Connection::connect(
             now,
             self.tcp_cfg,
@@ -285,6 +421,8 @@ impl Interface {
             parent: None,
             queued: false,
             released: false,
+            reserved: need,
+            created: now,
         }))
     }
 
@@ -373,14 +511,7 @@ impl Interface {
                 && !e.queued
                 && synchronized(e.conn.state())
             {
-                e.queued = true;
-                let h = TcpHandle {
-                    index: index as u32,
-                    generation: self.tcp.slots[index].generation,
-                };
-                if let Some(l) = self.tcp.listeners.get_mut(&port) {
-                    l.ready.push_back(h);
-                }
+                self.tcp.handshake_done(index, port);
             }
             if let Some(r) = reply {
                 self.queue_segment(ip.src, &r);
@@ -389,39 +520,159 @@ impl Interface {
             return;
         }
 
-        let backlog = self.tcp_cfg.backlog;
-        if let Some(l) = self.tcp.listeners.get(&seg.dst_port)
-            && !seg.flags.rst()
-        {
-            if seg.flags.ack() {
-                self.queue_segment(ip.src, &reset_for(&seg, data.len()));
-            } else if seg.flags.syn() && l.pending < backlog {
-                let local = SocketAddrV4::new(ip.dst, seg.dst_port);
-                let conn = Connection::accept_syn(
-                    now,
-                    self.tcp_cfg,
-                    local,
-                    remote,
-                    self.isn(now, local, remote),
-                    self.our_mss(),
-                    &seg,
-                );
-                self.tcp.insert(Entry {
-                    conn,
-                    parent: Some(seg.dst_port),
-                    queued: false,
-                    released: false,
-                });
-                if let Some(l) = self.tcp.listeners.get_mut(&seg.dst_port) {
-                    l.pending += 1;
+        if self.tcp.listeners.contains_key(&seg.dst_port) && !seg.flags.rst() {
+            let local = SocketAddrV4::new(ip.dst, seg.dst_port);
+            if seg.flags.syn() && !seg.flags.ack() {
+                self.listener_syn(now, local, remote, &seg);
+            } else if seg.flags.ack() {
+                let cookie = if seg.flags.syn() {
+                    None
+                } else {
+                    self.cookie_ack(now, local, remote, &seg, data)
+                };
+                match cookie {
+                    Some(Some(reply)) => self.queue_segment(ip.src, &reply),
+                    Some(None) => {}
+                    None => self.queue_segment(ip.src, &reset_for(&seg, data.len())),
                 }
             }
-            // A full backlog drops the SYN; the peer retries.
             return;
         }
         if !seg.flags.rst() {
             self.queue_segment(ip.src, &reset_for(&seg, data.len()));
         }
+    }
+
+    /// A SYN for a listener: a new half-open connection, or a cookie when the table is full.
+    fn listener_syn(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seg: &TcpRepr,
+    ) {
+        let cfg = self.tcp_cfg;
+        let port = local.port();
+        self.tcp.counters.syn_received += 1;
+        let Some(l) = self.tcp.listeners.get_mut(&port) else {
+            return;
+        };
+        if l.queued >= cfg.backlog {
+            // Nobody accepts: a cookie would only make another connection to drop.
+            self.tcp.counters.syn_dropped += 1;
+            return;
+        }
+        if l.half_open >= cfg.backlog {
+            if cfg.syn_cookies {
+                l.cookies_until = Some(now + COOKIE_LIFETIME);
+                self.tcp.counters.syn_cookies_sent += 1;
+                let iss = cookie::make(
+                    self.cookie_key,
+                    now,
+                    local,
+                    remote,
+                    seg.seq,
+                    seg.mss,
+                    seg.window_scale,
+                );
+                let reply = TcpRepr {
+                    src_port: port,
+                    dst_port: remote.port(),
+                    seq: iss,
+                    ack: seg.seq.wrapping_add(1),
+                    flags: Flags::SYN | Flags::ACK,
+                    window: cfg.recv_buffer.min(0xffff) as u16,
+                    mss: Some(self.our_mss().min(0xffff) as u16),
+                    window_scale: seg
+                        .window_scale
+                        .map(|_| tcp_mod::wscale_for(cfg.recv_buffer)),
+                    ..TcpRepr::default()
+                };
+                self.queue_segment(*remote.ip(), &reply);
+                return;
+            }
+            if !self.tcp.evict_oldest_half_open(port) {
+                self.tcp.counters.syn_dropped += 1;
+                return;
+            }
+        }
+        let conn = Connection::accept_syn(
+            now,
+            cfg,
+            local,
+            remote,
+            self.isn(now, local, remote),
+            self.our_mss(),
+            seg,
+        );
+        self.tcp.insert(Entry {
+            conn,
+            parent: Some(port),
+            queued: false,
+            released: false,
+            reserved: 0,
+            created: now,
+        });
+        if let Some(l) = self.tcp.listeners.get_mut(&port) {
+            l.half_open += 1;
+        }
+    }
+
+    /// An ACK for a listener with no connection: completes a cookie handshake if it returns a
+    /// valid cookie. `None`: no cookie (answer with RST); `Some(reply)`: handled.
+    fn cookie_ack(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seg: &TcpRepr,
+        data: &[u8],
+    ) -> Option<Option<TcpRepr>> {
+        let cfg = self.tcp_cfg;
+        let port = local.port();
+        let l = self.tcp.listeners.get(&port)?;
+        if l.cookies_until.is_none_or(|t| now >= t) {
+            return None;
+        }
+        let Some(d) = cookie::check(self.cookie_key, now, local, remote, seg.seq, seg.ack) else {
+            self.tcp.counters.syn_cookies_rejected += 1;
+            return None;
+        };
+        let need = cfg.send_buffer + cfg.recv_buffer;
+        if l.queued >= cfg.backlog {
+            self.tcp.counters.syn_dropped += 1;
+            return Some(None);
+        }
+        if !self.tcp.reserve(need) {
+            self.tcp.counters.tcp_memory_refused += 1;
+            return Some(None);
+        }
+        let mut conn = Connection::from_cookie(
+            now,
+            cfg,
+            local,
+            remote,
+            d.iss,
+            d.irs,
+            self.our_mss(),
+            d.mss,
+            d.wscale,
+        );
+        let reply = conn.process(now, seg, data);
+        self.tcp.counters.syn_cookies_accepted += 1;
+        let h = self.tcp.insert(Entry {
+            conn,
+            parent: Some(port),
+            queued: true,
+            released: false,
+            reserved: need,
+            created: now,
+        });
+        if let Some(l) = self.tcp.listeners.get_mut(&port) {
+            l.queued += 1;
+            l.ready.push_back(h);
+        }
+        Some(reply)
     }
 
     pub(super) fn tcp_tick(&mut self, now: Instant) {
@@ -439,6 +690,9 @@ impl Interface {
             slots,
             by_tuple,
             listeners,
+            reserved,
+            counters,
+            ..
         } = &mut self.tcp;
         for (index, slot) in slots.iter_mut().enumerate() {
             let Some(e) = slot.entry.as_ref() else {
@@ -457,8 +711,20 @@ impl Interface {
             if let Some(port) = e.parent
                 && let Some(l) = listeners.get_mut(&port)
             {
-                l.pending = l.pending.saturating_sub(1);
+                if e.queued {
+                    l.queued = l.queued.saturating_sub(1);
+                } else {
+                    l.half_open = l.half_open.saturating_sub(1);
+                }
             }
+            if e.parent.is_some() && !e.queued && e.conn.error() == Some(TcpError::TimedOut) {
+                counters.half_open_timed_out += 1;
+            }
+            let st = e.conn.stats();
+            counters.challenge_acks += st.challenge_acks;
+            counters.challenge_acks_suppressed += st.challenge_acks_suppressed;
+            counters.old_acks_dropped += st.old_acks_dropped;
+            *reserved -= e.reserved;
             slot.entry = None;
             slot.generation = slot.generation.wrapping_add(1);
         }

@@ -33,7 +33,7 @@ impl UdpHandle {
 pub(super) struct Socket {
     generation: u32,
     rx: VecDeque<(SocketAddrV4, Vec<u8>)>,
-    rx_bytes: usize,
+    pub rx_bytes: usize,
     pub dropped: u64,
 }
 

@@ -1,12 +1,17 @@
 //! A fixed-capacity ring buffer. The receive side also writes out-of-order data into the free
 //! space beyond its end and commits it once the gap before it is filled.
+//!
+//! Memory is allocated on the first write, so that connections which never carry data (a
+//! flood of half-open ones) cost no buffer space.
 
 use alloc::vec;
 use alloc::vec::Vec;
 
 #[derive(Debug)]
 pub struct Ring {
+    /// Empty until the first write, then `cap` bytes.
     buf: Vec<u8>,
+    cap: usize,
     head: usize,
     len: usize,
 }
@@ -14,13 +19,18 @@ pub struct Ring {
 impl Ring {
     pub fn new(capacity: usize) -> Ring {
         Ring {
-            buf: vec![0; capacity],
+            buf: Vec::new(),
+            cap: capacity,
             head: 0,
             len: 0,
         }
     }
 
     pub fn capacity(&self) -> usize {
+        self.cap
+    }
+    /// Bytes of memory the ring holds (0 before the first write).
+    pub fn allocated(&self) -> usize {
         self.buf.len()
     }
     pub fn len(&self) -> usize {
@@ -30,12 +40,11 @@ impl Ring {
         self.len == 0
     }
     pub fn free(&self) -> usize {
-        self.buf.len() - self.len
+        self.cap - self.len
     }
 
     fn index(&self, offset: usize) -> usize {
-        let cap = self.buf.len();
-        (self.head + offset) % cap.max(1)
+        (self.head + offset) % self.cap.max(1)
     }
 
     /// Copies `data` to the position `offset` bytes past the end of the stored data without
@@ -45,8 +54,14 @@ impl Ring {
             return 0;
         }
         let n = data.len().min(self.free() - offset);
+        if n == 0 {
+            return 0;
+        }
+        if self.buf.is_empty() {
+            self.buf = vec![0; self.cap];
+        }
         let start = self.index(self.len + offset);
-        let first = n.min(self.buf.len() - start);
+        let first = n.min(self.cap - start);
         self.buf[start..start + first].copy_from_slice(&data[..first]);
         self.buf[..n - first].copy_from_slice(&data[first..n]);
         n
@@ -72,7 +87,7 @@ impl Ring {
         }
         let n = len.min(self.len - offset);
         let start = self.index(offset);
-        let first = n.min(self.buf.len() - start);
+        let first = n.min(self.cap - start);
         (&self.buf[start..start + first], &self.buf[..n - first])
     }
 
@@ -144,5 +159,16 @@ mod tests {
         let mut r = Ring::new(0);
         assert_eq!(r.push(b"a"), 0);
         assert_eq!(r.pop(&mut [0u8; 2]), 0);
+    }
+
+    #[test]
+    fn allocates_on_first_write() {
+        let mut r = Ring::new(1 << 20);
+        assert_eq!((r.allocated(), r.free()), (0, 1 << 20));
+        assert_eq!(r.peek(0, 10), (&[][..], &[][..]));
+        assert_eq!(r.write_at(5, b""), 0);
+        assert_eq!(r.allocated(), 0);
+        assert_eq!(r.push(b"x"), 1);
+        assert_eq!(r.allocated(), 1 << 20);
     }
 }

@@ -36,6 +36,11 @@ pub struct Stats {
     pub window_probes: u64,
     pub keepalive_probes: u64,
     pub bytes_acked: u64,
+    /// RFC 5961 challenge ACKs sent, and those the rate limit (section 7) held back.
+    pub challenge_acks: u64,
+    pub challenge_acks_suppressed: u64,
+    /// Segments dropped because their ACK lies too far below SND.UNA (RFC 5961 section 5).
+    pub old_acks_dropped: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +129,9 @@ pub struct Connection {
     ka_last: Instant,
     ka_now: bool,
     time_wait_at: Option<Instant>,
+    /// RFC 5961 (7): challenge ACKs sent since `challenge_since`.
+    challenge_since: Instant,
+    challenges: u32,
 
     // Congestion control (RFC 5681, NewReno RFC 6582).
     cwnd: usize,
@@ -134,7 +142,8 @@ pub struct Connection {
     retransmit_one: bool,
 }
 
-fn wscale_for(buffer: usize) -> u8 {
+/// The window scale we offer for a receive buffer of `buffer` bytes.
+pub(crate) fn wscale_for(buffer: usize) -> u8 {
     let mut s = 0;
     while s < MAX_WSCALE && (buffer >> s) > 0xffff {
         s += 1;
@@ -202,6 +211,8 @@ impl Connection {
             ka_last: now,
             ka_now: false,
             time_wait_at: None,
+            challenge_since: now,
+            challenges: 0,
             cwnd: 0,
             ssthresh: MAX_CWND,
             dupacks: 0,
@@ -245,6 +256,37 @@ impl Connection {
         c.max_snd_wnd = c.snd_wnd;
         c.snd_wl1 = c.irs;
         c.init_cwnd();
+        c
+    }
+
+    /// Passive open completed by a valid SYN cookie (RFC 4987 3.6): the SYN-ACK with ISS
+    /// `iss` went out without a connection; `irs`, the peer's MSS and window scale come back
+    /// decoded from the cookie. Feed the completing ACK to `process` next.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_cookie(
+        now: Instant,
+        cfg: TcpConfig,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        iss: Seq,
+        irs: Seq,
+        our_mss: usize,
+        peer_mss: u16,
+        peer_wscale: Option<u8>,
+    ) -> Connection {
+        let syn = TcpRepr {
+            src_port: remote.port(),
+            dst_port: local.port(),
+            seq: irs.0,
+            flags: Flags::SYN,
+            mss: Some(peer_mss),
+            window_scale: peer_wscale,
+            ..TcpRepr::default()
+        };
+        let mut c = Connection::accept_syn(now, cfg, local, remote, iss, our_mss, &syn);
+        // The SYN-ACK is out: it was the cookie.
+        c.snd_nxt = iss + 1;
+        c.snd_max = iss + 1;
         c
     }
 
@@ -330,6 +372,18 @@ impl Connection {
     /// The peer has closed its side and every byte before its FIN was read.
     pub fn at_eof(&self) -> bool {
         self.fin_rcvd && self.rx.is_empty()
+    }
+    /// Send plus receive buffer sizes: the most memory the connection's buffers take.
+    pub fn buffer_capacity(&self) -> usize {
+        self.tx.capacity() + self.rx.capacity()
+    }
+    /// Bytes of buffer memory held (send and receive rings are allocated on first use).
+    pub fn buffer_allocated(&self) -> usize {
+        self.tx.allocated() + self.rx.allocated()
+    }
+    /// Bytes received out of order and held until the gap before them fills.
+    pub fn out_of_order_bytes(&self) -> usize {
+        self.ooo.iter().map(|&(s, e)| e.since(s)).sum()
     }
     /// True while data is queued, in flight, or a FIN/RST is still to be sent.
     pub fn has_pending_output(&self) -> bool {
@@ -493,16 +547,20 @@ impl Connection {
                 self.snd_nxt = self.iss;
                 return None;
             }
-            // A duplicate SYN(-ACK): strip the SYN, acknowledge, and use the rest.
+            // A duplicate SYN(-ACK): strip the SYN, acknowledge (a challenge ACK, RFC 5961
+            // section 4, which also answers a SYN-ACK whose ACK we lost), and use the rest.
             syn = false;
             seq = seq + 1;
-            self.ack_now = true;
+            self.challenge_ack(now);
         }
 
         let wnd = self.rx.free();
         let seg_len = payload.len() + usize::from(fin);
         if !self.acceptable(seq, seg_len, wnd) {
-            if !seg.flags.rst() {
+            if syn && !seg.flags.rst() {
+                // RFC 5961 (4.2): a SYN gets a challenge ACK whatever its sequence number.
+                self.challenge_ack(now);
+            } else if !seg.flags.rst() {
                 self.ack_now = true;
                 if self.state == State::TimeWait && fin {
                     self.time_wait_at = Some(now + self.cfg.msl * 2);
@@ -522,12 +580,12 @@ impl Connection {
         }
 
         if seg.flags.rst() {
-            self.process_rst(seq);
+            self.process_rst(now, seq);
             return None;
         }
         if syn {
             // RFC 5961 (4): a SYN in a synchronized state gets a challenge ACK.
-            self.ack_now = true;
+            self.challenge_ack(now);
             return None;
         }
         if !seg.flags.ack() {
@@ -633,10 +691,27 @@ impl Connection {
         }
     }
 
-    fn process_rst(&mut self, seq: Seq) {
+    /// RFC 5961 (7): a challenge ACK, unless this connection already sent
+    /// `challenge_ack_limit` of them in the current interval. The limit is per connection, not
+    /// global, so that its state reveals nothing about other connections (CVE-2016-5696).
+    fn challenge_ack(&mut self, now: Instant) {
+        if now >= self.challenge_since + self.cfg.challenge_ack_interval {
+            self.challenge_since = now;
+            self.challenges = 0;
+        }
+        if self.challenges < self.cfg.challenge_ack_limit {
+            self.challenges += 1;
+            self.stats.challenge_acks += 1;
+            self.ack_now = true;
+        } else {
+            self.stats.challenge_acks_suppressed += 1;
+        }
+    }
+
+    fn process_rst(&mut self, now: Instant, seq: Seq) {
         if seq != self.rcv_nxt {
             // RFC 5961 (3.2): in window but not exact, challenge.
-            self.ack_now = true;
+            self.challenge_ack(now);
             return;
         }
         match self.state {
@@ -678,7 +753,15 @@ impl Connection {
             self.snd_wl2 = ack;
         }
         if ack > self.snd_max {
-            self.ack_now = true;
+            // RFC 5961 (5.2): acknowledges data never sent.
+            self.challenge_ack(now);
+            return Err(None);
+        }
+        // RFC 5961 (5.2): acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; one further
+        // back is blind injection (or ancient): drop the segment, data included.
+        if ack < self.snd_una - self.max_snd_wnd.min(1 << 30) {
+            self.stats.old_acks_dropped += 1;
+            self.challenge_ack(now);
             return Err(None);
         }
         if ack < self.snd_una {
@@ -975,6 +1058,8 @@ impl Connection {
         self.timeouts += 1;
         let limit = if self.synchronized() {
             self.cfg.max_retransmissions
+        } else if self.state == State::SynReceived && self.passive {
+            self.cfg.synack_retries
         } else {
             self.cfg.syn_retries
         };
@@ -1686,5 +1771,165 @@ mod tests {
         b.recv(&mut buf).unwrap();
         assert_eq!(&buf[..100], &[2u8; 100][..]);
         assert_eq!(&buf[100..], &[1u8; 100][..]);
+    }
+
+    // ----- RFC 5961 -----
+
+    /// B established with A; B's receive window starts at RCV.NXT 1001.
+    fn seg_to_b(seq: u32, ack: u32, flags: Flags) -> TcpRepr {
+        TcpRepr {
+            src_port: 40000,
+            dst_port: 80,
+            seq,
+            ack,
+            flags,
+            window: 1000,
+            ..TcpRepr::default()
+        }
+    }
+
+    fn challenge_acks(b: &Connection) -> u64 {
+        b.stats().challenge_acks
+    }
+
+    #[test]
+    fn rfc5961_rst_exactly_at_rcv_nxt_resets() {
+        let (_a, mut b) = pair(TcpConfig::default());
+        b.process(t(100), &seg_to_b(1001, 0, Flags::RST), &[]);
+        assert_eq!(b.state(), State::Closed);
+        assert_eq!(b.error(), Some(TcpError::Reset));
+    }
+
+    #[test]
+    fn rfc5961_rst_in_window_but_not_exact_is_challenged() {
+        let (_a, mut b) = pair(TcpConfig::default());
+        b.process(t(100), &seg_to_b(1001 + 500, 0, Flags::RST), &[]);
+        assert_eq!(b.state(), State::Established);
+        let reply = out(&mut b, t(100));
+        assert_eq!(reply.len(), 1);
+        assert_eq!((reply[0].0.flags, reply[0].0.ack), (Flags::ACK, 1001));
+        assert_eq!(challenge_acks(&b), 1);
+    }
+
+    #[test]
+    fn rfc5961_rst_outside_the_window_is_ignored() {
+        let (_a, mut b) = pair(TcpConfig::default());
+        b.process(t(100), &seg_to_b(1001 + 100_000, 0, Flags::RST), &[]);
+        b.process(t(100), &seg_to_b(1000, 0, Flags::RST), &[]);
+        assert_eq!(b.state(), State::Established);
+        assert!(out(&mut b, t(100)).is_empty());
+        assert_eq!(challenge_acks(&b), 0);
+    }
+
+    #[test]
+    fn rfc5961_syn_in_any_position_gets_a_challenge_ack() {
+        let (_a, mut b) = pair(TcpConfig::default());
+        for seq in [1001 + 10, 1001 + 1_000_000, 7] {
+            b.process(t(100), &seg_to_b(seq, 0, Flags::SYN), &[]);
+            assert_eq!(b.state(), State::Established);
+            let reply = out(&mut b, t(100));
+            assert_eq!(reply.len(), 1, "SYN at {seq}");
+            assert_eq!((reply[0].0.flags, reply[0].0.ack), (Flags::ACK, 1001));
+        }
+        assert_eq!(challenge_acks(&b), 3);
+    }
+
+    #[test]
+    fn rfc5961_ack_beyond_snd_nxt_is_dropped_with_a_challenge() {
+        let (_a, mut b) = pair(TcpConfig::default());
+        b.process(t(100), &seg_to_b(1001, 5001 + 10, Flags::ACK), b"data");
+        assert_eq!(b.recv_available(), 0, "data under a bad ACK is dropped");
+        let reply = out(&mut b, t(100));
+        assert_eq!((reply.len(), reply[0].0.ack), (1, 1001));
+        assert_eq!(challenge_acks(&b), 1);
+    }
+
+    #[test]
+    fn rfc5961_ack_far_below_snd_una_is_dropped_with_a_challenge() {
+        let (mut a, mut b) = pair(TcpConfig {
+            ack_delay: None,
+            ..TcpConfig::default()
+        });
+        // Move B's SND.UNA well past its initial sequence: 100 KB sent and acknowledged.
+        let mut now = 100;
+        let mut sent = 0;
+        while sent < 100_000 {
+            sent += b.send(&[1u8; 8192]).unwrap_or(0);
+            now += 1;
+            let segs = out(&mut b, t(now));
+            deliver(&mut a, t(now), &segs);
+            let mut sink = [0u8; 65536];
+            while a.recv(&mut sink).is_ok_and(|n| n > 0) {}
+            deliver(&mut b, t(now), &out(&mut a, t(now)));
+        }
+        while b.send_queued() > 0 {
+            now += 1;
+            let segs = out(&mut b, t(now));
+            deliver(&mut a, t(now), &segs);
+            let mut sink = [0u8; 65536];
+            while a.recv(&mut sink).is_ok_and(|n| n > 0) {}
+            deliver(&mut b, t(now), &out(&mut a, t(now)));
+        }
+        let una = b.snd_una.0;
+        let max_wnd = b.max_snd_wnd as u32;
+        assert!(una.wrapping_sub(5001) > max_wnd);
+        // An ACK just inside [SND.UNA - MAX.SND.WND, SND.UNA]: its data is taken.
+        let ok = seg_to_b(1001, una - max_wnd, Flags::ACK);
+        b.process(t(now), &ok, b"old ack");
+        assert_eq!(b.recv_available(), 7);
+        assert_eq!(b.stats().old_acks_dropped, 0);
+        // One byte further back: dropped, answered by a challenge ACK.
+        let bad = seg_to_b(1001 + 7, una - max_wnd - 1, Flags::ACK);
+        out(&mut b, t(now));
+        b.process(t(now), &bad, b"injected");
+        assert_eq!(b.recv_available(), 7);
+        assert_eq!(b.stats().old_acks_dropped, 1);
+        let reply = out(&mut b, t(now));
+        assert_eq!((reply.len(), reply[0].0.ack), (1, 1008));
+        assert_eq!(challenge_acks(&b), 1);
+    }
+
+    #[test]
+    fn rfc5961_challenge_acks_are_rate_limited_per_connection() {
+        let cfg = TcpConfig::default();
+        let (_a, mut b) = pair(cfg);
+        let mut sent = 0;
+        // 100 in-window RSTs within one interval: only the limit is answered.
+        for i in 0..100u32 {
+            b.process(
+                t(100 + u64::from(i)),
+                &seg_to_b(1001 + 1 + i, 0, Flags::RST),
+                &[],
+            );
+            sent += out(&mut b, t(100 + u64::from(i))).len();
+        }
+        assert_eq!(sent, cfg.challenge_ack_limit as usize);
+        assert_eq!(b.stats().challenge_acks, u64::from(cfg.challenge_ack_limit));
+        assert_eq!(b.stats().challenge_acks_suppressed, 90);
+        assert_eq!(b.state(), State::Established);
+        // The next interval allows another batch.
+        let later = 100 + cfg.challenge_ack_interval.as_millis() as u64;
+        b.process(t(later), &seg_to_b(1001 + 5, 0, Flags::SYN), &[]);
+        assert_eq!(out(&mut b, t(later)).len(), 1);
+    }
+
+    #[test]
+    fn half_open_gives_up_after_synack_retries() {
+        let cfg = TcpConfig::default();
+        let mut a = Connection::connect(t(0), cfg, A, B, Seq(1000), 1460);
+        let syn = out(&mut a, t(0));
+        let mut b = Connection::accept_syn(t(0), cfg, B, A, Seq(5000), 1460, &syn[0].0);
+        let mut synacks = out(&mut b, t(0)).len();
+        let mut now = t(0);
+        while let Some(at) = b.poll_at() {
+            now = at;
+            b.tick(now);
+            synacks += out(&mut b, now).len();
+        }
+        assert_eq!(b.state(), State::Closed);
+        assert_eq!(b.error(), Some(TcpError::TimedOut));
+        assert_eq!(synacks, 1 + cfg.synack_retries as usize);
+        // 1 + 2 + 4 + 8 seconds of backoff.
+        assert_eq!(now, t(15_000));
     }
 }

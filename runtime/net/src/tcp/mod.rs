@@ -1,11 +1,13 @@
 //! TCP (RFC 9293) with RFC 6298 timers, RFC 5681/6582 congestion control, RFC 7323 window
-//! scaling, RFC 5961 reset/SYN hardening, and RFC 1122 keepalive.
+//! scaling, RFC 5961 reset/SYN/ACK hardening with rate-limited challenge ACKs, RFC 4987 SYN
+//! cookies (in the interface's listeners), and RFC 1122 keepalive.
 
 mod buffer;
 mod conn;
 mod rtt;
 mod seq;
 
+pub(crate) use conn::wscale_for;
 pub use conn::{Connection, Stats};
 pub use seq::Seq;
 
@@ -65,15 +67,26 @@ pub struct TcpConfig {
     pub max_rto: Duration,
     /// Consecutive timeouts on data before the connection is dropped.
     pub max_retransmissions: u32,
-    /// Consecutive timeouts on SYN or SYN-ACK before giving up.
+    /// Consecutive timeouts on our SYN before an active open gives up.
     pub syn_retries: u32,
+    /// SYN-ACK retransmissions before a half-open connection is dropped: fewer than
+    /// `syn_retries`, so that SYNs nobody completes free their slot soon.
+    pub synack_retries: u32,
     /// Delayed ACK timeout (RFC 1122: under 500 ms); `None` acknowledges every segment.
     pub ack_delay: Option<Duration>,
     pub keepalive: Option<Keepalive>,
     /// Nagle's algorithm: hold small segments while data is unacknowledged.
     pub nagle: bool,
-    /// Connections a listener holds (handshaking or waiting for `accept`).
+    /// Per listener: at most this many half-open connections, and at most this many
+    /// established ones waiting for `accept`.
     pub backlog: usize,
+    /// With the half-open table full, answer SYNs with SYN cookies (RFC 4987 3.6) instead of
+    /// evicting the oldest half-open connection.
+    pub syn_cookies: bool,
+    /// RFC 5961 (7): at most this many challenge ACKs per connection per
+    /// `challenge_ack_interval`.
+    pub challenge_ack_limit: u32,
+    pub challenge_ack_interval: Duration,
 }
 
 impl Default for TcpConfig {
@@ -87,10 +100,16 @@ impl Default for TcpConfig {
             max_rto: Duration::from_secs(60),
             max_retransmissions: 12,
             syn_retries: 6,
+            // SYN-ACKs at 0, 1, 3 and 7 s; the slot is free after 15 s.
+            synack_retries: 3,
             ack_delay: Some(Duration::from_millis(40)),
             keepalive: None,
             nagle: false,
             backlog: 32,
+            syn_cookies: true,
+            // RFC 5961 (7) suggests 10 in 5 seconds.
+            challenge_ack_limit: 10,
+            challenge_ack_interval: Duration::from_secs(5),
         }
     }
 }

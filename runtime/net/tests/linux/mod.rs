@@ -4,6 +4,7 @@
 //! tools each test names: a missing one fails the test, it never skips.
 #![allow(dead_code)]
 
+pub mod flood;
 pub mod http;
 pub mod impair;
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing on stable Rust: libFuzzer (the libfuzzer-sys crate builds it from
+# source with the system C++ compiler) over code instrumented by LLVM's SanitizerCoverage,
+# switched on with stable rustc flags (-C passes=sancov-module, -C llvm-args=...). No
+# sanitizer, no nightly, no RUSTC_BOOTSTRAP. `--target` keeps the flags off build scripts.
+#
+# Usage: tests/fuzz/run.sh [SECONDS [TARGET...]]
+#   Runs each target (default: all six) for SECONDS (default 20) from its seeds, the stored
+#   corpus (tests/fuzz/corpus/TARGET) and the regressions (tests/fuzz/regressions/TARGET).
+#   Fails if any input crashes; crashing inputs are left in $FUZZ_OUT/crashes.
+#   MERGE=1 merges what a run found into tests/fuzz/corpus (for campaigns).
+# CI: `tests/fuzz/run.sh 10`: 6 x 10 s of fuzzing after the build (see the note for times).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs="${1:-20}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(wire iface tcp unik lock hvt)
+
+triple="$(rustc -vV | sed -n 's/^host: //p')"
+out="${FUZZ_OUT:-$(mktemp -d)}"
+mkdir -p "$out/crashes"
+echo "fuzz work directory: $out"
+
+cargo run -q -p unik-fuzz --bin fuzz-seeds -- "$out/seeds"
+
+export RUSTFLAGS="-C passes=sancov-module \
+ -C llvm-args=-sanitizer-coverage-level=4 \
+ -C llvm-args=-sanitizer-coverage-inline-8bit-counters \
+ -C llvm-args=-sanitizer-coverage-pc-table \
+ -C llvm-args=-sanitizer-coverage-trace-compares \
+ -C debug-assertions -C overflow-checks --cfg fuzzing"
+bins=()
+for t in "${targets[@]}"; do bins+=(--bin "$t"); done
+# The workspace's release profile builds with one codegen unit; fuzz binaries need speed of
+# building more than the last percent of speed.
+CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo build -q --release --features libfuzzer -p unik-fuzz --target "$triple" "${bins[@]}"
+target_dir="${CARGO_TARGET_DIR:-target}"
+
+failed=0
+printf '%-6s %10s %8s %8s %8s %8s\n' target execs exec/s cov corpus crashes
+for t in "${targets[@]}"; do
+    mkdir -p "$out/corpus/$t" "tests/fuzz/corpus/$t" "tests/fuzz/regressions/$t"
+    log="$out/$t.log"
+    set +e
+    "$target_dir/$triple/release/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+        -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/crashes/$t-" \
+        "$out/corpus/$t" "$out/seeds/$t" "tests/fuzz/corpus/$t" "tests/fuzz/regressions/$t" \
+        >"$log" 2>&1
+    rc=$?
+    set -e
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    crashes=$(find "$out/crashes" -name "$t-*" | wc -l)
+    printf '%-6s %10s %8s %8s %8s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${corp:-?}" "$crashes"
+    if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ]; then
+        failed=1
+        grep -E 'panicked|ERROR|SUMMARY' "$log" | head -5 || true
+    fi
+    if [ "${MERGE:-0}" = 1 ]; then
+        "$target_dir/$triple/release/$t" -merge=1 "tests/fuzz/corpus/$t" "$out/corpus/$t" >/dev/null 2>&1
+    fi
+done
+if [ "$failed" -ne 0 ]; then
+    echo "crashes: copy each input from $out/crashes to tests/fuzz/regressions/TARGET/ once fixed"
+    exit 1
+fi
