@@ -100,19 +100,34 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
     // Failing targets: (crate name, is the generated binary).
     let mut failing: BTreeSet<(String, bool)> = BTreeSet::new();
     let mut executable: Option<PathBuf> = None;
+    let mut mapped: Vec<(unik_resolver::NodeId, Error)> = Vec::new();
     let stderr = std::io::stderr();
     for msg in Message::parse_stream(BufReader::new(stdout)) {
         let Ok(msg) = msg else { break };
         match msg {
             Message::CompilerMessage(m) => {
+                let error = matches!(
+                    m.message.level,
+                    DiagnosticLevel::Error | DiagnosticLevel::Ice
+                );
+                let generated = m.target.is_kind(TargetKind::Bin) && m.target.name == cfg.bin;
+                // An error in generated code is the configuration's: shown
+                // at the declaration that produced the line, not in main.rs.
+                if error
+                    && generated
+                    && let Some((id, e)) = in_generated(cfg, resolved, &m.message)
+                {
+                    // One mismatch, one diagnostic (rustc may report it
+                    // once per bound it breaks).
+                    if !mapped.iter().any(|(i, _)| *i == id) {
+                        mapped.push((id, e));
+                    }
+                    continue;
+                }
                 if let Some(text) = &m.message.rendered {
                     let _ = write!(stderr.lock(), "{text}");
                 }
-                if matches!(
-                    m.message.level,
-                    DiagnosticLevel::Error | DiagnosticLevel::Ice
-                ) {
-                    let generated = m.target.is_kind(TargetKind::Bin) && m.target.name == cfg.bin;
+                if error {
                     failing.insert((m.target.name.replace('-', "_"), generated));
                 }
             }
@@ -133,7 +148,15 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
         .wait()
         .map_err(|e| Error::plain(format!("waiting for cargo: {e}")))?;
     if !status.success() {
-        return Err(failure(cfg, resolved, &failing, status.code()));
+        let mut mapped: Vec<Error> = mapped.into_iter().map(|(_, e)| e).collect();
+        if failing.is_empty() && !mapped.is_empty() {
+            let mut first = mapped.remove(0);
+            first.more = mapped.into();
+            return Err(first);
+        }
+        let mut e = failure(cfg, resolved, &failing, status.code());
+        e.more = mapped.into();
+        return Err(e);
     }
     let exe = executable.ok_or_else(|| {
         Error::new("E0702", "cargo succeeded but reported no executable")
@@ -185,6 +208,85 @@ pub fn update_lockfile(out_dir: &Path, offline: bool) -> Result<(), Error> {
         }));
     }
     Ok(())
+}
+
+/// An error rustc found in the generated `src/main.rs`, told about the
+/// job or device whose code is on that line: E0703 at a job's declaration
+/// (its `start` does not match the declared type), with the user's `start`
+/// as a second place, or E0702 where a device is used; rustc's text as notes.
+fn in_generated(
+    cfg: &Configured,
+    r: &Resolved,
+    msg: &cargo_metadata::diagnostic::Diagnostic,
+) -> Option<(unik_resolver::NodeId, Error)> {
+    let primary = msg.spans.iter().find(|s| s.is_primary)?;
+    if Path::new(&primary.file_name) != Path::new("src/main.rs") {
+        return None;
+    }
+    let line = primary.line_start as u32;
+    let (_, _, id) = cfg
+        .main_lines
+        .iter()
+        .find(|(a, b, _)| *a <= line && line <= *b)?;
+    let n = &r.nodes[id.0];
+    let mut e = if n.foreign {
+        Error::new(
+            "E0703",
+            format!(
+                "`{}::start` does not match the declared type `{}`",
+                n.module, n.impl_type
+            ),
+        )
+        .at(
+            n.defined_loc,
+            format!("`{}` is declared here as `{}`", n.impl_name, n.impl_type),
+        )
+        .help(format!(
+            "`start` takes one `&'static` device per parameter of `{}`, in order, each implementing that device's trait; change `start` or the declared type",
+            n.impl_type
+        ))
+    } else {
+        Error::new(
+            "E0702",
+            format!("the connect code of `{}` does not compile", n.impl_name),
+        )
+        .at(n.used_loc, format!("`{}` is used here", n.impl_name))
+        .help("the implementation's `connect` template or module does not fit its runtime crate")
+    };
+    e = e.note(match &msg.code {
+        Some(c) => format!("rustc: error[{}]: {}", c.code, msg.message),
+        None => format!("rustc: error: {}", msg.message),
+    });
+    for c in &msg.children {
+        if !c.message.is_empty() {
+            e = e.note(format!("rustc: {}", c.message));
+        }
+    }
+    // The user's `start` (rustc points at it in a note or a second span).
+    if let Some(user) = &cfg.user_crate {
+        let dir = user.dir.canonicalize().unwrap_or(user.dir.clone());
+        // The workspace may lie inside the project (`_build/`).
+        let out = cfg.out_dir.canonicalize().unwrap_or(cfg.out_dir.clone());
+        let spans = msg
+            .spans
+            .iter()
+            .chain(msg.children.iter().flat_map(|c| c.spans.iter()));
+        for s in spans {
+            let p = cfg.out_dir.join(&s.file_name);
+            if let Ok(p) = p.canonicalize()
+                && p.starts_with(&dir)
+                && !p.starts_with(&out)
+            {
+                e.file_at = Some(Box::new((
+                    p,
+                    s.byte_start as usize..s.byte_end as usize,
+                    format!("`{}::start` is defined here", n.module),
+                )));
+                break;
+            }
+        }
+    }
+    Some((*id, e))
 }
 
 /// E0702, with what is known about the failing crates.

@@ -14,6 +14,12 @@ pub struct Error {
     pub at: Option<Box<(Loc, String)>>,
     pub help: Option<String>,
     pub notes: Vec<String>,
+    /// A place in a file the configuration was not checked with (the
+    /// user's crate): its path, byte range and label.
+    pub file_at: Option<Box<(std::path::PathBuf, std::ops::Range<usize>, String)>>,
+    /// Further errors of the same failure (one per job whose `start` does
+    /// not match, …), each reported on its own.
+    pub more: Box<[Error]>,
 }
 
 impl Error {
@@ -24,6 +30,8 @@ impl Error {
             at: None,
             help: None,
             notes: Vec::new(),
+            file_at: None,
+            more: Box::new([]),
         }
     }
 

@@ -75,6 +75,8 @@ pub struct Configured {
     pub runtime_dir: PathBuf,
     pub user_crate: Option<user::UserCrate>,
     pub report: output::Report,
+    /// Which node produced which lines of the generated `src/main.rs`.
+    pub main_lines: Vec<(u32, u32, unik_resolver::NodeId)>,
 }
 
 /// Generates the workspace. Every check runs before anything is written;
@@ -87,7 +89,7 @@ pub fn configure(req: &Request) -> Result<Configured, Error> {
         out_dir: req.out_dir,
         cache_dir: req.cache_dir,
     })?;
-    let files = render(&plan)?;
+    let (files, main_lines) = render(&plan)?;
     let report = output::write(&plan.out_dir, &files, req.force)?;
     links::write(&plan.out_dir, &plan.links, req.force)?;
     Ok(Configured {
@@ -104,14 +106,16 @@ pub fn configure(req: &Request) -> Result<Configured, Error> {
         runtime_dir: plan.runtime_dir,
         user_crate: plan.user,
         report,
+        main_lines,
     })
 }
 
 /// Every generated file, by `/` path relative to the output directory.
-fn render(plan: &plan::Plan) -> Result<BTreeMap<String, String>, Error> {
+fn render(plan: &plan::Plan) -> Result<(BTreeMap<String, String>, main_rs::LineMap), Error> {
     let mut files = BTreeMap::new();
     files.insert("Cargo.toml".to_string(), workspace::render(plan));
-    files.insert("src/main.rs".to_string(), main_rs::render(plan)?);
+    let (main, main_lines) = main_rs::render_mapped(plan)?;
+    files.insert("src/main.rs".to_string(), main);
     let devices = devices::host_devices(plan.resolved);
     let image = plan
         .project_dir
@@ -128,7 +132,7 @@ fn render(plan: &plan::Plan) -> Result<BTreeMap<String, String>, Error> {
     for (path, text) in plan.backend.files(&ctx) {
         files.insert(path, text);
     }
-    Ok(files)
+    Ok((files, main_lines))
 }
 
 /// A TOML basic string.

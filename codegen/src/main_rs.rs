@@ -11,7 +11,18 @@ use std::fmt::Write as _;
 use unik_resolver::connect::{self, Fill, Piece};
 use unik_resolver::{Node, NodeId, Resolved};
 
-pub fn render(plan: &Plan) -> Result<String, Error> {
+/// The lines of the generated `main.rs` each node's code is on (1-based,
+/// inclusive), so that rustc's errors there can be told about the device
+/// or job that produced them.
+pub type LineMap = Vec<(u32, u32, NodeId)>;
+
+fn lines_in(s: &str) -> u32 {
+    s.bytes().filter(|&b| b == b'\n').count() as u32
+}
+
+/// The text, and which node each stretch of lines comes from.
+pub fn render_mapped(plan: &Plan) -> Result<(String, LineMap), Error> {
+    let mut map = LineMap::new();
     let r = plan.resolved;
     let t = &plan.backend;
     let pc = crate::target::platform_crate(plan.target);
@@ -154,7 +165,9 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
             }
             continue;
         }
+        let first = lines_in(&out) + 1;
         out.push_str(&device(plan, node, &boot, used.contains(&id))?);
+        map.push((first, lines_in(&out), id));
     }
 
     // Jobs.
@@ -184,7 +197,9 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
                 "unik_rt::job",
                 [Expr::atom(format!("{:?}", node.impl_name)), start],
             );
+            let first = lines_in(&out) + 1;
             out.push_str(&line(12, "", &job, ","));
+            map.push((first, lines_in(&out), *id));
         }
         writeln!(out, "        ],\n    ))").unwrap();
     }
@@ -237,7 +252,7 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
         }
         writeln!(out, "];").unwrap();
     }
-    Ok(out)
+    Ok((out, map))
 }
 
 /// One device: a comment, then `let VAR = boot::device(NAME, CONNECT)?;`.

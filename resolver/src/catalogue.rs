@@ -101,7 +101,7 @@ fn facts(
             }
         )),
         Value::Device(d) => {
-            let mut typer = Typer::new(Vec::new(), target);
+            let mut typer = Typer::new(Vec::new(), Vec::new(), target);
             let Some(ty) = typer.type_of(&d) else {
                 let msgs: Vec<String> = typer
                     .diagnostics

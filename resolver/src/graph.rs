@@ -91,7 +91,9 @@ impl Graph {
         let def = loop {
             let next = match &cur.kind {
                 DeviceKind::Impl(def) => break def.clone(),
-                DeviceKind::App { func, arg, arg_loc } => {
+                DeviceKind::App {
+                    func, arg, arg_loc, ..
+                } => {
                     args_rev.push((arg.clone(), *arg_loc));
                     func.clone()
                 }

@@ -101,13 +101,14 @@ pub fn typecheck(input: &Input) -> Typed {
         .map(|(id, _)| id)
         .filter(|id| in_catalogue(input.sources, Loc::new(*id, Default::default())))
         .collect();
-    let mut typer = Typer::new(catalogue, input.target);
+    let user = user_files(input);
+    let mut typer = Typer::new(catalogue, user, input.target);
     let mut job_types = Vec::new();
     for job in &reg.jobs {
-        job_types.push(typer.type_of(job));
+        job_types.push(typer.type_at(job, job.loc));
     }
-    let reporter_ty = reg.reporter.as_ref().map(|r| typer.type_of(r));
-    let argv_ty = reg.argv.as_ref().map(|a| typer.type_of(a));
+    let reporter_ty = reg.reporter.as_ref().map(|r| typer.type_at(r, r.loc));
+    let argv_ty = reg.argv.as_ref().map(|a| typer.type_at(a, a.loc));
     let mut diags = std::mem::take(&mut typer.diagnostics);
     for (job, ty) in reg.jobs.iter().zip(&job_types) {
         if let Some(t) = ty
@@ -310,6 +311,20 @@ fn with_target(mut diags: Vec<Diagnostic>, target: Target) -> Vec<Diagnostic> {
         d.targets = vec![target.to_string()];
     }
     diags
+}
+
+/// The user's own files: those under the configuration's directory
+/// (not the catalogue, not files imported from outside the project).
+pub fn user_files(input: &Input) -> Vec<unik_lang::diag::FileId> {
+    input
+        .sources
+        .files()
+        .filter(|(id, f)| {
+            f.path.starts_with(input.root_dir)
+                && !in_catalogue(input.sources, Loc::new(*id, Default::default()))
+        })
+        .map(|(id, _)| id)
+        .collect()
 }
 
 /// True for locations inside the embedded catalogue.

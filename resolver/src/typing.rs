@@ -10,7 +10,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::rc::Rc;
 use unik_lang::Target;
 use unik_lang::diag::{Diagnostic, FileId, Loc};
-use unik_lang::eval::{Choice, DevType, Device, DeviceKind, ImplDef};
+use unik_lang::eval::{Choice, DevType, Device, DeviceKind, ImplDef, Place};
 
 /// The extra fields of an `impl` the resolver understands.
 pub struct ImplExtra<'d> {
@@ -39,6 +39,12 @@ pub struct Typer {
     /// Files of the catalogue: labels there would point at its helpers,
     /// not at the user's choice.
     catalogue: Vec<FileId>,
+    /// The user's own files (under the configuration's directory): an
+    /// error found elsewhere is shown at the place in them that led there.
+    user: Vec<FileId>,
+    /// The innermost place in the user's files the device being typed
+    /// was written at.
+    site: Option<Loc>,
     /// The target whose chosen branches errors name.
     target: Target,
     /// The choices made by the target (`match_impl target`, `if_impl
@@ -47,9 +53,11 @@ pub struct Typer {
 }
 
 impl Typer {
-    pub fn new(catalogue: Vec<FileId>, target: Target) -> Typer {
+    pub fn new(catalogue: Vec<FileId>, user: Vec<FileId>, target: Target) -> Typer {
         Typer {
             catalogue,
+            user,
+            site: None,
             target,
             choices: Vec::new(),
             memo: FxHashMap::default(),
@@ -71,7 +79,46 @@ impl Typer {
         }
     }
 
-    fn report(&mut self, at: Loc, d: Diagnostic) {
+    /// Where the user can fix a value used at `at` that came `from` the
+    /// places given: `None` when `at` is in the user's files already.
+    /// Else the first run of places in the user's files, newest first,
+    /// gives the outermost one that was an argument (the call the user
+    /// wrote), or the first of the run; with the function it was passed to.
+    fn blame(&self, at: Loc, from: Option<&Rc<Place>>) -> Option<(Loc, Option<Rc<str>>)> {
+        if self.user.contains(&at.file) {
+            return None;
+        }
+        let chain = from.map(|p| p.chain()).unwrap_or_default();
+        let start = chain.iter().position(|p| self.user.contains(&p.loc.file))?;
+        let run: Vec<&Place> = chain[start..]
+            .iter()
+            .take_while(|p| self.user.contains(&p.loc.file))
+            .copied()
+            .collect();
+        let pick = run
+            .iter()
+            .rev()
+            .find(|p| p.callee.is_some())
+            .unwrap_or(&run[0]);
+        Some((pick.loc, pick.callee.clone()))
+    }
+
+    /// Reports `d`; one found outside the user's files that no place in
+    /// them explains is shown at the user's device it arose in (`site`).
+    fn report(&mut self, at: Loc, mut d: Diagnostic) {
+        let mut at = at;
+        if let (Some(site), Some(p)) = (self.site, d.primary())
+            && !self.user.contains(&p.file)
+        {
+            d.labels.insert(
+                0,
+                unik_lang::diag::Label {
+                    loc: site,
+                    message: "the error arises in the device built here".into(),
+                },
+            );
+            at = site;
+        }
         if self.reported.insert((at, d.code)) {
             self.diagnostics.push(d);
         }
@@ -93,6 +140,33 @@ impl Typer {
         self.keys.iter().map(|k| k.to_string())
     }
 
+    /// Types `d` as written at `at` (a job of the register).
+    pub fn type_at(&mut self, d: &Rc<Device>, at: Loc) -> Option<Rc<DevType>> {
+        self.within(Some(at), |t| t.type_of(d))
+    }
+
+    /// Runs `f` with `site` set to `at` when that is in the user's files.
+    fn within<T>(&mut self, at: Option<Loc>, f: impl FnOnce(&mut Typer) -> T) -> T {
+        let saved = self.site;
+        if let Some(at) = at
+            && self.user.contains(&at.file)
+        {
+            self.site = Some(at);
+        }
+        let out = f(self);
+        self.site = saved;
+        out
+    }
+
+    /// Where a device written at `at`, its value coming `from`, shows in
+    /// the user's files, if anywhere.
+    fn site_of(&self, at: Loc, from: Option<&Rc<Place>>) -> Option<Loc> {
+        if self.user.contains(&at.file) {
+            return Some(at);
+        }
+        self.blame(at, from).map(|(l, _)| l)
+    }
+
     /// The type of a device value, or `None` after an error in it.
     pub fn type_of(&mut self, d: &Rc<Device>) -> Option<Rc<DevType>> {
         let key = Rc::as_ptr(d);
@@ -112,18 +186,42 @@ impl Typer {
                 self.check_impl(def);
                 Some(def.ty.clone())
             }
-            DeviceKind::App { func, arg, arg_loc } => {
-                let tf = self.type_of(func);
-                let ta = self.type_of(arg);
+            DeviceKind::App {
+                func,
+                arg,
+                arg_loc,
+                arg_from,
+                func_from,
+            } => {
+                let func_site = self.site_of(d.loc, func_from.as_ref());
+                let arg_site = self.site_of(*arg_loc, arg_from.as_ref());
+                let tf = self.within(func_site, |t| t.type_of(func));
+                let ta = self.within(arg_site, |t| t.type_of(arg));
                 let tf = tf?;
                 match &*tf {
                     DevType::Base { name } => {
                         let head = head_impl(func, self.target);
                         let mut diag = Diagnostic::error(
                             "E0302",
-                            format!("`$` applied to a device of type `{name}`, which takes no more arguments"),
-                        )
-                        .label(d.loc, "this `$` has nothing to apply to");
+                            format!(
+                                "`$` applied to a device of type `{name}`, which takes no more arguments"
+                            ),
+                        );
+                        let blame = self.blame(d.loc, func_from.as_ref());
+                        if let Some((at, callee)) = &blame {
+                            diag = diag.label(
+                                *at,
+                                match callee {
+                                    Some(c) => format!(
+                                        "`{c}` applies this `{name}` to one more device with `$`"
+                                    ),
+                                    None => format!(
+                                        "this `{name}` is applied to one more device with `$`"
+                                    ),
+                                },
+                            );
+                        }
+                        diag = diag.label(d.loc, "this `$` has nothing to apply to");
                         if let Some(h) = &head {
                             diag = diag.label(
                                 h.ty_loc,
@@ -133,7 +231,8 @@ impl Typer {
                         diag = diag.help(
                             "remove the extra argument, or give the functor one more parameter",
                         );
-                        self.report(d.loc, diag);
+                        let key = blame.map_or(d.loc, |(at, _)| at);
+                        self.report(key, diag);
                         None
                     }
                     DevType::Fn(param, result) => {
@@ -143,8 +242,39 @@ impl Typer {
                             let mut diag = Diagnostic::error(
                                 "E0301",
                                 format!("device type mismatch: expected `{param}`, found `{ta}`"),
-                            )
-                            .label(*arg_loc, format!("this is `{ta}`"));
+                            );
+                            // The argument's own path first; if it never
+                            // passed through the user's files, the
+                            // function's (a functor the user passed).
+                            let blame = self
+                                .blame(*arg_loc, arg_from.as_ref())
+                                .map(|b| (b, true))
+                                .or_else(|| {
+                                    func_from
+                                        .as_ref()
+                                        .and_then(|f| self.blame(*arg_loc, Some(f)))
+                                        .map(|b| (b, false))
+                                });
+                            let into = head.as_ref().map(|h| h.name.clone());
+                            if let Some(((at, callee), is_arg)) = &blame {
+                                let into = into.as_deref().unwrap_or("a device");
+                                let message = match (callee, is_arg) {
+                                    (Some(c), true) => format!(
+                                        "`{c}` needs a `{param}` here (it passes it to `{into}`), this is `{ta}`"
+                                    ),
+                                    (None, true) => format!(
+                                        "this is `{ta}`, passed on to `{into}`, which needs a `{param}`"
+                                    ),
+                                    (Some(c), false) => format!(
+                                        "`{c}` applies this to a `{ta}`, but it expects a `{param}`"
+                                    ),
+                                    (None, false) => format!(
+                                        "this is applied to a `{ta}`, but it expects a `{param}`"
+                                    ),
+                                };
+                                diag = diag.label(*at, message);
+                            }
+                            diag = diag.label(*arg_loc, format!("this is `{ta}`"));
                             if let Some(h) = &head {
                                 diag = diag.label(
                                     h.ty_loc,
@@ -159,14 +289,18 @@ impl Typer {
                             } else {
                                 diag = diag.help(format!("pass a device of type `{param}`"));
                             }
-                            self.report(*arg_loc, diag);
+                            let key = blame.map_or(*arg_loc, |((at, _), _)| at);
+                            self.report(key, diag);
                         }
                         Some(result.clone())
                     }
                 }
             }
             DeviceKind::If {
-                cond, then, else_, ..
+                cond,
+                then,
+                else_,
+                locs,
             } => {
                 if let Choice::Target(_) = cond {
                     self.choices.push(d.clone());
@@ -178,12 +312,21 @@ impl Typer {
                     let diag = Diagnostic::error(
                         "E0301",
                         format!("the choices of `if_impl` have different types: `{a}` and `{b}`"),
-                    )
+                    );
+                    // Branches the user wrote, passed through a catalogue function.
+                    let mut diag = diag;
+                    for (at, t) in [(locs[0], &a), (locs[1], &b)] {
+                        if !self.user.contains(&d.loc.file) && self.user.contains(&at.file) {
+                            diag = diag.label(at, format!("this is `{t}`"));
+                        }
+                    }
+                    let diag = diag
                     .label(d.loc, format!("this `if_impl` chooses between `{a}` and `{b}`"))
                     .help("both devices are type-checked on every target, even the one not chosen; give them one type");
                     let diag = self.label(diag, then.loc, format!("this is `{a}`"));
                     let diag = self.label(diag, else_.loc, format!("this is `{b}`"));
-                    self.report(d.loc, diag);
+                    let key = diag.primary().unwrap_or(d.loc);
+                    self.report(key, diag);
                     return None;
                 }
                 Some(a)
@@ -204,19 +347,35 @@ impl Typer {
                     types.push((name.clone(), c.clone(), self.type_of(c)));
                 }
                 let td = td?;
-                for (name, c, t) in types {
+                let default_at = match &d.kind {
+                    DeviceKind::Match { default_loc, .. } => *default_loc,
+                    _ => d.loc,
+                };
+                for ((name, c, t), (_, _, case_at)) in types.into_iter().zip(cases) {
                     match t {
                         Some(t) if t != td => {
-                            let diag = Diagnostic::error(
+                            let mut diag = Diagnostic::error(
                                 "E0301",
-                                format!("the case `{name}` of `match_impl` has type `{t}`, the default `{td}`"),
-                            )
+                                format!(
+                                    "the case `{name}` of `match_impl` has type `{t}`, the default `{td}`"
+                                ),
+                            );
+                            // A case the user wrote (`by_platform { … }`) is
+                            // where to fix it.
+                            if self.user.contains(&case_at.file) {
+                                diag = diag.label(*case_at, format!("this is `{t}`"));
+                                if self.user.contains(&default_at.file) {
+                                    diag = diag.label(default_at, format!("the default is `{td}`"));
+                                }
+                            }
+                            let diag = diag
                             .label(d.loc, "every case of this `match_impl` must have one type")
                             .help("every case is type-checked on every target, even the ones not chosen");
                             let diag = self.label(diag, c.loc, format!("this is `{t}`"));
                             let diag =
                                 self.label(diag, default.loc, format!("the default is `{td}`"));
-                            self.report(d.loc, diag);
+                            let key = diag.primary().unwrap_or(d.loc);
+                            self.report(key, diag);
                             ok = false;
                         }
                         Some(_) => {}

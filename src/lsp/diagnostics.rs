@@ -74,9 +74,14 @@ pub fn check(
                     continue;
                 }
                 let (file, lsp) = conv.convert(d);
-                let list = files.entry(file).or_default();
-                if !list.contains(&lsp) {
-                    list.push(lsp);
+                // Published on the file it points at, and shown in the
+                // open file too where it is called from there.
+                let here = (file != doc.path).then(|| conv.in_root(d, &lsp)).flatten();
+                for (file, lsp) in std::iter::once((file, lsp)).chain(here) {
+                    let list = files.entry(file).or_default();
+                    if !list.contains(&lsp) {
+                        list.push(lsp);
+                    }
                 }
             }
             for (_, f) in checked.sources.files() {
@@ -186,6 +191,17 @@ impl Converter<'_> {
             start: Position::new(sl, sc),
             end: Position::new(el, ec),
         }
+    }
+
+    /// The diagnostic as the root file shows it, at its first label there.
+    fn in_root(&self, d: &Diagnostic, lsp: &LspDiagnostic) -> Option<(PathBuf, LspDiagnostic)> {
+        let l = d
+            .labels
+            .iter()
+            .find(|l| self.sources.get(l.loc.file).path == self.root)?;
+        let mut lsp = lsp.clone();
+        lsp.range = self.range(l.loc);
+        Some((self.root.to_path_buf(), lsp))
     }
 
     fn convert(&self, d: &Diagnostic) -> (PathBuf, LspDiagnostic) {

@@ -59,13 +59,32 @@ impl Failure {
 
     /// A codegen or build error, labelled in `sources` (the configuration's).
     pub fn codegen(e: &unik_codegen::Error, sources: &SourceMap) -> Failure {
+        let all: Vec<&unik_codegen::Error> = std::iter::once(e).chain(&e.more).collect();
+        let mut sources = if all.iter().any(|e| e.at.is_some()) {
+            sources.clone()
+        } else {
+            SourceMap::new()
+        };
+        let mut diagnostics = Vec::new();
+        for e in all {
+            let mut d = e.diagnostic();
+            // A place in the user's crate: its file joins the sources.
+            if let Some((path, range, label)) = e.file_at.as_deref()
+                && let Ok(text) = std::fs::read_to_string(path)
+                && range.end <= text.len()
+            {
+                let id = match sources.find(path) {
+                    Some(id) => id,
+                    None => sources.add(path.clone(), text),
+                };
+                let span = unik_lang::diag::Span::new(range.start, range.end);
+                d = d.label(unik_lang::diag::Loc::new(id, span), label.clone());
+            }
+            diagnostics.push(d);
+        }
         Failure {
-            diagnostics: vec![e.diagnostic()],
-            sources: if e.at.is_some() {
-                sources.clone()
-            } else {
-                SourceMap::new()
-            },
+            diagnostics,
+            sources,
             exit: match e.exit_code() {
                 3 => Exit::Tool,
                 _ => Exit::Errors,

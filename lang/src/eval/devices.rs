@@ -646,6 +646,7 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
             let locs = [1, 2].map(|i| loc_of(&args[i]).unwrap_or(loc));
             let then = device(ev, b, &args[1], loc)?;
             let else_ = device(ev, b, &args[2], loc)?;
+            let locs = [0, 1].map(|i| ev.user_place(locs[i], args[i + 1].place()));
             Ok(Value::Device(Rc::new(Device {
                 kind: DeviceKind::If {
                     cond,
@@ -683,6 +684,7 @@ pub fn call<'a>(ev: &Evaluator<'a>, b: Builtin, args: Vec<Thunk<'a>>, loc: Loc) 
             for (k, a) in f.set.iter() {
                 let at = loc_of(&a.value).or(a.loc).unwrap_or(loc);
                 let d = device(ev, b, &a.value, a.loc.unwrap_or(loc))?;
+                let at = ev.user_place(at, a.value.place());
                 if &**k == "default" {
                     default = Some((d, at));
                 } else {

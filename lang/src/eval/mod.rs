@@ -350,7 +350,7 @@ impl<'a> Evaluator<'a> {
         let lazy = {
             let mut st = t.0.borrow_mut();
             match &*st {
-                ThunkState::Done(v) => return Ok(v.clone()),
+                ThunkState::Done(v, _) => return Ok(v.clone()),
                 ThunkState::Failed(s) => return Err(s.clone()),
                 ThunkState::Forcing(origin) => return Err(self.infinite(origin.clone())),
                 ThunkState::Pending(_) => {}
@@ -364,10 +364,25 @@ impl<'a> Evaluator<'a> {
                 _ => unreachable!("checked above"),
             }
         };
+        let mut place = None;
         let result = match lazy {
             Lazy::Expr {
-                expr, env, file, ..
-            } => self.eval(expr, &env, file),
+                expr,
+                env,
+                file,
+                callee,
+                ..
+            } => {
+                let r = self.eval(expr, &env, file);
+                if let Ok(Value::Device(_)) = &r {
+                    place = Some(Place::new(
+                        Loc::new(file, expr.span),
+                        callee,
+                        name_place(expr, &env),
+                    ));
+                }
+                r
+            }
             Lazy::Apply { func, arg, loc } => self.apply(func, arg, loc),
             Lazy::Select { set, name, loc } => self
                 .force(&set)
@@ -379,7 +394,7 @@ impl<'a> Evaluator<'a> {
             }
         };
         *t.0.borrow_mut() = match &result {
-            Ok(v) => ThunkState::Done(v.clone()),
+            Ok(v) => ThunkState::Done(v.clone(), place),
             Err(s) => ThunkState::Failed(s.clone()),
         };
         result
@@ -396,11 +411,79 @@ impl<'a> Evaluator<'a> {
         .into()
     }
 
+    /// Whether `file` is one of the user's own: under the root file's
+    /// directory. The catalogue (`<stdlib>/…`) and files imported from
+    /// outside the project are not.
+    pub fn is_user_file(&self, file: FileId) -> bool {
+        let root = self.root_dir.borrow();
+        let Some(root) = root.as_ref() else {
+            return false;
+        };
+        self.sources.borrow().get(file).path.starts_with(root)
+    }
+
+    /// Where a choice's branch written at `at` shows in the user's files:
+    /// `at` itself, or, when the branch is a catalogue function's
+    /// parameter (`by_platform`), the first place in the user's files its
+    /// value came from.
+    pub fn user_place(&self, at: Loc, from: Option<Rc<Place>>) -> Loc {
+        if self.is_user_file(at.file) {
+            return at;
+        }
+        from.and_then(|p| {
+            p.chain()
+                .into_iter()
+                .find(|p| self.is_user_file(p.loc.file))
+                .map(|p| p.loc)
+        })
+        .unwrap_or(at)
+    }
+
+    /// An error raised inside a function the user called from their own
+    /// file, but in a file they did not write: shown at the call, with
+    /// the places inside as secondary labels and a note.
+    fn at_call(&self, d: Rc<Diagnostic>, call: Loc, callee: Option<&str>) -> Stop {
+        let Some(inner) = d.labels.first().cloned() else {
+            return Stop::Error(d);
+        };
+        if self.is_user_file(inner.loc.file) || !self.is_user_file(call.file) {
+            return Stop::Error(d);
+        }
+        let name = callee.map_or("the function".to_string(), |c| format!("`{c}`"));
+        let (file, line) = {
+            let sources = self.sources.borrow();
+            let f = sources.get(inner.loc.file);
+            (f.name.clone(), f.line_col(inner.loc.span.start).0)
+        };
+        let mut d = (*d).clone();
+        d.labels.insert(
+            0,
+            crate::diag::Label {
+                loc: call,
+                message: format!("the error arises in {name}, called here"),
+            },
+        );
+        d.notes
+            .push(format!("in {name}, {file}:{line}: {}", inner.message));
+        Stop::Error(Rc::new(d))
+    }
+
     pub fn loc(&self, file: FileId, span: Span) -> Loc {
         Loc::new(file, span)
     }
 
     fn lazy(&self, expr: &'a Expr, env: &Env<'a>, file: FileId) -> Thunk<'a> {
+        self.lazy_arg(expr, env, file, None)
+    }
+
+    /// A thunk for `expr`, the argument of `callee` when it has a name.
+    fn lazy_arg(
+        &self,
+        expr: &'a Expr,
+        env: &Env<'a>,
+        file: FileId,
+        callee: Option<Name>,
+    ) -> Thunk<'a> {
         // Literals need no thunk state machine.
         match &expr.kind {
             ExprKind::Int(n) => Thunk::value(Value::Int(*n)),
@@ -411,6 +494,7 @@ impl<'a> Evaluator<'a> {
                 env: env.clone(),
                 file,
                 origin: None,
+                callee,
             }),
         }
     }
@@ -468,8 +552,13 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Apply { func, arg } => {
                 let f = self.eval(func, env, file)?;
-                let a = self.lazy(arg, env, file);
-                self.apply(f, a, loc)
+                let callee = callee_name(func);
+                let a = self.lazy_arg(arg, env, file, callee.clone());
+                let lambda = matches!(f, Value::Lambda(_));
+                self.apply(f, a, loc).map_err(|s| match s {
+                    Stop::Error(d) if lambda => self.at_call(d, loc, callee.as_deref()),
+                    other => other,
+                })
             }
             ExprKind::Unary { op, operand } => {
                 let v = self.eval(operand, env, file)?;
@@ -666,6 +755,7 @@ impl<'a> Evaluator<'a> {
                                     env: inner.clone(),
                                     file,
                                     origin: Some((seg.name.clone(), loc)),
+                                    callee: None,
                                 }),
                             };
                             // A duplicate was reported by the scope check (E0212); first wins.
@@ -970,6 +1060,33 @@ impl<'a> Evaluator<'a> {
     /// Forces a value completely (every list element and attribute).
     pub fn deep_force(&self, v: &Value<'a>) -> R<()> {
         json::to_json(self, v).map(|_| ())
+    }
+}
+
+/// The place of the value a plain name (in parentheses or not) holds.
+pub(crate) fn name_place(expr: &Expr, env: &Env<'_>) -> Option<Rc<Place>> {
+    let mut e = expr;
+    while let ExprKind::Paren(inner) = &e.kind {
+        e = inner;
+    }
+    match &e.kind {
+        ExprKind::Var(name) => value::Scope::lookup(env, name)?.place(),
+        _ => None,
+    }
+}
+
+/// The name a function is called by: `f` in `f x`, `g` in `s.g x`, `f`
+/// in `f x y` (the head of a curried call).
+fn callee_name(func: &Expr) -> Option<Name> {
+    let mut e = func;
+    loop {
+        match &e.kind {
+            ExprKind::Paren(inner) => e = inner,
+            ExprKind::Apply { func, .. } => e = func,
+            ExprKind::Var(name) => return Some(name.clone()),
+            ExprKind::Select { path, .. } => return path.last().map(|a| a.name.clone()),
+            _ => return None,
+        }
     }
 }
 

@@ -179,6 +179,8 @@ pub fn binary<'a>(
                     func: f.clone(),
                     arg: x.clone(),
                     arg_loc: rloc,
+                    arg_from: super::name_place(rhs, env),
+                    func_from: super::name_place(lhs, env),
                 },
                 loc: at,
             }))),

@@ -163,8 +163,59 @@ pub struct Thunk<'a>(pub Rc<RefCell<ThunkState<'a>>>);
 pub enum ThunkState<'a> {
     Pending(Lazy<'a>),
     Forcing(Option<(Name, Loc)>),
-    Done(Value<'a>),
+    /// The value, and for a device the place it was computed for.
+    Done(Value<'a>, Option<Rc<Place>>),
     Failed(Stop),
+}
+
+/// Where a device value came from, newest first: the expression a thunk
+/// was made for (an argument, a binding's value), then, when that
+/// expression was a plain name, the place of the value the name held. So
+/// `net` inside a catalogue function leads back to the argument the user
+/// wrote, and errors found deep inside can be shown where the user can
+/// fix them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub loc: Loc,
+    /// The function this expression was an argument of (`f x` with `f` a
+    /// name or `s.f`).
+    pub callee: Option<Name>,
+    pub from: Option<Rc<Place>>,
+    /// How many places `from` holds; chains are cut at [`Place::MAX`] so
+    /// deep recursion neither grows them without end nor drops them
+    /// recursively.
+    pub depth: u16,
+}
+
+impl Place {
+    pub const MAX: u16 = 24;
+
+    pub fn new(loc: Loc, callee: Option<Name>, from: Option<Rc<Place>>) -> Rc<Place> {
+        let (from, depth) = match from {
+            Some(f) if f.depth < Place::MAX => {
+                let d = f.depth + 1;
+                (Some(f), d)
+            }
+            _ => (None, 0),
+        };
+        Rc::new(Place {
+            loc,
+            callee,
+            from,
+            depth,
+        })
+    }
+
+    /// This place and those it came from, newest first.
+    pub fn chain(self: &Rc<Place>) -> Vec<&Place> {
+        let mut out = vec![&**self];
+        let mut cur = self.from.as_deref();
+        while let Some(p) = cur {
+            out.push(p);
+            cur = p.from.as_deref();
+        }
+        out
+    }
 }
 
 /// What a pending thunk will compute.
@@ -175,6 +226,8 @@ pub enum Lazy<'a> {
         file: crate::diag::FileId,
         /// The binding this thunk is the value of, for E0204's message.
         origin: Option<(Name, Loc)>,
+        /// The function this expression is an argument of, for [`Place`].
+        callee: Option<Name>,
     },
     /// `f x`, created by builtins such as `map`.
     Apply {
@@ -258,7 +311,14 @@ impl Choice {
 
 impl<'a> Thunk<'a> {
     pub fn value(v: Value<'a>) -> Thunk<'a> {
-        Thunk(Rc::new(RefCell::new(ThunkState::Done(v))))
+        Thunk(Rc::new(RefCell::new(ThunkState::Done(v, None))))
+    }
+    /// Where the thunk's device value came from, once forced.
+    pub fn place(&self) -> Option<Rc<Place>> {
+        match &*self.0.borrow() {
+            ThunkState::Done(_, p) => p.clone(),
+            _ => None,
+        }
     }
     pub fn lazy(l: Lazy<'a>) -> Thunk<'a> {
         Thunk(Rc::new(RefCell::new(ThunkState::Pending(l))))
@@ -319,6 +379,10 @@ pub enum DeviceKind {
         arg: Rc<Device>,
         /// Where the argument expression was written (E0301's label).
         arg_loc: Loc,
+        /// Where the argument's and the function's values came from when
+        /// they were written as names (see [`Place`]).
+        arg_from: Option<Rc<Place>>,
+        func_from: Option<Rc<Place>>,
     },
     /// `if_impl cond a b`: both kept, so both can be type-checked.
     If {
