@@ -18,6 +18,7 @@ use unikc::ops::check::{self, Form, Want};
 use unikc::ops::configure::{self, Project};
 use unikc::ops::failure::Failure;
 use unikc::ops::lock::{LockRequest, Which};
+use unikc::ops::package::{Destination, PackageOptions};
 use unikc::ops::run::{Ran, RunOptions};
 use unikc::ops::{qemu, templates};
 
@@ -233,6 +234,41 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Build, then package the image as an OCI image that urunc runs
+    /// (`dist/NAME.TARGET.oci/`).
+    ///
+    /// The image is `/unikernel/NAME.TARGET`; urunc's keys are in the
+    /// manifest annotations, the config labels and `/urunc.json`. Runtime
+    /// keys given as --NAME=VALUE and --arg values become the config's Cmd.
+    /// The creation time comes from SOURCE_DATE_EPOCH.
+    Package {
+        /// A .unik file, or a directory holding config.unik.
+        file: Option<PathBuf>,
+        /// The target to package: hvt, spt or virtio.
+        #[arg(short, long, value_parser = target_parser())]
+        target: Target,
+        /// Write the image layout to this directory.
+        #[arg(long, value_name = "DIR", conflicts_with = "archive")]
+        oci: Option<PathBuf>,
+        /// Write an oci-archive tarball instead of a directory.
+        #[arg(long, value_name = "FILE")]
+        archive: Option<PathBuf>,
+        /// A boot argument for the config's Cmd (repeatable).
+        #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+        args: Vec<String>,
+        /// The tag in the layout's index.
+        #[arg(long, default_value = "latest")]
+        tag: String,
+        /// Overwrite generated files even if they were edited by hand.
+        #[arg(long)]
+        force: bool,
+        /// Build without network access (`cargo --offline`).
+        #[arg(long)]
+        offline: bool,
+        /// Build exactly what `unik.lock` records.
+        #[arg(long)]
+        locked: bool,
+    },
     /// Remove `_build/` and `dist/` beside the configuration.
     Clean {
         /// A .unik file, or a directory holding config.unik.
@@ -297,6 +333,10 @@ fn split_keys(args: Vec<String>) -> (Vec<String>, BTreeMap<String, String>) {
         "accel",
         "machine",
         "mem",
+        "oci",
+        "archive",
+        "arg",
+        "tag",
     ];
     let mut rest = Vec::new();
     let mut keys = BTreeMap::new();
@@ -562,6 +602,39 @@ fn command(
                 Ran::Exited(status) => Ok(status),
                 Ran::Exec(cmd) => Ok(exec(cmd)),
             }
+        }
+        Command::Package {
+            file,
+            target,
+            oci,
+            archive,
+            args,
+            tag,
+            force,
+            offline,
+            locked,
+        } => {
+            let p = Project {
+                file,
+                target,
+                keys,
+                force,
+            };
+            let flags = BuildFlags {
+                locked,
+                offline,
+                color: render::color(),
+                ..Default::default()
+            };
+            let to = match (oci, archive) {
+                (Some(d), _) => Destination::Dir(d),
+                (None, Some(f)) => Destination::Archive(f),
+                (None, None) => Destination::Dist,
+            };
+            let opts = PackageOptions { to, args, tag };
+            let packaged = unikc::ops::package::package(&p, &flags, &opts, term)?;
+            println!("{}", packaged.digest());
+            Ok(EXIT_OK)
         }
         Command::Clean { file } => {
             unikc::ops::clean::clean(file.as_deref(), term)?;
