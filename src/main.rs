@@ -19,6 +19,7 @@ use unikc::ops::configure::{self, Project};
 use unikc::ops::failure::Failure;
 use unikc::ops::lock::{LockRequest, Which};
 use unikc::ops::package::{Destination, PackageOptions};
+use unikc::ops::push::PushOptions;
 use unikc::ops::run::{Ran, RunOptions};
 use unikc::ops::{qemu, templates};
 
@@ -268,6 +269,40 @@ enum Command {
         /// Build exactly what `unik.lock` records.
         #[arg(long)]
         locked: bool,
+        /// Then push the image to this registry reference
+        /// (REGISTRY/REPOSITORY[:TAG]).
+        #[arg(long, value_name = "REF")]
+        push: Option<String>,
+        /// Push over plain HTTP (only to a registry on a loopback address).
+        #[arg(long, requires = "push")]
+        insecure: bool,
+    },
+    /// Package the image (as `unikc package`), then push it to an OCI
+    /// registry and print its digest.
+    ///
+    /// Credentials come from ~/.docker/config.json ($DOCKER_CONFIG), as
+    /// `docker login` writes them.
+    Push {
+        /// [FILE] REF: a .unik file or a directory holding config.unik
+        /// (default: ./config.unik), then the image reference,
+        /// REGISTRY/REPOSITORY[:TAG].
+        #[arg(value_name = "FILE", num_args = 1..=2, required = true)]
+        operands: Vec<PathBuf>,
+        /// The target to package: hvt, spt or virtio.
+        #[arg(short, long, value_parser = target_parser())]
+        target: Target,
+        /// A boot argument for the config's Cmd (repeatable).
+        #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+        args: Vec<String>,
+        /// Speak plain HTTP (only to a registry on a loopback address).
+        #[arg(long)]
+        insecure: bool,
+        /// Build without network access (`cargo --offline`).
+        #[arg(long)]
+        offline: bool,
+        /// Build exactly what `unik.lock` records.
+        #[arg(long)]
+        locked: bool,
     },
     /// Remove `_build/` and `dist/` beside the configuration.
     Clean {
@@ -337,6 +372,8 @@ fn split_keys(args: Vec<String>) -> (Vec<String>, BTreeMap<String, String>) {
         "archive",
         "arg",
         "tag",
+        "push",
+        "insecure",
     ];
     let mut rest = Vec::new();
     let mut keys = BTreeMap::new();
@@ -613,6 +650,8 @@ fn command(
             force,
             offline,
             locked,
+            push,
+            insecure,
         } => {
             let p = Project {
                 file,
@@ -632,8 +671,49 @@ fn command(
                 (None, None) => Destination::Dist,
             };
             let opts = PackageOptions { to, args, tag };
+            if let Some(r) = &push {
+                unikc::ops::push::check_reference(r, &PushOptions { insecure })?;
+            }
             let packaged = unikc::ops::package::package(&p, &flags, &opts, term)?;
+            if let Some(r) = push {
+                let o = PushOptions { insecure };
+                unikc::ops::push::push(&packaged.layout, &r, &o, term)?;
+            }
             println!("{}", packaged.digest());
+            Ok(EXIT_OK)
+        }
+        Command::Push {
+            mut operands,
+            target,
+            args,
+            insecure,
+            offline,
+            locked,
+        } => {
+            let reference = operands.pop().expect("clap requires REF");
+            let reference = reference.to_string_lossy().into_owned();
+            let p = Project {
+                file: operands.pop(),
+                target,
+                keys,
+                force: false,
+            };
+            let flags = BuildFlags {
+                locked,
+                offline,
+                color: render::color(),
+                ..Default::default()
+            };
+            let opts = PackageOptions {
+                args,
+                ..Default::default()
+            };
+            // Refuse a non-loopback --insecure before building.
+            let push = PushOptions { insecure };
+            unikc::ops::push::check_reference(&reference, &push)?;
+            let packaged = unikc::ops::package::package(&p, &flags, &opts, term)?;
+            let digest = unikc::ops::push::push(&packaged.layout, &reference, &push, term)?;
+            println!("{digest}");
             Ok(EXIT_OK)
         }
         Command::Clean { file } => {

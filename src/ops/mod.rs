@@ -8,7 +8,7 @@
 //! Files depend one way: `failure` and `report` at the bottom, then
 //! `check`, `configure`, `lockfile`, `build`, and the commands on top
 //! (`lock`, `verify`, `run` with `attach`, `qemu` and `tender`, `package`
-//! with `oci`). No file
+//! with `oci`, `push`). No file
 //! imports this one.
 
 pub mod attach;
@@ -23,6 +23,7 @@ pub mod lockfile;
 pub mod new;
 pub mod oci;
 pub mod package;
+pub mod push;
 pub mod qemu;
 pub mod report;
 pub mod run;

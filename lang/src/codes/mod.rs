@@ -66,6 +66,7 @@ codes! {
     "E0706": "the bundled runtime does not satisfy the bounds",
     "E0707": "a host device name the target cannot use",
     "E0801": "urunc cannot run images of this target",
+    "E0802": "the registry cannot be reached or refused the image",
     "W0101": "unused binding",
     "W0301": "deprecated device",
 }
