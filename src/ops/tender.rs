@@ -39,6 +39,7 @@ pub fn run_solo5(
             .collect(),
         sector_sizes: Vec::new(),
         seccomp: true,
+        log: Default::default(),
         image: image.to_path_buf(),
         // The tender joins its arguments with spaces: one argument keeps
         // the escaped command line as it is.
