@@ -191,3 +191,17 @@ fn virtio_image_under_uruncs_qemu_line_powers_off() {
         "{out}"
     );
 }
+
+#[test]
+fn tenders_answer_version_with_the_abi_albatross_checks() {
+    for name in ["unikc-spt", "unikc-hvt"] {
+        let out = Command::new(tender(name))
+            .arg("--version")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name} --version");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with(&format!("{name} 0.")), "{text}");
+        assert!(text.lines().any(|l| l == "ABI version 2"), "{text}");
+    }
+}
