@@ -187,7 +187,7 @@ fn targets_urunc_cannot_run_are_refused_before_building() {
     let (_tmp, dir) = copy_example("hello");
     let out = unikc(&dir, &["package", "-t", "unix"]);
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.stderr.contains("E0801"), "{}", out.all());
+    assert!(out.stderr.contains("E0708"), "{}", out.all());
     assert!(
         out.stderr
             .contains("urunc runs hvt (as hvt), spt (as spt), virtio (as qemu)"),

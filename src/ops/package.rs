@@ -61,7 +61,7 @@ impl Packaged {
     }
 }
 
-/// E0801 unless urunc runs `target`'s images; names the targets it runs.
+/// E0708 unless urunc runs `target`'s images; names the targets it runs.
 pub fn urunc_hypervisor(target: Target) -> Result<&'static str, Failure> {
     target.urunc_hypervisor().ok_or_else(|| {
         let can: Vec<String> = Target::ALL
@@ -71,7 +71,7 @@ pub fn urunc_hypervisor(target: Target) -> Result<&'static str, Failure> {
         Failure::coded(
             Exit::Errors,
             Diagnostic::error(
-                "E0801",
+                "E0708",
                 format!("urunc cannot run {target} images, so they are not packaged as OCI images"),
             )
             .note(format!("urunc runs {}", can.join(", ")))
@@ -301,7 +301,7 @@ mod tests {
             Ok(h) => panic!("unix packaged as {h}"),
         };
         let d = &f.diagnostics[0];
-        assert_eq!(d.code, "E0801");
+        assert_eq!(d.code, "E0708");
         assert_eq!(
             d.notes[0],
             "urunc runs hvt (as hvt), spt (as spt), virtio (as qemu)"

@@ -31,7 +31,7 @@ pub fn is_loopback(registry: &str) -> bool {
 fn failed(what: String, help: &str) -> Failure {
     Failure::coded(
         Exit::Tool,
-        Diagnostic::error("E0802", what).help(help.to_string()),
+        Diagnostic::error("E0709", what).help(help.to_string()),
     )
 }
 
