@@ -18,6 +18,8 @@ use unikc::ops::check::{self, Form, Want};
 use unikc::ops::configure::{self, Project};
 use unikc::ops::failure::Failure;
 use unikc::ops::lock::{LockRequest, Which};
+use unikc::ops::package::{Destination, PackageOptions};
+use unikc::ops::push::PushOptions;
 use unikc::ops::run::{Ran, RunOptions};
 use unikc::ops::{qemu, templates};
 
@@ -233,6 +235,75 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Build, then package the image as an OCI image that urunc runs
+    /// (`dist/NAME.TARGET.oci/`).
+    ///
+    /// The image is `/unikernel/NAME.TARGET`; urunc's keys are in the
+    /// manifest annotations, the config labels and `/urunc.json`. Runtime
+    /// keys given as --NAME=VALUE and --arg values become the config's Cmd.
+    /// The creation time comes from SOURCE_DATE_EPOCH.
+    Package {
+        /// A .unik file, or a directory holding config.unik.
+        file: Option<PathBuf>,
+        /// The target to package: hvt, spt or virtio.
+        #[arg(short, long, value_parser = target_parser())]
+        target: Target,
+        /// Write the image layout to this directory.
+        #[arg(long, value_name = "DIR", conflicts_with = "archive")]
+        oci: Option<PathBuf>,
+        /// Write an oci-archive tarball instead of a directory.
+        #[arg(long, value_name = "FILE")]
+        archive: Option<PathBuf>,
+        /// A boot argument for the config's Cmd (repeatable).
+        #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+        args: Vec<String>,
+        /// The tag in the layout's index.
+        #[arg(long, default_value = "latest")]
+        tag: String,
+        /// Overwrite generated files even if they were edited by hand.
+        #[arg(long)]
+        force: bool,
+        /// Build without network access (`cargo --offline`).
+        #[arg(long)]
+        offline: bool,
+        /// Build exactly what `unik.lock` records.
+        #[arg(long)]
+        locked: bool,
+        /// Then push the image to this registry reference
+        /// (REGISTRY/REPOSITORY[:TAG]).
+        #[arg(long, value_name = "REF")]
+        push: Option<String>,
+        /// Push over plain HTTP (only to a registry on a loopback address).
+        #[arg(long, requires = "push")]
+        insecure: bool,
+    },
+    /// Package the image (as `unikc package`), then push it to an OCI
+    /// registry and print its digest.
+    ///
+    /// Credentials come from ~/.docker/config.json ($DOCKER_CONFIG), as
+    /// `docker login` writes them.
+    Push {
+        /// [FILE] REF: a .unik file or a directory holding config.unik
+        /// (default: ./config.unik), then the image reference,
+        /// REGISTRY/REPOSITORY[:TAG].
+        #[arg(value_name = "FILE", num_args = 1..=2, required = true)]
+        operands: Vec<PathBuf>,
+        /// The target to package: hvt, spt or virtio.
+        #[arg(short, long, value_parser = target_parser())]
+        target: Target,
+        /// A boot argument for the config's Cmd (repeatable).
+        #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+        args: Vec<String>,
+        /// Speak plain HTTP (only to a registry on a loopback address).
+        #[arg(long)]
+        insecure: bool,
+        /// Build without network access (`cargo --offline`).
+        #[arg(long)]
+        offline: bool,
+        /// Build exactly what `unik.lock` records.
+        #[arg(long)]
+        locked: bool,
+    },
     /// Remove `_build/` and `dist/` beside the configuration.
     Clean {
         /// A .unik file, or a directory holding config.unik.
@@ -297,6 +368,12 @@ fn split_keys(args: Vec<String>) -> (Vec<String>, BTreeMap<String, String>) {
         "accel",
         "machine",
         "mem",
+        "oci",
+        "archive",
+        "arg",
+        "tag",
+        "push",
+        "insecure",
     ];
     let mut rest = Vec::new();
     let mut keys = BTreeMap::new();
@@ -562,6 +639,82 @@ fn command(
                 Ran::Exited(status) => Ok(status),
                 Ran::Exec(cmd) => Ok(exec(cmd)),
             }
+        }
+        Command::Package {
+            file,
+            target,
+            oci,
+            archive,
+            args,
+            tag,
+            force,
+            offline,
+            locked,
+            push,
+            insecure,
+        } => {
+            let p = Project {
+                file,
+                target,
+                keys,
+                force,
+            };
+            let flags = BuildFlags {
+                locked,
+                offline,
+                color: render::color(),
+                ..Default::default()
+            };
+            let to = match (oci, archive) {
+                (Some(d), _) => Destination::Dir(d),
+                (None, Some(f)) => Destination::Archive(f),
+                (None, None) => Destination::Dist,
+            };
+            let opts = PackageOptions { to, args, tag };
+            if let Some(r) = &push {
+                unikc::ops::push::check_reference(r, &PushOptions { insecure })?;
+            }
+            let packaged = unikc::ops::package::package(&p, &flags, &opts, term)?;
+            if let Some(r) = push {
+                let o = PushOptions { insecure };
+                unikc::ops::push::push(&packaged.layout, &r, &o, term)?;
+            }
+            println!("{}", packaged.digest());
+            Ok(EXIT_OK)
+        }
+        Command::Push {
+            mut operands,
+            target,
+            args,
+            insecure,
+            offline,
+            locked,
+        } => {
+            let reference = operands.pop().expect("clap requires REF");
+            let reference = reference.to_string_lossy().into_owned();
+            let p = Project {
+                file: operands.pop(),
+                target,
+                keys,
+                force: false,
+            };
+            let flags = BuildFlags {
+                locked,
+                offline,
+                color: render::color(),
+                ..Default::default()
+            };
+            let opts = PackageOptions {
+                args,
+                ..Default::default()
+            };
+            // Refuse a non-loopback --insecure before building.
+            let push = PushOptions { insecure };
+            unikc::ops::push::check_reference(&reference, &push)?;
+            let packaged = unikc::ops::package::package(&p, &flags, &opts, term)?;
+            let digest = unikc::ops::push::push(&packaged.layout, &reference, &push, term)?;
+            println!("{digest}");
+            Ok(EXIT_OK)
         }
         Command::Clean { file } => {
             unikc::ops::clean::clean(file.as_deref(), term)?;

@@ -166,6 +166,17 @@ impl Target {
         }
     }
 
+    /// The `com.urunc.unikernel.hypervisor` value under which urunc runs
+    /// this target's images from an OCI image (`unikc package`), if it can.
+    pub const fn urunc_hypervisor(self) -> Option<&'static str> {
+        match self {
+            Target::Hvt => Some("hvt"),
+            Target::Spt => Some("spt"),
+            Target::Virtio => Some("qemu"),
+            Target::Unix | Target::Muen | Target::Genode | Target::Xen => None,
+        }
+    }
+
     /// Why unikc cannot build images for this target, if it cannot.
     pub fn unbuildable(self) -> Option<String> {
         if self.builds() {
@@ -246,5 +257,14 @@ mod tests {
         assert!(matches!(Target::Muen.run(), Run::Unsupported(_)));
         assert_eq!(Target::Xen.run(), Run::Xl);
         assert!(Target::Virtio.unbuildable().is_none());
+    }
+
+    #[test]
+    fn urunc_runs_only_images_unikc_builds() {
+        assert_eq!(Target::Virtio.urunc_hypervisor(), Some("qemu"));
+        assert_eq!(Target::Unix.urunc_hypervisor(), None);
+        for t in Target::ALL {
+            assert!(t.urunc_hypervisor().is_none() || t.builds(), "{t}");
+        }
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! Files depend one way: `failure` and `report` at the bottom, then
 //! `check`, `configure`, `lockfile`, `build`, and the commands on top
-//! (`lock`, `verify`, `run` with `attach`, `qemu` and `tender`). No file
+//! (`lock`, `verify`, `run` with `attach`, `qemu` and `tender`, `package`
+//! with `oci`, `push`). No file
 //! imports this one.
 
 pub mod attach;
@@ -20,6 +21,9 @@ pub mod fmt;
 pub mod lock;
 pub mod lockfile;
 pub mod new;
+pub mod oci;
+pub mod package;
+pub mod push;
 pub mod qemu;
 pub mod report;
 pub mod run;

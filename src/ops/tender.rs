@@ -40,6 +40,7 @@ pub fn run_solo5(
         sector_sizes: Vec::new(),
         seccomp: true,
         dumpcore: false,
+        log: Default::default(),
         image: image.to_path_buf(),
         // The tender joins its arguments with spaces: one argument keeps
         // the escaped command line as it is.

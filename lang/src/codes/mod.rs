@@ -65,6 +65,8 @@ codes! {
     "E0705": "an embedded directory cannot be read",
     "E0706": "the bundled runtime does not satisfy the bounds",
     "E0707": "a host device name the target cannot use",
+    "E0708": "urunc cannot run images of this target",
+    "E0709": "the registry cannot be reached or refused the image",
     "W0101": "unused binding",
     "W0301": "deprecated device",
 }

@@ -1,6 +1,8 @@
 //! The command line of both tenders, compatible with solo5-spt/solo5-hvt:
 //! `[--mem=MB] [--net:NAME=IFACE|@FD] [--net-mac:NAME=HWADDR]
-//! [--block:NAME=PATH] [--block-sector-size:NAME=N] [--] IMAGE [ARGS...]`.
+//! [--block:NAME=PATH] [--block-sector-size:NAME=N]
+//! [--solo5:quiet|error|warn|info|debug] [--] IMAGE [ARGS...]`, and
+//! `--version`, which albatross reads for the ABI version.
 
 use std::path::PathBuf;
 
@@ -28,6 +30,18 @@ pub struct BlockOpt {
     pub path: PathBuf,
 }
 
+/// `--solo5:LEVEL`: how much the tender itself prints on stderr.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Nothing but the errors that stop it from starting the guest.
+    Quiet,
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     pub mem_mb: u64,
@@ -39,12 +53,34 @@ pub struct Options {
     pub seccomp: bool,
     /// hvt: write a core file when the guest is stopped or aborts.
     pub dumpcore: bool,
+    /// `--solo5:LEVEL`; at `quiet` the tender does not report how the guest stopped.
+    pub log: LogLevel,
     pub image: PathBuf,
     pub args: Vec<String>,
 }
 
 pub const USAGE: &str = "[--mem=MB] [--net:NAME=IFACE|@FD] [--net-mac:NAME=HWADDR] \
-[--block:NAME=PATH] [--block-sector-size:NAME=N] [--dumpcore (hvt)] [--x-no-seccomp (hvt)] [--] IMAGE [ARGS...]";
+[--block:NAME=PATH] [--block-sector-size:NAME=N] [--solo5:quiet|error|warn|info|debug] \
+[--dumpcore (hvt)] [--x-no-seccomp (hvt)] [--] IMAGE [ARGS...]\n       --version";
+
+/// The Solo5 ABI version of the images both tenders run.
+pub const ABI_VERSION: u32 = 2;
+
+/// Whether `--version` is among the options (before IMAGE).
+pub fn wants_version<S: AsRef<str>>(args: &[S]) -> bool {
+    args.iter()
+        .map(AsRef::as_ref)
+        .take_while(|a| a.starts_with('-') && *a != "--")
+        .any(|a| a == "--version")
+}
+
+/// What `--version` prints: albatross requires `ABI version N` in it.
+pub fn version(tender: &str) -> String {
+    format!(
+        "{tender} {} (unikc's Solo5-compatible tender)\nABI version {ABI_VERSION}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
 
 fn device_name(s: &str, opt: &str) -> Result<String, Error> {
     if s.is_empty() || s.len() > 67 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -93,6 +129,7 @@ impl Options {
             sector_sizes: Vec::new(),
             seccomp: true,
             dumpcore: false,
+            log: LogLevel::default(),
             image: PathBuf::new(),
             args: Vec::new(),
         };
@@ -155,6 +192,19 @@ impl Options {
                         ))
                     })?;
                 o.sector_sizes.push((name, size));
+            } else if let Some(level) = arg.strip_prefix("--solo5:") {
+                o.log = match level {
+                    "quiet" => LogLevel::Quiet,
+                    "error" => LogLevel::Error,
+                    "warn" => LogLevel::Warn,
+                    "info" => LogLevel::Info,
+                    "debug" => LogLevel::Debug,
+                    _ => {
+                        return Err(Error::Usage(format!(
+                            "{arg}: the levels are quiet, error, warn, info and debug"
+                        )));
+                    }
+                };
             } else if arg == "--x-no-seccomp" {
                 o.seccomp = false;
             } else if arg == "--dumpcore" {
@@ -235,6 +285,18 @@ mod tests {
         assert_eq!(o.nets[0].backing, NetBacking::Fd(5));
         assert!(!o.dumpcore);
         assert!(Options::parse(&["--dumpcore", "img"]).unwrap().dumpcore);
+        assert_eq!(o.log, LogLevel::Info);
+        let o = Options::parse(&["--solo5:quiet", "--mem=2", "img"]).unwrap();
+        assert_eq!((o.log, o.mem_mb), (LogLevel::Quiet, 2));
+    }
+
+    #[test]
+    fn version_names_the_abi() {
+        assert!(wants_version(&["--mem=2", "--version"]));
+        assert!(!wants_version(&["img", "--version"]), "a guest argument");
+        assert!(version("unikc-spt").ends_with("\nABI version 2"));
+        assert_eq!(crate::image::Target::Spt.abi().1, ABI_VERSION);
+        assert_eq!(crate::image::Target::Hvt.abi().1, ABI_VERSION);
     }
 
     #[test]
@@ -250,6 +312,7 @@ mod tests {
             &["--block-sector-size:b=1000", "img"],
             &["--block-sector-size:b=256", "img"],
             &["--bogus", "img"],
+            &["--solo5:loud", "img"],
             &["--net:a=t0", "--net:a=t1", "img"],
             &["--net:a=t0", "--block:a=/x", "img"],
             &[],

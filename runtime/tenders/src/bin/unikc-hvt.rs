@@ -10,6 +10,10 @@ fn main() -> ExitCode {
         eprintln!("usage: unikc-hvt {}", unik_tender::options::USAGE);
         return ExitCode::SUCCESS;
     }
+    if unik_tender::options::wants_version(&args) {
+        println!("{}", unik_tender::options::version("unikc-hvt"));
+        return ExitCode::SUCCESS;
+    }
     let status = Options::parse(&args)
         .and_then(|o| hvt::prepare(&o, hvt::Stdout))
         .and_then(hvt::run);

@@ -10,7 +10,15 @@ fn main() -> ExitCode {
         eprintln!("usage: unikc-spt {}", unik_tender::options::USAGE);
         return ExitCode::SUCCESS;
     }
-    let outcome = Options::parse(&args)
+    if unik_tender::options::wants_version(&args) {
+        println!("{}", unik_tender::options::version("unikc-spt"));
+        return ExitCode::SUCCESS;
+    }
+    let options = Options::parse(&args);
+    let quiet = options
+        .as_ref()
+        .is_ok_and(|o| o.log == unik_tender::options::LogLevel::Quiet);
+    let outcome = options
         .and_then(|o| {
             if o.dumpcore {
                 return Err(unik_tender::Error::Usage(
@@ -23,7 +31,7 @@ fn main() -> ExitCode {
         .and_then(spt::run);
     match outcome {
         Ok(o) => {
-            if let Some(line) = o.report() {
+            if let Some(line) = o.report().filter(|_| !quiet) {
                 eprintln!("unikc-spt: {line}");
             }
             ExitCode::from(o.status() as u8)
