@@ -27,11 +27,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use unik_resolver::session::{self, Matrix, Request};
 
-/// Codes that come from `lock`, `configure` or `build`, never from the
-/// configuration alone: their pages' examples check clean.
+/// Codes that come from `lock`, `configure`, `build`, `package` or `push`,
+/// never from the configuration alone: their pages' examples check clean.
 const NOT_FROM_CHECK: &[&str] = &[
     "E0001", "E0504", "E0505", "E0506", "E0701", "E0702", "E0703", "E0704", "E0705", "E0706",
-    "E0707",
+    "E0707", "E0708", "E0709",
 ];
 
 #[derive(Debug)]
