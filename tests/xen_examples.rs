@@ -103,13 +103,16 @@ fn dom0() -> &'static Dom0Run {
 }
 
 /// dom0's side of the TCP echo: a line, then 1 MiB timed until all of it
-/// is back (busybox nc does not half-close, so it is stopped by hand).
+/// is back (busybox nc does not half-close, so it is stopped by hand). The
+/// output file exists before nc starts, so the first size check never
+/// races nc's redirection.
 const ECHO_CHECK: &str = "printf 'hello over netfront\\n' > /tmp/in
 nc -w 3 10.0.0.2 7 < /tmp/in > /tmp/out
 cmp /tmp/in /tmp/out && echo ECHO-LINE-OK
 dd if=/dev/urandom of=/tmp/big bs=1024 count=1024 2>/dev/null
 t0=$(cut -d' ' -f1 /proc/uptime)
-nc -w 30 10.0.0.2 7 < /tmp/big > /tmp/bigout &
+: > /tmp/bigout
+nc -w 30 10.0.0.2 7 < /tmp/big >> /tmp/bigout &
 pid=$!
 i=0
 while [ $(wc -c < /tmp/bigout) -lt 1048576 ] && [ $i -lt 600 ]; do usleep 100000; i=$((i+1)); done
