@@ -78,6 +78,35 @@ pub(crate) fn or_comment(script: Result<String, Error>) -> String {
     script.unwrap_or_else(|e| format!("/* {e} */\n"))
 }
 
+/// The entry of a PVH image whose platform crate `krate` (`unik_virtio`,
+/// `unik_xen`) takes its host devices as a `DEVICES` table: the macro,
+/// the table (with `doc` above it) and `start`.
+pub(crate) fn pvh_entry(krate: &str, doc: &str, devices: &[HostDev]) -> String {
+    let mut out = format!("{krate}::entry!(start);\n\n{doc}");
+    if devices.is_empty() {
+        writeln!(out, "static DEVICES: &[(&str, {krate}::DeviceKind)] = &[];").unwrap();
+    } else {
+        writeln!(out, "static DEVICES: &[(&str, {krate}::DeviceKind)] = &[").unwrap();
+        for d in devices {
+            let kind = match d.kind {
+                HostDeviceKind::Net => "Net",
+                HostDeviceKind::Block => "Block",
+            };
+            writeln!(out, "    ({:?}, {krate}::DeviceKind::{kind}),", d.name).unwrap();
+        }
+        out.push_str("];\n");
+    }
+    write!(
+        out,
+        "\n/// The kernel's entry: its return value is the exit status.\n\
+         fn start(_: &{krate}::BootInfo) -> i32 {{\n    \
+         {krate}::boot::devices(DEVICES);\n    \
+         {krate}::boot::exit(boot())\n}}\n"
+    )
+    .unwrap();
+    out
+}
+
 /// QEMU (or any PVH loader): `unik-virtio`.
 pub struct Virtio;
 
@@ -95,31 +124,12 @@ impl Backend for Virtio {
         true
     }
     fn entry(&self, devices: &[HostDev]) -> Result<String, Error> {
-        let mut out = String::from("unik_virtio::entry!(start);\n\n");
-        out.push_str(
+        Ok(pvh_entry(
+            "unik_virtio",
             "/// The host devices by name, in the order `unikc run` attaches them to\n\
              /// QEMU (the n-th network device is the n-th virtio-net function).\n",
-        );
-        if devices.is_empty() {
-            out.push_str("static DEVICES: &[(&str, unik_virtio::DeviceKind)] = &[];\n");
-        } else {
-            out.push_str("static DEVICES: &[(&str, unik_virtio::DeviceKind)] = &[\n");
-            for d in devices {
-                let kind = match d.kind {
-                    HostDeviceKind::Net => "Net",
-                    HostDeviceKind::Block => "Block",
-                };
-                writeln!(out, "    ({:?}, unik_virtio::DeviceKind::{kind}),", d.name).unwrap();
-            }
-            out.push_str("];\n");
-        }
-        out.push_str(
-            "\n/// The kernel's entry: its return value is the exit status.\n\
-             fn start(_: &unik_virtio::BootInfo) -> i32 {\n    \
-             unik_virtio::boot::devices(DEVICES);\n    \
-             unik_virtio::boot::exit(boot())\n}\n",
-        );
-        Ok(out)
+            devices,
+        ))
     }
     fn release_profile(&self) -> &'static [&'static str] {
         RELEASE

@@ -5,7 +5,9 @@
 
 use crate::devices::HostDev;
 use crate::error::Error;
-use crate::freestanding::{ATTRIBUTES, DEV, RELEASE, common_files, or_comment, template};
+use crate::freestanding::{
+    ATTRIBUTES, DEV, RELEASE, common_files, or_comment, pvh_entry, template,
+};
 use crate::target::{Backend, Context};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -34,31 +36,12 @@ impl Backend for Xen {
         true
     }
     fn entry(&self, devices: &[HostDev]) -> Result<String, Error> {
-        let mut out = String::from("unik_xen::entry!(start);\n\n");
-        out.push_str(
+        Ok(pvh_entry(
+            "unik_xen",
             "/// The host devices by name, in the order of the `.xl` file's `vif`\n\
              /// and `disk` lists (the n-th network device is `device/vif/n`).\n",
-        );
-        if devices.is_empty() {
-            out.push_str("static DEVICES: &[(&str, unik_xen::DeviceKind)] = &[];\n");
-        } else {
-            out.push_str("static DEVICES: &[(&str, unik_xen::DeviceKind)] = &[\n");
-            for d in devices {
-                let kind = match d.kind {
-                    HostDeviceKind::Net => "Net",
-                    HostDeviceKind::Block => "Block",
-                };
-                writeln!(out, "    ({:?}, unik_xen::DeviceKind::{kind}),", d.name).unwrap();
-            }
-            out.push_str("];\n");
-        }
-        out.push_str(
-            "\n/// The kernel's entry: its return value is the exit status.\n\
-             fn start(_: &unik_xen::BootInfo) -> i32 {\n    \
-             unik_xen::boot::devices(DEVICES);\n    \
-             unik_xen::boot::exit(boot())\n}\n",
-        );
-        Ok(out)
+            devices,
+        ))
     }
     fn release_profile(&self) -> &'static [&'static str] {
         RELEASE
