@@ -87,6 +87,21 @@ fn flood_test(tag: &str, subnet: u8, flags: Flags) -> Stats {
         (results, peak, sent, (rss_before, rss_kib()))
     });
     let stats = s.eth.stats();
+    // The generic counters (`StackV4::stats`, what the examples print) agree with the
+    // interface's: every legitimate connection and the warm-up one were accepted.
+    let generic = s.stack.stats();
+    assert_eq!(
+        generic.tcp_accepted,
+        results.len() as u64 + 1,
+        "{generic:?}"
+    );
+    assert_eq!(generic.tcp_connected, 0, "{generic:?}");
+    let wire = generic.wire.expect("the direct stack counts on the wire");
+    assert_eq!(wire.syn_received, stats.syn_received);
+    assert_eq!(wire.syn_cookies_sent, stats.syn_cookies_sent);
+    assert_eq!(wire.syn_cookies_accepted, stats.syn_cookies_accepted);
+    assert_eq!(wire.challenge_acks, stats.challenge_acks);
+    assert_eq!(wire.tcp_buffer_bytes, stats.tcp_buffer_bytes);
     let (median, max, failed) = summary(&results);
     eprintln!(
         "{flags:?} flood: {sent} segments; legitimate echo median {median:.1} ms, max {max:.1} \

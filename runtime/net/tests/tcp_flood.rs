@@ -159,6 +159,8 @@ fn syn_flood_is_answered_with_cookies_and_a_client_gets_in() {
     assert!(st.syn_received > 4000, "{st:?}");
     assert!(st.syn_cookies_sent > 4000, "{st:?}");
     assert_eq!(st.syn_cookies_accepted, 1, "{st:?}");
+    // Of thousands of SYNs, only the client's connection reached `tcp_accept`.
+    assert_eq!(st.tcp_accepted, 1, "{st:?}");
     // The half-open table never exceeds the backlog; half-open connections hold no buffers.
     assert!(st.tcp_half_open <= 8, "{st:?}");
     assert_eq!(st.tcp_connections, st.tcp_half_open + 1, "{st:?}");

@@ -24,7 +24,9 @@ pub mod time;
 mod local;
 
 pub use devices::Op;
-pub use devices::stack::{StackV4, Tcp, TcpError, TcpFlow, TcpListener, Udp, UdpError, UdpSocket};
+pub use devices::stack::{
+    StackStats, StackV4, Tcp, TcpError, TcpFlow, TcpListener, Udp, UdpError, UdpSocket, WireStats,
+};
 pub use devices::{
     Argv, Block, BlockError, BlockInfo, Console, ConsoleError, ETHERNET_HEADER, EntryKind, Key,
     KvError, KvRo, KvRw, Mac, Mclock, NetError, Network, Offload, Pclock, Random, RandomError,

@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::io::{self, Read, Write};
 use std::net::{self, Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::rc::Rc;
 
 use unik_rt::exec::{readable, writable};
 use unik_rt::{TcpError, UdpError};
@@ -22,6 +23,9 @@ pub struct SocketStack {
 #[derive(Debug)]
 pub struct SocketTcp {
     address: Ipv4Addr,
+    /// Connections accepted (shared with the listeners) and established by `connect`.
+    accepted: Rc<Cell<u64>>,
+    connected: Cell<u64>,
 }
 
 #[derive(Debug)]
@@ -33,7 +37,11 @@ pub struct SocketUdp {
 /// every host address).
 pub fn connect(address: Ipv4Addr) -> Result<SocketStack, Infallible> {
     Ok(SocketStack {
-        tcp: SocketTcp { address },
+        tcp: SocketTcp {
+            address,
+            accepted: Rc::new(Cell::new(0)),
+            connected: Cell::new(0),
+        },
         udp: SocketUdp { address },
     })
 }
@@ -83,6 +91,16 @@ impl unik_rt::StackV4 for SocketStack {
     fn ipv4_addresses(&self) -> Vec<Ipv4Addr> {
         vec![self.tcp.address]
     }
+
+    /// What this stack sees: the flows it handed out. The packets are the kernel's (no
+    /// `wire` counters).
+    fn stats(&self) -> unik_rt::StackStats {
+        unik_rt::StackStats {
+            tcp_accepted: self.tcp.accepted.get(),
+            tcp_connected: self.tcp.connected.get(),
+            wire: None,
+        }
+    }
 }
 
 /// A listening socket.
@@ -90,6 +108,7 @@ impl unik_rt::StackV4 for SocketStack {
 pub struct TcpListener {
     inner: net::TcpListener,
     port: u16,
+    accepted: Rc<Cell<u64>>,
 }
 
 /// One TCP connection.
@@ -133,7 +152,11 @@ impl unik_rt::Tcp for SocketTcp {
         let inner = net::TcpListener::bind((self.address, port)).map_err(|e| tcp_error(&e))?;
         inner.set_nonblocking(true).map_err(|e| tcp_error(&e))?;
         let port = inner.local_addr().map_err(|e| tcp_error(&e))?.port();
-        Ok(TcpListener { inner, port })
+        Ok(TcpListener {
+            inner,
+            port,
+            accepted: Rc::clone(&self.accepted),
+        })
     }
 
     async fn connect(&self, dst: SocketAddrV4) -> Result<TcpFlow, TcpError> {
@@ -186,7 +209,9 @@ impl unik_rt::Tcp for SocketTcp {
                 return Err(tcp_error(&io::Error::from_raw_os_error(so_error)));
             }
         }
-        TcpFlow::new(net::TcpStream::from(fd), dst)
+        let flow = TcpFlow::new(net::TcpStream::from(fd), dst)?;
+        self.connected.set(self.connected.get() + 1);
+        Ok(flow)
     }
 }
 
@@ -196,7 +221,11 @@ impl unik_rt::TcpListener for TcpListener {
     async fn accept(&self) -> Result<TcpFlow, TcpError> {
         loop {
             match self.inner.accept() {
-                Ok((stream, peer)) => return TcpFlow::new(stream, v4(peer)),
+                Ok((stream, peer)) => {
+                    let flow = TcpFlow::new(stream, v4(peer))?;
+                    self.accepted.set(self.accepted.get() + 1);
+                    return Ok(flow);
+                }
                 Err(e) if sys::is_would_block(&e) => readable(self.inner.as_raw_fd() as u64).await,
                 Err(e) if sys::is_interrupted(&e) => {}
                 // The peer gave up before we accepted; wait for the next one.

@@ -54,6 +54,16 @@ fn tcp_echo_of_four_mebibytes() {
         }
         writer.await;
         server.await;
+        // One flow each way; the packets are the kernel's, so no wire counters.
+        let stats = stack.stats();
+        assert_eq!(
+            stats,
+            unik_rt::StackStats {
+                tcp_accepted: 1,
+                tcp_connected: 1,
+                wire: None
+            }
+        );
         got
     });
     assert_eq!(echoed.len(), expected.len());
@@ -76,6 +86,11 @@ fn tcp_connect_to_closed_port_is_refused() {
             .err()
     });
     assert_eq!(r, Some(TcpError::Refused));
+    assert_eq!(
+        stack.stats().tcp_connected,
+        0,
+        "a refused connect is not counted"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
-use unik_rt::Network;
+use unik_rt::{Network, StackStats, WireStats};
 
 use super::ConnectError;
 use super::arp::Arp;
@@ -68,5 +68,38 @@ impl<N: Network + 'static> unik_rt::StackV4 for Stack<N> {
             .map(|c| c.address)
             .into_iter()
             .collect()
+    }
+
+    fn stats(&self) -> StackStats {
+        let s = self.shared.iface.borrow().stats();
+        StackStats {
+            tcp_accepted: s.tcp_accepted,
+            tcp_connected: self.tcp.connected(),
+            wire: Some(WireStats {
+                rx_frames: s.rx_frames,
+                rx_dropped: s.rx_dropped,
+                tx_frames: s.tx_frames,
+                tx_dropped: s.tx_dropped,
+                syn_received: s.syn_received,
+                syn_cookies_sent: s.syn_cookies_sent,
+                syn_cookies_accepted: s.syn_cookies_accepted,
+                syn_cookies_rejected: s.syn_cookies_rejected,
+                half_open_evicted: s.half_open_evicted,
+                half_open_timed_out: s.half_open_timed_out,
+                syn_dropped: s.syn_dropped,
+                tcp_memory_refused: s.tcp_memory_refused,
+                challenge_acks: s.challenge_acks,
+                challenge_acks_suppressed: s.challenge_acks_suppressed,
+                old_acks_dropped: s.old_acks_dropped,
+                tcp_connections: s.tcp_connections,
+                tcp_half_open: s.tcp_half_open,
+                tcp_memory_reserved: s.tcp_memory_reserved,
+                tcp_buffer_bytes: s.tcp_buffer_bytes,
+                tcp_rx_queued: s.tcp_rx_queued,
+                tcp_out_of_order: s.tcp_out_of_order,
+                reassembly_bytes: s.reassembly_bytes,
+                udp_queued: s.udp_queued,
+            }),
+        }
     }
 }

@@ -19,6 +19,8 @@ const EPHEMERAL_COUNT: u16 = 16384;
 pub struct Tcpv4<N: Network + 'static> {
     shared: &'static Shared<N>,
     next_port: Cell<u16>,
+    /// Connections `connect` established.
+    connected: Cell<u64>,
 }
 
 /// `direct_tcpv4 $ ip $ random`: `random` seeds initial sequence numbers and ports.
@@ -34,6 +36,7 @@ pub fn connect<N: Network + 'static, R: Random>(
     Ok(Tcpv4 {
         shared: ip.shared,
         next_port: Cell::new((seed % u64::from(EPHEMERAL_COUNT)) as u16),
+        connected: Cell::new(0),
     })
 }
 
@@ -79,6 +82,10 @@ impl<N: Network + 'static> Tcpv4<N> {
 
     pub(crate) fn shared(&self) -> &'static Shared<N> {
         self.shared
+    }
+
+    pub(crate) fn connected(&self) -> u64 {
+        self.connected.get()
     }
 
     fn flow(&self, handle: TcpHandle, peer: SocketAddrV4) -> Flow<N> {
@@ -153,7 +160,10 @@ impl<N: Network + 'static> unik_rt::Tcp for Tcpv4<N> {
                     let e = flow.error().unwrap_or(TcpError::Refused);
                     return Err(e);
                 }
-                _ => return Ok(flow),
+                _ => {
+                    self.connected.set(self.connected.get() + 1);
+                    return Ok(flow);
+                }
             }
         }
     }

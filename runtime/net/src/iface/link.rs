@@ -58,6 +58,8 @@ pub struct Stats {
     pub fragments_sent: u64,
 
     // TCP listeners under load.
+    /// Connections taken from listeners by `tcp_accept`.
+    pub tcp_accepted: u64,
     /// SYNs received for a listening port.
     pub syn_received: u64,
     /// SYN-ACKs sent as SYN cookies, and connections their returning ACK created.

@@ -207,6 +207,7 @@ impl Sockets {
     /// Adds the TCP counters and the memory held now to `s`.
     pub(super) fn fill_stats(&self, s: &mut Stats) {
         let c = &self.counters;
+        s.tcp_accepted = c.tcp_accepted;
         s.syn_received = c.syn_received;
         s.syn_cookies_sent = c.syn_cookies_sent;
         s.syn_cookies_accepted = c.syn_cookies_accepted;
@@ -352,6 +353,7 @@ impl Interface {
             if live {
                 let l = self.listener_mut(l)?;
                 l.queued = l.queued.saturating_sub(1);
+                self.tcp.counters.tcp_accepted += 1;
                 return Ok(h);
             }
         }

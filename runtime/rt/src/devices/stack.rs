@@ -114,4 +114,157 @@ pub trait StackV4 {
     fn udp(&self) -> &Self::Udp;
 
     fn ipv4_addresses(&self) -> Vec<Ipv4Addr>;
+
+    /// The stack's counters now, for a summary at exit (`Display` prints one line).
+    fn stats(&self) -> StackStats;
+}
+
+/// Counters of a [`StackV4`]. `tcp_accepted` and `tcp_connected` are counted by every stack;
+/// `wire` only by a stack that handles the packets itself (the direct stack) and is `None`
+/// where the host kernel does (`socket_stackv4`: SYN cookies, challenge ACKs and buffer
+/// memory are the kernel's, shared with every other process, and not this stack's to report).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StackStats {
+    /// Connections handed out by listeners' `accept`.
+    pub tcp_accepted: u64,
+    /// Connections `connect` established.
+    pub tcp_connected: u64,
+    pub wire: Option<WireStats>,
+}
+
+/// What a stack that sees every frame counts: traffic, the listeners' defences against SYN
+/// floods, the RFC 5961 defences against blind attacks, and the memory it holds now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireStats {
+    pub rx_frames: u64,
+    /// Frames or packets dropped as malformed, misaddressed or unhandled.
+    pub rx_dropped: u64,
+    pub tx_frames: u64,
+    /// Packets dropped on the way out (no route, no address, too large).
+    pub tx_dropped: u64,
+    /// SYNs received for listening ports.
+    pub syn_received: u64,
+    /// SYN-ACKs sent as SYN cookies; connections returning cookies created; ACKs carrying no
+    /// valid cookie (answered with RST).
+    pub syn_cookies_sent: u64,
+    pub syn_cookies_accepted: u64,
+    pub syn_cookies_rejected: u64,
+    /// Half-open connections evicted for newer SYNs (cookies off), and given up after their
+    /// SYN-ACK retries.
+    pub half_open_evicted: u64,
+    pub half_open_timed_out: u64,
+    /// SYNs dropped because the accept queue was full.
+    pub syn_dropped: u64,
+    /// Connections refused because the TCP memory budget was spent.
+    pub tcp_memory_refused: u64,
+    /// RFC 5961: challenge ACKs sent, those the rate limit held back, and segments dropped for
+    /// an ACK too far below the oldest unacknowledged byte.
+    pub challenge_acks: u64,
+    pub challenge_acks_suppressed: u64,
+    pub old_acks_dropped: u64,
+    /// Held now: TCP connections (half-open and closing ones included), half-open ones.
+    pub tcp_connections: u64,
+    pub tcp_half_open: u64,
+    /// Held now, in bytes: the TCP memory budget reserved and the buffers allocated, data
+    /// received but unread (in order, and out of order), IPv4 reassembly, UDP receive queues.
+    pub tcp_memory_reserved: u64,
+    pub tcp_buffer_bytes: u64,
+    pub tcp_rx_queued: u64,
+    pub tcp_out_of_order: u64,
+    pub reassembly_bytes: u64,
+    pub udp_queued: u64,
+}
+
+impl fmt::Display for StackStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "stack: tcp accepted {} connected {}",
+            self.tcp_accepted, self.tcp_connected
+        )?;
+        let Some(w) = &self.wire else {
+            return f.write_str("; packets handled by the host");
+        };
+        write!(
+            f,
+            "; frames rx {} (dropped {}) tx {} (dropped {})",
+            w.rx_frames, w.rx_dropped, w.tx_frames, w.tx_dropped
+        )?;
+        write!(
+            f,
+            "; syn {} cookies sent {} accepted {} rejected {} half-open evicted {} timed out {} \
+             syn dropped {} memory refused {}",
+            w.syn_received,
+            w.syn_cookies_sent,
+            w.syn_cookies_accepted,
+            w.syn_cookies_rejected,
+            w.half_open_evicted,
+            w.half_open_timed_out,
+            w.syn_dropped,
+            w.tcp_memory_refused
+        )?;
+        write!(
+            f,
+            "; challenge acks {} (suppressed {}) old acks dropped {}",
+            w.challenge_acks, w.challenge_acks_suppressed, w.old_acks_dropped
+        )?;
+        write!(
+            f,
+            "; held: tcp {} ({} half-open) reserved {} B buffers {} B rx {} B out-of-order {} B \
+             reassembly {} B udp {} B",
+            w.tcp_connections,
+            w.tcp_half_open,
+            w.tcp_memory_reserved,
+            w.tcp_buffer_bytes,
+            w.tcp_rx_queued,
+            w.tcp_out_of_order,
+            w.reassembly_bytes,
+            w.udp_queued
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn host_stats_print_on_one_line_without_wire_counters() {
+        let s = StackStats {
+            tcp_accepted: 3,
+            tcp_connected: 1,
+            wire: None,
+        };
+        assert_eq!(
+            s.to_string(),
+            "stack: tcp accepted 3 connected 1; packets handled by the host"
+        );
+    }
+
+    #[test]
+    fn wire_stats_print_every_counter_on_one_line() {
+        let w = WireStats {
+            syn_received: 2000,
+            syn_cookies_sent: 1968,
+            challenge_acks: 5,
+            tcp_memory_reserved: 524288,
+            ..WireStats::default()
+        };
+        let line = StackStats {
+            tcp_accepted: 1,
+            wire: Some(w),
+            ..StackStats::default()
+        }
+        .to_string();
+        assert!(!line.contains('\n'), "{line}");
+        for part in [
+            "tcp accepted 1 connected 0",
+            "syn 2000 cookies sent 1968 accepted 0",
+            "challenge acks 5 (suppressed 0)",
+            "reserved 524288 B",
+        ] {
+            assert!(line.contains(part), "{part:?} missing from {line}");
+        }
+    }
 }
