@@ -192,7 +192,7 @@ fn hover_answers_for_devices_keys_and_builtins() {
     assert!(h.contains("- `unik-unix` `>=0.1.0, <0.2.0` on unix"), "{h}");
 
     let h = c.hover(&file, pos(NETWORK, "main $", 0, 1));
-    assert_eq!(h["range"], range(16, 21, 25));
+    assert_eq!(h["range"], range(22, 21, 25));
     let h = hover_text(&h);
     assert!(h.starts_with("```unik\nmain : stackv4 @-> job\n```"), "{h}");
     assert!(
@@ -200,7 +200,7 @@ fn hover_answers_for_devices_keys_and_builtins() {
         "{h}"
     );
 
-    let h = hover_text(&c.hover(&file, pos(NETWORK, "port ]", 0, 0)));
+    let h = hover_text(&c.hover(&file, pos(NETWORK, "port, connections ]", 0, 0)));
     assert!(h.contains("port : key \"port\""), "{h}");
     assert!(h.contains("`--port` : `int` — runtime key"), "{h}");
     assert!(h.contains("default: `8080`"), "{h}");
@@ -438,7 +438,7 @@ fn the_last_good_parse_answers_while_the_file_is_broken() {
         "{h}"
     );
     assert_eq!(h["range"]["start"], pos(&broken, "stack ]", 0, 0));
-    let d = c.definition(&file, pos(&broken, "port ]", 0, 1));
+    let d = c.definition(&file, pos(&broken, "port, connections ]", 0, 1));
     assert_eq!(d["range"]["start"], pos(&broken, "port = key", 0, 0));
     let items = labels(&c.completion(&file, pos(&broken, "stack ]", 0, 0)));
     assert!(items.contains(&"stack".to_string()), "{items:?}");

@@ -123,7 +123,7 @@ fn didchange_to_publishdiagnostics() {
         .find("8080")
         .unwrap() as u32;
     let (quick, full) = measure(&mut c, &file, line, col, runs);
-    summary("examples/network (17 lines), quick pass", quick);
-    summary("examples/network (17 lines), full check", full);
+    summary("examples/network (23 lines), quick pass", quick);
+    summary("examples/network (23 lines), full check", full);
     c.shutdown();
 }

@@ -5,8 +5,9 @@
 
 mod unikernel;
 
-use std::net::{SocketAddrV4, UdpSocket};
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddrV4, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
 
 use unikernel::{Ns, OURS, copy_example, eventually, ping_answers, require, stop, tcp_echoes};
 
@@ -114,4 +115,101 @@ fn static_website_example_on_the_direct_stack() {
             .ends_with("\n404 text/plain")
     );
     drop(stop(server));
+}
+
+/// The number after `label` in a stats line (`… syn 2 cookies sent 0 …`).
+fn counter(line: &str, label: &str) -> u64 {
+    let at = line
+        .find(label)
+        .unwrap_or_else(|| panic!("no {label:?} in {line}"));
+    let digits: String = line[at + label.len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no number after {label:?} in {line}"))
+}
+
+/// `--connections=2` on the direct stack: after its two connections tcp-echo exits by
+/// itself, logging the direct stack's counters: both connections accepted, their SYNs and
+/// frames counted, no SYN cookie, no challenge ACK, no memory refused, and the memory the
+/// stack still holds bounded by what two closing connections can hold.
+#[test]
+fn tcp_echo_on_the_direct_stack_logs_its_counters_when_it_stops() {
+    let (_tmp, dir) = copy_example("tcp-echo");
+    unikernel::build(&dir, &["--net=direct"]);
+    let ns = Ns::new("tcpstats");
+    let mut server = ns.unikernel(
+        &dir,
+        &[
+            "--offline",
+            "--net=direct",
+            "--ipv4=10.0.0.2/24",
+            "--port=7",
+            "--connections=2",
+        ],
+    );
+    let target = SocketAddrV4::new(OURS.parse().unwrap(), 7);
+    for i in 0..2 {
+        // Only a completed handshake is accepted: attempts before the unikernel is up
+        // time out and are not counted.
+        let mut stream = eventually(&mut server, || {
+            ns.thread(move || TcpStream::connect_timeout(&target.into(), Duration::from_secs(1)))
+                .map_err(|e| e.kind())
+        });
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let msg = format!("connection {i}");
+        stream.write_all(msg.as_bytes()).unwrap();
+        // The echo is read before this side's FIN, so nothing is in flight when the
+        // server sees the end of the stream and exits.
+        let mut back = vec![0u8; msg.len()];
+        stream.read_exact(&mut back).unwrap();
+        assert_eq!(back, msg.as_bytes());
+        stream.shutdown(Shutdown::Write).unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.0.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the server still runs after its 2 connections"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = server.0.wait().unwrap();
+    let log = stop(server);
+    assert!(status.success(), "{status}\n{log}");
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("[tcp-echo] stack:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one summary line:\n{log}");
+    let line = lines[0];
+    eprintln!("{line}");
+    assert!(
+        line.contains("stack: tcp accepted 2 connected 0; frames rx "),
+        "{line}"
+    );
+    // Linux may retransmit a SYN that reached the stack while it came up.
+    assert!(counter(line, "; syn ") >= 2, "{line}");
+    assert!(counter(line, "frames rx ") >= 8, "{line}");
+    assert!(counter(line, " tx ") >= 8, "{line}");
+    for zero in [
+        "cookies sent ",
+        "half-open evicted ",
+        "syn dropped ",
+        "memory refused ",
+        "challenge acks ",
+        "old acks dropped ",
+        "out-of-order ",
+        "reassembly ",
+    ] {
+        assert_eq!(counter(line, zero), 0, "{zero:?} in {line}");
+    }
+    // Connections still closing when the unikernel exits hold their buffers, no more.
+    let held = counter(line, "held: tcp ");
+    assert!(held <= 2, "{line}");
+    assert!(counter(line, "buffers ") <= held * 512 * 1024, "{line}");
 }

@@ -236,3 +236,83 @@ fn network_echoes_over_tcp() {
         "the server keeps running"
     );
 }
+
+/// `--connections=N`: tcp-echo serves N connections, then logs the stack's counters on one
+/// line (`StackV4::stats`) and exits by itself. On unix the host's sockets carry TCP: the
+/// stack counts the flows it accepted, and the packets are the kernel's.
+#[test]
+fn tcp_echo_stops_after_its_connections_and_logs_the_stack_counters() {
+    let (_tmp, dir) = copy_example("tcp-echo");
+    unikernel::build(&dir, &[]);
+    let port = unikernel::free_port();
+    let child = {
+        let _g = unikernel::build_lock();
+        unikernel::command(&dir, &["run", &format!("--port={port}"), "--connections=3"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut server = unikernel::Running(child);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for i in 0..3 {
+        // A refused connect reaches no listener, so it is not counted.
+        let mut stream = loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(e) => {
+                    if let Ok(Some(status)) = server.0.try_wait() {
+                        panic!("the server stopped ({status}) before connection {i}: {e}");
+                    }
+                    assert!(Instant::now() < deadline, "nothing listens on {port}: {e}");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let msg = format!("connection {i}");
+        stream.write_all(msg.as_bytes()).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut back = String::new();
+        stream.read_to_string(&mut back).unwrap();
+        assert_eq!(back, msg);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server still runs after its 3 connections"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    server
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(status.success(), "{status}\n{out}");
+    let lines = messages(&out);
+    let stats: Vec<_> = lines
+        .iter()
+        .filter(|l| l.starts_with("[tcp-echo] stack:"))
+        .collect();
+    assert_eq!(
+        stats,
+        ["[tcp-echo] stack: tcp accepted 3 connected 0; packets handled by the host"],
+        "{out}"
+    );
+    // The summary comes after the last connection was served.
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(stats[0].as_str()),
+        "{out}"
+    );
+}

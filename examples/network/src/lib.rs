@@ -1,5 +1,7 @@
 //! mirage-skeleton device-usage/network: a TCP echo server. Each
 //! connection gets back every byte it sends, until it closes its side.
+//! `--connections=N` stops it after N connections, once they are served,
+//! logging the stack's counters on one line.
 
 use bytes::BytesMut;
 use unik_rt::{JobError, StackV4, Tcp, TcpFlow, TcpListener};
@@ -11,11 +13,23 @@ impl Echo {
         let port = unik_rt::keys::int("port")?;
         let port = u16::try_from(port)
             .map_err(|_| JobError::new(format!("--port={port} is not a TCP port")))?;
+        let limit = unik_rt::keys::int("connections")?;
+        let limit = u64::try_from(limit)
+            .map_err(|_| JobError::new(format!("--connections={limit} is negative")))?;
         let listener = stack.tcp().listen(port).await?;
         unik_rt::log::info!(target: "network", "echo server listening on port {}", listener.local_port());
-        loop {
-            let flow = listener.accept().await?;
-            unik_rt::spawn(async move {
+        let mut served = Vec::new();
+        let mut accepted = 0;
+        while limit == 0 || accepted < limit {
+            let flow = match listener.accept().await {
+                Ok(flow) => flow,
+                Err(e) => {
+                    unik_rt::log::info!(target: "network", "{}", stack.stats());
+                    return Err(e.into());
+                }
+            };
+            accepted += 1;
+            let handle = unik_rt::spawn(async move {
                 let peer = flow.peer();
                 match echo(&flow).await {
                     Ok(n) => unik_rt::log::info!(target: "network", "{peer}: echoed {n} bytes"),
@@ -23,7 +37,16 @@ impl Echo {
                 }
                 let _ = flow.close().await;
             });
+            if limit != 0 {
+                served.push(handle);
+            }
         }
+        drop(listener);
+        for handle in served {
+            handle.await;
+        }
+        unik_rt::log::info!(target: "network", "{}", stack.stats());
+        Ok(())
     }
 }
 

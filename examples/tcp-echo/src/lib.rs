@@ -1,5 +1,7 @@
 //! A TCP echo server: each connection gets back every byte it sends, until it closes its
-//! side. Connections are served concurrently.
+//! side. Connections are served concurrently. With `--connections=N` the server stops after
+//! N connections, once they are all served, and logs the stack's counters (`StackV4::stats`)
+//! on one line before the unikernel exits; the counters are also logged if accepting fails.
 
 #![no_std]
 
@@ -7,6 +9,7 @@ extern crate alloc;
 
 use alloc::format;
 use alloc::vec;
+use alloc::vec::Vec;
 use unik_rt::{JobError, StackV4, Tcp, TcpError, TcpFlow, TcpListener};
 
 pub struct Echo;
@@ -19,20 +22,42 @@ impl Echo {
         let port = unik_rt::keys::int("port")?;
         let port = u16::try_from(port)
             .map_err(|_| JobError::new(format!("--port={port} is not a TCP port")))?;
+        let limit = unik_rt::keys::int("connections")?;
+        let limit = u64::try_from(limit)
+            .map_err(|_| JobError::new(format!("--connections={limit} is negative")))?;
         let listener = stack.tcp().listen(port).await?;
         let addrs = stack.ipv4_addresses();
         unik_rt::log::info!(target: "tcp-echo", "listening on {addrs:?} port {}", listener.local_port());
-        loop {
-            let flow = listener.accept().await?;
-            drop(unik_rt::spawn(async move {
+        let mut served = Vec::new();
+        let mut accepted = 0;
+        while limit == 0 || accepted < limit {
+            let flow = match listener.accept().await {
+                Ok(flow) => flow,
+                Err(e) => {
+                    unik_rt::log::info!(target: "tcp-echo", "{}", stack.stats());
+                    return Err(e.into());
+                }
+            };
+            accepted += 1;
+            let handle = unik_rt::spawn(async move {
                 let peer = flow.peer();
                 match echo(&flow).await {
                     Ok(n) => unik_rt::log::info!(target: "tcp-echo", "{peer}: echoed {n} bytes"),
                     Err(e) => unik_rt::log::warn!(target: "tcp-echo", "{peer}: {e}"),
                 }
                 let _ = flow.close().await;
-            }));
+            });
+            // Kept only when the server is to stop, to wait for the last connections.
+            if limit != 0 {
+                served.push(handle);
+            }
         }
+        drop(listener);
+        for handle in served {
+            handle.await;
+        }
+        unik_rt::log::info!(target: "tcp-echo", "{}", stack.stats());
+        Ok(())
     }
 }
 
