@@ -16,6 +16,19 @@ secs="${1:-20}"
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(wire iface tcp unik lock hvt)
+case "$secs" in
+    ''|*[!0-9]*|0) echo "run.sh: SECONDS must be a positive integer, not '$secs'" >&2; exit 2 ;;
+esac
+for t in "${targets[@]}"; do
+    [ -f "tests/fuzz/fuzz_targets/$t.rs" ] || { echo "run.sh: no fuzz target '$t'" >&2; exit 2; }
+done
+# Missing tools fail here, loudly, rather than as a puzzling build error.
+for tool in cargo rustc "${CXX:-c++}"; do
+    command -v "$tool" >/dev/null 2>&1 || {
+        echo "run.sh: '$tool' is missing (libfuzzer-sys compiles libFuzzer with a C++ compiler: apt-get install g++)" >&2
+        exit 2
+    }
+done
 
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 out="${FUZZ_OUT:-$(mktemp -d)}"
@@ -50,21 +63,26 @@ for t in "${targets[@]}"; do
         >"$log" 2>&1
     rc=$?
     set -e
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-    corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    # A log without a figure (a crash while loading the corpus) must not stop the script
+    # here under `set -e`: the figure prints as `?` and the failure is reported below.
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1 || true)
+    cov=$( (grep -o 'cov: [0-9]*' "$log" || true) | tail -1 | cut -d' ' -f2)
+    corp=$( (grep -o 'corp: [0-9]*' "$log" || true) | tail -1 | cut -d' ' -f2)
     crashes=$(find "$out/crashes" -name "$t-*" | wc -l)
     printf '%-6s %10s %8s %8s %8s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${corp:-?}" "$crashes"
-    if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ]; then
+    # A run that ends without its final statistics did not fuzz (the binary would not
+    # start, or died outside libFuzzer's handlers): a failure too.
+    if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ] || [ -z "$execs" ]; then
         failed=1
-        grep -E 'panicked|ERROR|SUMMARY' "$log" | head -5 || true
+        echo "$t: FAILED (exit $rc, $crashes crashing inputs; log $log)" >&2
+        grep -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" | head -8 >&2 || true
     fi
     if [ "${MERGE:-0}" = 1 ]; then
         "$target_dir/$triple/release/$t" -merge=1 "tests/fuzz/corpus/$t" "$out/corpus/$t" >/dev/null 2>&1
     fi
 done
 if [ "$failed" -ne 0 ]; then
-    echo "crashes: copy each input from $out/crashes to tests/fuzz/regressions/TARGET/ once fixed"
+    echo "fuzzing FAILED; crashes: copy each input from $out/crashes to tests/fuzz/regressions/TARGET/ once fixed"
     exit 1
 fi
