@@ -316,3 +316,72 @@ fn tcp_echo_stops_after_its_connections_and_logs_the_stack_counters() {
         "{out}"
     );
 }
+
+/// static-website with `--connections=1`: one HTTP request is answered, then the server
+/// logs the stack's counters and exits by itself.
+#[test]
+fn static_website_stops_after_one_connection_and_logs_the_stack_counters() {
+    let (_tmp, dir) = copy_example("static-website");
+    unikernel::build(&dir, &[]);
+    let port = unikernel::free_port();
+    let child = {
+        let _g = unikernel::build_lock();
+        unikernel::command(&dir, &["run", &format!("--port={port}"), "--connections=1"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut server = unikernel::Running(child);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut stream = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(e) => {
+                if let Ok(Some(status)) = server.0.try_wait() {
+                    panic!("the server stopped ({status}) before accepting: {e}");
+                }
+                assert!(Instant::now() < deadline, "nothing listens on {port}: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server still runs after its connection"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    server
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(status.success(), "{status}\n{out}");
+    let stats: Vec<_> = messages(&out)
+        .into_iter()
+        .filter(|l| l.contains("stack:"))
+        .collect();
+    assert_eq!(
+        stats,
+        ["[http] stack: tcp accepted 1 connected 0; packets handled by the host"],
+        "{out}"
+    );
+}
