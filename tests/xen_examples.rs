@@ -318,7 +318,7 @@ fn the_xl_file_boots_the_image_as_pvh() {
 
 #[test]
 fn the_console_can_be_attached_without_a_terminal() {
-    // `unikc run -t xen` runs `xl create -c` with its output on a pipe.
+    // `unikc run -t xen` runs `xl create -F -c` with its output on a pipe.
     let g = dom0().guest("08-hello-attach");
     ok(g);
     let relayed: Vec<&str> = g.attach.lines().filter(|l| *l == "hello").collect();

@@ -22,7 +22,7 @@ pub struct Guest {
     pub disk: Option<PathBuf>,
     /// A dom0 shell script run while the guest runs: `sh check.sh DOMAIN LOG`.
     pub check: Option<String>,
-    /// Create it with `xl create -c` (console on xl's stdout, as `unikc run`).
+    /// Create it with `xl create -F -c` (console on xl's stdout, as `unikc run`).
     pub attach: bool,
     /// Changes the `.xl` file before dom0 gets it (failure paths).
     pub edit_xl: Option<fn(&str) -> String>,
@@ -48,10 +48,12 @@ impl Guest {
 pub struct GuestRun {
     /// The guest's PV console, as xenconsoled logged it.
     pub console: String,
-    /// What `xl create -c` printed (guests with `attach`).
+    /// What `xl create -F -c` printed (guests with `attach`).
     pub attach: String,
-    /// `xl create`'s own output.
+    /// `xl create`'s own output until the domain existed.
     pub create: String,
+    /// What xl (`create -F`, the domain's monitor) printed after that.
+    pub xl: String,
     pub create_failed: bool,
     pub timed_out: bool,
     /// Output of the check script, and its status.
@@ -250,6 +252,7 @@ fn parse(log: &str, id: &str) -> GuestRun {
         disk: section(log, id, "DISK"),
         attach: section(log, id, "ATTACH"),
         check: section(log, id, "CHECK"),
+        xl: section(log, id, "XL"),
         create_failed: log.contains(&format!("=== GUEST {id} CREATE FAILED")),
         timed_out: log.contains(&format!("=== GUEST {id} TIMEOUT")),
         t_create: uptime(log, &format!("=== GUEST {id} CREATE")),
