@@ -58,7 +58,9 @@ for dir in /guest/*/; do
     echo "=== GUEST $id ATTACH BEGIN"; cat /tmp/$id.attach; echo "=== GUEST $id ATTACH END"
     xlpid=""
   else
-    xl create -F $cfg >/tmp/$id.create 2>&1 &
+    # A guest with prep.sh is created paused, prepared, then unpaused.
+    paused=""; [ -f $dir/prep.sh ] && paused=-p
+    xl create -F $paused $cfg >/tmp/$id.create 2>&1 &
     xlpid=$!
     if [ -f $dir/timing ]; then
       # Benchmarks: when the first console byte reaches xenconsoled's log.
@@ -71,6 +73,12 @@ for dir in /guest/*/; do
     grep -q '^Waiting for domain' /tmp/$id.create || { kill $xlpid 2>/dev/null; wait $xlpid; echo "=== GUEST $id CREATE FAILED"; xlpid=""; }
     cat /tmp/$id.create; seen=$(grep -c '' /tmp/$id.create)
     echo "=== GUEST $id CREATED up=$(up)"
+    if [ -n "$paused" ] && [ -n "$xlpid" ]; then
+      echo "=== GUEST $id PREP BEGIN"
+      sh $dir/prep.sh $name $(xl domid $name) 2>&1
+      echo "=== GUEST $id PREP END status=$?"
+      xl unpause $name
+    fi
   fi
   log=/var/log/xen/console/guest-$name.log
   if [ -f $dir/check.sh ]; then
@@ -87,7 +95,7 @@ for dir in /guest/*/; do
       echo "=== GUEST $id STUCK BEGIN"
       xenctx -a $(xl domid $name) 2>&1 | head -40
       xl debug-keys q >/dev/null 2>&1; xl debug-keys e >/dev/null 2>&1
-      xl dmesg -c 2>&1 | tail -60
+      xl dmesg 2>&1 | tail -60
       echo "=== GUEST $id STUCK END"
       xl destroy $name; break
     fi
