@@ -97,10 +97,15 @@ fn dom0() -> &'static Dom0Run {
         // xenstored refuses the guest its own vif nodes.
         let mut refused = Guest::new("14-xenstore-error", p.dir("ping"), "ping");
         refused.prep = Some("xenstore-chmod -r /local/domain/$2/device/vif n0\n".into());
-        // The vif's backend is a path no backend ever serves.
+        // The vif's backend is a directory the guest may read whose
+        // state stays Initialising (1): no backend driver ever takes it.
         let mut orphan = Guest::new("15-no-backend", p.dir("ping"), "ping");
         orphan.prep = Some(
-            "xenstore-write /local/domain/$2/device/vif/0/backend /local/domain/0/backend/vif/9999/0\n"
+            "b=/local/domain/0/backend/vif/$2/9\n\
+             xenstore-write $b/state 1\n\
+             xenstore-chmod $b n0 r$2\n\
+             xenstore-chmod $b/state n0 r$2\n\
+             xenstore-write /local/domain/$2/device/vif/0/backend $b\n"
                 .into(),
         );
         let guests = [
@@ -497,9 +502,11 @@ fn a_backend_that_never_answers_is_named_and_the_guest_stops_with_the_device_sta
     assert!(g.prep.trim().is_empty(), "prep: {}", g.prep);
     let out = g.output();
     assert!(
-        out.contains(
-            "unik-xen: net service: the network backend /local/domain/0/backend/vif/9999/0 never reached InitWait"
-        ),
+        out.contains("unik-xen: net service: the network backend /local/domain/0/backend/vif/"),
+        "{g:?}"
+    );
+    assert!(
+        out.contains("/9 never reached InitWait (state \"1\" after 10 s)"),
         "{g:?}"
     );
     assert!(out.contains("is netback (xen-netback) loaded"), "{g:?}");

@@ -91,6 +91,17 @@ pub struct TimeInfo {
 }
 
 impl TimeInfo {
+    /// `ticks` TSC ticks in ns, at this record's rate.
+    pub fn scale(&self, ticks: u64) -> u64 {
+        let mut delta = ticks;
+        if self.shift >= 0 {
+            delta <<= self.shift;
+        } else {
+            delta >>= -self.shift;
+        }
+        ((u128::from(delta) * u128::from(self.mul)) >> 32) as u64
+    }
+
     /// Xen system time (ns since the host booted) at `tsc`.
     pub fn system_time_at(&self, tsc: u64) -> u64 {
         // The stamp is in the guest's TSC, which starts near 0 when the
@@ -99,14 +110,8 @@ impl TimeInfo {
         // as signed: an unsigned `tsc < stamp` froze the clock there, and
         // a sleep armed on the frozen clock spun forever.
         let delta = tsc.wrapping_sub(self.tsc_timestamp) as i64;
-        let mut delta = delta.max(0) as u64;
-        if self.shift >= 0 {
-            delta <<= self.shift;
-        } else {
-            delta >>= -self.shift;
-        }
-        let scaled = (u128::from(delta) * u128::from(self.mul)) >> 32;
-        self.system_time.wrapping_add(scaled as u64)
+        self.system_time
+            .wrapping_add(self.scale(delta.max(0) as u64))
     }
 }
 
