@@ -465,16 +465,19 @@ fn a_console_backend_that_stops_reading_is_reported_and_the_guest_still_ends() {
         "{debug}\n{g:?}"
     );
     assert!(debug.contains("unik-xen: exit status 0"), "{debug}\n{g:?}");
-    // Nothing lost or repeated: what the ring held (xenconsoled logs it
-    // once it reads again) and what went to the debug console (which Xen
-    // cuts into lines of its own) add up to the four greetings.
+    // Nothing lost or repeated: the ring holds 2048 bytes (two greetings
+    // of 701 and 646 `x` of the third); the debug console (which Xen cuts
+    // into lines of its own) has exactly the rest. xenconsoled logs the
+    // ring's part only if it reads again before the domain is gone.
     let xs = |text: &str| -> usize {
         text.lines()
             .filter(|l| !l.is_empty() && l.bytes().all(|b| b == b'x'))
             .map(str::len)
             .sum()
     };
-    assert_eq!(xs(&g.console) + xs(&debug), 4 * 700, "{debug}\n{g:?}");
+    let in_ring = 2048 - 2;
+    assert_eq!(xs(&debug), 4 * 700 - in_ring, "{debug}\n{g:?}");
+    assert!([0, in_ring].contains(&xs(&g.console)), "{debug}\n{g:?}");
 }
 
 #[test]

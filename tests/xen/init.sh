@@ -93,7 +93,7 @@ for dir in /guest/*/; do
       # Where the guest is stuck: its registers and Xen's view of its vCPU
       # and event channels.
       echo "=== GUEST $id STUCK BEGIN"
-      xenctx -a $(xl domid $name) 2>&1 | head -40
+      for k in 1 2 3; do xenctx -a -S $(xl domid $name) 2>&1 | head -60; usleep 300000; done
       xl debug-keys q >/dev/null 2>&1; xl debug-keys e >/dev/null 2>&1
       xl dmesg 2>&1 | tail -60
       echo "=== GUEST $id STUCK END"
