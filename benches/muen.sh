@@ -17,5 +17,5 @@ cd "$(dirname "$0")/.."
 for i in $(seq 1 "$runs"); do
     cargo test -q -p unikc --test muen_genode -- --nocapture --test-threads=1 \
         muen_ping_answers_linux muen_tcp_echo_answers_linux 2>&1 |
-        grep '^muen harness:' || { echo "run $i failed: cargo test -p unikc --test muen_genode muen_"; exit 1; }
+        grep -o 'muen harness:.*' || { echo "run $i failed: cargo test -p unikc --test muen_genode muen_"; exit 1; }
 done
