@@ -6,12 +6,19 @@
 //!   (type, entry, segments, notes, interpreter, needed library, symbols);
 //! - genode images run: the host's dynamic linker loads them against a
 //!   TEST DOUBLE of Genode's `solo5.lib.so` (`tests/genode/`, built here
-//!   with `cc`), whose loader calls `solo5_app_main` as Genode's did.
+//!   with `cc`), whose loader calls `solo5_app_main` as Genode's did;
+//! - muen images run under QEMU TCG on a harness playing Muen's side
+//!   (`tests/muen/harness.S`), their network channels bridged to a tap by
+//!   the harness's peer subject (`tests/muen/peer.rs`) through the VM's
+//!   RAM, shared as a file in /dev/shm.
 //!
-//! Needs binutils and a C compiler; the network test needs root,
-//! /dev/net/tun, iproute2 and iputils-ping. A missing tool fails the test.
+//! Needs binutils, a C compiler and qemu-system-x86_64; the network tests
+//! need root, /dev/net/tun, iproute2 and iputils-ping. A missing tool fails
+//! the test.
 
 mod bootable;
+#[path = "muen/peer.rs"]
+mod muen_peer;
 mod unikernel;
 
 use bootable::{Ns, copy_fixture, ping_answers, stop, tcp_echoes};
@@ -380,16 +387,25 @@ fn genode_tcp_echo_answers_linux_over_a_tap() {
 
 // ----- muen images under a harness playing Muen's side (QEMU TCG) -----
 
-/// Where the harness maps the blob of Muen resources (sinfo first).
+/// Where the harness maps the resources Muen would (sinfo first).
 const MUEN_VA: u64 = 0xe_0000_0000;
-/// Its physical address, above the subject's memory.
+/// Their physical address, above the subject's memory.
 const BLOB_PHYS: u64 = 0x800_0000;
+/// 2 MiB pages the harness maps from BLOB_PHYS at MUEN_VA.
+const BLOB_PAGES: u64 = 2;
 /// The subject's memory: everything below the blob.
 const MEM_SIZE: u64 = BLOB_PHYS;
+/// The VM's RAM (the blob and the channels lie above the subject's).
+const VM_RAM: u64 = 0x1000_0000;
 const SCHED_AT: u64 = 0x8000;
 const TIME_AT: u64 = 0x9000;
 const DEBUGLOG_AT: u64 = 0xa000;
 const DEBUGLOG_SIZE: u64 = 0x1_0000;
+/// The network channels `service|in` and `service|out`, past the blob
+/// QEMU loads (so loading it never clears them), 691 frames each.
+const NET_IN_AT: u64 = 0x20_0000;
+const NET_OUT_AT: u64 = 0x30_0000;
+const NET_SIZE: u64 = 0x10_0000;
 const EXIT_EVENT: u8 = 31;
 /// The boot information page (`rdi` at entry).
 const BOOT_INFO: u64 = 0x1000;
@@ -408,9 +424,21 @@ fn image_end(image: &Path) -> u64 {
         .expect("a PT_LOAD")
 }
 
+/// How the harness's Muen keeps time.
+#[derive(Clone, Copy)]
+enum Clock {
+    /// The scheduling page never changes: the clock steps one tick per
+    /// reading, and a 1 MHz TSC makes a tick a microsecond.
+    Frozen,
+    /// The peer subject steps the minor-frame start in nanoseconds (a
+    /// 1 GHz TSC), as Muen's scheduler does at each frame.
+    Scheduled,
+}
+
 /// The blob of Muen resources: sinfo v5, the scheduling page, time_info
-/// and an empty debuglog channel (the image initialises it as writer).
-fn muen_blob() -> Vec<u8> {
+/// and an empty debuglog channel (the image initialises it as writer);
+/// sinfo also names the network channels when `net`.
+fn muen_blob(clock: Clock, net: bool) -> Vec<u8> {
     use unik_solo5::muen::sinfo::build::{Res, page};
     use unik_solo5::muen::sinfo::{MEM_CHANNEL, Memory};
     let mut blob = vec![0u8; (DEBUGLOG_AT + DEBUGLOG_SIZE) as usize];
@@ -420,25 +448,33 @@ fn muen_blob() -> Vec<u8> {
         address: MUEN_VA + at,
         size,
     };
-    page(
-        &mut blob,
-        "unikernel",
-        1_000,
-        &[
-            Res::Memory("time_info", memory(TIME_AT, 0x1000, 0, false)),
-            Res::Memory(
-                "debuglog",
-                memory(DEBUGLOG_AT, DEBUGLOG_SIZE, MEM_CHANNEL, true),
-            ),
-            Res::Event("solo5_exit", EXIT_EVENT),
-        ],
-    );
-    // Minor frames never change here: the clock steps one tick per
-    // reading, and a 1 MHz TSC makes a tick a microsecond.
+    let mut resources = vec![
+        Res::Memory("time_info", memory(TIME_AT, 0x1000, 0, false)),
+        Res::Memory(
+            "debuglog",
+            memory(DEBUGLOG_AT, DEBUGLOG_SIZE, MEM_CHANNEL, true),
+        ),
+        Res::Event("solo5_exit", EXIT_EVENT),
+    ];
+    if net {
+        resources.push(Res::Memory(
+            "service|in",
+            memory(NET_IN_AT, NET_SIZE, MEM_CHANNEL, false),
+        ));
+        resources.push(Res::Memory(
+            "service|out",
+            memory(NET_OUT_AT, NET_SIZE, MEM_CHANNEL, true),
+        ));
+    }
+    page(&mut blob, "unikernel", 1_000, &resources);
     blob[SCHED_AT as usize..][..16].fill(0);
+    let rate: u64 = match clock {
+        Clock::Frozen => 1_000_000,
+        Clock::Scheduled => 1_000_000_000,
+    };
     let t = TIME_AT as usize;
     blob[t..t + 8].copy_from_slice(&1_767_225_600_000_000u64.to_le_bytes());
-    blob[t + 8..t + 16].copy_from_slice(&1_000_000u64.to_le_bytes());
+    blob[t + 8..t + 16].copy_from_slice(&rate.to_le_bytes());
     blob
 }
 
@@ -469,6 +505,7 @@ fn harness(dir: &Path, image: &Path) -> PathBuf {
     let defs = [
         format!("MUEN_ENTRY={entry}"),
         format!("BLOB_PHYS={BLOB_PHYS:#x}"),
+        format!("BLOB_PAGES={BLOB_PAGES}"),
         format!("STACK_TOP={:#x}", MEM_SIZE - 16),
         format!("DEBUGLOG_VA={:#x}", MUEN_VA + DEBUGLOG_AT),
         format!("EXIT_EVENT={EXIT_EVENT}"),
@@ -482,45 +519,180 @@ fn harness(dir: &Path, image: &Path) -> PathBuf {
     out
 }
 
+/// QEMU running the harness with `image`, its boot information and the
+/// blob (written into `dir`); the VM's RAM is the file `ram` when given.
+fn muen_qemu(dir: &Path, image: &Path, cmdline: &str, clock: Clock, ram: Option<&Path>) -> Command {
+    let blob = dir.join("blob.bin");
+    let info = dir.join("bootinfo.bin");
+    std::fs::write(&blob, muen_blob(clock, ram.is_some())).unwrap();
+    std::fs::write(&info, boot_info(image, cmdline)).unwrap();
+    let harness = harness(dir, image);
+    let mut c = Command::new("qemu-system-x86_64");
+    c.args(["-accel", "tcg", "-cpu", "max"]);
+    match ram {
+        Some(file) => {
+            c.arg("-object").arg(format!(
+                "memory-backend-file,id=ram,size={VM_RAM},mem-path={},share=on",
+                file.display()
+            ));
+            c.args(["-machine", "pc,memory-backend=ram"]);
+        }
+        None => {
+            c.args(["-machine", "pc", "-m"])
+                .arg(format!("{}M", VM_RAM >> 20));
+        }
+    }
+    c.args(["-display", "none", "-no-reboot", "-serial", "stdio"])
+        .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+        .arg("-kernel")
+        .arg(&harness)
+        .arg("-device")
+        .arg(format!("loader,file={}", image.display()))
+        .arg("-device")
+        .arg(format!(
+            "loader,file={},addr={BOOT_INFO:#x},force-raw=on",
+            info.display()
+        ))
+        .arg("-device")
+        .arg(format!(
+            "loader,file={},addr={BLOB_PHYS:#x},force-raw=on",
+            blob.display()
+        ))
+        .stdin(Stdio::null());
+    c
+}
+
+const QEMU_MISSING: &str = "`qemu-system-x86_64` is missing: install qemu-system-x86";
+
 /// Boots `image` under the harness; the debuglog (drained to the serial
 /// port at exit) and the harness's verdict (0x10: the solo5_exit event was
 /// raised; 0x20: any other fault).
 fn muen_boot(image: &Path, cmdline: &str) -> (String, i32) {
     let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    let blob = d.join("blob.bin");
-    let info = d.join("bootinfo.bin");
-    std::fs::write(&blob, muen_blob()).unwrap();
-    std::fs::write(&info, boot_info(image, cmdline)).unwrap();
-    let harness = harness(d, image);
-    let mut c = Command::new("qemu-system-x86_64");
-    c.args([
-        "-machine", "pc", "-accel", "tcg", "-cpu", "max", "-m", "256M",
-    ])
-    .args(["-display", "none", "-no-reboot", "-serial", "stdio"])
-    .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
-    .arg("-kernel")
-    .arg(&harness)
-    .arg("-device")
-    .arg(format!("loader,file={}", image.display()))
-    .arg("-device")
-    .arg(format!(
-        "loader,file={},addr={BOOT_INFO:#x},force-raw=on",
-        info.display()
-    ))
-    .arg("-device")
-    .arg(format!(
-        "loader,file={},addr={BLOB_PHYS:#x},force-raw=on",
-        blob.display()
-    ))
-    .stdin(Stdio::null());
-    let out = c
+    let out = muen_qemu(tmp.path(), image, cmdline, Clock::Frozen, None)
         .output()
-        .expect("`qemu-system-x86_64` is missing: install qemu-system-x86");
+        .expect(QEMU_MISSING);
     let code = out.status.code().unwrap_or(-1);
     // isa-debug-exit: QEMU exits with (value << 1) | 1.
     let verdict = if code & 1 == 1 { code >> 1 } else { -code };
     (String::from_utf8_lossy(&out.stdout).into_owned(), verdict)
+}
+
+#[test]
+fn muen_network_devices_without_channels_are_reported() {
+    let (_tmp, dir) = copy_example("ping");
+    let image = built(&dir, "muen", "ping");
+    // sinfo without `service|in` and `service|out`: the image says which
+    // channels it lacks (before its heap exists), then stops.
+    let (log, verdict) = muen_boot(&image, "");
+    assert_eq!(verdict, 0x10, "{log}");
+    // The harness prints each 56-character element on a line of its own.
+    let text = log.replace('\n', "");
+    assert!(
+        text.starts_with(
+            "muen: no channels `service|in` and `service|out` for network device `service`"
+        ) && text.contains("manifest entry 1 is not attached")
+            && log.ends_with("Solo5: Halted\n"),
+        "{log}"
+    );
+}
+
+/// A network image under the harness, its channels bridged by the peer
+/// subject (tests/muen/peer.rs) to `tap0` of a namespace, where Linux is
+/// the peer at 10.0.0.1.
+struct MuenNet {
+    qemu: Running,
+    peer: muen_peer::Peer,
+    _dir: tempfile::TempDir,
+}
+
+impl MuenNet {
+    fn start(image: &Path, ns: &Ns) -> MuenNet {
+        use muen_peer::{Chan, Layout, Peer, Ram};
+        let ram = std::sync::Arc::new(Ram::new(&ns.name, VM_RAM as usize));
+        let tap = ns.thread(|| muen_peer::open_tap("tap0"));
+        let dir = tempfile::tempdir().unwrap();
+        let child = muen_qemu(dir.path(), image, "", Clock::Scheduled, Some(ram.path()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect(QEMU_MISSING);
+        let at = |off: u64| (BLOB_PHYS + off) as usize;
+        let chan = |off: u64, len: u64| Chan {
+            at: at(off),
+            len: len as usize,
+        };
+        let layout = Layout {
+            sched: at(SCHED_AT),
+            debuglog: chan(DEBUGLOG_AT, DEBUGLOG_SIZE),
+            net_in: chan(NET_IN_AT, NET_SIZE),
+            net_out: chan(NET_OUT_AT, NET_SIZE),
+        };
+        MuenNet {
+            qemu: Running(child),
+            peer: Peer::start(ram, layout, tap),
+            _dir: dir,
+        }
+    }
+
+    /// Runs `f` on the image; if it fails, the image's log is shown first.
+    fn check<T>(self, f: impl FnOnce(&mut Running) -> T) -> (Self, T) {
+        let mut vm = self;
+        let qemu = &mut vm.qemu;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(qemu))) {
+            Ok(v) => (vm, v),
+            Err(e) => {
+                let (seen, out) = vm.stop();
+                eprintln!("the image's debuglog:\n{}\nQEMU:\n{out}", seen.log);
+                std::panic::resume_unwind(e)
+            }
+        }
+    }
+
+    /// Stops QEMU and the peer: what the peer saw, and QEMU's own output.
+    fn stop(self) -> (muen_peer::Seen, String) {
+        use std::io::Read as _;
+        let MuenNet {
+            mut qemu,
+            peer,
+            _dir,
+        } = self;
+        let _ = qemu.0.kill();
+        let _ = qemu.0.wait();
+        let mut out = String::new();
+        for pipe in [
+            qemu.0
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read>),
+            qemu.0
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let _ = { pipe }.read_to_string(&mut out);
+        }
+        (peer.finish(), out)
+    }
+}
+
+/// Linux's round-trip times to the image: `ping -c COUNT -s SIZE`'s
+/// min/avg/max in milliseconds.
+fn ping_rtt(ns: &Ns, size: &str, count: &str) -> String {
+    let out = ns
+        .cmd("ping")
+        .args(["-n", "-q", "-c", count, "-i", "0.2", "-s", size, "10.0.0.2"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "ping -s {size}: {text}");
+    text.lines()
+        .find_map(|l| l.strip_prefix("rtt min/avg/max/mdev = "))
+        .map(|v| v.split('/').take(3).collect::<Vec<_>>().join("/"))
+        .unwrap_or_else(|| panic!("no rtt line: {text}"))
 }
 
 #[test]
@@ -559,5 +731,61 @@ fn muen_panic_is_logged_then_halts_through_the_exit_event() {
             && log.contains("the guest panics on purpose")
             && log.ends_with("Solo5: Halted\n"),
         "{log}"
+    );
+}
+
+#[test]
+fn muen_ping_answers_linux_through_the_channels() {
+    let (_tmp, dir) = copy_example("ping");
+    let image = built(&dir, "muen", "ping");
+    let ns = Ns::new("mping");
+    let vm = MuenNet::start(&image, &ns);
+    let (vm, (small, large)) = vm.check(|qemu| {
+        ping_answers(&ns, qemu);
+        // Figures for benches/muen.sh (emulated: not comparable with hardware).
+        (ping_rtt(&ns, "56", "20"), ping_rtt(&ns, "1472", "20"))
+    });
+    eprintln!("muen harness: ping rtt min/avg/max ms: 56 bytes {small}, 1472 bytes {large}");
+    let (seen, out) = vm.stop();
+    assert_eq!(seen.lost, 0, "the peer lost elements: {seen:?}");
+    assert_eq!(
+        seen.log
+            .lines()
+            .filter(|l| l.contains("echo request from 10.0.0.1") && l.ends_with("8000 bytes"))
+            .count(),
+        3,
+        "{}\n{out}",
+        seen.log
+    );
+    // Requests: 1 + 3 (1472) + 3 × 6 fragments (8000) + 40 (the figures).
+    assert!(
+        seen.frames_to_image >= 62 && seen.frames_from_image >= 62,
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn muen_tcp_echo_answers_linux_through_the_channels() {
+    let (_tmp, dir) = copy_example("tcp-echo");
+    let image = built(&dir, "muen", "tcp-echo");
+    let ns = Ns::new("mtcp");
+    let vm = MuenNet::start(&image, &ns);
+    let (vm, secs) = vm.check(|qemu| {
+        // The first connection waits for the image to listen.
+        tcp_echoes(&ns, qemu, 1 << 10);
+        let t = std::time::Instant::now();
+        tcp_echoes(&ns, qemu, 1 << 20);
+        t.elapsed().as_secs_f64()
+    });
+    eprintln!(
+        "muen harness: TCP echo of 1 MiB in {secs:.2} s, {:.2} MB/s each way",
+        1.048_576 / secs
+    );
+    let (seen, out) = vm.stop();
+    assert_eq!(seen.lost, 0, "the peer lost elements: {seen:?}");
+    assert!(
+        seen.log.contains("echoed 1024 bytes") && seen.log.contains("echoed 1048576 bytes"),
+        "{}\n{out}",
+        seen.log
     );
 }

@@ -128,6 +128,31 @@ fn block_writes_and_reads_back_a_file() {
 }
 
 #[test]
+fn block_on_a_ramdisk() {
+    let (_tmp, dir) = copy_example("block");
+    std::fs::write(dir.join("config.unik"), unikernel::RAMDISK_CONFIG).unwrap();
+    let out = run(&dir, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    out.assert_logged(&[
+        "[block] 64 sectors of 512 bytes, read-write",
+        "[block] verified 8 sectors",
+        "[block] reading past the end: 1 sectors at sector 64 exceed the device's 64 sectors",
+    ]);
+    // generic_block's `--block=ramdisk` is the same device.
+    let (_tmp, dir) = copy_example("block");
+    std::fs::write(
+        dir.join("config.unik"),
+        "let main = foreign \"block::Block\" (block @-> job); in\n\
+         register \"block\" [ main $ generic_block \"disk.img\" ]\n",
+    )
+    .unwrap();
+    let out = run(&dir, &["--block=ramdisk"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    out.assert_logged(&["[block] verified 8 sectors"]);
+    assert!(!dir.join("disk.img").exists(), "a ramdisk touches no file");
+}
+
+#[test]
 fn kv_ro_crunch_and_direct_agree() {
     let dir = example("kv_ro");
     let crunch = run(&dir, &[]);

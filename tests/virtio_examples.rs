@@ -76,6 +76,21 @@ fn a_panicking_guest_exits_101_with_its_message() {
 }
 
 #[test]
+fn block_on_a_ramdisk() {
+    qemu_installed();
+    let (_tmp, dir) = copy_example("block");
+    std::fs::write(dir.join("config.unik"), unikernel::RAMDISK_CONFIG).unwrap();
+    let out = run(&dir, &["-t", "virtio"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    out.assert_logged(&[
+        "[block] 64 sectors of 512 bytes, read-write",
+        "[block] verified 8 sectors",
+    ]);
+    // In memory: no disk on QEMU's command line.
+    assert!(!out.stderr.contains("virtio-blk"), "{}", out.all());
+}
+
+#[test]
 fn block_reads_and_writes_the_disk() {
     qemu_installed();
     let (_tmp, dir) = copy_example("block");

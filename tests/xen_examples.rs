@@ -84,6 +84,30 @@ fn dom0() -> &'static Dom0Run {
         let disk = p.dir("block").join("disk.img");
         std::fs::write(&disk, vec![0xa5u8; 1 << 20]).unwrap();
         block.disk = Some(disk);
+        // Failure paths. The console backend stops reading before the
+        // guest starts: four greetings of 701 bytes overflow the 2 KiB ring.
+        let mut full = Guest::new("13-console-full", p.dir("hello-key"), "hello-key");
+        full.cmdline = format!("--hello={}", "x".repeat(700));
+        full.prep = Some("kill -STOP $(pidof xenconsoled)\n".into());
+        full.check = Some(
+            "i=0; while xl domid $1 >/dev/null 2>&1 && [ $i -lt 450 ]; do usleep 100000; i=$((i+1)); done\n\
+             kill -CONT $(pidof xenconsoled)\n"
+                .into(),
+        );
+        // xenstored refuses the guest its own vif nodes.
+        let mut refused = Guest::new("14-xenstore-error", p.dir("ping"), "ping");
+        refused.prep = Some("xenstore-chmod -r /local/domain/$2/device/vif n0\n".into());
+        // The vif's backend is a directory the guest may read whose
+        // state stays Initialising (1): no backend driver ever takes it.
+        let mut orphan = Guest::new("15-no-backend", p.dir("ping"), "ping");
+        orphan.prep = Some(
+            "b=/local/domain/0/backend/vif/$2/9\n\
+             xenstore-write $b/state 1\n\
+             xenstore-chmod $b n0 r$2\n\
+             xenstore-chmod $b/state n0 r$2\n\
+             xenstore-write /local/domain/$2/device/vif/0/backend $b\n"
+                .into(),
+        );
         let guests = [
             Guest::new("01-hello", p.dir("hello"), "hello"),
             key,
@@ -97,6 +121,9 @@ fn dom0() -> &'static Dom0Run {
             echo,
             novif,
             block,
+            full,
+            refused,
+            orphan,
         ];
         xen::run_dom0(&guests)
     })
@@ -318,7 +345,7 @@ fn the_xl_file_boots_the_image_as_pvh() {
 
 #[test]
 fn the_console_can_be_attached_without_a_terminal() {
-    // `unikc run -t xen` runs `xl create -c` with its output on a pipe.
+    // `unikc run -t xen` runs `xl create -F -c` with its output on a pipe.
     let g = dom0().guest("08-hello-attach");
     ok(g);
     let relayed: Vec<&str> = g.attach.lines().filter(|l| *l == "hello").collect();
@@ -420,4 +447,71 @@ fn block_writes_reach_the_disk_in_dom0() {
     let disk = tmp.path().join("disk.img");
     std::fs::write(&disk, g.disk_bytes()).unwrap();
     bootable::check_block_pattern(&disk);
+}
+
+#[test]
+fn a_console_backend_that_stops_reading_is_reported_and_the_guest_still_ends() {
+    let run = dom0();
+    let g = run.guest("13-console-full");
+    ok(g);
+    assert!(g.prep.trim().is_empty(), "prep: {}", g.prep);
+    // After 5 s of a full ring the rest goes to Xen's debug console, the
+    // exit status with it, and the domain powers off.
+    let debug = run.debug_console("13-console-full");
+    assert!(
+        debug.contains(
+            "unik-xen: console ring full for 5 s: the console backend (xenconsoled) is not reading"
+        ),
+        "{debug}\n{g:?}"
+    );
+    assert!(debug.contains("unik-xen: exit status 0"), "{debug}\n{g:?}");
+    // Nothing lost or repeated: the ring holds 2048 bytes (two greetings
+    // of 701 and 646 `x` of the third); the debug console (which Xen cuts
+    // into lines of its own) has exactly the rest. xenconsoled logs the
+    // ring's part only if it reads again before the domain is gone.
+    let xs = |text: &str| -> usize {
+        text.lines()
+            .filter(|l| !l.is_empty() && l.bytes().all(|b| b == b'x'))
+            .map(str::len)
+            .sum()
+    };
+    let in_ring = 2048 - 2;
+    assert_eq!(xs(&debug), 4 * 700 - in_ring, "{debug}\n{g:?}");
+    assert!([0, in_ring].contains(&xs(&g.console)), "{debug}\n{g:?}");
+}
+
+#[test]
+fn a_xenstore_error_is_named_and_the_guest_stops_with_the_device_status() {
+    let g = dom0().guest("14-xenstore-error");
+    ok(g);
+    assert!(g.prep.trim().is_empty(), "prep: {}", g.prep);
+    let out = g.output();
+    assert!(
+        out.contains(
+            "unik-xen: net service: xenstore read device/vif/0/backend: xenstored answered EACCES"
+        ),
+        "{g:?}"
+    );
+    // Not mistaken for a missing vif.
+    assert!(!out.contains("the .xl file needs one vif"), "{g:?}");
+    assert!(out.contains("error: device "), "{g:?}");
+    assert_eq!(g.status(), Some(3), "{g:?}");
+}
+
+#[test]
+fn a_backend_that_never_answers_is_named_and_the_guest_stops_with_the_device_status() {
+    let g = dom0().guest("15-no-backend");
+    ok(g);
+    assert!(g.prep.trim().is_empty(), "prep: {}", g.prep);
+    let out = g.output();
+    assert!(
+        out.contains("unik-xen: net service: the network backend /local/domain/0/backend/vif/"),
+        "{g:?}"
+    );
+    assert!(
+        out.contains("/9 never reached InitWait (state \"1\" after 10 s)"),
+        "{g:?}"
+    );
+    assert!(out.contains("is netback (xen-netback) loaded"), "{g:?}");
+    assert_eq!(g.status(), Some(3), "{g:?}");
 }

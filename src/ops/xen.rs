@@ -1,4 +1,4 @@
-//! `unikc run -t xen`: boot `dist/NAME.xen` with `xl create -c` on a Xen
+//! `unikc run -t xen`: boot `dist/NAME.xen` with `xl create -F -c` on a Xen
 //! dom0, relay its PV console and return the guest's exit status, which a
 //! Xen domain does not have: the image prints it as its last console line
 //! (`unik-xen: exit status N`, see runtime/xen/src/exit.rs). Off dom0 the
@@ -182,13 +182,16 @@ pub fn run(image: &Path, xl: &Path, cmdline: &str, overrides: &[Override]) -> Re
     let name = domain_name(&cfg).ok_or("error: the .xl file has no `name = \"...\"` line")?;
     let mut child = Command::new(&xl_bin)
         .arg("create")
+        // In the foreground: xl monitors the domain itself (no daemon is
+        // left behind) and exits once the domain is gone and cleaned up.
+        .arg("-F")
         .arg("-c")
         .arg(file.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("error: cannot run {}: {e}", xl_bin.display()))?;
-    // xenconsole (behind `xl create -c`) stops at the end of its input, not
+    // xenconsole (behind `xl create -F -c`) stops at the end of its input, not
     // when the domain is gone: keep its input open until the domain has
     // come and gone.
     let stdin = child.stdin.take();
@@ -285,7 +288,7 @@ pub fn launch(
         })
         .collect();
     let xl = image.with_extension("xl");
-    rep.status("Running", &format!("xl create -c {}", xl.display()));
+    rep.status("Running", &format!("xl create -F -c {}", xl.display()));
     match run(image, &xl, &cmdline, &overrides) {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
         Err(e) => Err(failure(&e)),

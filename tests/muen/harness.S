@@ -1,9 +1,11 @@
 /*
  * TEST HARNESS playing Muen's side for one muen image under QEMU TCG (no
  * VMX there, so no real Muen). A PVH kernel that:
- *   - maps the first GiB identically and VA 0xE_0000_0000 (sinfo, the
- *     scheduling page, time_info and the channels, laid out by the test in
- *     a blob QEMU loads at BLOB_PHYS) with 2 MiB pages;
+ *   - maps the first GiB identically and BLOB_PAGES 2 MiB pages from
+ *     BLOB_PHYS at VA 0xE_0000_0000: sinfo, the scheduling page, time_info
+ *     and the debuglog (a blob QEMU loads at BLOB_PHYS), then the network
+ *     channels, which the test's peer subject reaches through the VM's
+ *     RAM file (tests/muen/peer.rs);
  *   - enters long mode with SSE on and calls the image's entry (the image
  *     itself is loaded by QEMU's generic loader) with rdi = 0x1000, where
  *     the test put the boot information and command line;
@@ -11,8 +13,8 @@
  *     is an invalid opcode here. The handler drains the debuglog channel
  *     to COM1 and leaves QEMU through isa-debug-exit: 0x10 for the exit
  *     event (with its number in eax as expected), 0x20 for any other fault.
- * The test passes MUEN_ENTRY, BLOB_PHYS, STACK_TOP, DEBUGLOG_VA and
- * EXIT_EVENT with --defsym.
+ * The test passes MUEN_ENTRY, BLOB_PHYS, BLOB_PAGES, STACK_TOP, DEBUGLOG_VA
+ * and EXIT_EVENT with --defsym.
  */
     .section .note.pvh, "a"
     .align 4
@@ -40,7 +42,12 @@ pvh_start:
     cmpl $512, %ecx
     jne 1b
     movl $BLOB_PHYS + 0x83, %eax
-    movl %eax, pd1
+    xorl %ecx, %ecx
+10: movl %eax, pd1(, %ecx, 8)
+    addl $0x200000, %eax
+    incl %ecx
+    cmpl $BLOB_PAGES, %ecx
+    jne 10b
     movl %cr4, %eax
     orl $0x620, %eax            /* PAE, OSFXSR, OSXMMEXCPT */
     movl %eax, %cr4

@@ -390,3 +390,10 @@ pub fn tcp_echoes(ns: &Ns, server: &mut Running, size: u32) {
     assert_eq!(echoed.len(), payload.len());
     assert!(echoed == payload, "echoed bytes differ");
 }
+
+/// The block example on a `ramdisk` of 64 sectors (no file behind it).
+pub const RAMDISK_CONFIG: &str = "let
+  main = foreign \"block::Block\" (block @-> job);
+in
+register \"block\" [ main $ ramdisk { name = \"scratch\"; sectors = 64; } ]
+";

@@ -10,9 +10,13 @@
 # name is rewritten to where the guest lands in dom0), and optionally:
 #   args     the xl line `cmdline = "..."` with the boot arguments
 #   check.sh run in dom0 while the guest runs: sh check.sh DOMAIN CONSOLE_LOG
+#   prep.sh  run in dom0 while the guest is still paused, before it starts:
+#            sh prep.sh DOMAIN DOMID
 #   disk.img a disk image attached through a loop device (the .xl's disk
 #            targets are rewritten to it); printed as hex afterwards
-# Env: DOM0_TIMEOUT (s, whole run, default 900), GUEST_TIMEOUT (s, default 60).
+# Env: DOM0_TIMEOUT (s, whole run, default 900), GUEST_TIMEOUT (s, default 60),
+#      XEN_CPU (QEMU -cpu), XEN_EXTRA (Xen command line), QEMU_EXTRA (for
+#      looking into a run, e.g. "-monitor unix:/tmp/mon,server,nowait").
 set -euo pipefail
 CACHE=$(realpath -m "$1"); GUESTS=$(realpath "$2")
 die() { echo "dom0.sh: $*" >&2; exit 2; }
@@ -50,14 +54,14 @@ fi
 # ---- dom0 initramfs (the toolstack part is cached, guests added per run) ----
 KV=$(ls "$R"/lib/modules | head -1)
 BASE=$CACHE/dom0-base
-if [ ! -f "$BASE/.complete-3" ]; then
+if [ ! -f "$BASE/.complete-5" ]; then
   rm -rf "$BASE"; mkdir -p "$BASE"/{bin,sbin,dev,proc,sys,tmp,etc/xen/scripts,run/xen,var/lib/xen,var/log/xen/console,var/lib/xenstored,var/lock,lib64,lib/x86_64-linux-gnu,usr/lib/xen-4.17/bin,modules,guest}
   ln -s ../run "$BASE/var/run"
   cp "$R/bin/busybox" "$BASE/bin/"
   for a in $("$R/bin/busybox" --list); do [ -e "$BASE/bin/$a" ] || ln -s busybox "$BASE/bin/$a"; done
-  for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper; do cp "$R/usr/lib/xen-4.17/bin/$b" "$BASE/usr/lib/xen-4.17/bin/"; done
+  for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenctx; do cp "$R/usr/lib/xen-4.17/bin/$b" "$BASE/usr/lib/xen-4.17/bin/"; done
   cp "$R/usr/bin/xenstore" "$BASE/bin/"
-  for b in read write ls rm list exists; do ln -sf xenstore "$BASE/bin/xenstore-$b"; done
+  for b in read write ls rm list exists chmod; do ln -sf xenstore "$BASE/bin/xenstore-$b"; done
   LIBDIRS="$R/usr/lib/x86_64-linux-gnu:$R/lib/x86_64-linux-gnu"
   for f in "$BASE"/usr/lib/xen-4.17/bin/* "$BASE/bin/xenstore"; do
     LD_LIBRARY_PATH=$LIBDIRS ldd "$f" | awk '/=> \//{print $3}'
@@ -80,7 +84,7 @@ if [ ! -f "$BASE/.complete-3" ]; then
   [ -z "$f" ] || { case $f in *.xz) xz -dc "$f" > "$BASE/modules/stp.ko";; *) cp "$f" "$BASE/modules/";; esac; }
   f=$(find "$R/lib/modules/$KV/kernel/net/llc" -name "llc.ko*" | head -1)
   [ -z "$f" ] || { case $f in *.xz) xz -dc "$f" > "$BASE/modules/llc.ko";; *) cp "$f" "$BASE/modules/";; esac; }
-  touch "$BASE/.complete-3"
+  touch "$BASE/.complete-5"
 fi
 flock -u 9
 
@@ -96,9 +100,14 @@ for g in "$GUESTS"/*/; do
 done
 (cd "$D" && find . | cpio -o -H newc --quiet) > "$WORK/dom0.cpio"
 
-timeout "${DOM0_TIMEOUT:-900}" qemu-system-x86_64 -M q35 -cpu max,-smap -m 1024 -smp 1 \
+# The CPU: `max` for SVM with nested paging (Debian's Xen has no shadow
+# paging); without SMAP (the PV dom0 crashes with it under TCG); without
+# XSAVE: with it, dom0's processes died now and then of SIGSEGV/#GP
+# (xl, grep, ld.so's lazy binding, which saves registers with XSAVEC) once
+# guests had run: about one in twenty guest runs (0 in 48 without XSAVE).
+timeout "${DOM0_TIMEOUT:-900}" qemu-system-x86_64 -M q35 -cpu "${XEN_CPU:-max,-smap,-xsave}" -m 1024 -smp 1 ${QEMU_EXTRA:-} \
   -nodefaults -nic none -display none -serial stdio -no-reboot \
   -kernel "$CACHE/xen" \
-  -append "console=com1 com1=115200 dom0_mem=384M bootscrub=0 loglvl=all guest_loglvl=all" \
+  -append "console=com1 com1=115200 dom0_mem=384M bootscrub=0 loglvl=all guest_loglvl=all ${XEN_EXTRA:-}" \
   -initrd "$CACHE/vmlinux console=hvc0 earlyprintk=xen quiet guest_timeout=${GUEST_TIMEOUT:-60},$WORK/dom0.cpio" \
   </dev/null

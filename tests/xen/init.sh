@@ -45,26 +45,40 @@ for dir in /guest/*/; do
   s0=$(stat -c %s $log 2>/dev/null || echo 0)
   t0=$(up)
   echo "=== GUEST $id CREATE up=$t0"
+  # `xl create -F` (as `unikc run -t xen`): xl stays in the foreground as
+  # the domain's monitor until the domain is gone and cleaned up.
   if [ -f $dir/attach ]; then
     # As `unikc run -t xen` does: the console on xl's stdout, no terminal.
     # xenconsole stops at the end of its input, not when the domain is
     # gone: its input stays open until the domain has come and gone.
     ( i=0; while ! xl domid $name >/dev/null 2>&1 && [ $i -lt 200 ]; do usleep 100000; i=$((i+1)); done
       while xl domid $name >/dev/null 2>&1; do usleep 100000; done; usleep 300000 ) |
-      timeout $GUEST_TIMEOUT xl create -c $cfg >/tmp/$id.attach 2>&1 || echo "=== GUEST $id CREATE FAILED"
+      timeout $GUEST_TIMEOUT xl create -F -c $cfg >/tmp/$id.attach 2>&1 || echo "=== GUEST $id CREATE FAILED"
     echo "=== GUEST $id CREATED up=$(up)"
     echo "=== GUEST $id ATTACH BEGIN"; cat /tmp/$id.attach; echo "=== GUEST $id ATTACH END"
-  elif [ -f $dir/timing ]; then
-    # Benchmarks: when the first console byte reaches xenconsoled's log.
-    xl create $cfg >/tmp/$id.create 2>&1 &
-    i=0; while [ $(stat -c %s $log 2>/dev/null || echo 0) -le $s0 ] && [ $i -lt 6000 ]; do usleep 10000; i=$((i+1)); done
-    echo "=== GUEST $id FIRST-LINE up=$(up)"
-    wait $! || echo "=== GUEST $id CREATE FAILED"
-    cat /tmp/$id.create
-    echo "=== GUEST $id CREATED up=$(up)"
+    xlpid=""
   else
-    xl create $cfg 2>&1 || echo "=== GUEST $id CREATE FAILED"
+    # A guest with prep.sh is created paused, prepared, then unpaused.
+    paused=""; [ -f $dir/prep.sh ] && paused=-p
+    xl create -F $paused $cfg >/tmp/$id.create 2>&1 &
+    xlpid=$!
+    if [ -f $dir/timing ]; then
+      # Benchmarks: when the first console byte reaches xenconsoled's log.
+      i=0; while [ $(stat -c %s $log 2>/dev/null || echo 0) -le $s0 ] && kill -0 $xlpid 2>/dev/null && [ $i -lt 6000 ]; do usleep 10000; i=$((i+1)); done
+      echo "=== GUEST $id FIRST-LINE up=$(up)"
+    fi
+    # Created: xl -F says it waits for the domain to die once the domain
+    # runs (a short guest may be gone again by the time we look).
+    i=0; while ! grep -q '^Waiting for domain' /tmp/$id.create && kill -0 $xlpid 2>/dev/null && [ $i -lt 1200 ]; do usleep 50000; i=$((i+1)); done
+    grep -q '^Waiting for domain' /tmp/$id.create || { kill $xlpid 2>/dev/null; wait $xlpid; echo "=== GUEST $id CREATE FAILED"; xlpid=""; }
+    cat /tmp/$id.create; seen=$(grep -c '' /tmp/$id.create)
     echo "=== GUEST $id CREATED up=$(up)"
+    if [ -n "$paused" ] && [ -n "$xlpid" ]; then
+      echo "=== GUEST $id PREP BEGIN"
+      sh $dir/prep.sh $name $(xl domid $name) 2>&1
+      echo "=== GUEST $id PREP END status=$?"
+      xl unpause $name
+    fi
   fi
   log=/var/log/xen/console/guest-$name.log
   if [ -f $dir/check.sh ]; then
@@ -74,13 +88,27 @@ for dir in /guest/*/; do
   fi
   deadline=$(( $(cut -d. -f1 /proc/uptime) + GUEST_TIMEOUT ))
   while xl list $name >/dev/null 2>&1; do
-    if [ $(cut -d. -f1 /proc/uptime) -ge $deadline ]; then echo "=== GUEST $id TIMEOUT"; xl destroy $name; break; fi
+    if [ $(cut -d. -f1 /proc/uptime) -ge $deadline ]; then
+      echo "=== GUEST $id TIMEOUT"
+      # Where the guest is stuck: its registers and Xen's view of its vCPU
+      # and event channels.
+      echo "=== GUEST $id STUCK BEGIN"
+      for k in 1 2 3; do xenctx -a -S $(xl domid $name) 2>&1 | head -60; usleep 300000; done
+      xl debug-keys q >/dev/null 2>&1; xl debug-keys e >/dev/null 2>&1
+      xl dmesg 2>&1 | tail -60
+      echo "=== GUEST $id STUCK END"
+      xl destroy $name; break
+    fi
     usleep 50000
   done
   echo "=== GUEST $id GONE up=$(up)"
-  # Let the last domain's xl monitor finish its device clean-up before the
-  # next xl create (they race otherwise).
+  # xl (the domain's monitor) finishes its device clean-up before the
+  # next xl create (they race otherwise); its messages after creation.
   i=0; while pidof xl >/dev/null && [ $i -lt 50 ]; do usleep 100000; i=$((i+1)); done
+  if [ -n "$xlpid" ]; then
+    kill $xlpid 2>/dev/null; wait $xlpid; st=$?
+    echo "=== GUEST $id XL BEGIN"; tail -n +$((seen + 1)) /tmp/$id.create; echo "=== GUEST $id XL END status=$st"
+  fi
   # xenconsoled may still be writing the last bytes
   usleep 200000
   echo "=== GUEST $id CONSOLE BEGIN"
@@ -97,6 +125,10 @@ done
 echo "=== XEN DMESG BEGIN"
 xl dmesg | grep -E '\(d[0-9]+\)'
 echo "=== XEN DMESG END"
+# Processes dom0's kernel killed (their fault addresses and error codes).
+echo "=== DOM0 SEGFAULTS BEGIN"
+dmesg | grep -E 'segfault|general protection|trap ' || true
+echo "=== DOM0 SEGFAULTS END"
 echo "=== DOM0 DONE up=$(up)"
 echo o > /proc/sysrq-trigger
 sleep 10

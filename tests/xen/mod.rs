@@ -22,10 +22,13 @@ pub struct Guest {
     pub disk: Option<PathBuf>,
     /// A dom0 shell script run while the guest runs: `sh check.sh DOMAIN LOG`.
     pub check: Option<String>,
-    /// Create it with `xl create -c` (console on xl's stdout, as `unikc run`).
+    /// Create it with `xl create -F -c` (console on xl's stdout, as `unikc run`).
     pub attach: bool,
     /// Changes the `.xl` file before dom0 gets it (failure paths).
     pub edit_xl: Option<fn(&str) -> String>,
+    /// A dom0 shell script run while the domain is created but still
+    /// paused: `sh prep.sh DOMAIN DOMID` (failure paths).
+    pub prep: Option<String>,
 }
 
 impl Guest {
@@ -39,6 +42,7 @@ impl Guest {
             check: None,
             attach: false,
             edit_xl: None,
+            prep: None,
         }
     }
 }
@@ -48,15 +52,19 @@ impl Guest {
 pub struct GuestRun {
     /// The guest's PV console, as xenconsoled logged it.
     pub console: String,
-    /// What `xl create -c` printed (guests with `attach`).
+    /// What `xl create -F -c` printed (guests with `attach`).
     pub attach: String,
-    /// `xl create`'s own output.
+    /// `xl create`'s own output until the domain existed.
     pub create: String,
+    /// What xl (`create -F`, the domain's monitor) printed after that.
+    pub xl: String,
     pub create_failed: bool,
     pub timed_out: bool,
     /// Output of the check script, and its status.
     pub check: String,
     pub check_status: Option<i32>,
+    /// Output of the prep script.
+    pub prep: String,
     /// `hexdump -C` of the disk after the guest ended.
     pub disk: String,
     /// dom0 uptime (s) at `xl create`, when it returned, and when the domain was gone.
@@ -125,6 +133,30 @@ pub struct Dom0Run {
 }
 
 impl Dom0Run {
+    /// What guest `id` wrote to Xen's debug console (hypervisor console
+    /// writes, which Xen echoes on the serial line as `(dN) text`), while
+    /// it ran.
+    pub fn debug_console(&self, id: &str) -> String {
+        let begin = format!("=== GUEST {id} BEGIN");
+        let end = format!("=== GUEST {id} END");
+        let mut out = String::new();
+        let mut inside = false;
+        for line in self.log.lines() {
+            let l = line.trim_end_matches('\r');
+            if l.starts_with(&begin) {
+                inside = true;
+            } else if l.starts_with(&end) {
+                break;
+            } else if inside && l.starts_with("(d") {
+                if let Some((_, text)) = l.split_once(") ") {
+                    out.push_str(text);
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+
     pub fn guest(&self, id: &str) -> &GuestRun {
         match self.guests.iter().find(|(g, _)| g == id) {
             Some((_, r)) => r,
@@ -185,6 +217,9 @@ pub fn run_dom0(guests: &[Guest]) -> Dom0Run {
         if let Some(c) = &g.check {
             std::fs::write(gdir.join("check.sh"), c).unwrap();
         }
+        if let Some(c) = &g.prep {
+            std::fs::write(gdir.join("prep.sh"), c).unwrap();
+        }
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/xen/dom0.sh");
     let out = Command::new("bash")
@@ -225,7 +260,9 @@ fn section(log: &str, id: &str, what: &str) -> String {
         let l = line.trim_end_matches('\r');
         if l.starts_with(&begin) {
             inside = true;
-        } else if l.starts_with(&end) {
+        } else if let Some(at) = l.find(&end).filter(|_| inside) {
+            // A console whose last line has no newline runs into the marker.
+            out.push_str(&l[..at]);
             break;
         } else if inside && !l.starts_with("(XEN)") {
             // Xen's own messages share the serial line; they are not the guest's.
@@ -250,6 +287,8 @@ fn parse(log: &str, id: &str) -> GuestRun {
         disk: section(log, id, "DISK"),
         attach: section(log, id, "ATTACH"),
         check: section(log, id, "CHECK"),
+        xl: section(log, id, "XL"),
+        prep: section(log, id, "PREP"),
         create_failed: log.contains(&format!("=== GUEST {id} CREATE FAILED")),
         timed_out: log.contains(&format!("=== GUEST {id} TIMEOUT")),
         t_create: uptime(log, &format!("=== GUEST {id} CREATE")),

@@ -18,6 +18,7 @@ pub mod job;
 pub mod keys;
 pub mod kv;
 pub mod platform;
+pub mod ramdisk;
 pub mod reporter;
 pub mod time;
 

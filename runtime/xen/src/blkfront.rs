@@ -40,9 +40,9 @@ const RSP_EVENT: usize = 12;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlkfrontError {
+    /// Fewer vbds than block devices.
     NoDevice {
         index: usize,
-        cause: Option<XsError>,
     },
     Store {
         what: String,
@@ -62,13 +62,10 @@ pub enum BlkfrontError {
 impl fmt::Display for BlkfrontError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NoDevice { index, cause } => {
-                write!(f, "no Xen block device number {index} under device/vbd")?;
-                if let Some(c) = cause {
-                    write!(f, " ({c})")?;
-                }
-                f.write_str(": the .xl file needs one disk per block device of the image")
-            }
+            Self::NoDevice { index } => write!(
+                f,
+                "no Xen block device number {index} under device/vbd: the .xl file needs one disk per block device of the image"
+            ),
             Self::Store { what, cause } => write!(f, "xenstore {what}: {cause}"),
             Self::Backend {
                 path,
@@ -138,16 +135,14 @@ impl Blkfront {
             Ok(v) => v.iter().filter_map(|s| s.parse().ok()).collect(),
             Err(XsError::Store(e)) if e == "ENOENT" => Vec::new(),
             Err(cause) => {
-                return Err(BlkfrontError::NoDevice {
-                    index,
-                    cause: Some(cause),
+                return Err(BlkfrontError::Store {
+                    what: "list device/vbd".into(),
+                    cause,
                 });
             }
         };
         ids.sort_unstable();
-        let id = *ids
-            .get(index)
-            .ok_or(BlkfrontError::NoDevice { index, cause: None })?;
+        let id = *ids.get(index).ok_or(BlkfrontError::NoDevice { index })?;
         let front = format!("device/vbd/{id}");
         let backend = xenstore::read(&format!("{front}/backend"))
             .map_err(store(format!("read {front}/backend")))?;

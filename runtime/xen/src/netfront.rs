@@ -180,8 +180,15 @@ impl Netfront {
     /// Connect the `index`-th vif of the domain.
     pub fn connect(index: usize) -> Result<Netfront, NetfrontError> {
         let front = format!("device/vif/{index}");
-        let backend = xenstore::read(&format!("{front}/backend"))
-            .map_err(|cause| NetfrontError::NoDevice { index, cause })?;
+        // Only a missing node means the .xl file lacks the vif; any other
+        // answer (EACCES, a timeout, ...) is the store's error, named as such.
+        let backend = xenstore::read(&format!("{front}/backend")).map_err(|cause| match cause {
+            XsError::Store(ref e) if e == "ENOENT" => NetfrontError::NoDevice { index, cause },
+            cause => NetfrontError::Store {
+                what: format!("read {front}/backend"),
+                cause,
+            },
+        })?;
         let backend_id: u16 = xenstore::read(&format!("{front}/backend-id"))
             .map_err(store(format!("read {front}/backend-id")))?
             .trim()

@@ -91,19 +91,27 @@ pub struct TimeInfo {
 }
 
 impl TimeInfo {
-    /// Xen system time (ns since the host booted) at `tsc`.
-    pub fn system_time_at(&self, tsc: u64) -> u64 {
-        let mut delta = tsc.wrapping_sub(self.tsc_timestamp);
-        if tsc < self.tsc_timestamp {
-            delta = 0;
-        }
+    /// `ticks` TSC ticks in ns, at this record's rate.
+    pub fn scale(&self, ticks: u64) -> u64 {
+        let mut delta = ticks;
         if self.shift >= 0 {
             delta <<= self.shift;
         } else {
             delta >>= -self.shift;
         }
-        let scaled = (u128::from(delta) * u128::from(self.mul)) >> 32;
-        self.system_time.wrapping_add(scaled as u64)
+        ((u128::from(delta) * u128::from(self.mul)) >> 32) as u64
+    }
+
+    /// Xen system time (ns since the host booted) at `tsc`.
+    pub fn system_time_at(&self, tsc: u64) -> u64 {
+        // The stamp is in the guest's TSC, which starts near 0 when the
+        // domain is built: an update made before that is a *negative*
+        // stamp (seen on about half the boots under nested Xen). Compare
+        // as signed: an unsigned `tsc < stamp` froze the clock there, and
+        // a sleep armed on the frozen clock spun forever.
+        let delta = tsc.wrapping_sub(self.tsc_timestamp) as i64;
+        self.system_time
+            .wrapping_add(self.scale(delta.max(0) as u64))
     }
 }
 
@@ -166,6 +174,14 @@ mod tests {
         assert_eq!(t.system_time_at(3000), 6_000);
         // A TSC read older than the update never goes back in time.
         assert_eq!(t.system_time_at(10), 5_000);
+        // A stamp from before the guest's TSC started (negative): time
+        // runs on from it, it does not freeze.
+        let early = TimeInfo {
+            tsc_timestamp: 2000u64.wrapping_neg(),
+            ..t
+        };
+        assert_eq!(early.system_time_at(0), 6_000);
+        assert_eq!(early.system_time_at(2000), 7_000);
         let t = TimeInfo { shift: -1, ..t };
         assert_eq!(t.system_time_at(3000), 5_500);
         let t = TimeInfo { shift: 1, ..t };

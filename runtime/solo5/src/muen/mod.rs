@@ -246,7 +246,8 @@ mod entry {
         let (mft, line) = unsafe { (&mut *MANIFEST.get(), &mut *CMDLINE.get()) };
         let n = own.len().min(mft.len());
         mft[..n].copy_from_slice(&own[..n]);
-        if let Err(name) = super::net::attach(&s, &mut mft[..n], epoch) {
+        if let Err(i) = super::net::attach(&s, &mut mft[..n], epoch) {
+            let name = super::net::entry_name(&mft[..n], i);
             kprintln!("muen: no channels `{name}|in` and `{name}|out` for network device `{name}`");
         }
 

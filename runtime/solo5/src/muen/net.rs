@@ -2,9 +2,6 @@
 //! `NAME|in` and writes them to `NAME|out`, one frame per element
 //! (`{u8 data[1514]; u16 length}`, packed).
 
-use alloc::format;
-use alloc::string::String;
-
 use super::channel::{Read, Reader, Region, Writer};
 use super::sinfo::{MEM_CHANNEL, Sinfo};
 use crate::abi::{MFT_ENTRY_SIZE, MFT_HEADER_SIZE, MFT_NET_BASIC};
@@ -51,10 +48,29 @@ fn region(m: &super::sinfo::Memory) -> Region {
     unsafe { Region::new(base, m.size as usize) }
 }
 
+/// `name` + `suffix` in `buf`: channel names are built without the heap,
+/// which does not exist yet when devices are attached.
+fn joined<'b>(buf: &'b mut [u8; 72], name: &str, suffix: &str) -> Option<&'b str> {
+    let n = name.len() + suffix.len();
+    if n > buf.len() {
+        return None;
+    }
+    buf[..name.len()].copy_from_slice(name.as_bytes());
+    buf[name.len()..n].copy_from_slice(suffix.as_bytes());
+    core::str::from_utf8(&buf[..n]).ok()
+}
+
+/// The name of manifest entry `i` of `mft`.
+pub fn entry_name(mft: &[u8], i: usize) -> &str {
+    let at = MFT_HEADER_SIZE + i * MFT_ENTRY_SIZE;
+    mft.get(at..at + 68).map_or("", crate::start::c_str)
+}
+
 /// Attach every network entry of `mft` (a `struct mft`) to its channels
-/// and mark it attached with its MAC and MTU. Errs with the name of the
-/// first device lacking a channel (it stays unattached).
-pub fn attach(s: &Sinfo, mft: &mut [u8], epoch: u64) -> Result<(), String> {
+/// and mark it attached with its MAC and MTU. Errs with the index of the
+/// first device lacking a channel (it stays unattached). Runs before the
+/// heap exists: nothing here allocates.
+pub fn attach(s: &Sinfo, mft: &mut [u8], epoch: u64) -> Result<(), usize> {
     let count = mft
         .get(4..8)
         .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
@@ -69,8 +85,9 @@ pub fn attach(s: &Sinfo, mft: &mut [u8], epoch: u64) -> Result<(), String> {
             continue;
         }
         let name = crate::start::c_str(&e[..68]);
-        let rx = s.memory(&format!("{name}|in"));
-        let tx = s.memory(&format!("{name}|out"));
+        let (mut a, mut b) = ([0u8; 72], [0u8; 72]);
+        let rx = joined(&mut a, name, "|in").and_then(|n| s.memory(n));
+        let tx = joined(&mut b, name, "|out").and_then(|n| s.memory(n));
         let pair = match (rx, tx) {
             (Some(rx), Some(tx))
                 if rx.kind == MEM_CHANNEL && tx.kind == MEM_CHANNEL && tx.writable =>
@@ -83,7 +100,7 @@ pub fn attach(s: &Sinfo, mft: &mut [u8], epoch: u64) -> Result<(), String> {
             _ => None,
         };
         let Some(c) = pair else {
-            missing.get_or_insert_with(|| String::from(name));
+            missing.get_or_insert(i);
             continue;
         };
         // SAFETY: boot is single-threaded; nothing reads the table yet.
@@ -188,7 +205,8 @@ mod tests {
         let s = Sinfo::new(&p).unwrap();
         let note = note_bytes(&[("service", Kind::Net), ("other", Kind::Net)]).unwrap();
         let mut mft = note[24..].to_vec();
-        assert_eq!(attach(&s, &mut mft, 9), Err("other".into()));
+        assert_eq!(attach(&s, &mut mft, 9), Err(2));
+        assert_eq!(entry_name(&mft, 2), "other");
         let entry = &mft[MFT_HEADER_SIZE + MFT_ENTRY_SIZE..][..MFT_ENTRY_SIZE];
         assert_eq!(entry[96], 1, "attached");
         assert_eq!(&entry[72..78], &mac_for(b"unikernel"));
