@@ -10,6 +10,7 @@
 #   Fails if any input crashes; crashing inputs are left in $FUZZ_OUT/crashes.
 #   MERGE=1 merges what a run found into tests/fuzz/corpus (for campaigns).
 # CI: `tests/fuzz/run.sh 10`: 6 x 10 s of fuzzing after the build (see the note for times).
+# FUZZ_OPT_LEVEL overrides the build's opt-level (default: 1 for runs of <= 30 s, else 3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${1:-20}"
@@ -46,8 +47,12 @@ export RUSTFLAGS="-C passes=sancov-module \
 bins=()
 for t in "${targets[@]}"; do bins+=(--bin "$t"); done
 # The workspace's release profile builds with one codegen unit; fuzz binaries need speed of
-# building more than the last percent of speed.
-CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+# building more than the last percent of speed. A short run (30 s a target or less, as in
+# CI) is a regression check whose time is the build's: it builds at opt-level 1; campaigns
+# get the full optimisation.
+opt=3
+[ "$secs" -gt 30 ] || opt=1
+CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL="${FUZZ_OPT_LEVEL:-$opt}" \
     cargo build -q --release --features libfuzzer -p unik-fuzz --target "$triple" "${bins[@]}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 
