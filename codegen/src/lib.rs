@@ -95,7 +95,9 @@ pub fn configure(req: &Request) -> Result<Configured, Error> {
     let (files, main_lines) = render(&plan)?;
     let report = output::write(&plan.out_dir, &files, req.force)?;
     links::write(&plan.out_dir, &plan.links, req.force)?;
-    let stage = plan.relocatable().then(|| stage::Stage::new(&plan, &files));
+    let stage = (plan.relocatable()
+        && !stage::project_cargo_config(&plan.out_dir, plan.cargo_home.as_deref()))
+    .then(|| stage::Stage::new(&plan, &files));
     Ok(Configured {
         name: plan.name.clone(),
         target: plan.target,

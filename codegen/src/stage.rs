@@ -7,7 +7,8 @@
 //! the copy, the same project gives the same paths wherever it is.
 //!
 //! Only a relocatable workspace (`Plan::relocatable`: everything local
-//! reached through `deps/`) is copied; the copy's links are reset by each
+//! reached through `deps/`) whose project has no cargo configuration of
+//! its own is copied; the copy's links are reset by each
 //! build, which holds a lock on the directory while cargo runs.
 
 use crate::error::Error;
@@ -29,6 +30,18 @@ pub struct Stage {
 pub struct Entered {
     pub dir: PathBuf,
     _lock: File,
+}
+
+/// Whether cargo, run in `out_dir`, would read a configuration file of
+/// the project's (`.cargo/config.toml` in a directory above it, other than
+/// `$CARGO_HOME`'s): from the copy it would not, so such a workspace is
+/// built in place.
+pub(crate) fn project_cargo_config(out_dir: &Path, cargo_home: Option<&Path>) -> bool {
+    out_dir.ancestors().skip(1).any(|d| {
+        let dir = d.join(".cargo");
+        Some(dir.as_path()) != cargo_home
+            && (dir.join("config.toml").is_file() || dir.join("config").is_file())
+    })
 }
 
 impl Stage {
