@@ -232,6 +232,35 @@ fn two_checkouts(target: &str, image: &str) {
     );
 }
 
+/// The control: a checkout whose parent has a `.cargo/config.toml` is
+/// built in place (`_build/`, which cargo would read that file from), so
+/// its own crates run rustc in a directory of their own and miss the warm
+/// cache; only registry crates, compiled in `$CARGO_HOME`, hit.
+#[test]
+fn a_checkout_built_in_place_misses_for_its_own_crates() {
+    let server = Server::start();
+    let (_a, first) = copy_example("hello");
+    let other = tempfile::tempdir().unwrap();
+    let second = other.path().join("hello");
+    unikernel::copy_dir(&first, &second);
+    std::fs::create_dir(other.path().join(".cargo")).unwrap();
+    std::fs::write(other.path().join(".cargo/config.toml"), "# empty\n").unwrap();
+    let targets = tempfile::tempdir().unwrap();
+    let _g = build_lock();
+    let a = server.build(&first, "unix", &targets.path().join("a"));
+    assert_eq!(a.code, 0, "{}", a.all());
+    std::fs::copy(first.join("unik.lock"), second.join("unik.lock")).unwrap();
+    server.zero();
+    let b = server.build(&second, "unix", &targets.path().join("b"));
+    assert_eq!(b.code, 0, "{}", b.all());
+    let (hits, misses, reasons) = server.stats();
+    // unik-rt, unik-unix and hello.
+    assert!(
+        misses >= 3 && hits >= 1,
+        "in place: {hits} hits, {misses} misses (not cached: {reasons:?})"
+    );
+}
+
 #[test]
 fn a_second_checkout_hits_the_cache_on_unix() {
     two_checkouts("unix", "hello");
