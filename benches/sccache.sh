@@ -70,13 +70,13 @@ build() { # DIR TARGET_DIR
 # Runtime cache and crate index ready, so both builds only compile.
 "$unikc" configure -t "$target" "$first" >/dev/null 2>&1
 
-"$sccache" --zero-stats >/dev/null
+"$sccache" --zero-stats >/dev/null 2>&1
 t0=$(now); build "$first" "$tmp/target-one"; t1=$(now)
 cold=$(ms "$t0" "$t1")
 cold_miss=$(stat_of "Cache misses")
 cp "$first/unik.lock" "$second/unik.lock"
 
-"$sccache" --zero-stats >/dev/null
+"$sccache" --zero-stats >/dev/null 2>&1
 t0=$(now); build "$second" "$tmp/target-two"; t1=$(now)
 warm=$(ms "$t0" "$t1")
 hits=$(stat_of "Cache hits")
