@@ -102,6 +102,16 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("CARGO_BUILD_TARGET_DIR");
     }
+    if entered.is_some() {
+        // Checkouts of one project build the same copy with the same
+        // flags: sharing a target directory, cargo would take one's crates
+        // as fresh for the other's when their times allow. A flag naming
+        // this checkout keeps their fingerprints apart; `-L` changes no
+        // output, and compiler caches leave it out of their keys.
+        let here = crate::toml_str(&format!("native={}", cfg.out_dir.display()));
+        cmd.arg("--config")
+            .arg(format!("build.rustflags = [\"-L\", {here}]"));
+    }
     let backend = crate::backends::lookup(cfg.target)?;
     if backend.freestanding() {
         // Any of these would replace the bare-metal flags of the
