@@ -139,6 +139,9 @@ fn sync(from: &Path, to: &Path) -> Result<(), Error> {
                 .tempfile_in(dir)
                 .map_err(|e| io(dir, e))?;
             std::io::Write::write_all(&mut tmp, &data).map_err(|e| io(to, e))?;
+            // The source's mode, not the temporary file's 0600.
+            let mode = std::fs::metadata(from).map_err(|e| io(from, e))?;
+            std::fs::set_permissions(tmp.path(), mode.permissions()).map_err(|e| io(to, e))?;
             tmp.persist(to).map_err(|e| io(to, e.error))?;
             Ok(())
         }
