@@ -51,9 +51,16 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
     } else {
         "json"
     };
+    // A relocatable workspace builds from its copy (see `crate::stage`).
+    let entered = cfg
+        .stage
+        .as_ref()
+        .map(|s| s.enter(&cfg.out_dir))
+        .transpose()?;
+    let dir = entered.as_ref().map_or(&cfg.out_dir, |e| &e.dir);
     let mut cmd = Command::new(&cargo);
     // In the workspace, so its `.cargo/config.toml` applies.
-    cmd.current_dir(&cfg.out_dir)
+    cmd.current_dir(dir)
         .args([
             "build",
             "--release",
@@ -76,8 +83,34 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
     if opts.locked {
         cmd.arg("--locked");
     }
-    if let Some(dir) = &opts.target_dir {
-        cmd.arg("--target-dir").arg(dir);
+    // The target directory stays the project's when cargo runs in the
+    // copy, and is given as an argument: compiler caches hash the
+    // `CARGO_*` variables, not the arguments naming output paths.
+    let env_dir = ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]
+        .iter()
+        .find_map(|v| std::env::var_os(v).filter(|d| !d.is_empty()))
+        .map(PathBuf::from);
+    let target_dir = opts
+        .target_dir
+        .clone()
+        .or(env_dir)
+        .or_else(|| entered.as_ref().map(|_| cfg.out_dir.join("target")));
+    if let Some(dir) = &target_dir {
+        // Relative to the workspace, as cargo took it there.
+        cmd.arg("--target-dir")
+            .arg(cfg.out_dir.join(dir))
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_BUILD_TARGET_DIR");
+    }
+    if entered.is_some() {
+        // Checkouts of one project build the same copy with the same
+        // flags: sharing a target directory, cargo would take one's crates
+        // as fresh for the other's when their times allow. A flag naming
+        // this checkout keeps their fingerprints apart; `-L` changes no
+        // output, and compiler caches leave it out of their keys.
+        let here = crate::toml_str(&format!("native={}", cfg.out_dir.display()));
+        cmd.arg("--config")
+            .arg(format!("build.rustflags = [\"-L\", {here}]"));
     }
     let backend = crate::backends::lookup(cfg.target)?;
     if backend.freestanding() {
@@ -147,6 +180,9 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
     let status = child
         .wait()
         .map_err(|e| Error::plain(format!("waiting for cargo: {e}")))?;
+    if let (Some(e), Some(stage)) = (&entered, &cfg.stage) {
+        e.leave(stage, &cfg.out_dir)?;
+    }
     if !status.success() {
         let mut mapped: Vec<Error> = mapped.into_iter().map(|(_, e)| e).collect();
         if failing.is_empty() && !mapped.is_empty() {

@@ -29,6 +29,7 @@ pub mod output;
 pub mod paths;
 mod plan;
 pub mod record;
+pub mod stage;
 pub mod target;
 pub mod user;
 mod workspace;
@@ -77,6 +78,8 @@ pub struct Configured {
     pub report: output::Report,
     /// Which node produced which lines of the generated `src/main.rs`.
     pub main_lines: Vec<(u32, u32, unik_resolver::NodeId)>,
+    /// Where cargo runs a relocatable workspace (`None`: in `out_dir`).
+    pub stage: Option<stage::Stage>,
 }
 
 /// Generates the workspace. Every check runs before anything is written;
@@ -92,6 +95,9 @@ pub fn configure(req: &Request) -> Result<Configured, Error> {
     let (files, main_lines) = render(&plan)?;
     let report = output::write(&plan.out_dir, &files, req.force)?;
     links::write(&plan.out_dir, &plan.links, req.force)?;
+    let stage = (plan.relocatable()
+        && !stage::project_cargo_config(&plan.out_dir, plan.cargo_home.as_deref()))
+    .then(|| stage::Stage::new(&plan, &files));
     Ok(Configured {
         name: plan.name.clone(),
         target: plan.target,
@@ -107,6 +113,7 @@ pub fn configure(req: &Request) -> Result<Configured, Error> {
         user_crate: plan.user,
         report,
         main_lines,
+        stage,
     })
 }
 
@@ -126,6 +133,8 @@ fn render(plan: &plan::Plan) -> Result<(BTreeMap<String, String>, main_rs::LineM
         cargo_home: plan.cargo_home.as_deref(),
         bin: &plan.bin,
         project_dir: &plan.project_dir,
+        build_root: &plan.build_root,
+        relocatable: plan.relocatable(),
         image: &image,
         devices: &devices,
     };

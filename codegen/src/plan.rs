@@ -38,6 +38,8 @@ pub struct Plan<'a> {
     pub cargo_home: Option<PathBuf>,
     /// `deps/NAME` → the directory it links to (see [`crate::links`]).
     pub links: BTreeMap<String, PathBuf>,
+    /// `CACHE/build`, where cargo runs (see [`crate::stage`]).
+    pub build_root: PathBuf,
 }
 
 pub struct Dep {
@@ -77,6 +79,23 @@ impl Plan<'_> {
     /// `p` relative to the output's `src/`.
     pub fn rel_from_src(&self, p: &Path) -> String {
         slash_or_lossy(&paths::relative(&self.out_dir.join("src"), p))
+    }
+
+    /// Whether the generated files name nothing outside the workspace
+    /// except through `deps/` links: every local crate is linked and no
+    /// directory is embedded. Such a workspace can be built from a copy
+    /// elsewhere (see [`crate::stage`]).
+    pub fn relocatable(&self) -> bool {
+        let linked = |dir: &Path| self.links.values().any(|d| d == dir);
+        crate::links::SUPPORTED
+            && self.embeds.is_empty()
+            && self.user.as_ref().is_none_or(|u| linked(&u.dir))
+            && self.resolved.crates.iter().all(|c| match &c.pin {
+                Some(PinReq::Path { path }) => {
+                    linked(&crate::lock::pin_dir(&self.project_dir, path))
+                }
+                _ => true,
+            })
     }
 
     /// A source position for comments (`config.unik:6:27`).
@@ -157,6 +176,7 @@ pub fn prepare<'a>(inp: &Inputs<'a>) -> Result<Plan<'a>, Error> {
         links: BTreeMap::new(),
         runtime_dir,
         cargo_home,
+        build_root: cache.join("build"),
     };
     plan.links = links(&plan);
     plan.deps = deps(&plan);
