@@ -147,11 +147,12 @@ impl Dom0Run {
                 inside = true;
             } else if l.starts_with(&end) {
                 break;
-            } else if inside && l.starts_with("(d") {
-                if let Some((_, text)) = l.split_once(") ") {
-                    out.push_str(text);
-                    out.push('\n');
-                }
+            } else if inside
+                && l.starts_with("(d")
+                && let Some((_, text)) = l.split_once(") ")
+            {
+                out.push_str(text);
+                out.push('\n');
             }
         }
         out
