@@ -23,7 +23,9 @@ ip link set lo up
 # A fixed address: a bridge otherwise takes its ports' (netback vifs are all fe:ff:ff:ff:ff:ff).
 brctl addbr xenbr0 && ip link set xenbr0 address 02:00:0a:00:00:01 && ip addr add 10.0.0.1/24 dev xenbr0 && ip link set xenbr0 up || echo "=== DOM0 ERROR bridge"
 echo "=== DOM0 READY up=$(up)"
-for dir in /guest/*/; do
+# One run of a guest; timed_out=1 when it had to be destroyed.
+run_guest() {
+  timed_out=0
   dir=${dir%/}; id=$(basename $dir)
   xl=$(ls $dir/*.xl | head -1); img=$(ls $dir/*.xen | head -1)
   name=$(sed -n 's/^name = "\(.*\)"$/\1/p' $xl)
@@ -90,6 +92,7 @@ for dir in /guest/*/; do
   while xl list $name >/dev/null 2>&1; do
     if [ $(cut -d. -f1 /proc/uptime) -ge $deadline ]; then
       echo "=== GUEST $id TIMEOUT"
+      timed_out=1
       # Where the guest is stuck: its registers and Xen's view of its vCPU
       # and event channels.
       echo "=== GUEST $id STUCK BEGIN"
@@ -121,6 +124,13 @@ for dir in /guest/*/; do
     echo "=== GUEST $id DISK END"
   fi
   echo "=== GUEST $id END"
+}
+# A guest that hangs is dumped (STUCK), destroyed and run once more: under
+# nested TCG a guest now and then spins in its upcall handler (see the
+# xen chapter); the tests read the last run and report the retry.
+for dir in /guest/*/; do
+  run_guest
+  if [ $timed_out = 1 ] && [ ! -f $dir/expect_timeout ]; then echo "=== GUEST $(basename ${dir%/}) RETRY"; run_guest; fi
 done
 echo "=== XEN DMESG BEGIN"
 xl dmesg | grep -E '\(d[0-9]+\)'

@@ -71,6 +71,9 @@ pub struct GuestRun {
     pub t_create: f64,
     pub t_created: f64,
     pub t_gone: f64,
+    /// How many times the guest ran: 2 when the first run hung and was
+    /// destroyed (its STUCK dump is in the log).
+    pub runs: usize,
 }
 
 impl GuestRun {
@@ -141,7 +144,7 @@ impl Dom0Run {
         let end = format!("=== GUEST {id} END");
         let mut out = String::new();
         let mut inside = false;
-        for line in self.log.lines() {
+        for line in last_run(&self.log, id).0.lines() {
             let l = line.trim_end_matches('\r');
             if l.starts_with(&begin) {
                 inside = true;
@@ -282,8 +285,18 @@ fn uptime(log: &str, marker: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn parse(log: &str, id: &str) -> GuestRun {
+/// The log from the last run of guest `id` on (the harness runs a guest
+/// that hung once more; see init.sh), and how many runs it had.
+fn last_run<'a>(log: &'a str, id: &str) -> (&'a str, usize) {
+    let begin = format!("=== GUEST {id} BEGIN");
+    let runs = log.matches(&begin).count();
+    (log.rfind(&begin).map_or(log, |at| &log[at..]), runs)
+}
+
+fn parse(full: &str, id: &str) -> GuestRun {
+    let (log, runs) = last_run(full, id);
     let mut r = GuestRun {
+        runs,
         console: section(log, id, "CONSOLE"),
         disk: section(log, id, "DISK"),
         attach: section(log, id, "ATTACH"),
