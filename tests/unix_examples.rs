@@ -11,6 +11,40 @@ fn example(name: &str) -> std::path::PathBuf {
     repo().join("examples").join(name)
 }
 
+/// `unikc run ARGS` in `dir`, output piped: `unikc run` execs the image, so
+/// the child is the server and killing it stops the server.
+fn serve(dir: &std::path::Path, args: &[&str]) -> unikernel::Running {
+    let _g = unikernel::build_lock();
+    let child = unikernel::command(dir, args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    unikernel::Running(child)
+}
+
+/// A connection to the server on `port`, retried until `deadline` while the
+/// server runs; `what` names the connection in the failure message.
+fn connect(
+    server: &mut unikernel::Running,
+    port: u16,
+    deadline: Instant,
+    what: &str,
+) -> std::net::TcpStream {
+    loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => return s,
+            Err(e) => {
+                if let Ok(Some(status)) = server.0.try_wait() {
+                    panic!("the server stopped ({status}) before {what}: {e}");
+                }
+                assert!(Instant::now() < deadline, "nothing listens on {port}: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
 #[test]
 fn noop_boots_and_stops() {
     let out = run(&example("noop"), &[]);
@@ -205,29 +239,9 @@ fn network_echoes_over_tcp() {
     unikernel::build(&dir, &[]);
     let port = unikernel::free_port();
     let key = format!("--port={port}");
-    // `unikc run` execs the image, so killing the child stops the server.
-    let child = {
-        let _g = unikernel::build_lock();
-        unikernel::command(&dir, &["run", &key])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let mut server = unikernel::Running(child);
+    let mut server = serve(&dir, &["run", &key]);
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut stream = loop {
-        match std::net::TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(e) => {
-                if let Ok(Some(status)) = server.0.try_wait() {
-                    panic!("the server stopped ({status}) before accepting: {e}");
-                }
-                assert!(Instant::now() < deadline, "nothing listens on {port}: {e}");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    };
+    let mut stream = connect(&mut server, port, deadline, "accepting");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -270,30 +284,11 @@ fn tcp_echo_stops_after_its_connections_and_logs_the_stack_counters() {
     let (_tmp, dir) = copy_example("tcp-echo");
     unikernel::build(&dir, &[]);
     let port = unikernel::free_port();
-    let child = {
-        let _g = unikernel::build_lock();
-        unikernel::command(&dir, &["run", &format!("--port={port}"), "--connections=3"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let mut server = unikernel::Running(child);
+    let mut server = serve(&dir, &["run", &format!("--port={port}"), "--connections=3"]);
     let deadline = Instant::now() + Duration::from_secs(120);
     for i in 0..3 {
         // A refused connect reaches no listener, so it is not counted.
-        let mut stream = loop {
-            match std::net::TcpStream::connect(("127.0.0.1", port)) {
-                Ok(s) => break s,
-                Err(e) => {
-                    if let Ok(Some(status)) = server.0.try_wait() {
-                        panic!("the server stopped ({status}) before connection {i}: {e}");
-                    }
-                    assert!(Instant::now() < deadline, "nothing listens on {port}: {e}");
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        };
+        let mut stream = connect(&mut server, port, deadline, &format!("connection {i}"));
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
@@ -349,28 +344,9 @@ fn static_website_stops_after_one_connection_and_logs_the_stack_counters() {
     let (_tmp, dir) = copy_example("static-website");
     unikernel::build(&dir, &[]);
     let port = unikernel::free_port();
-    let child = {
-        let _g = unikernel::build_lock();
-        unikernel::command(&dir, &["run", &format!("--port={port}"), "--connections=1"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let mut server = unikernel::Running(child);
+    let mut server = serve(&dir, &["run", &format!("--port={port}"), "--connections=1"]);
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut stream = loop {
-        match std::net::TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(e) => {
-                if let Ok(Some(status)) = server.0.try_wait() {
-                    panic!("the server stopped ({status}) before accepting: {e}");
-                }
-                assert!(Instant::now() < deadline, "nothing listens on {port}: {e}");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    };
+    let mut stream = connect(&mut server, port, deadline, "accepting");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
