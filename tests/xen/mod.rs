@@ -140,25 +140,17 @@ impl Dom0Run {
     /// writes, which Xen echoes on the serial line as `(dN) text`), while
     /// it ran.
     pub fn debug_console(&self, id: &str) -> String {
-        let begin = format!("=== GUEST {id} BEGIN");
+        let run = last_run(&self.log, id).0;
         let end = format!("=== GUEST {id} END");
-        let mut out = String::new();
-        let mut inside = false;
-        for line in last_run(&self.log, id).0.lines() {
-            let l = line.trim_end_matches('\r');
-            if l.starts_with(&begin) {
-                inside = true;
-            } else if l.starts_with(&end) {
-                break;
-            } else if inside
-                && l.starts_with("(d")
-                && let Some((_, text)) = l.split_once(") ")
-            {
-                out.push_str(text);
-                out.push('\n');
-            }
-        }
-        out
+        let run = run.find(&end).map_or(run, |at| &run[..at]);
+        run.lines()
+            .filter_map(|l| {
+                l.trim_end_matches('\r')
+                    .strip_prefix("(d")?
+                    .split_once(") ")
+            })
+            .map(|(_, text)| format!("{text}\n"))
+            .collect()
     }
 
     pub fn guest(&self, id: &str) -> &GuestRun {

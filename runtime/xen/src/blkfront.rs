@@ -133,7 +133,7 @@ impl Blkfront {
     pub fn connect(index: usize) -> Result<Blkfront, BlkfrontError> {
         let mut ids: Vec<u32> = match xenstore::directory("device/vbd") {
             Ok(v) => v.iter().filter_map(|s| s.parse().ok()).collect(),
-            Err(XsError::Store(e)) if e == "ENOENT" => Vec::new(),
+            Err(e) if e.is_missing() => Vec::new(),
             Err(cause) => {
                 return Err(BlkfrontError::Store {
                     what: "list device/vbd".into(),

@@ -183,7 +183,7 @@ impl Netfront {
         // Only a missing node means the .xl file lacks the vif; any other
         // answer (EACCES, a timeout, ...) is the store's error, named as such.
         let backend = xenstore::read(&format!("{front}/backend")).map_err(|cause| match cause {
-            XsError::Store(ref e) if e == "ENOENT" => NetfrontError::NoDevice { index, cause },
+            cause if cause.is_missing() => NetfrontError::NoDevice { index, cause },
             cause => NetfrontError::Store {
                 what: format!("read {front}/backend"),
                 cause,

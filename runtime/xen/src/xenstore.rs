@@ -52,6 +52,13 @@ pub enum XsError {
     TooLarge,
 }
 
+impl XsError {
+    /// xenstored's ENOENT: the node does not exist.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, XsError::Store(e) if e == "ENOENT")
+    }
+}
+
 impl fmt::Display for XsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -246,7 +253,7 @@ pub fn wait_for(
     loop {
         let v = match read(path) {
             Ok(v) => v,
-            Err(XsError::Store(e)) if e == "ENOENT" => String::new(),
+            Err(e) if e.is_missing() => String::new(),
             Err(e) => return Err(e),
         };
         if done(&v) {
