@@ -12,6 +12,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod bootargs;
+pub mod conduit;
 pub mod devices;
 pub mod exec;
 pub mod job;
@@ -24,6 +25,7 @@ pub mod time;
 
 mod local;
 
+pub use conduit::{Conduit, ConduitFlow, TlsClientConfig, TlsServerConfig};
 pub use devices::Op;
 pub use devices::stack::{
     StackStats, StackV4, Tcp, TcpError, TcpFlow, TcpListener, Udp, UdpError, UdpSocket, WireStats,

@@ -16,6 +16,9 @@ pub enum TcpError {
     AddrInUse,
     /// The backend failed (OS error code where there is one).
     Io(i32),
+    /// The TLS layer of a conduit failed: the handshake (an untrusted or
+    /// expired certificate, a name mismatch, no common version) or a record.
+    Tls(alloc::string::String),
 }
 
 impl fmt::Display for TcpError {
@@ -27,6 +30,7 @@ impl fmt::Display for TcpError {
             TcpError::Closed => f.write_str("flow is closed"),
             TcpError::AddrInUse => f.write_str("address in use"),
             TcpError::Io(code) => write!(f, "TCP I/O failed (os error {code})"),
+            TcpError::Tls(why) => write!(f, "TLS: {why}"),
         }
     }
 }
