@@ -117,9 +117,9 @@ pub struct TcpConduit<S: 'static> {
     stack: &'static S,
 }
 
-/// The plain conduit over `stack`.
-pub fn connect<S: StackV4>(stack: &'static S) -> TcpConduit<S> {
-    TcpConduit { stack }
+/// The plain conduit over `stack` (it cannot fail).
+pub fn connect<S: StackV4>(stack: &'static S) -> Result<TcpConduit<S>, core::convert::Infallible> {
+    Ok(TcpConduit { stack })
 }
 
 /// A plain TCP flow as a [`ConduitFlow`].

@@ -5,6 +5,7 @@ use alloc::format;
 use alloc::string::ToString;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::convert::Infallible;
 use core::fmt;
 use core::net::SocketAddrV4;
 use core::time::Duration;
@@ -73,18 +74,19 @@ pub struct TlsConduit<S: 'static> {
 }
 
 /// The conduit over `stack`, with secrets from `random` and certificate
-/// times checked against `clock`.
+/// times checked against `clock`. It cannot fail: settings are checked when
+/// the application passes them.
 pub fn connect<R: Random, P: Pclock, S: StackV4>(
     random: &'static R,
     clock: &'static P,
     stack: &'static S,
-) -> TlsConduit<S> {
+) -> Result<TlsConduit<S>, Infallible> {
     let rng: &'static dyn SecureRandom = unik_rt::leak(PlatformRandom(random));
-    TlsConduit {
+    Ok(TlsConduit {
         stack,
         provider: Arc::new(provider::provider(rng)),
         time: Arc::new(PlatformClock(clock)),
-    }
+    })
 }
 
 fn config_error(what: &str, e: impl fmt::Display) -> TcpError {
