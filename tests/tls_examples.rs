@@ -27,7 +27,10 @@ fn require_openssl() {
         .arg("version")
         .output()
         .is_ok_and(|o| o.status.success());
-    assert!(ok, "`openssl` is missing: install the Debian package openssl");
+    assert!(
+        ok,
+        "`openssl` is missing: install the Debian package openssl"
+    );
 }
 
 /// What one `openssl s_client` session saw.
@@ -42,10 +45,24 @@ struct Session {
 /// `openssl s_client` (from `base`, a command running `openssl`) to `addr`
 /// with `version` (`-tls1_3`, `-tls1_2`), verifying against the test CA for
 /// `name`: sends `line` and waits for it to come back, then closes.
-fn s_client(mut base: Command, addr: &str, version: &str, name: &str, line: &str) -> Result<Session, String> {
+fn s_client(
+    mut base: Command,
+    addr: &str,
+    version: &str,
+    name: &str,
+    line: &str,
+) -> Result<Session, String> {
+    // An IP address is checked with -verify_ip and never sent by SNI (RFC 6066).
+    let by_ip = name.parse::<std::net::IpAddr>().is_ok();
+    let (check, sni): (&str, &[&str]) = if by_ip {
+        ("-verify_ip", &["-noservername"])
+    } else {
+        ("-verify_hostname", &["-servername", name])
+    };
     let mut child = base
-        .args(["s_client", "-brief", "-connect", addr, version, "-servername", name])
-        .args(["-verify_return_error", "-verify_hostname", name, "-CAfile"])
+        .args(["s_client", "-brief", "-connect", addr, version])
+        .args(sni)
+        .args(["-verify_return_error", check, name, "-CAfile"])
         .arg(pki("ca.pem"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -94,7 +111,12 @@ fn s_client(mut base: Command, addr: &str, version: &str, name: &str, line: &str
 
 /// Both versions against a running server at `addr`, whose certificate is
 /// valid for `name`; `openssl` runs through `base()`.
-fn s_client_both_versions(base: impl Fn() -> Command, addr: &str, name: &str, server: &mut unikernel::Running) {
+fn s_client_both_versions(
+    base: impl Fn() -> Command,
+    addr: &str,
+    name: &str,
+    server: &mut unikernel::Running,
+) {
     // The first session waits for the unikernel to boot.
     unikernel::eventually(server, || s_client(base(), addr, "-tls1_3", name, "first"));
     for (flag, version) in [("-tls1_3", "TLSv1.3"), ("-tls1_2", "TLSv1.2")] {
@@ -131,7 +153,14 @@ fn conduit_server_on_unix_sockets_speaks_tls_1_3_and_1_2() {
     // A client that does not trust the server's authority is refused, and
     // the server logs why and keeps serving.
     let refused = Command::new("openssl")
-        .args(["s_client", "-brief", "-connect", &addr, "-verify_return_error", "-CAfile"])
+        .args([
+            "s_client",
+            "-brief",
+            "-connect",
+            &addr,
+            "-verify_return_error",
+            "-CAfile",
+        ])
         .arg(pki("other-ca.pem"))
         .stdin(Stdio::null())
         .output()
@@ -141,7 +170,10 @@ fn conduit_server_on_unix_sockets_speaks_tls_1_3_and_1_2() {
     let log = stop(server);
     assert!(log.contains("TLSv1.3 echoed"), "{log}");
     assert!(log.contains("TLSv1.2 echoed"), "{log}");
-    assert!(log.contains("TLS: "), "the refused handshake is logged:\n{log}");
+    assert!(
+        log.contains("TLS: "),
+        "the refused handshake is logged:\n{log}"
+    );
 }
 
 fn serve(dir: &Path, args: &[&str]) -> unikernel::Running {
@@ -185,8 +217,17 @@ fn client_verdicts(
         let out = client(&[&format!("--name={name}"), "--alpn=http/1.1"]);
         drop(stop(server));
         assert_eq!(out.code, 0, "{}", out.all());
-        assert!(out.stdout.contains(&format!("connected to {name}: {version}")), "{}", out.all());
-        assert!(out.stdout.contains("answer: SLT revo olleh"), "{}", out.all());
+        assert!(
+            out.stdout
+                .contains(&format!("connected to {name}: {version}")),
+            "{}",
+            out.all()
+        );
+        assert!(
+            out.stdout.contains("answer: SLT revo olleh"),
+            "{}",
+            out.all()
+        );
         out
     };
     let out = ok("TLSv1.3", &["-alpn", "h2,http/1.1"]);
@@ -204,7 +245,10 @@ fn client_verdicts(
         assert_eq!(out.code, 1, "{cert}: {}", out.all());
         let all = out.all();
         assert!(all.contains("invalid peer certificate"), "{cert}: {all}");
-        assert!(all.to_lowercase().contains(&why.to_lowercase()) || all.contains(why), "{cert}: {all}");
+        assert!(
+            all.to_lowercase().contains(&why.to_lowercase()) || all.contains(why),
+            "{cert}: {all}"
+        );
         assert!(!all.contains("panic"), "{cert}: {all}");
     }
 }
@@ -223,7 +267,11 @@ fn conduit_client_on_unix_sockets_verifies_the_server() {
             s
         },
         |args| {
-            let mut all: Vec<String> = vec!["--".into(), "--host=127.0.0.1".into(), format!("--port={p}")];
+            let mut all: Vec<String> = vec![
+                "--".into(),
+                "--host=127.0.0.1".into(),
+                format!("--port={p}"),
+            ];
             all.extend(args.iter().map(|a| a.to_string()));
             let all: Vec<&str> = all.iter().map(String::as_str).collect();
             unikernel::run(&dir, &all)
@@ -234,5 +282,104 @@ fn conduit_client_on_unix_sockets_verifies_the_server() {
 
 /// Waits until something accepts on 127.0.0.1:`port`.
 fn wait_listening(server: &mut unikernel::Running, port: u16) {
-    unikernel::eventually(server, || std::net::TcpStream::connect(("127.0.0.1", port)).map(drop));
+    unikernel::eventually(server, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).map(drop)
+    });
+}
+
+/// The server on the direct stack of `target` (build and run arguments),
+/// in a namespace: s_client from the peer 10.0.0.1, both versions.
+fn conduit_server_on_a_tap(tag: &str, build: &[&str], run: &[&str]) -> String {
+    require_openssl();
+    require(&["ip"]);
+    let (_tmp, dir) = copy_example("conduit-server");
+    unikernel::build(&dir, build);
+    let ns = Ns::new(tag);
+    let mut server = ns.unikernel(&dir, run);
+    let addr = format!("{OURS}:4433");
+    s_client_both_versions(|| ns.cmd("openssl"), &addr, "localhost", &mut server);
+    stop(server)
+}
+
+#[test]
+fn conduit_server_on_the_unix_direct_stack() {
+    let log = conduit_server_on_a_tap(
+        "tlsu",
+        &["--net=direct"],
+        &["--offline", "--net=direct", "--ipv4=10.0.0.2/24"],
+    );
+    assert!(log.contains("TLSv1.2 echoed"), "{log}");
+}
+
+#[test]
+fn conduit_server_on_spt() {
+    let log = conduit_server_on_a_tap("tlss", &["-t", "spt"], &["-t", "spt", "--net:service=tap0"]);
+    assert!(log.contains("TLSv1.2 echoed"), "{log}");
+}
+
+#[test]
+fn conduit_server_on_virtio() {
+    let log = conduit_server_on_a_tap(
+        "tlsv",
+        &["-t", "virtio"],
+        &["-t", "virtio", "--net:service=tap0"],
+    );
+    assert!(log.contains("TLSv1.2 echoed"), "{log}");
+}
+
+/// The client on spt, in a namespace whose peer runs s_server: the wall
+/// clock of a freestanding image decides "expired", its random source the
+/// key shares.
+#[test]
+fn conduit_client_on_spt_verifies_the_server() {
+    require_openssl();
+    require(&["ip"]);
+    let (_tmp, dir) = copy_example("conduit-client");
+    unikernel::build(&dir, &["-t", "spt"]);
+    let ns = Ns::new("tlsc");
+    let ns = &ns;
+    client_verdicts(
+        |cert, extra| {
+            let mut s = s_server(ns.cmd("openssl"), 4433, cert, extra);
+            // Listening once a local connection gets through.
+            unikernel::eventually(&mut s, || {
+                let ok = ns
+                    .cmd("openssl")
+                    .args(["s_client", "-connect", "127.0.0.1:4433"])
+                    .stdin(Stdio::null())
+                    .output()
+                    .map(|o| o.status.success());
+                if ok.unwrap_or(false) {
+                    Ok(())
+                } else {
+                    Err("s_server not up")
+                }
+            });
+            s
+        },
+        |args| {
+            let mut all: Vec<String> = vec![
+                "-t".into(),
+                "spt".into(),
+                "--net:service=tap0".into(),
+                "--".into(),
+            ];
+            all.extend(args.iter().map(|a| a.to_string()));
+            let all: Vec<&str> = all.iter().map(String::as_str).collect();
+            let mut c = ns.cmd(env!("CARGO_BIN_EXE_unikc"));
+            let model = unikernel::command(&dir, &[]);
+            for (k, v) in model.get_envs() {
+                if let Some(v) = v {
+                    c.env(k, v);
+                }
+            }
+            let _g = unikernel::build_lock();
+            c.arg("run")
+                .args(&all)
+                .current_dir(&dir)
+                .stdin(Stdio::null());
+            unikernel::output(c)
+        },
+        "10.0.0.1",
+    );
 }

@@ -17,7 +17,10 @@ use unik_rt::{Conduit, ConduitFlow, JobError, KvRo, TcpFlow, TlsClientConfig};
 pub struct Client;
 
 impl Client {
-    pub async fn start<C: Conduit, K: KvRo>(conduit: &'static C, ca: &'static K) -> Result<(), JobError> {
+    pub async fn start<C: Conduit, K: KvRo>(
+        conduit: &'static C,
+        ca: &'static K,
+    ) -> Result<(), JobError> {
         let host = unik_rt::keys::string("host")?;
         let addr: Ipv4Addr = host
             .parse()

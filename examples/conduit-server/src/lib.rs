@@ -12,12 +12,17 @@ extern crate alloc;
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
-use unik_rt::{Conduit, ConduitFlow, JobError, KvRo, TcpError, TcpFlow, TcpListener, TlsServerConfig};
+use unik_rt::{
+    Conduit, ConduitFlow, JobError, KvRo, TcpError, TcpFlow, TcpListener, TlsServerConfig,
+};
 
 pub struct Server;
 
 impl Server {
-    pub async fn start<C: Conduit, K: KvRo>(conduit: &'static C, tls: &'static K) -> Result<(), JobError>
+    pub async fn start<C: Conduit, K: KvRo>(
+        conduit: &'static C,
+        tls: &'static K,
+    ) -> Result<(), JobError>
     where
         C::Flow: 'static,
     {

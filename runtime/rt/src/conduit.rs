@@ -58,7 +58,11 @@ async fn read<K: KvRo>(kv: &K, path: &str) -> Result<Vec<u8>, KvError> {
 impl TlsServerConfig {
     /// The chain and key stored at `certificates` and `key` (paths such as
     /// `server.pem`).
-    pub async fn from_store<K: KvRo>(kv: &K, certificates: &str, key: &str) -> Result<Self, KvError> {
+    pub async fn from_store<K: KvRo>(
+        kv: &K,
+        certificates: &str,
+        key: &str,
+    ) -> Result<Self, KvError> {
         Ok(Self {
             certificates: read(kv, certificates).await?,
             key: read(kv, key).await?,

@@ -62,7 +62,9 @@ impl<P> fmt::Debug for PlatformClock<P> {
 
 impl<P: Pclock> TimeProvider for PlatformClock<P> {
     fn current_time(&self) -> Option<UnixTime> {
-        Some(UnixTime::since_unix_epoch(Duration::from_nanos(self.0.now_ns())))
+        Some(UnixTime::since_unix_epoch(Duration::from_nanos(
+            self.0.now_ns(),
+        )))
     }
 }
 
@@ -100,16 +102,19 @@ impl<S> TlsConduit<S> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| config_error("the server certificates are not valid PEM", e))?;
         if chain.is_empty() {
-            return Err(TcpError::Tls("no certificate in the server certificates' PEM".into()));
+            return Err(TcpError::Tls(
+                "no certificate in the server certificates' PEM".into(),
+            ));
         }
         let key = PrivateKeyDer::from_pem_slice(&tls.key)
             .map_err(|e| config_error("the server key is not a PEM private key", e))?;
-        let mut config = ServerConfig::builder_with_details(self.provider.clone(), self.time.clone())
-            .with_protocol_versions(rustls::ALL_VERSIONS)
-            .map_err(|e| config_error("TLS versions", e))?
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .map_err(|e| config_error("the server certificate and key", e))?;
+        let mut config =
+            ServerConfig::builder_with_details(self.provider.clone(), self.time.clone())
+                .with_protocol_versions(rustls::ALL_VERSIONS)
+                .map_err(|e| config_error("TLS versions", e))?
+                .with_no_client_auth()
+                .with_single_cert(chain, key)
+                .map_err(|e| config_error("the server certificate and key", e))?;
         config.alpn_protocols = tls.alpn.clone();
         Ok(Arc::new(config))
     }
@@ -124,13 +129,16 @@ impl<S> TlsConduit<S> {
                 .map_err(|e| config_error("an authority's certificate", e))?;
         }
         if roots.is_empty() {
-            return Err(TcpError::Tls("no certificate in the authorities' PEM".into()));
+            return Err(TcpError::Tls(
+                "no certificate in the authorities' PEM".into(),
+            ));
         }
-        let mut config = ClientConfig::builder_with_details(self.provider.clone(), self.time.clone())
-            .with_protocol_versions(rustls::ALL_VERSIONS)
-            .map_err(|e| config_error("TLS versions", e))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let mut config =
+            ClientConfig::builder_with_details(self.provider.clone(), self.time.clone())
+                .with_protocol_versions(rustls::ALL_VERSIONS)
+                .map_err(|e| config_error("TLS versions", e))?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
         config.alpn_protocols = tls.alpn.clone();
         Ok(Arc::new(config))
     }
@@ -257,7 +265,12 @@ impl<S: StackV4> Conduit for TlsConduit<S> {
         tls: Option<&TlsClientConfig>,
     ) -> Result<Self::Flow, TcpError> {
         let Some(tls) = tls else {
-            return self.stack.tcp().connect(dst).await.map(|f| Flow::Plain(Plain(f)));
+            return self
+                .stack
+                .tcp()
+                .connect(dst)
+                .await
+                .map(|f| Flow::Plain(Plain(f)));
         };
         let config = self.client_config(tls)?;
         let name = ServerName::try_from(tls.server_name.to_string())

@@ -11,13 +11,13 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::net::SocketAddrV4;
 
+use rustls::ProtocolVersion;
 use rustls::client::UnbufferedClientConnection;
 use rustls::server::UnbufferedServerConnection;
 use rustls::unbuffered::{
     AppDataRecord, ConnectionState, EncodeError, EncryptError, InsufficientSizeError,
     UnbufferedStatus,
 };
-use rustls::ProtocolVersion;
 use unik_rt::{ConduitFlow, TcpError, TcpFlow};
 
 use crate::lock::Lock;
@@ -89,14 +89,18 @@ fn append<E>(
 
 fn encode_size(e: &EncodeError) -> Option<usize> {
     match e {
-        EncodeError::InsufficientSize(InsufficientSizeError { required_size }) => Some(*required_size),
+        EncodeError::InsufficientSize(InsufficientSizeError { required_size }) => {
+            Some(*required_size)
+        }
         _ => None,
     }
 }
 
 fn encrypt_size(e: &EncryptError) -> Option<usize> {
     match e {
-        EncryptError::InsufficientSize(InsufficientSizeError { required_size }) => Some(*required_size),
+        EncryptError::InsufficientSize(InsufficientSizeError { required_size }) => {
+            Some(*required_size)
+        }
         _ => None,
     }
 }
@@ -121,7 +125,10 @@ fn handle<Data>(
         ConnectionState::ReadTraffic(mut r) => {
             while let Some(record) = r.next_record() {
                 match record {
-                    Ok(AppDataRecord { discard: d, payload }) => {
+                    Ok(AppDataRecord {
+                        discard: d,
+                        payload,
+                    }) => {
                         discard += d;
                         plain.extend(payload);
                     }
@@ -138,7 +145,9 @@ fn handle<Data>(
         ConnectionState::EncodeTlsData(mut e) => {
             match append(out, |buf| e.encode(buf), encode_size) {
                 Ok(()) => Ok(None),
-                Err(e) => Err(rustls::Error::General(format!("encoding a handshake message: {e:?}"))),
+                Err(e) => Err(rustls::Error::General(format!(
+                    "encoding a handshake message: {e:?}"
+                ))),
             }
         }
         ConnectionState::TransmitTlsData(t) => {
@@ -175,7 +184,9 @@ fn handle<Data>(
             Ok(Some(Step::Idle))
         }
         // The enum is non-exhaustive; a future state is reported, not ignored.
-        _ => Err(rustls::Error::General("unexpected TLS connection state".into())),
+        _ => Err(rustls::Error::General(
+            "unexpected TLS connection state".into(),
+        )),
     };
     (discard, step)
 }
@@ -236,7 +247,8 @@ impl State {
                 }
             }
         }
-        let e = failed.unwrap_or_else(|| rustls::Error::General("the TLS session made no progress".into()));
+        let e = failed
+            .unwrap_or_else(|| rustls::Error::General("the TLS session made no progress".into()));
         if self.error.is_none() {
             self.error = Some(tls_error(&e));
         }
@@ -307,7 +319,8 @@ impl<F: TcpFlow> TlsFlow<F> {
             if n == 0 {
                 st.peer_closed = true;
                 if st.handshaking {
-                    let e = TcpError::Tls("the peer closed the connection during the handshake".into());
+                    let e =
+                        TcpError::Tls("the peer closed the connection during the handshake".into());
                     st.error = Some(e.clone());
                     return Err(e);
                 }
@@ -356,7 +369,9 @@ impl<F: TcpFlow> TcpFlow for TlsFlow<F> {
                 return Err(e);
             }
             if step != Step::Idle {
-                return Err(TcpError::Tls("the session cannot send application data now".into()));
+                return Err(TcpError::Tls(
+                    "the session cannot send application data now".into(),
+                ));
             }
             self.flush().await?;
         }
@@ -405,7 +420,9 @@ impl<F: TcpFlow> ConduitFlow for TlsFlow<F> {
         }
         self.pump(|st| !st.handshaking).await?;
         if self.state.borrow().handshaking {
-            return Err(TcpError::Tls("the peer closed the connection during the handshake".into()));
+            return Err(TcpError::Tls(
+                "the peer closed the connection during the handshake".into(),
+            ));
         }
         Ok(())
     }

@@ -127,7 +127,12 @@ impl<C: Cipher> MessageDecrypter for Tls13Record<C> {
         let aad = make_tls13_aad(payload.len());
         let (body, tag) = payload.split_at_mut(plain_len);
         self.cipher
-            .decrypt_in_place_detached(GenericArray::from_slice(&nonce), &aad, body, GenericArray::from_slice(tag))
+            .decrypt_in_place_detached(
+                GenericArray::from_slice(&nonce),
+                &aad,
+                body,
+                GenericArray::from_slice(tag),
+            )
             .map_err(|_| Error::DecryptError)?;
         payload.truncate(plain_len);
         msg.into_tls13_unpadded_message()
@@ -200,7 +205,11 @@ impl<C: Cipher> MessageEncrypter for Tls12GcmRecord<C> {
         payload.extend_from_chunks(&msg.payload);
         let tag = self
             .cipher
-            .encrypt_in_place_detached(GenericArray::from_slice(&nonce), &aad, &mut payload.as_mut()[EXPLICIT_LEN..])
+            .encrypt_in_place_detached(
+                GenericArray::from_slice(&nonce),
+                &aad,
+                &mut payload.as_mut()[EXPLICIT_LEN..],
+            )
             .map_err(|_| Error::EncryptError)?;
         payload.extend_from_slice(&tag);
         Ok(OutboundOpaqueMessage::new(msg.typ, msg.version, payload))
@@ -227,7 +236,12 @@ impl<C: Cipher> MessageDecrypter for Tls12GcmRecord<C> {
         let aad = make_tls12_aad(seq, msg.typ, msg.version, plain_len);
         let (body, tag) = payload[EXPLICIT_LEN..].split_at_mut(plain_len);
         self.cipher
-            .decrypt_in_place_detached(GenericArray::from_slice(&nonce), &aad, body, GenericArray::from_slice(tag))
+            .decrypt_in_place_detached(
+                GenericArray::from_slice(&nonce),
+                &aad,
+                body,
+                GenericArray::from_slice(tag),
+            )
             .map_err(|_| Error::DecryptError)?;
         payload.copy_within(EXPLICIT_LEN..EXPLICIT_LEN + plain_len, 0);
         payload.truncate(plain_len);
@@ -317,7 +331,12 @@ impl MessageDecrypter for Tls12ChaChaRecord {
         let aad = make_tls12_aad(seq, msg.typ, msg.version, plain_len);
         let (body, tag) = payload.split_at_mut(plain_len);
         self.cipher
-            .decrypt_in_place_detached(GenericArray::from_slice(&nonce), &aad, body, GenericArray::from_slice(tag))
+            .decrypt_in_place_detached(
+                GenericArray::from_slice(&nonce),
+                &aad,
+                body,
+                GenericArray::from_slice(tag),
+            )
             .map_err(|_| Error::DecryptError)?;
         payload.truncate(plain_len);
         Ok(msg.into_plain_message())

@@ -123,7 +123,11 @@ impl<C: NistCurve> Nist<C> {
             let Ok(secret) = elliptic_curve::SecretKey::<C>::from_slice(&bytes[..C::SIZE]) else {
                 continue;
             };
-            let public = secret.public_key().to_encoded_point(false).as_bytes().to_vec();
+            let public = secret
+                .public_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec();
             return Ok(Self {
                 secret: secret.to_nonzero_scalar(),
                 public,

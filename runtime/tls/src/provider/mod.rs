@@ -103,7 +103,11 @@ const GCM_LIMIT: u64 = 1 << 24;
 
 pub static TLS13_AES_128_GCM_SHA256: SupportedCipherSuite =
     SupportedCipherSuite::Tls13(&Tls13CipherSuite {
-        common: common(CipherSuite::TLS13_AES_128_GCM_SHA256, &hash::SHA256, GCM_LIMIT),
+        common: common(
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+            &hash::SHA256,
+            GCM_LIMIT,
+        ),
         hkdf_provider: &HkdfUsingHmac(&hash::HMAC_SHA256),
         aead_alg: &aead::TLS13_AES_128_GCM,
         quic: None,
@@ -111,7 +115,11 @@ pub static TLS13_AES_128_GCM_SHA256: SupportedCipherSuite =
 
 pub static TLS13_AES_256_GCM_SHA384: SupportedCipherSuite =
     SupportedCipherSuite::Tls13(&Tls13CipherSuite {
-        common: common(CipherSuite::TLS13_AES_256_GCM_SHA384, &hash::SHA384, GCM_LIMIT),
+        common: common(
+            CipherSuite::TLS13_AES_256_GCM_SHA384,
+            &hash::SHA384,
+            GCM_LIMIT,
+        ),
         hkdf_provider: &HkdfUsingHmac(&hash::HMAC_SHA384),
         aead_alg: &aead::TLS13_AES_256_GCM,
         quic: None,
@@ -119,7 +127,11 @@ pub static TLS13_AES_256_GCM_SHA384: SupportedCipherSuite =
 
 pub static TLS13_CHACHA20_POLY1305_SHA256: SupportedCipherSuite =
     SupportedCipherSuite::Tls13(&Tls13CipherSuite {
-        common: common(CipherSuite::TLS13_CHACHA20_POLY1305_SHA256, &hash::SHA256, u64::MAX),
+        common: common(
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+            &hash::SHA256,
+            u64::MAX,
+        ),
         hkdf_provider: &HkdfUsingHmac(&hash::HMAC_SHA256),
         aead_alg: &aead::TLS13_CHACHA20_POLY1305,
         quic: None,

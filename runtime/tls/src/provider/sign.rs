@@ -99,10 +99,12 @@ const RSA_SCHEMES: &[SignatureScheme] = &[
 impl SigningKey for Loaded {
     fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
         let scheme = match &*self.key {
-            Key::P256(_) => Some(SignatureScheme::ECDSA_NISTP256_SHA256)
-                .filter(|s| offered.contains(s)),
-            Key::P384(_) => Some(SignatureScheme::ECDSA_NISTP384_SHA384)
-                .filter(|s| offered.contains(s)),
+            Key::P256(_) => {
+                Some(SignatureScheme::ECDSA_NISTP256_SHA256).filter(|s| offered.contains(s))
+            }
+            Key::P384(_) => {
+                Some(SignatureScheme::ECDSA_NISTP384_SHA384).filter(|s| offered.contains(s))
+            }
             Key::Rsa(_) => RSA_SCHEMES.iter().copied().find(|s| offered.contains(s)),
         }?;
         Some(Box::new(KeySigner {
@@ -148,21 +150,31 @@ impl Signer for KeySigner {
                 let mut rng = super::Rng(self.rng);
                 let k = k.clone();
                 let sig = match self.scheme {
-                    SignatureScheme::RSA_PSS_SHA256 => rsa::pss::BlindedSigningKey::<Sha256>::new(k)
-                        .try_sign_with_rng(&mut rng, msg)
-                        .map(|s| s.to_vec()),
-                    SignatureScheme::RSA_PSS_SHA384 => rsa::pss::BlindedSigningKey::<Sha384>::new(k)
-                        .try_sign_with_rng(&mut rng, msg)
-                        .map(|s| s.to_vec()),
-                    SignatureScheme::RSA_PSS_SHA512 => rsa::pss::BlindedSigningKey::<Sha512>::new(k)
-                        .try_sign_with_rng(&mut rng, msg)
-                        .map(|s| s.to_vec()),
-                    SignatureScheme::RSA_PKCS1_SHA256 => rsa::pkcs1v15::SigningKey::<Sha256>::new(k)
-                        .try_sign_with_rng(&mut rng, msg)
-                        .map(|s| s.to_vec()),
-                    SignatureScheme::RSA_PKCS1_SHA384 => rsa::pkcs1v15::SigningKey::<Sha384>::new(k)
-                        .try_sign_with_rng(&mut rng, msg)
-                        .map(|s| s.to_vec()),
+                    SignatureScheme::RSA_PSS_SHA256 => {
+                        rsa::pss::BlindedSigningKey::<Sha256>::new(k)
+                            .try_sign_with_rng(&mut rng, msg)
+                            .map(|s| s.to_vec())
+                    }
+                    SignatureScheme::RSA_PSS_SHA384 => {
+                        rsa::pss::BlindedSigningKey::<Sha384>::new(k)
+                            .try_sign_with_rng(&mut rng, msg)
+                            .map(|s| s.to_vec())
+                    }
+                    SignatureScheme::RSA_PSS_SHA512 => {
+                        rsa::pss::BlindedSigningKey::<Sha512>::new(k)
+                            .try_sign_with_rng(&mut rng, msg)
+                            .map(|s| s.to_vec())
+                    }
+                    SignatureScheme::RSA_PKCS1_SHA256 => {
+                        rsa::pkcs1v15::SigningKey::<Sha256>::new(k)
+                            .try_sign_with_rng(&mut rng, msg)
+                            .map(|s| s.to_vec())
+                    }
+                    SignatureScheme::RSA_PKCS1_SHA384 => {
+                        rsa::pkcs1v15::SigningKey::<Sha384>::new(k)
+                            .try_sign_with_rng(&mut rng, msg)
+                            .map(|s| s.to_vec())
+                    }
                     _ => rsa::pkcs1v15::SigningKey::<Sha512>::new(k)
                         .try_sign_with_rng(&mut rng, msg)
                         .map(|s| s.to_vec()),

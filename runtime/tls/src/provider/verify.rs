@@ -8,7 +8,9 @@ use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rustls::SignatureScheme;
 use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm, alg_id};
+use rustls::pki_types::{
+    AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm, alg_id,
+};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 #[derive(Clone, Copy, Debug)]
@@ -49,14 +51,18 @@ impl SignatureVerificationAlgorithm for Ecdsa {
     fn verify_signature(&self, key: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), InvalidSignature> {
         match self.curve {
             Curve::P256 => {
-                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| InvalidSignature)?;
-                let sig = p256::ecdsa::DerSignature::from_bytes(sig).map_err(|_| InvalidSignature)?;
+                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key)
+                    .map_err(|_| InvalidSignature)?;
+                let sig =
+                    p256::ecdsa::DerSignature::from_bytes(sig).map_err(|_| InvalidSignature)?;
                 let sig = p256::ecdsa::Signature::try_from(sig).map_err(|_| InvalidSignature)?;
                 key.verify_prehash(&self.hash.digest(msg), &sig)
             }
             Curve::P384 => {
-                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| InvalidSignature)?;
-                let sig = p384::ecdsa::DerSignature::from_bytes(sig).map_err(|_| InvalidSignature)?;
+                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(key)
+                    .map_err(|_| InvalidSignature)?;
+                let sig =
+                    p384::ecdsa::DerSignature::from_bytes(sig).map_err(|_| InvalidSignature)?;
                 let sig = p384::ecdsa::Signature::try_from(sig).map_err(|_| InvalidSignature)?;
                 key.verify_prehash(&self.hash.digest(msg), &sig)
             }
@@ -111,17 +117,29 @@ impl SignatureVerificationAlgorithm for Rsa {
             Padding::Pkcs1 => {
                 let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| InvalidSignature)?;
                 match self.hash {
-                    HashKind::Sha256 => rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key).verify(msg, &sig),
-                    HashKind::Sha384 => rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key).verify(msg, &sig),
-                    HashKind::Sha512 => rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key).verify(msg, &sig),
+                    HashKind::Sha256 => {
+                        rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key).verify(msg, &sig)
+                    }
+                    HashKind::Sha384 => {
+                        rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key).verify(msg, &sig)
+                    }
+                    HashKind::Sha512 => {
+                        rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key).verify(msg, &sig)
+                    }
                 }
             }
             Padding::Pss => {
                 let sig = rsa::pss::Signature::try_from(sig).map_err(|_| InvalidSignature)?;
                 match self.hash {
-                    HashKind::Sha256 => rsa::pss::VerifyingKey::<Sha256>::new(key).verify(msg, &sig),
-                    HashKind::Sha384 => rsa::pss::VerifyingKey::<Sha384>::new(key).verify(msg, &sig),
-                    HashKind::Sha512 => rsa::pss::VerifyingKey::<Sha512>::new(key).verify(msg, &sig),
+                    HashKind::Sha256 => {
+                        rsa::pss::VerifyingKey::<Sha256>::new(key).verify(msg, &sig)
+                    }
+                    HashKind::Sha384 => {
+                        rsa::pss::VerifyingKey::<Sha384>::new(key).verify(msg, &sig)
+                    }
+                    HashKind::Sha512 => {
+                        rsa::pss::VerifyingKey::<Sha512>::new(key).verify(msg, &sig)
+                    }
                 }
             }
         };
@@ -144,16 +162,46 @@ impl SignatureVerificationAlgorithm for Rsa {
     }
 }
 
-static ECDSA_P256_SHA256: Ecdsa = Ecdsa { curve: Curve::P256, hash: HashKind::Sha256 };
-static ECDSA_P256_SHA384: Ecdsa = Ecdsa { curve: Curve::P256, hash: HashKind::Sha384 };
-static ECDSA_P384_SHA256: Ecdsa = Ecdsa { curve: Curve::P384, hash: HashKind::Sha256 };
-static ECDSA_P384_SHA384: Ecdsa = Ecdsa { curve: Curve::P384, hash: HashKind::Sha384 };
-static RSA_PKCS1_SHA256: Rsa = Rsa { padding: Padding::Pkcs1, hash: HashKind::Sha256 };
-static RSA_PKCS1_SHA384: Rsa = Rsa { padding: Padding::Pkcs1, hash: HashKind::Sha384 };
-static RSA_PKCS1_SHA512: Rsa = Rsa { padding: Padding::Pkcs1, hash: HashKind::Sha512 };
-static RSA_PSS_SHA256: Rsa = Rsa { padding: Padding::Pss, hash: HashKind::Sha256 };
-static RSA_PSS_SHA384: Rsa = Rsa { padding: Padding::Pss, hash: HashKind::Sha384 };
-static RSA_PSS_SHA512: Rsa = Rsa { padding: Padding::Pss, hash: HashKind::Sha512 };
+static ECDSA_P256_SHA256: Ecdsa = Ecdsa {
+    curve: Curve::P256,
+    hash: HashKind::Sha256,
+};
+static ECDSA_P256_SHA384: Ecdsa = Ecdsa {
+    curve: Curve::P256,
+    hash: HashKind::Sha384,
+};
+static ECDSA_P384_SHA256: Ecdsa = Ecdsa {
+    curve: Curve::P384,
+    hash: HashKind::Sha256,
+};
+static ECDSA_P384_SHA384: Ecdsa = Ecdsa {
+    curve: Curve::P384,
+    hash: HashKind::Sha384,
+};
+static RSA_PKCS1_SHA256: Rsa = Rsa {
+    padding: Padding::Pkcs1,
+    hash: HashKind::Sha256,
+};
+static RSA_PKCS1_SHA384: Rsa = Rsa {
+    padding: Padding::Pkcs1,
+    hash: HashKind::Sha384,
+};
+static RSA_PKCS1_SHA512: Rsa = Rsa {
+    padding: Padding::Pkcs1,
+    hash: HashKind::Sha512,
+};
+static RSA_PSS_SHA256: Rsa = Rsa {
+    padding: Padding::Pss,
+    hash: HashKind::Sha256,
+};
+static RSA_PSS_SHA384: Rsa = Rsa {
+    padding: Padding::Pss,
+    hash: HashKind::Sha384,
+};
+static RSA_PSS_SHA512: Rsa = Rsa {
+    padding: Padding::Pss,
+    hash: HashKind::Sha512,
+};
 
 /// Every algorithm, for chains, and the handshake's schemes mapped to them.
 pub static ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
@@ -170,8 +218,14 @@ pub static ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
         &RSA_PSS_SHA512,
     ],
     mapping: &[
-        (SignatureScheme::ECDSA_NISTP384_SHA384, &[&ECDSA_P384_SHA384, &ECDSA_P256_SHA384]),
-        (SignatureScheme::ECDSA_NISTP256_SHA256, &[&ECDSA_P256_SHA256, &ECDSA_P384_SHA256]),
+        (
+            SignatureScheme::ECDSA_NISTP384_SHA384,
+            &[&ECDSA_P384_SHA384, &ECDSA_P256_SHA384],
+        ),
+        (
+            SignatureScheme::ECDSA_NISTP256_SHA256,
+            &[&ECDSA_P256_SHA256, &ECDSA_P384_SHA256],
+        ),
         (SignatureScheme::RSA_PSS_SHA512, &[&RSA_PSS_SHA512]),
         (SignatureScheme::RSA_PSS_SHA384, &[&RSA_PSS_SHA384]),
         (SignatureScheme::RSA_PSS_SHA256, &[&RSA_PSS_SHA256]),
