@@ -1,6 +1,7 @@
 //! `conduit_direct { tls = true; }`: a conduit over a stack whose flows are
 //! TCP, or TLS when the application passes TLS settings.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::ToString;
 use alloc::sync::Arc;
@@ -147,7 +148,8 @@ impl<S> TlsConduit<S> {
 /// A conduit flow: TCP, or TLS over TCP.
 pub enum Flow<F> {
     Plain(Plain<F>),
-    Tls(TlsFlow<F>),
+    /// Boxed: a session is large, and a plain flow should not carry its size.
+    Tls(Box<TlsFlow<F>>),
 }
 
 impl<F: TcpFlow> TcpFlow for Flow<F> {
@@ -225,7 +227,10 @@ impl<L: TcpListener> TcpListener for Listener<L> {
             return Ok(Flow::Plain(Plain(flow)));
         };
         match UnbufferedServerConnection::new(config.clone()) {
-            Ok(session) => Ok(Flow::Tls(TlsFlow::new(flow, Session::Server(session)))),
+            Ok(session) => Ok(Flow::Tls(Box::new(TlsFlow::new(
+                flow,
+                Session::Server(session),
+            )))),
             Err(e) => {
                 let _ = flow.close().await;
                 Err(tls_error(&e))
@@ -282,6 +287,6 @@ impl<S: StackV4> Conduit for TlsConduit<S> {
             let _ = flow.close().await;
             return Err(e);
         }
-        Ok(Flow::Tls(flow))
+        Ok(Flow::Tls(Box::new(flow)))
     }
 }

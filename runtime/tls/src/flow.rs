@@ -159,10 +159,10 @@ fn handle<Data>(
         ConnectionState::WriteTraffic(mut w) => {
             *handshaking = false;
             let mut failed = None;
-            if let Some(data) = write.take() {
-                if let Err(e) = append(out, |buf| w.encrypt(data, buf), encrypt_size) {
-                    failed = Some(e);
-                }
+            if let Some(data) = write.take()
+                && let Err(e) = append(out, |buf| w.encrypt(data, buf), encrypt_size)
+            {
+                failed = Some(e);
             }
             if failed.is_none() && *close {
                 *close = false;
