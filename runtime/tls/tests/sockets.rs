@@ -49,6 +49,11 @@ fn client(ca: &[u8], name: &str, alpn: &[&[u8]]) -> TlsClientConfig {
     }
 }
 
+/// The server flow's TLS version, or its error.
+type ServerSaw = Result<&'static str, TcpError>;
+/// The bytes echoed, the ALPN protocol and TLS version, or the client's error.
+type ClientGot = Result<(Vec<u8>, Option<Vec<u8>>, &'static str), TcpError>;
+
 /// Serves one connection that echoes everything; returns what the server's
 /// flow reported (its TLS version, or its error) and the client's result.
 fn exchange(
@@ -56,10 +61,7 @@ fn exchange(
     server_alpn: &'static [&'static [u8]],
     tls: TlsClientConfig,
     payload: Vec<u8>,
-) -> (
-    Result<&'static str, TcpError>,
-    Result<(Vec<u8>, Option<Vec<u8>>, &'static str), TcpError>,
-) {
+) -> (ServerSaw, ClientGot) {
     let platform = unik_unix::UnixPlatform::new();
     block_on(&platform, async move {
         let c = conduit();
@@ -105,10 +107,7 @@ fn exchange(
             Ok((got, alpn, version))
         }
         .await;
-        if answer.is_err() {
-            // The refused server side ends when the client goes away.
-            return (served.await, answer);
-        }
+        // A refused server side ends with the client's alert.
         (served.await, answer)
     })
     .unwrap()
