@@ -13,10 +13,20 @@ mod unikernel;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 use unikernel::{Ns, OURS, copy_example, free_port, repo, require, stop};
+
+/// One test at a time: `unikc run` rebuilds (a no-op) in the target
+/// directory the tests share, and waits on cargo's lock of it while another
+/// test builds, which under load outlasts the wait for the unikernel to
+/// answer.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn pki(file: &str) -> PathBuf {
     repo().join("tests/tls").join(file)
@@ -141,6 +151,7 @@ fn openssl() -> Command {
 
 #[test]
 fn conduit_server_on_unix_sockets_speaks_tls_1_3_and_1_2() {
+    let _serial = serial();
     require_openssl();
     let (_tmp, dir) = copy_example("conduit-server");
     unikernel::build(&dir, &[]);
@@ -257,6 +268,7 @@ fn client_verdicts(
 
 #[test]
 fn conduit_client_on_unix_sockets_verifies_the_server() {
+    let _serial = serial();
     require_openssl();
     let (_tmp, dir) = copy_example("conduit-client");
     unikernel::build(&dir, &[]);
@@ -305,6 +317,7 @@ fn conduit_server_on_a_tap(tag: &str, build: &[&str], run: &[&str]) -> String {
 
 #[test]
 fn conduit_server_on_the_unix_direct_stack() {
+    let _serial = serial();
     let log = conduit_server_on_a_tap(
         "tlsu",
         &["--net=direct"],
@@ -315,12 +328,14 @@ fn conduit_server_on_the_unix_direct_stack() {
 
 #[test]
 fn conduit_server_on_spt() {
+    let _serial = serial();
     let log = conduit_server_on_a_tap("tlss", &["-t", "spt"], &["-t", "spt", "--net:service=tap0"]);
     assert!(log.contains("TLSv1.2 echoed"), "{log}");
 }
 
 #[test]
 fn conduit_server_on_virtio() {
+    let _serial = serial();
     let log = conduit_server_on_a_tap(
         "tlsv",
         &["-t", "virtio"],
@@ -334,6 +349,7 @@ fn conduit_server_on_virtio() {
 /// key shares.
 #[test]
 fn conduit_client_on_spt_verifies_the_server() {
+    let _serial = serial();
     require_openssl();
     require(&["ip"]);
     let (_tmp, dir) = copy_example("conduit-client");
