@@ -183,13 +183,18 @@ impl<N: Network + 'static> unik_rt::TcpListener for Listener<N> {
             let r = self.shared.iface.borrow_mut().tcp_accept(self.listener);
             match r {
                 Ok(handle) => {
-                    let peer = self
+                    let remote = self
                         .shared
                         .iface
                         .borrow()
                         .tcp_connection(handle)
                         .map_err(tcp_error)?
                         .remote();
+                    // Only the dual stack's device enables IPv6, so this is IPv4.
+                    let core::net::SocketAddr::V4(peer) = remote else {
+                        let _ = self.shared.iface.borrow_mut().tcp_abort(handle);
+                        continue;
+                    };
                     return Ok(Flow {
                         shared: self.shared,
                         handle,

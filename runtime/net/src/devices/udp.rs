@@ -75,7 +75,11 @@ impl<N: Network + 'static> unik_rt::UdpSocket for Socket<N> {
                     self.failed()?;
                     self.shared.changed().await;
                 }
-                r => return r.map_err(udp_error),
+                // This IPv4-only device's sockets skip IPv6 datagrams (the dual stack's
+                // device delivers both).
+                Ok((_, core::net::SocketAddr::V6(_))) => {}
+                Ok((n, core::net::SocketAddr::V4(from))) => return Ok((n, from)),
+                Err(e) => return Err(udp_error(e)),
             }
         }
     }
