@@ -43,7 +43,8 @@ pub mod wire;
 
 pub use device::{Device, FrameQueue, TxError};
 pub use iface::{
-    Config, Error, IcmpEvent, Interface, IpWrite, Stats, TcpHandle, TcpListener, UdpHandle,
+    Config, Error, IcmpEvent, Icmpv6Event, Interface, Ip6Write, IpWrite, Stats, TcpHandle,
+    TcpListener, UdpHandle,
 };
 pub use ipv4::Ipv4Config;
 pub use ipv6::{InterfaceId, Ipv6Config};
