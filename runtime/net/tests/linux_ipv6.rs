@@ -135,7 +135,7 @@ fn ping6_both_ways_including_3000_bytes() {
     let st = s.eth.stats();
     // 3008 bytes of ICMPv6 need three fragments at MTU 1500, each way.
     assert!(st.fragments_sent >= 3 * 3 + 3, "{st:?}");
-    assert!(st.reassembled >= 3 + 1, "{st:?}");
+    assert!(st.reassembled > 3, "{st:?}");
 }
 
 #[test]
