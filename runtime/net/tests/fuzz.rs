@@ -670,15 +670,16 @@ proptest! {
         if let Ok(p) = icmpv6::Packet::new_checked(&b[..])
             && let Ok(r) = Icmpv6Repr::parse(&p, V6A, V6B)
         {
-                // What parses re-emits to something that parses the same.
-                let mut out = vec![0u8; r.buffer_len()];
-                r.emit_checked(&mut out, V6A, V6B);
-                let q = icmpv6::Packet::new_checked(&out[..]).unwrap();
-                let again = Icmpv6Repr::parse(&q, V6A, V6B).unwrap();
-                if let Icmpv6Repr::Ndisc(icmpv6::NdiscRepr::RouterAdvert { options, .. }) = again {
-                    let _ = (options.mtu(), options.source_mac(), options.prefixes().count());
-                }
+            // What parses re-emits to something that parses the same.
+            let mut out = vec![0u8; r.buffer_len()];
+            r.emit_checked(&mut out, V6A, V6B);
+            let q = icmpv6::Packet::new_checked(&out[..]).unwrap();
+            let again = Icmpv6Repr::parse(&q, V6A, V6B).unwrap();
+            prop_assert_eq!(again, r);
+            if let Icmpv6Repr::Ndisc(icmpv6::NdiscRepr::RouterAdvert { options, .. }) = again {
+                let _ = (options.mtu(), options.source_mac(), options.prefixes().count());
             }
+        }
         let _ = icmpv6::NdOptions::parse(&b).map(|o| o.iter().count());
     }
 
