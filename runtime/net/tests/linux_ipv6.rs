@@ -1,12 +1,14 @@
-//! IPv6 against the Linux kernel over a tap: ping6 both ways (fragmented too), and duplicate
-//! address detection refusing an address Linux owns.
+//! IPv6 against the Linux kernel over a tap: ping6 both ways (fragmented too), UDP and TCP
+//! echo, SLAAC from `radvd`, and duplicate address detection refusing an address Linux owns.
 
 mod linux;
 
-use std::net::Ipv6Addr;
-use std::process::Command;
+use std::io::{Read, Write};
+use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpStream, UdpSocket as StdUdp};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use linux::{Lab, content, join, require, run, serial, sleep_ms};
+use linux::{Lab, Proc, content, join, require, run, serial, sleep_ms};
 use unik_net::devices::ethernet::Ethernet;
 use unik_net::ipv6::AddrState;
 use unik_net::{Error, Icmpv6Event, Ipv6Config};
@@ -139,6 +141,208 @@ fn ping6_both_ways_including_3000_bytes() {
 }
 
 #[test]
+fn udp_and_tcp_echo_over_ipv6() {
+    let _serial = serial();
+    require(&["ip"]);
+    let lab = Lab::new("e6", 72);
+    linux_ipv6(&lab, 72);
+    let s = lab.stack();
+    let ours = v6(72, 2);
+    s.eth.with_interface(|i| {
+        i.enable_ipv6(
+            Some(Ipv6Config {
+                address: ours,
+                prefix_len: 64,
+                gateway: None,
+            }),
+            false,
+        )
+    });
+    let eth = s.eth;
+    const TCP_LEN: usize = 4 << 20;
+    let peer = lab.ns.thread(move || {
+        // Wait for our DAD (about a second).
+        std::thread::sleep(Duration::from_millis(1500));
+        let sock = StdUdp::bind("[::]:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut buf = vec![0u8; 65536];
+        let mut udp = Vec::new();
+        for size in [0usize, 1, 100, 1452, 1453, 3000, 8000] {
+            let mut msg = vec![0u8; size];
+            content(size as u64, &mut msg);
+            sock.send_to(&msg, SocketAddrV6::new(ours, 7, 0, 0))
+                .unwrap();
+            let (n, from) = sock.recv_from(&mut buf).unwrap();
+            udp.push((size, buf[..n] == msg[..], from));
+        }
+        let mut conn = TcpStream::connect(SocketAddrV6::new(ours, 80, 0, 0)).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut writer = conn.try_clone().unwrap();
+        let w = std::thread::spawn(move || {
+            let mut chunk = vec![0u8; 65536];
+            let mut off = 0;
+            while off < TCP_LEN {
+                let n = chunk.len().min(TCP_LEN - off);
+                content(off as u64, &mut chunk[..n]);
+                writer.write_all(&chunk[..n]).unwrap();
+                off += n;
+            }
+            writer.shutdown(std::net::Shutdown::Write).unwrap();
+        });
+        let mut back = Vec::with_capacity(TCP_LEN);
+        conn.read_to_end(&mut back).unwrap();
+        w.join().unwrap();
+        let mut expect = vec![0u8; TCP_LEN];
+        content(0, &mut expect);
+        (udp, back.len(), back == expect)
+    });
+    let (udp, tcp_len, tcp_same) = run(90, async move {
+        assert!(settled(eth, ours).await);
+        let (u, l) = eth.with_interface(|i| (i.udp_bind(7).unwrap(), i.tcp_listen(80).unwrap()));
+        let mut buf = vec![0u8; 65536];
+        let mut conn = None;
+        let mut pending: Vec<u8> = Vec::new();
+        let mut eof = false;
+        loop {
+            if peer.is_finished() {
+                break;
+            }
+            let progressed = eth.with_interface(|i| {
+                let mut any = false;
+                while let Ok((n, from)) = i.udp_recv(u, &mut buf) {
+                    i.udp_send(u, from, &buf[..n]).unwrap();
+                    any = true;
+                }
+                if conn.is_none() {
+                    conn = i.tcp_accept(l).ok();
+                }
+                if let Some(c) = conn {
+                    // Echo: keep at most one buffer of unsent data.
+                    if !pending.is_empty()
+                        && let Ok(n) = i.tcp_send(c, &pending)
+                    {
+                        pending.drain(..n);
+                        any = true;
+                    }
+                    if pending.is_empty() && !eof {
+                        match i.tcp_recv(c, &mut buf) {
+                            Ok(0) => {
+                                eof = true;
+                                i.tcp_shutdown(c).unwrap();
+                            }
+                            Ok(n) => {
+                                pending.extend_from_slice(&buf[..n]);
+                                any = true;
+                            }
+                            Err(_) => {}
+                        }
+                    }
+                }
+                any
+            });
+            if !progressed {
+                eth.changed().await;
+            }
+        }
+        join(peer).await
+    });
+    for (size, same, from) in &udp {
+        assert!(same, "UDP echo of {size} bytes differs");
+        assert_eq!(*from, SocketAddr::V6(SocketAddrV6::new(ours, 7, 0, 0)));
+    }
+    assert_eq!(tcp_len, TCP_LEN);
+    assert!(tcp_same, "TCP echo over IPv6 differs");
+}
+
+#[test]
+fn slaac_from_radvd() {
+    let _serial = serial();
+    require(&["ip", "radvd", "ping"]);
+    let lab = Lab::new("ra", 73);
+    linux_ipv6(&lab, 73);
+    linux::sh(
+        lab.ns
+            .cmd("sysctl")
+            .args(["-q", "-w", "net.ipv6.conf.all.forwarding=1"]),
+    );
+    let dir = std::env::temp_dir().join(format!("unet-radvd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("radvd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "interface {} {{\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 10;\n  \
+             AdvLinkMTU 1400;\n  prefix {}/64 {{\n    AdvOnLink on;\n    AdvAutonomous on;\n  }};\n}};\n",
+            lab.tap_name,
+            v6(73, 0)
+        ),
+    )
+    .unwrap();
+    let _radvd = Proc(
+        lab.ns
+            .cmd("radvd")
+            .args(["-n", "-C"])
+            .arg(&conf)
+            .args(["-p"])
+            .arg(dir.join("radvd.pid"))
+            .args(["-m", "stderr"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("radvd.log")).unwrap())
+            .spawn()
+            .expect("start radvd"),
+    );
+    let s = lab.stack();
+    s.eth.with_interface(|i| i.enable_ipv6(None, true));
+    let eth = s.eth;
+    let mac = s.eth.mac().0;
+    // EUI-64 of our MAC in the advertised prefix.
+    let prefix = v6(73, 0).segments();
+    let slaac = Ipv6Addr::new(
+        prefix[0],
+        prefix[1],
+        prefix[2],
+        prefix[3],
+        u16::from_be_bytes([mac[0] ^ 2, mac[1]]),
+        u16::from_be_bytes([mac[2], 0xff]),
+        u16::from_be_bytes([0xfe, mac[3]]),
+        u16::from_be_bytes([mac[4], mac[5]]),
+    );
+    let ns = lab.ns.name.clone();
+    let dir2 = dir.clone();
+    let (mtu, router, ping) = run(60, async move {
+        for n in 0.. {
+            if eth.with_interface(|i| i.ipv6_host().is_some_and(|h| h.is_ours(slaac))) {
+                break;
+            }
+            if n == 200 {
+                let log = std::fs::read_to_string(dir2.join("radvd.log")).unwrap_or_default();
+                let addrs = eth.with_interface(|i| i.ipv6_addresses());
+                panic!(
+                    "no SLAAC address {slaac} after 20 s: {addrs:?}; {:?}; radvd: {log}",
+                    eth.stats()
+                );
+            }
+            sleep_ms(100).await;
+        }
+        let (mtu, router) = eth.with_interface(|i| {
+            let h = i.ipv6_host().unwrap();
+            (h.mtu, h.next_hop("2606:4700::1".parse().unwrap()))
+        });
+        let ping = std::thread::spawn(move || ns_ping(&ns, slaac, 56));
+        (mtu, router, join(ping).await)
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(mtu, 1400);
+    assert!(
+        router.is_some_and(|r| r.is_unicast_link_local()),
+        "default router {router:?}"
+    );
+    let text = String::from_utf8_lossy(&ping.stdout);
+    assert!(text.contains("3 received"), "ping {slaac}: {text}");
+}
+
+#[test]
 fn dad_refuses_an_address_linux_owns() {
     let _serial = serial();
     require(&["ip"]);
@@ -168,7 +372,6 @@ fn dad_refuses_an_address_linux_owns() {
     let eth = s.eth;
     let (usable, dups, event) = run(30, async move {
         let usable = settled(eth, taken).await;
-        // The link-local address finishes its own DAD.
         sleep_ms(1500).await;
         let dups = eth.with_interface(|i| i.ipv6_duplicates());
         let mut event = None;

@@ -59,10 +59,16 @@ impl<N: Network + 'static> Ethernet<N> {
 
     /// Runs `f` on the interface every layer of this device shares (the sans-IO API: IPv6
     /// configuration, `udp_send`/`tcp_connect` to IPv6 addresses, `icmpv6_echo_request`),
-    /// then lets the driver transmit what `f` queued.
+    /// then lets the driver transmit what `f` queued (only then: a kick wakes every waiter,
+    /// so kicking for nothing would make a polling caller spin with the transmitter).
     pub fn with_interface<R>(&self, f: impl FnOnce(&mut Interface) -> R) -> R {
-        let r = f(&mut self.shared.iface.borrow_mut());
-        self.shared.kick();
+        let mut iface = self.shared.iface.borrow_mut();
+        let r = f(&mut iface);
+        let due = iface.poll_at().is_some_and(|t| t <= super::driver::now());
+        drop(iface);
+        if due {
+            self.shared.kick();
+        }
         r
     }
 
