@@ -74,6 +74,13 @@ impl<N: Network + 'static> Shared<N> {
         let icmp6 = Rc::new(RefCell::new(VecDeque::new()));
         let events6 = icmp6.clone();
         iface.set_icmpv6_hook(Some(Box::new(move |e: &Icmpv6Event| {
+            if let Icmpv6Event::DuplicateAddress { address } = e {
+                unik_rt::log::error!(
+                    target: "net",
+                    "IPv6 address {address} is in use by another node on the link \
+                     (duplicate address detection): not using it"
+                );
+            }
             let mut q = events6.borrow_mut();
             if q.len() == ICMP_EVENTS {
                 q.pop_front();
