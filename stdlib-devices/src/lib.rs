@@ -16,6 +16,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("base.unik", include_str!("../catalogue/base.unik")),
     ("storage.unik", include_str!("../catalogue/storage.unik")),
     ("network.unik", include_str!("../catalogue/network.unik")),
+    ("network6.unik", include_str!("../catalogue/network6.unik")),
     ("services.unik", include_str!("../catalogue/services.unik")),
 ];
 
