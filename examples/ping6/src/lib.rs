@@ -16,13 +16,8 @@ impl Ping6 {
         eth: &'static Ethernet<N>,
         ip: &'static Ipv6<N>,
     ) -> Result<(), JobError> {
-        // The link-local address is first; it is usable once DAD passed.
-        let link_local = ip
-            .addresses()
-            .first()
-            .map(|a| a.address)
-            .ok_or_else(|| JobError::new("IPv6 has no link-local address"))?;
-        ip.ready(link_local).await?;
+        // Duplicate address detection takes about a second.
+        ip.settled().await?;
         for a in ip.addresses() {
             unik_rt::log::info!(
                 target: "ping6",

@@ -93,6 +93,23 @@ impl<N: Network + 'static> Ipv6<N> {
         }
     }
 
+    /// Waits until no address is tentative any more (every one passed or failed DAD).
+    pub async fn settled(&self) -> Result<(), NetError> {
+        loop {
+            if self
+                .addresses()
+                .iter()
+                .all(|a| a.state != AddrState::Tentative)
+            {
+                return Ok(());
+            }
+            if let Some(e) = self.shared.failure() {
+                return Err(e);
+            }
+            self.shared.changed().await;
+        }
+    }
+
     /// The largest IPv6 packet on the link.
     pub fn mtu(&self) -> usize {
         self.shared.iface.borrow().ipv6_mtu()
