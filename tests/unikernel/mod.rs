@@ -381,7 +381,12 @@ pub fn ping_answers(ns: &Ns, server: &mut Running) {
 /// Connects to port 7 of the unikernel from the namespace and checks that
 /// `size` bytes come back unchanged.
 pub fn tcp_echoes(ns: &Ns, server: &mut Running, size: u32) {
-    tcp_echoes_to(ns, server, SocketAddrV4::new(OURS.parse().unwrap(), 7).into(), size)
+    tcp_echoes_to(
+        ns,
+        server,
+        SocketAddrV4::new(OURS.parse().unwrap(), 7).into(),
+        size,
+    )
 }
 
 /// As [`tcp_echoes`], to `target` (either family).

@@ -15,9 +15,7 @@
 mod linux;
 
 use std::io::{Read, Write};
-use std::net::{
-    IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpStream, UdpSocket as StdUdp,
-};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpStream, UdpSocket as StdUdp};
 use std::time::{Duration, Instant};
 
 use linux::{Lab, Netns, join, run};
@@ -152,7 +150,12 @@ fn peer(target: IpAddr, bytes: u64, udp_secs: u64) -> Figures {
     assert_eq!(got, bytes);
     let tcp_out = bytes as f64 / start.elapsed().as_secs_f64() / 1e6;
 
-    let sock = StdUdp::bind(if target.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }).unwrap();
+    let sock = StdUdp::bind(if target.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    })
+    .unwrap();
     sock.connect(SocketAddr::new(target, ECHO)).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
@@ -218,13 +221,18 @@ fn direct6_on_this_thread(mtu: usize, bytes: u64, udp_secs: u64) -> Figures {
         &format!("net.ipv6.conf.{}.disable_ipv6=0", lab.tap_name),
     ]));
     lab.ns.ip(&[
-        "-6", "addr", "add", &format!("{peer6}/64"), "dev", &lab.tap_name, "nodad",
+        "-6",
+        "addr",
+        "add",
+        &format!("{peer6}/64"),
+        "dev",
+        &lab.tap_name,
+        "nodad",
     ]);
     let s = lab.stack();
     let random = unik_rt::leak(unik_unix::random::connect().unwrap());
-    let ip6 = unik_rt::leak(
-        ipv6::connect(lab.tap, s.eth, &format!("{ours}/64"), "", false).unwrap(),
-    );
+    let ip6 =
+        unik_rt::leak(ipv6::connect(lab.tap, s.eth, &format!("{ours}/64"), "", false).unwrap());
     let ip = unik_rt::leak(ipv4v6::connect(s.ip, ip6, false, false).unwrap());
     let u = unik_rt::leak(udp::connect_v4v6(ip).unwrap());
     let t = unik_rt::leak(tcp::connect_v4v6(ip, random).unwrap());
@@ -233,9 +241,7 @@ fn direct6_on_this_thread(mtu: usize, bytes: u64, udp_secs: u64) -> Figures {
     cfg.send_buffer = kb << 10;
     cfg.recv_buffer = kb << 10;
     t.tcpv4().set_config(cfg);
-    let dual = unik_rt::leak(
-        stack::connect_v4v6(lab.tap, s.eth, s.arp, ip, s.icmp, u, t).unwrap(),
-    );
+    let dual = unik_rt::leak(stack::connect_v4v6(lab.tap, s.eth, s.arp, ip, s.icmp, u, t).unwrap());
     servers6(dual, bytes);
     // The peer waits out our duplicate address detection (a second).
     let p = lab.ns.thread(move || {
@@ -267,7 +273,11 @@ fn socket_family(offloads: bool, v6: bool, bytes: u64, udp_secs: u64) -> Figures
         ns.ip(&["link", "set", "lo", "up"]);
         ns.ip(&["addr", "add", addr, "dev", dev]);
         if v6 {
-            let a6 = if addr.ends_with(".2/24") { "2001:db8:71::2/64" } else { "2001:db8:71::1/64" };
+            let a6 = if addr.ends_with(".2/24") {
+                "2001:db8:71::2/64"
+            } else {
+                "2001:db8:71::1/64"
+            };
             ns.ip(&["-6", "addr", "add", a6, "dev", dev, "nodad"]);
         }
         ns.ip(&["link", "set", dev, "up"]);
@@ -322,8 +332,14 @@ fn main() {
         ("socket, veth + offloads", socket(true, bytes, secs)),
         ("socket, veth, no offloads", socket(false, bytes, secs)),
         ("IPv6 direct, tap MTU 1500", direct6(1500, bytes, secs)),
-        ("IPv6 socket, veth + offl.", socket_family(true, true, bytes, secs)),
-        ("IPv6 socket, veth, no off.", socket_family(false, true, bytes, secs)),
+        (
+            "IPv6 socket, veth + offl.",
+            socket_family(true, true, bytes, secs),
+        ),
+        (
+            "IPv6 socket, veth, no off.",
+            socket_family(false, true, bytes, secs),
+        ),
     ];
     println!(
         "{:<26} {:>14} {:>14} {:>16}",
