@@ -274,9 +274,12 @@ fn network_v6_example_echoes_over_ipv6_and_ipv4_on_the_direct_stack() {
         ],
     );
     let six: std::net::SocketAddr = format!("[{OURS6}]:7").parse().unwrap();
-    tcp_echoes_to(&ns, &mut server, six, 1 << 20);
-    tcp_echoes(&ns, &mut server, 1 << 20);
+    let echoed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tcp_echoes(&ns, &mut server, 1 << 20);
+        tcp_echoes_to(&ns, &mut server, six, 1 << 20);
+    }));
     let log = stop(server);
+    assert!(echoed.is_ok(), "echo failed; the unikernel's log:\n{log}");
     assert!(
         log.contains("[2001:db8::1]:") && log.contains(&format!("echoed {} bytes", 1 << 20)),
         "{log}"

@@ -392,3 +392,105 @@ fn dad_refuses_an_address_linux_owns() {
         .with_interface(|i| i.ipv6_host().unwrap().source_for(v6(74, 1)));
     assert!(src.is_some() && src != Some(taken), "source {src:?}");
 }
+
+/// The dual stack's devices (`stackv4v6` as `unik_rt::StackV4V6`): one listener echoes a
+/// connection over IPv6 and one over IPv4; one UDP port echoes both families.
+#[test]
+fn dual_stack_devices_echo_over_both_families() {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream, UdpSocket as StdUdp};
+    use unik_net::devices::{ipv4v6, ipv6, stack, tcp, udp};
+    use unik_rt::{StackV4V6, Tcp, TcpFlow, TcpListener, Udp, UdpSocket};
+    let _serial = serial();
+    require(&["ip"]);
+    let lab = Lab::new("ds", 76);
+    linux_ipv6(&lab, 76);
+    let s = lab.stack();
+    let ours6 = v6(76, 2);
+    let random = unik_rt::leak(unik_unix::random::connect().unwrap());
+    let ip6 =
+        unik_rt::leak(ipv6::connect(lab.tap, s.eth, &format!("{ours6}/64"), "", false).unwrap());
+    let ip = unik_rt::leak(ipv4v6::connect(s.ip, ip6, false, false).unwrap());
+    let u = unik_rt::leak(udp::connect_v4v6(ip).unwrap());
+    let t = unik_rt::leak(tcp::connect_v4v6(ip, random).unwrap());
+    let dual = unik_rt::leak(stack::connect_v4v6(lab.tap, s.eth, s.arp, ip, s.icmp, u, t).unwrap());
+    let ours4 = lab.ours;
+    const LEN: usize = 1 << 20;
+    let peer = lab.ns.thread(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let mut results = Vec::new();
+        for target in [
+            SocketAddr::new(ours6.into(), 7),
+            SocketAddr::new(ours4.into(), 7),
+        ] {
+            let sock = StdUdp::bind(if target.is_ipv4() {
+                "0.0.0.0:0"
+            } else {
+                "[::]:0"
+            })
+            .unwrap();
+            sock.set_read_timeout(Some(std::time::Duration::from_secs(3)))
+                .unwrap();
+            sock.send_to(b"datagram", target).unwrap();
+            let mut buf = [0u8; 64];
+            let udp = sock
+                .recv_from(&mut buf)
+                .map(|(n, from)| (buf[..n].to_vec(), from));
+            let mut conn = TcpStream::connect(target).unwrap();
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                .unwrap();
+            let mut w = conn.try_clone().unwrap();
+            let writer = std::thread::spawn(move || {
+                let mut data = vec![0u8; LEN];
+                content(7, &mut data);
+                w.write_all(&data).unwrap();
+                w.shutdown(std::net::Shutdown::Write).unwrap();
+            });
+            let mut back = Vec::new();
+            let read = conn.read_to_end(&mut back).map_err(|e| e.kind());
+            writer.join().unwrap();
+            let mut expect = vec![0u8; LEN];
+            content(7, &mut expect);
+            results.push((target, udp.map_err(|e| e.kind()), read, back == expect));
+        }
+        results
+    });
+    let (results, peers) = run(90, async move {
+        let listener = dual.tcp().listen(7).await.unwrap();
+        let sock = dual.udp().bind(7).await.unwrap();
+        drop(unik_rt::spawn(async move {
+            let mut buf = [0u8; 2048];
+            loop {
+                let (n, from) = sock.recv_from(&mut buf).await.unwrap();
+                sock.send_to(&buf[..n], from).await.unwrap();
+            }
+        }));
+        let mut peers = Vec::new();
+        drop(unik_rt::spawn(async move {
+            loop {
+                let flow = listener.accept().await.unwrap();
+                drop(unik_rt::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    loop {
+                        let n = flow.read(&mut buf).await.unwrap();
+                        if n == 0 {
+                            break;
+                        }
+                        flow.write(&buf[..n]).await.unwrap();
+                    }
+                    flow.close().await.unwrap();
+                }));
+            }
+        }));
+        let results = join(peer).await;
+        peers.push(dual.ipv6_addresses());
+        (results, peers)
+    });
+    for (target, udp, read, same) in results {
+        let (data, from) = udp.unwrap_or_else(|e| panic!("UDP echo from {target}: {e:?}"));
+        assert_eq!((data.as_slice(), from), (&b"datagram"[..], target));
+        assert!(read.is_ok(), "TCP echo from {target}: {read:?}");
+        assert!(same, "TCP echo from {target} differs");
+    }
+    assert!(peers[0].contains(&ours6), "{peers:?}");
+}
