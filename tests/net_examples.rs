@@ -149,7 +149,6 @@ fn tcp_echo_on_the_direct_stack_logs_its_counters_when_it_stops() {
             "--net=direct",
             "--ipv4=10.0.0.2/24",
             "--port=7",
-            "--connections=2",
         ],
     );
     let target = SocketAddrV4::new(OURS.parse().unwrap(), 7);
@@ -270,13 +269,12 @@ fn network_v6_example_echoes_over_ipv6_and_ipv4_on_the_direct_stack() {
             "--ipv4=10.0.0.2/24",
             "--ipv6=2001:db8::2/64",
             "--port=7",
-            "--connections=2",
         ],
     );
     let six: std::net::SocketAddr = format!("[{OURS6}]:7").parse().unwrap();
     let echoed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        tcp_echoes(&ns, &mut server, 1 << 20);
         tcp_echoes_to(&ns, &mut server, six, 1 << 20);
+        tcp_echoes(&ns, &mut server, 1 << 20);
     }));
     let log = stop(server);
     assert!(echoed.is_ok(), "echo failed; the unikernel's log:\n{log}");
