@@ -284,3 +284,17 @@ fn network_v6_example_echoes_over_ipv6_and_ipv4_on_the_direct_stack() {
     );
     assert!(log.contains("10.0.0.1:"), "{log}");
 }
+
+#[test]
+fn network_v6_example_on_host_sockets_echoes_both_families() {
+    let (_tmp, dir) = copy_example("network-v6");
+    unikernel::build(&dir, &[]);
+    let ns = Ns::new("sock6");
+    // `--net=auto` is socket_stackv4v6 on unix: dual-stack sockets on `::` in the namespace.
+    let mut server = ns.unikernel(&dir, &["--offline", "--port=7"]);
+    tcp_echoes_to(&ns, &mut server, "[::1]:7".parse().unwrap(), 1 << 20);
+    tcp_echoes_to(&ns, &mut server, "127.0.0.1:7".parse().unwrap(), 1 << 20);
+    let log = stop(server);
+    assert!(log.contains("[::1]:"), "{log}");
+    assert!(log.contains("127.0.0.1:"), "{log}");
+}
