@@ -18,6 +18,7 @@ const CRATES: &[&str] = &[
     "virtio",
     "solo5",
     "xen",
+    "http",
 ];
 
 /// Directories of a crate that building it as a dependency never reads.
