@@ -3,7 +3,7 @@
 # example (cohttp_server on the host's sockets, unix target, release build) against nginx
 # serving the same files, both on 127.0.0.1 in the same run, loaded by wrk with the same
 # connections; printed with the ratio unikernel/nginx. Needs nginx (nginx-light), wrk, curl
-# and python3. Usage: benches/http.sh [SECONDS [CONNECTIONS]]
+# and python3. Usage: [UNIKC=path] benches/http.sh [SECONDS [CONNECTIONS]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-5}"
@@ -11,9 +11,15 @@ conns="${2:-8}"
 for tool in nginx wrk curl python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "http.sh: $tool is missing (apt-get install nginx-light wrk curl python3)" >&2; exit 2; }
 done
-cargo build --release -q --bin unikc
-unikc=$PWD/${CARGO_TARGET_DIR:-target}/release/unikc
+# UNIKC=path uses that unikc (its own speed is not measured; the image is a release build).
+if [ -z "${UNIKC:-}" ]; then
+    cargo build --release -q --bin unikc
+    UNIKC=$PWD/${CARGO_TARGET_DIR:-target}/release/unikc
+fi
+unikc=$UNIKC
 tmp=$(mktemp -d)
+# nginx's workers run as nobody: the files must be readable by them.
+chmod 755 "$tmp"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
@@ -24,7 +30,12 @@ export UNIKC_CACHE_DIR="$tmp/cache" NO_COLOR=1
 (cd "$tmp/site" && "$unikc" build >/dev/null)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "nothing answers $1" >&2; exit 1; }
+wait_for() {
+    for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done
+    echo "nothing answers $1" >&2
+    cat "$tmp/unikernel.log" "$tmp/nginx/logs/error.log" >&2 || true
+    exit 1
+}
 
 uport=$(free_port)
 "$tmp/site/dist/static-website" --port="$uport" >"$tmp/unikernel.log" 2>&1 &

@@ -45,6 +45,9 @@ pub trait Handler {
     async fn handle(&self, req: &Request) -> Response;
 }
 
+/// Bodies larger than this are written apart from the head.
+const BIG: usize = 64 * 1024;
+
 /// Chunks of a chunked response body.
 const CHUNK: usize = 16 * 1024;
 
@@ -130,6 +133,11 @@ async fn write_response<F: TcpFlow>(
         headers.push(("Connection", "keep-alive"));
     }
     let mut out = encode_head(resp.status, &headers);
+    if send_body && !chunked && resp.body.len() > BIG {
+        // A large body goes as it is rather than copied behind the head.
+        flow.write(&out).await?;
+        return flow.write(&resp.body).await;
+    }
     if send_body {
         if chunked {
             for c in resp.body.chunks(CHUNK) {
