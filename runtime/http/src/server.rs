@@ -221,8 +221,7 @@ impl RequestReader {
             Err(httparse::Error::Version) => {
                 // `HTTP/2.` may yet become `HTTP/2.0` (505) or something else (400).
                 if !self.buf.contains(&b'\n') && self.buf.len() <= self.limits.max_head {
-                    let version = self.buf.rsplit(|b| *b == b' ').next().unwrap_or(&[]);
-                    if may_become_version(version) {
+                    if may_become_version(version_of(&self.buf)) {
                         return Ok(None);
                     }
                 }
@@ -253,6 +252,13 @@ impl RequestReader {
     }
 }
 
+/// What follows the method and the target on the request line.
+fn version_of(buf: &[u8]) -> &[u8] {
+    let line = buf.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line.splitn(3, |b| *b == b' ').nth(2).unwrap_or(&[])
+}
+
 /// Whether `v` (without line end) is the start of `HTTP/D.D`.
 fn may_become_version(v: &[u8]) -> bool {
     let v = v.strip_suffix(b"\r").unwrap_or(v);
@@ -266,10 +272,7 @@ fn may_become_version(v: &[u8]) -> bool {
 /// A version httparse refused: 505 for a well-formed `HTTP/x.y` it does
 /// not speak, 400 for anything else.
 fn version_refusal(buf: &[u8]) -> Refusal {
-    let line = buf.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let version = line.rsplit(|b| *b == b' ').next().unwrap_or(&[]);
-    match version {
+    match version_of(buf) {
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {
@@ -448,6 +451,10 @@ mod tests {
         assert_eq!(r.next_request().unwrap_err().status, 505);
         let mut r = reader();
         r.push(b"GET / HTTP/2.x");
+        assert_eq!(r.next_request().unwrap_err().status, 400);
+        // The version is the third word, whatever comes later (found by fuzzing).
+        let mut r = reader();
+        r.push(b"GET / HTTP/T / HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_eq!(r.next_request().unwrap_err().status, 400);
     }
 
