@@ -207,7 +207,10 @@ impl RequestReader {
     fn head(&self) -> Result<Option<(usize, Request, Body)>, Refusal> {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut parsed = httparse::Request::new(&mut headers);
-        let used = match parsed.parse(&self.buf) {
+        // Only the first `max_head` bytes are parsed, so that the answer does
+        // not depend on how many bytes arrived together.
+        let window = &self.buf[..self.buf.len().min(self.limits.max_head)];
+        let used = match parsed.parse(window) {
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) => {
                 if self.buf.len() > self.limits.max_head {
@@ -220,12 +223,12 @@ impl RequestReader {
             }
             Err(httparse::Error::Version) => {
                 // `HTTP/2.` may yet become `HTTP/2.0` (505) or something else (400).
-                if !self.buf.contains(&b'\n') && self.buf.len() <= self.limits.max_head {
-                    if may_become_version(version_of(&self.buf)) {
+                if !window.contains(&b'\n') && self.buf.len() <= self.limits.max_head {
+                    if may_become_version(version_of(window)) {
                         return Ok(None);
                     }
                 }
-                return Err(version_refusal(&self.buf));
+                return Err(version_refusal(window));
             }
             Err(_) => return Err(refuse(400, "malformed request head")),
         };
