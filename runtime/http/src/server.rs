@@ -223,10 +223,11 @@ impl RequestReader {
             }
             Err(httparse::Error::Version) => {
                 // `HTTP/2.` may yet become `HTTP/2.0` (505) or something else (400).
-                if !window.contains(&b'\n') && self.buf.len() <= self.limits.max_head {
-                    if may_become_version(version_of(window)) {
-                        return Ok(None);
-                    }
+                if !window.contains(&b'\n')
+                    && self.buf.len() <= self.limits.max_head
+                    && may_become_version(version_of(window))
+                {
+                    return Ok(None);
                 }
                 return Err(version_refusal(window));
             }
