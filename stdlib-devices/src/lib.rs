@@ -17,6 +17,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("storage.unik", include_str!("../catalogue/storage.unik")),
     ("network.unik", include_str!("../catalogue/network.unik")),
     ("services.unik", include_str!("../catalogue/services.unik")),
+    ("dns.unik", include_str!("../catalogue/dns.unik")),
 ];
 
 /// The directory the catalogue files appear under in diagnostics. It is

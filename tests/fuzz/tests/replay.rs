@@ -64,3 +64,8 @@ fn lock() {
 fn hvt() {
     replay("hvt");
 }
+
+#[test]
+fn dns() {
+    replay("dns");
+}

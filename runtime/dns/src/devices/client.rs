@@ -29,6 +29,9 @@ pub trait DnsClient {
     /// `name`'s addresses of one family, from the cache or the name servers.
     async fn resolve(&self, name: &str, qtype: Qtype) -> Result<Answer, Error>;
 
+    /// The client's counters so far.
+    fn stats(&self) -> Stats;
+
     /// IPv4 addresses (A records).
     async fn gethostbyname(&self, name: &str) -> Result<Vec<Ipv4Addr>, Error> {
         let a = self.resolve(name, Qtype::A).await?;
@@ -143,10 +146,6 @@ impl<T: Transport + 'static, R: unik_rt::Random + 'static> Client<T, R> {
 
     pub fn servers(&self) -> &[Server] {
         &self.servers
-    }
-
-    pub fn stats(&self) -> Stats {
-        self.stats.get()
     }
 
     fn count(&self, f: impl FnOnce(&mut Stats)) {
@@ -265,6 +264,10 @@ async fn read_exact<F: Stream>(flow: &F, buf: &mut [u8]) -> Option<()> {
 }
 
 impl<T: Transport + 'static, R: unik_rt::Random + 'static> DnsClient for Client<T, R> {
+    fn stats(&self) -> Stats {
+        self.stats.get()
+    }
+
     async fn resolve(&self, name: &str, qtype: Qtype) -> Result<Answer, Error> {
         let name = Name::parse(name).map_err(|_| Error::BadName)?;
         if let Some(a) = self.cache.borrow_mut().get(&name, qtype, exec::now_ns()) {
