@@ -96,7 +96,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::BadName => f.write_str("not a valid domain name"),
-            Error::NxDomain(n) => write!(f, "{n}: no such domain (NXDOMAIN)"),
+            Error::NxDomain(_) => f.write_str("no such domain (NXDOMAIN)"),
             Error::ServFail(s) => write!(f, "server {s} failed (SERVFAIL)"),
             Error::Refused(s) => write!(f, "server {s} refused the query (REFUSED)"),
             Error::Rcode(s, c) => write!(f, "server {s} answered with response code {c}"),
@@ -106,7 +106,7 @@ impl fmt::Display for Error {
             ),
             Error::Tcp(s) => write!(f, "TCP connection to name server {s} failed"),
             Error::Unreachable(s) => write!(f, "name server {s} is unreachable from this stack"),
-            Error::CnameChain(n) => write!(f, "{n}: CNAME chain too long or looping"),
+            Error::CnameChain(_) => f.write_str("CNAME chain too long or looping"),
             Error::Transport(why) => write!(f, "transport: {why}"),
         }
     }
