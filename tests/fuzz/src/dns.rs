@@ -8,9 +8,16 @@ use unik_dns::wire::{self, Name, Qtype};
 pub fn run(data: &[u8]) {
     let _ = wire::parse(data);
     let servers = unik_dns::servers::parse("10.0.0.1").expect("a valid server");
-    let mut l = Lookup::new(Name::parse("a.example").expect("a valid name"), Qtype::A, servers, Config::default());
+    let mut l = Lookup::new(
+        Name::parse("a.example").expect("a valid name"),
+        Qtype::A,
+        servers,
+        Config::default(),
+    );
     // The fuzzer's bytes carry the id of the query they answer.
-    let id = data.get(..2).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+    let id = data
+        .get(..2)
+        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
     let Step::Send(first) = l.start(0, id) else {
         panic!("a lookup starts by sending");
     };
@@ -18,7 +25,10 @@ pub fn run(data: &[u8]) {
     match l.on_reply(data, 1, id) {
         Some(Step::Send(again)) if again.via == Via::Tcp => {
             let r = wire::parse(data).expect("a TCP retry answers a parsed response");
-            assert!(r.truncated, "only a truncated answer is asked again over TCP");
+            assert!(
+                r.truncated,
+                "only a truncated answer is asked again over TCP"
+            );
             let _ = l.on_reply(data, 2, id);
         }
         _ => {}
@@ -35,7 +45,9 @@ pub fn seeds() -> Vec<Vec<u8>> {
     let mut compressed = vec![1, 2, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
     compressed.extend_from_slice(&[1, b'a', 7]);
     compressed.extend_from_slice(b"example");
-    compressed.extend_from_slice(&[0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1]);
+    compressed.extend_from_slice(&[
+        0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1,
+    ]);
     vec![
         build::response(&q, 0, false, &[(n("a.example"), 60, a.clone())]),
         build::response(
