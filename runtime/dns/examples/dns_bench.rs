@@ -2,6 +2,8 @@
 //! against dnsmasq in a network namespace): over the host's sockets (`socket_stackv4`),
 //! `N` distinct names resolved one after the other (each a UDP exchange with the server),
 //! then the same names again `ROUNDS` times (every one from the cache).
+//! For scale, the same N queries sent by a blocking `std::net::UdpSocket` that only builds
+//! the query and waits for its answer (no parsing, no cache): the round trip's floor.
 //! Usage: dns_bench SERVER N ROUNDS (names h0.test … h{N-1}.test, A records).
 
 use std::time::Instant;
@@ -46,6 +48,12 @@ fn main() {
     let stats = client.stats();
     assert_eq!(stats.udp_queries as usize, n, "{stats}");
     assert_eq!(stats.cache_hits as usize, n * rounds, "{stats}");
+    let floor = raw(servers_addr(server), &names);
+    println!(
+        "raw std UdpSocket round trips: {n} in {:.3} s, {:.0} /s",
+        floor.as_secs_f64(),
+        n as f64 / floor.as_secs_f64()
+    );
     println!(
         "uncached: {n} lookups in {:.3} s, {:.0} lookups/s",
         cold.as_secs_f64(),
@@ -57,4 +65,26 @@ fn main() {
         warm.as_secs_f64(),
         (n * rounds) as f64 / warm.as_secs_f64()
     );
+    println!(
+        "uncached vs raw round trips: {:.0} %",
+        100.0 * floor.as_secs_f64() / cold.as_secs_f64()
+    );
+}
+
+fn servers_addr(server: &str) -> std::net::SocketAddr {
+    unik_dns::servers::parse(server).unwrap()[0].addr
+}
+
+fn raw(server: std::net::SocketAddr, names: &[String]) -> std::time::Duration {
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    let mut buf = [0u8; 4096];
+    let t = Instant::now();
+    for (i, name) in names.iter().enumerate() {
+        let name = unik_dns::wire::Name::parse(name).unwrap();
+        let q = unik_dns::wire::query(i as u16, &name, Qtype::A);
+        sock.send_to(&q, server).unwrap();
+        let (len, _) = sock.recv_from(&mut buf).unwrap();
+        assert!(len > q.len());
+    }
+    t.elapsed()
 }
