@@ -135,7 +135,7 @@ fn scenarios(ns: &Ns, dns: &Dnsmasq, dir: &Path, base: &[&str], quick: bool) {
         .collect();
     assert_eq!(lines[..6], expected, "{out}");
     // The UDP count may include a retry: on spt a first query was once seen to go
-    // unanswered within its 1 s (dnsmasq logged none); the cause is not established.
+    // unanswered within its 1 s; the cause is not established.
     assert!(
         lines[6].ends_with("UDP and 0 TCP queries sent, cache hits 4 misses 2"),
         "{out}"
