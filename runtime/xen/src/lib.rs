@@ -12,9 +12,7 @@
 extern crate alloc;
 
 pub mod blkfront;
-mod cell;
 pub mod clock;
-pub mod cpu;
 pub mod devices;
 pub mod exit;
 pub mod gnttab;
@@ -24,7 +22,7 @@ pub mod ops;
 pub mod platform;
 pub mod pvconsole;
 pub mod shared;
-pub mod start_info;
+mod watch;
 pub mod xenstore;
 
 #[cfg(feature = "rt")]
@@ -37,13 +35,17 @@ pub mod rt;
 pub use rt::{XenPlatform, argv, block, console, kv_mem, mclock, net, pclock, random, sleep};
 
 #[cfg(unik_kernel)]
-mod desc;
-#[cfg(unik_kernel)]
-mod pvh;
+mod hypercall_page;
 #[cfg(unik_kernel)]
 mod start;
 #[cfg(unik_kernel)]
-mod trap;
+mod upcall;
+
+// Shared with the virtio platform.
+use unik_freestanding::pvh::cell;
+pub use unik_freestanding::pvh::{cpu, start_info};
+#[cfg(unik_kernel)]
+use unik_freestanding::pvh::{desc, entry, trap};
 
 pub use clock::{now_ns, wall_ns};
 pub use devices::DeviceKind;
@@ -52,7 +54,7 @@ pub use platform::{halt_until, ready_set, wait};
 #[cfg(unik_kernel)]
 pub use start::cmdline;
 #[cfg(unik_kernel)]
-pub use trap::{unexpected_vectors, upcalls};
+pub use upcall::{unexpected_vectors, upcalls};
 
 /// The kernel command line; host builds (unit tests) have none.
 #[cfg(not(unik_kernel))]

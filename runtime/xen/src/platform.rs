@@ -5,7 +5,7 @@
 
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
-use crate::{clock, ops, shared};
+use crate::{clock, ops, shared, watch};
 
 /// Handles that can take part in [`wait`] (bits of the ready set).
 pub const MAX_HANDLES: usize = 16;
@@ -106,6 +106,7 @@ pub fn halt_until(deadline_ns: u64) {
 /// `sti; hlt`: an upcall raised before the `sti` is delivered right after
 /// it and wakes the `hlt`.
 pub fn halt() {
+    watch::halting();
     #[cfg(unik_kernel)]
     // SAFETY: the upcall vector and every other one run on IST stacks, so
     // this stack's red zone is safe; `sti; hlt` is atomic for delivery.
@@ -117,6 +118,7 @@ pub fn halt() {
 /// Block until `deadline_ns` or until a handle in `interest` is ready;
 /// returns the ready handles (0 on timeout).
 pub fn wait(deadline_ns: u64, interest: u64) -> u64 {
+    let mut round = 0u64;
     loop {
         // Re-arm first: what arrives after this check wakes the halt.
         shared::ack_upcall();
@@ -124,6 +126,8 @@ pub fn wait(deadline_ns: u64, interest: u64) -> u64 {
         if ready != 0 || clock::now_ns() >= deadline_ns {
             return ready;
         }
+        watch::round(round, deadline_ns);
+        round += 1;
         halt_until(deadline_ns);
     }
 }

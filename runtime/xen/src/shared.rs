@@ -50,13 +50,15 @@ pub fn map() -> Result<(), XenError> {
 /// Clear vCPU 0's upcall flag, selector and every port's pending bit: from
 /// now on any new event on an unmasked port raises the upcall again (Xen
 /// only does on a 0→1 transition of all three). Devices read their rings,
-/// not the pending bits, so nothing is lost by clearing them.
-pub fn ack_upcall() {
-    at::<AtomicU8>(UPCALL_PENDING).store(0, Ordering::SeqCst);
+/// not the pending bits, so nothing is lost by clearing them. Returns
+/// whether the upcall flag was set.
+pub fn ack_upcall() -> bool {
+    let was = at::<AtomicU8>(UPCALL_PENDING).swap(0, Ordering::SeqCst) != 0;
     at::<AtomicU64>(PENDING_SEL).swap(0, Ordering::SeqCst);
     for w in 0..64 {
         at::<AtomicU64>(EVTCHN_PENDING + 8 * w).swap(0, Ordering::SeqCst);
     }
+    was
 }
 
 fn word(array: usize, port: u32) -> (&'static AtomicU64, u64) {
