@@ -8,7 +8,6 @@
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-pub const SET_TIMER_OP: u32 = 15;
 pub const MEMORY_OP: u32 = 12;
 pub const XEN_VERSION: u32 = 17;
 pub const GRANT_TABLE_OP: u32 = 20;

@@ -1,6 +1,6 @@
 //! unikc's `xen` target platform: a PVH x86_64 image that Xen boots with
 //! `xl create` (`type = "pvh"`), with the PV console ring, pvclock time,
-//! event channels with a blocking upcall-driven wait, and shutdown through
+//! event channels with a blocking `SCHEDOP_poll` wait, and shutdown through
 //! `SCHEDOP_shutdown`.
 //!
 //! The boot code, trap stubs and `main` hand-off are compiled only with
@@ -38,8 +38,6 @@ pub use rt::{XenPlatform, argv, block, console, kv_mem, mclock, net, pclock, ran
 mod hypercall_page;
 #[cfg(unik_kernel)]
 mod start;
-#[cfg(unik_kernel)]
-mod upcall;
 
 // Shared with the virtio platform.
 use unik_freestanding::pvh::cell;
@@ -53,8 +51,6 @@ pub use exit::exit;
 pub use platform::{halt_until, ready_set, wait};
 #[cfg(unik_kernel)]
 pub use start::cmdline;
-#[cfg(unik_kernel)]
-pub use upcall::{unexpected_vectors, upcalls};
 
 /// The kernel command line; host builds (unit tests) have none.
 #[cfg(not(unik_kernel))]

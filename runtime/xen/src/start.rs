@@ -11,8 +11,7 @@ use unik_freestanding::{
 use crate::cell::Global;
 use crate::start_info::{self, BootData};
 use crate::{
-    BootInfo, clock, desc, entry, hypercall, hypercall_page, ops, platform, pvconsole, shared,
-    trap, upcall, xenstore,
+    BootInfo, clock, desc, entry, hypercall, hypercall_page, pvconsole, shared, trap, xenstore,
 };
 
 /// Stack for the application, taken from the heap.
@@ -57,7 +56,6 @@ extern "C" fn unik_pvh_main(start_info: u64) -> ! {
     set_console(pvconsole::write);
     set_exit(crate::exit::exit);
     set_sources(&SOURCES);
-    trap::set_irq_handler(upcall::on_vector);
     desc::init();
 
     // SAFETY: the page is the image's hypercall page.
@@ -70,20 +68,6 @@ extern "C" fn unik_pvh_main(start_info: u64) -> ! {
         fail(fmt(&mut buf, format_args!("cannot map shared_info: {e}")));
     }
     clock::init();
-    if let Err(e) = ops::hvm_set_param(
-        ops::HVM_PARAM_CALLBACK_IRQ,
-        ops::CALLBACK_TYPE_VECTOR | u64::from(upcall::UPCALL_VECTOR),
-    ) {
-        let mut buf = [0u8; 128];
-        fail(fmt(
-            &mut buf,
-            format_args!("cannot set the event upcall vector: {e}"),
-        ));
-    }
-    if let Err(e) = platform::init() {
-        let mut buf = [0u8; 128];
-        fail(fmt(&mut buf, format_args!("cannot bind VIRQ_TIMER: {e}")));
-    }
     if let Err(e) = pvconsole::init() {
         // Output stays on the debug port (xl dmesg).
         kprintln!("unik-xen: no PV console: {e}");
