@@ -14,6 +14,7 @@ const CRATES: &[&str] = &[
     "rt",
     "unix",
     "net",
+    "dns",
     "freestanding",
     "virtio",
     "solo5",

@@ -18,6 +18,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("network.unik", include_str!("../catalogue/network.unik")),
     ("services.unik", include_str!("../catalogue/services.unik")),
     ("http.unik", include_str!("../catalogue/http.unik")),
+    ("dns.unik", include_str!("../catalogue/dns.unik")),
 ];
 
 /// The directory the catalogue files appear under in diagnostics. It is

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 secs="${1:-20}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wire iface tcp unik lock hvt http)
+[ ${#targets[@]} -gt 0 ] || targets=(wire iface tcp unik lock hvt http dns)
 case "$secs" in
     ''|*[!0-9]*|0) echo "run.sh: SECONDS must be a positive integer, not '$secs'" >&2; exit 2 ;;
 esac

@@ -205,6 +205,7 @@ pub fn for_target(target: &str) -> Vec<Vec<u8>> {
         "lock" => lock(),
         "hvt" => crate::hvt::seeds(),
         "http" => crate::http::seeds(),
+        "dns" => crate::dns::seeds(),
         _ => Vec::new(),
     }
 }

@@ -69,3 +69,8 @@ fn hvt() {
 fn http() {
     replay("http");
 }
+
+#[test]
+fn dns() {
+    replay("dns");
+}
