@@ -14,10 +14,12 @@ const CRATES: &[&str] = &[
     "rt",
     "unix",
     "net",
+    "dns",
     "freestanding",
     "virtio",
     "solo5",
     "xen",
+    "http",
 ];
 
 /// Directories of a crate that building it as a dependency never reads.

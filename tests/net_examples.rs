@@ -116,7 +116,56 @@ fn static_website_example_on_the_direct_stack() {
             .unwrap()
             .ends_with("\n404 text/plain")
     );
+    let index = std::fs::read_to_string(dir.join("htdocs/index.html")).unwrap();
+    unikernel::http::checks(&|| ns.cmd("curl"), &format!("http://{OURS}"), &index);
     drop(stop(server));
+}
+
+/// http-fetch on the direct stack gets a file from Python's http.server on the Linux peer.
+#[test]
+fn http_fetch_example_on_the_direct_stack() {
+    require(&["ip", "python3"]);
+    let (_tmp, dir) = copy_example("http-fetch");
+    unikernel::build(&dir, &["--net=direct"]);
+    let ns = Ns::new("fetch");
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("file.bin"), vec![b'y'; 200_000]).unwrap();
+    let _peer = unikernel::Running(
+        ns.cmd("python3")
+            .args(["-m", "http.server", "--bind", "10.0.0.1", "8000"])
+            .current_dir(site.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ns
+        .cmd("curl")
+        .args(["-sf", "-o", "/dev/null", "http://10.0.0.1:8000/"])
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(Instant::now() < deadline, "http.server does not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = "http://10.0.0.1:8000/file.bin";
+    let server = ns.unikernel(
+        &dir,
+        &["--offline", "--net=direct", &format!("--uri={url}")],
+    );
+    let mut child = server;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "http-fetch still runs");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = stop(child);
+    assert!(
+        log.contains(&format!("{url}: 200 OK\nbody: 200000 bytes\n")),
+        "{log}"
+    );
 }
 
 /// The number after `label` in a stats line (`… syn 2 cookies sent 0 …`).

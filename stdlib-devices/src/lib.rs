@@ -18,6 +18,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("network.unik", include_str!("../catalogue/network.unik")),
     ("network6.unik", include_str!("../catalogue/network6.unik")),
     ("services.unik", include_str!("../catalogue/services.unik")),
+    ("http.unik", include_str!("../catalogue/http.unik")),
+    ("dns.unik", include_str!("../catalogue/dns.unik")),
 ];
 
 /// The directory the catalogue files appear under in diagnostics. It is

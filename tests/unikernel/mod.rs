@@ -5,6 +5,8 @@
 //! an image of the same name.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddrV4, TcpStream};

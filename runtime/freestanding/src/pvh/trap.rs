@@ -1,19 +1,19 @@
 //! Trap entry: 256 assembly stubs (16 bytes apart) that push a uniform frame,
-//! save the SSE state and call [`unik_xen_trap`]. Exceptions are reported
-//! and end the run; IRQs are acknowledged and return.
+//! save the SSE state and call [`unik_pvh_trap`]. Exceptions are reported
+//! and end the run; every other vector goes to the platform's handler
+//! ([`set_irq_handler`]), which acknowledges it and returns.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
-use unik_freestanding::{EXIT_ABORT, kprintln};
-
-use crate::{cpu, shared};
+use super::cpu;
+use crate::{EXIT_ABORT, kprintln};
 
 core::arch::global_asm!(
     r#"
-    .pushsection .text.unik_xen_trap, "ax", @progbits
+    .pushsection .text.unik_pvh_trap, "ax", @progbits
     .balign 16
-    .global unik_xen_trap_stubs
-unik_xen_trap_stubs:
+    .global unik_pvh_trap_stubs
+unik_pvh_trap_stubs:
     .set unik_vecno, 0
     .rept 256
     .balign 16
@@ -22,11 +22,11 @@ unik_xen_trap_stubs:
     push $0
     .endif
     push $unik_vecno
-    jmp unik_xen_trap_common
+    jmp unik_pvh_trap_common
     .set unik_vecno, unik_vecno + 1
     .endr
 
-unik_xen_trap_common:
+unik_pvh_trap_common:
     push %rax
     push %rbx
     push %rcx
@@ -48,7 +48,7 @@ unik_xen_trap_common:
     fxsave64 (%rsp)
     mov %rbx, %rdi
     cld
-    call unik_xen_trap
+    call unik_pvh_trap
     fxrstor64 (%rsp)
     mov %rbx, %rsp
     pop %r15
@@ -100,45 +100,44 @@ pub struct TrapFrame {
     pub ss: u64,
 }
 
-/// The vector Xen raises for event-channel upcalls
-/// (`HVM_PARAM_CALLBACK_IRQ` of type vector; no LAPIC EOI needed).
-pub const UPCALL_VECTOR: u8 = 0xf3;
-
-static UPCALLS: AtomicU64 = AtomicU64::new(0);
-static UNEXPECTED: AtomicU64 = AtomicU64::new(0);
-
-/// Upcalls taken so far (diagnostics).
-pub fn upcalls() -> u64 {
-    UPCALLS.load(Ordering::Relaxed)
-}
-
-/// Other vectors taken so far (nothing else is programmed to fire).
-pub fn unexpected_vectors() -> u64 {
-    UNEXPECTED.load(Ordering::Relaxed)
-}
+/// Vectors below this are CPU exceptions.
+pub const FIRST_IRQ_VECTOR: u64 = 32;
 
 static IN_EXCEPTION: AtomicBool = AtomicBool::new(false);
 static STACK_GUARD: AtomicU64 = AtomicU64::new(0);
+static IRQ_HANDLER: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+static UNHANDLED: AtomicU64 = AtomicU64::new(0);
 
 /// Address of the unmapped page below the main stack, for fault reports.
 pub fn set_stack_guard(page: u64) {
     STACK_GUARD.store(page, Ordering::Relaxed);
 }
 
+/// The platform's handler for every vector from [`FIRST_IRQ_VECTOR`] on.
+/// It runs with interrupts off on an IST stack and must not touch a
+/// `Global`.
+pub fn set_irq_handler(handler: fn(&mut TrapFrame)) {
+    IRQ_HANDLER.store(handler as *mut (), Ordering::Release);
+}
+
+/// Interrupts that arrived before a handler was set.
+pub fn unhandled() -> u64 {
+    UNHANDLED.load(Ordering::Relaxed)
+}
+
 #[unsafe(no_mangle)]
-extern "C" fn unik_xen_trap(frame: &mut TrapFrame) {
-    match frame.vector {
-        0..32 => report_exception(frame),
-        v if v == u64::from(UPCALL_VECTOR) => {
-            // Clear the flag Xen injects this vector for, or it would be
-            // injected again as soon as this handler returns.
-            shared::ack_upcall();
-            UPCALLS.fetch_add(1, Ordering::Relaxed);
-        }
-        _ => {
-            UNEXPECTED.fetch_add(1, Ordering::Relaxed);
-        }
+extern "C" fn unik_pvh_trap(frame: &mut TrapFrame) {
+    if frame.vector < FIRST_IRQ_VECTOR {
+        report_exception(frame);
     }
+    let raw = IRQ_HANDLER.load(Ordering::Acquire);
+    if raw.is_null() {
+        UNHANDLED.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    // SAFETY: only `set_irq_handler` stores here, always a `fn(&mut TrapFrame)`.
+    let handler = unsafe { core::mem::transmute::<*mut (), fn(&mut TrapFrame)>(raw) };
+    handler(frame);
 }
 
 fn exception_name(vector: u64) -> &'static str {

@@ -1,17 +1,16 @@
-//! PVH entry under Xen: the `.note.Xen` PHYS32_ENTRY note, the 32-bit
-//! start code that builds identity page tables and enters long mode, and
-//! the hypercall page (in `.text`, so it stays read-only and executable;
-//! Xen fills it when [`crate::hypercall::init`] names its address).
+//! PVH entry: the `.note.Xen` PHYS32_ENTRY note, the 32-bit start code that
+//! builds identity page tables and enters long mode, then calls the
+//! platform's `unik_pvh_main(start_info)` (virtio and xen each define one;
+//! it never returns).
 //!
-//! Xen enters at `unik_xen_start32` in 32-bit protected mode, paging off,
-//! interrupts off, `ebx` = physical address of `hvm_start_info`. SSE is
-//! enabled before any Rust runs, because `core` is compiled for the SSE2
-//! baseline. The boot path is the virtio platform's (same loader contract).
+//! QEMU (`-kernel`) and Xen enter at `unik_pvh_start32` in 32-bit protected
+//! mode, paging off, interrupts off, `ebx` = physical address of
+//! `hvm_start_info`. SSE is enabled before any Rust runs, because `core` is
+//! compiled for the SSE2 baseline.
 //!
-//! Page tables map the first 4 GiB 1:1 with 2 MiB pages (this covers the
-//! special pages Xen puts below 4 GiB: console, xenstore), except the first
+//! Page tables map the first 4 GiB 1:1 with 2 MiB pages, except the first
 //! 2 MiB which use 4 KiB pages so that page 0 can be unmapped once boot data
-//! is copied (null dereferences then fault).
+//! is copied (null dereferences then fault instead of reading the IVT).
 
 core::arch::global_asm!(
     r#"
@@ -22,52 +21,44 @@ core::arch::global_asm!(
     .long 18
     .asciz "Xen"
     .balign 4
-    .long unik_xen_start32
+    .long unik_pvh_start32
     .balign 4
-    .popsection
-
-    /* Filled by Xen; int3 until then, so an early hypercall traps. */
-    .pushsection .text.unik_xen_hypercall, "ax", @progbits
-    .balign 4096
-    .global unik_xen_hypercall_page
-unik_xen_hypercall_page:
-    .fill 4096, 1, 0xcc
     .popsection
 
     .pushsection .bss.unik_boot, "aw", @nobits
     .balign 4096
-unik_xen_boot_pml4:
+unik_boot_pml4:
     .skip 4096
-unik_xen_boot_pdpt:
+unik_boot_pdpt:
     .skip 4096
-unik_xen_boot_pd:
+unik_boot_pd:
     .skip 4096 * 4
-    .global unik_xen_boot_pt
-unik_xen_boot_pt:
+    .global unik_boot_pt
+unik_boot_pt:
     .skip 4096
     .balign 16
-unik_xen_boot_stack:
+unik_boot_stack:
     .skip 65536
-unik_xen_boot_stack_top:
+unik_boot_stack_top:
     .popsection
 
     .pushsection .rodata.unik_boot, "a", @progbits
     .balign 16
-unik_xen_boot_gdt:
+unik_boot_gdt:
     .quad 0
     .quad 0x00af9a000000ffff
     .quad 0x00cf92000000ffff
-unik_xen_boot_gdt_end:
+unik_boot_gdt_end:
     .balign 4
-unik_xen_boot_gdt_ptr:
-    .word unik_xen_boot_gdt_end - unik_xen_boot_gdt - 1
-    .long unik_xen_boot_gdt
+unik_boot_gdt_ptr:
+    .word unik_boot_gdt_end - unik_boot_gdt - 1
+    .long unik_boot_gdt
     .popsection
 
     .pushsection .text.boot, "ax", @progbits
     .code32
-    .global unik_xen_start32
-unik_xen_start32:
+    .global unik_pvh_start32
+unik_pvh_start32:
     cli
     cld
     mov %ebx, %esi
@@ -80,7 +71,7 @@ unik_xen_start32:
     rep stosb
 
     /* 2048 PD entries of 2 MiB = 4 GiB, present|rw|ps. */
-    mov $unik_xen_boot_pd, %edi
+    mov $unik_boot_pd, %edi
     xor %ecx, %ecx
 1:
     mov %ecx, %eax
@@ -93,7 +84,7 @@ unik_xen_start32:
 
     /* First 2 MiB in 4 KiB pages. Page 0 is unmapped later, once the
        start info (which firmware may place there) has been copied. */
-    mov $unik_xen_boot_pt, %edi
+    mov $unik_boot_pt, %edi
     xor %ecx, %ecx
 2:
     mov %ecx, %eax
@@ -103,12 +94,12 @@ unik_xen_start32:
     inc %ecx
     cmp $512, %ecx
     jb 2b
-    mov $unik_xen_boot_pt, %eax
+    mov $unik_boot_pt, %eax
     or $0x3, %eax
-    mov %eax, unik_xen_boot_pd
+    mov %eax, unik_boot_pd
 
-    mov $unik_xen_boot_pdpt, %edi
-    mov $unik_xen_boot_pd, %eax
+    mov $unik_boot_pdpt, %edi
+    mov $unik_boot_pd, %eax
     or $0x3, %eax
     mov %eax, 0(%edi)
     add $0x1000, %eax
@@ -118,15 +109,15 @@ unik_xen_start32:
     add $0x1000, %eax
     mov %eax, 24(%edi)
 
-    mov $unik_xen_boot_pdpt, %eax
+    mov $unik_boot_pdpt, %eax
     or $0x3, %eax
-    mov %eax, unik_xen_boot_pml4
+    mov %eax, unik_boot_pml4
 
     /* CR4: PAE | OSFXSR | OSXMMEXCPT. */
     mov %cr4, %eax
     or $0x620, %eax
     mov %eax, %cr4
-    mov $unik_xen_boot_pml4, %eax
+    mov $unik_boot_pml4, %eax
     mov %eax, %cr3
 
     /* EFER.LME */
@@ -141,11 +132,11 @@ unik_xen_start32:
     or $0x80010023, %eax
     mov %eax, %cr0
 
-    lgdt unik_xen_boot_gdt_ptr
-    ljmp $0x08, $unik_xen_boot_start64
+    lgdt unik_boot_gdt_ptr
+    ljmp $0x08, $unik_boot_start64
 
     .code64
-unik_xen_boot_start64:
+unik_boot_start64:
     mov $0x10, %eax
     mov %eax, %ds
     mov %eax, %es
@@ -153,7 +144,7 @@ unik_xen_boot_start64:
     xor %eax, %eax
     mov %eax, %fs
     mov %eax, %gs
-    mov $unik_xen_boot_stack_top, %rsp
+    mov $unik_boot_stack_top, %rsp
     xor %ebp, %ebp
 
     fninit
@@ -162,15 +153,15 @@ unik_xen_boot_start64:
     add $8, %rsp
 
     mov %esi, %edi
-    call unik_xen_start64
+    call unik_pvh_main
 3:
     cli
     hlt
     jmp 3b
 
-    /* unik_xen_call_on_stack(top, fn, arg): run fn(arg) on another stack. */
-    .global unik_xen_call_on_stack
-unik_xen_call_on_stack:
+    /* unik_call_on_stack(top, fn, arg): run fn(arg) on another stack. */
+    .global unik_call_on_stack
+unik_call_on_stack:
     push %rbp
     mov %rsp, %rbp
     mov %rdi, %rsp
@@ -185,11 +176,10 @@ unik_xen_call_on_stack:
 );
 
 unsafe extern "C" {
-    fn unik_xen_call_on_stack(top: *mut u8, f: extern "C" fn(usize) -> i32, arg: usize) -> i32;
+    fn unik_call_on_stack(top: *mut u8, f: extern "C" fn(usize) -> i32, arg: usize) -> i32;
     static _end: u8;
-    static unik_xen_hypercall_page: u8;
-    static mut unik_xen_boot_pt: [u64; 512];
-    static mut unik_xen_boot_pd: [u64; 2048];
+    static mut unik_boot_pt: [u64; 512];
+    static mut unik_boot_pd: [u64; 2048];
 }
 
 const PAGE_PRESENT_RW: u64 = 0x3;
@@ -206,7 +196,7 @@ pub fn unmap_page(addr: u64) -> bool {
     // SAFETY: single CPU, boot or main context; the PD covers 4 GiB so
     // `index` < 2048. A split table maps exactly what the 2 MiB entry did.
     unsafe {
-        let pd = (&raw mut unik_xen_boot_pd).cast::<u64>();
+        let pd = (&raw mut unik_boot_pd).cast::<u64>();
         let entry = pd.add(index).read_volatile();
         if entry & PAGE_HUGE != 0 {
             let layout = core::alloc::Layout::from_size_align(4096, 4096).expect("page layout");
@@ -236,7 +226,7 @@ pub fn unmap_null_page() {
     // SAFETY: entry 0 of the boot page table maps page 0, which nothing uses
     // after the start info has been copied; invlpg drops the stale TLB entry.
     unsafe {
-        (&raw mut unik_xen_boot_pt).cast::<u64>().write_volatile(0);
+        (&raw mut unik_boot_pt).cast::<u64>().write_volatile(0);
         core::arch::asm!("invlpg [{}]", in(reg) 0usize, options(nostack, preserves_flags));
     }
 }
@@ -246,17 +236,11 @@ pub fn unmap_null_page() {
 /// # Safety
 /// `top` must be the end of a writable region large enough for `f`.
 pub unsafe fn call_on_stack(top: *mut u8, f: extern "C" fn(usize) -> i32, arg: usize) -> i32 {
-    unsafe { unik_xen_call_on_stack(top, f, arg) }
+    unsafe { unik_call_on_stack(top, f, arg) }
 }
 
 /// First byte after the loaded image (including .bss).
 pub fn image_end() -> u64 {
     // SAFETY: only the address of the linker symbol is taken.
     (&raw const _end) as u64
-}
-
-/// Physical (= virtual) address of the hypercall page.
-pub fn hypercall_page() -> u64 {
-    // SAFETY: only the address of the linker symbol is taken.
-    (&raw const unik_xen_hypercall_page) as u64
 }

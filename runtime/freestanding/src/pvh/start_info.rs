@@ -102,7 +102,7 @@ impl BootData {
 /// Copy the start info at physical (= virtual) address `phys`.
 ///
 /// # Safety
-/// `phys` must be the address QEMU/Xen passed in `ebx`, with the memory it
+/// `phys` must be the address the boot loader (QEMU or Xen) passed in `ebx`, with the memory it
 /// references still intact.
 pub unsafe fn read(phys: u64) -> Result<BootData, StartInfoError> {
     let info = unsafe { &*(phys as *const HvmStartInfo) };

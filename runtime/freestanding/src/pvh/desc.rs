@@ -4,7 +4,7 @@
 use core::arch::asm;
 use core::mem::size_of;
 
-use crate::cell::Global;
+use super::cell::Global;
 
 const IST_SIZE: usize = 16 * 1024;
 
@@ -74,7 +74,7 @@ static IDT: Global<[IdtEntry; 256]> = Global::new([EMPTY_ENTRY; 256]);
 
 unsafe extern "C" {
     /// 256 trap stubs, 16 bytes apart (see trap.rs).
-    static unik_xen_trap_stubs: u8;
+    static unik_pvh_trap_stubs: u8;
 }
 
 fn ist_for(vector: usize) -> u8 {
@@ -131,7 +131,7 @@ pub fn init() {
         );
 
         let idt = &mut *IDT.get();
-        let stubs = &raw const unik_xen_trap_stubs as u64;
+        let stubs = &raw const unik_pvh_trap_stubs as u64;
         for (vector, entry) in idt.iter_mut().enumerate() {
             let handler = stubs + 16 * vector as u64;
             *entry = IdtEntry {
