@@ -14,11 +14,13 @@ const CRATES: &[&str] = &[
     "rt",
     "unix",
     "net",
+    "dns",
     "freestanding",
     "virtio",
     "solo5",
     "xen",
     "tls",
+    "http",
 ];
 
 /// Directories of a crate that building it as a dependency never reads.

@@ -9,7 +9,9 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddrV4, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use unikernel::{Ns, OURS, copy_example, eventually, ping_answers, require, stop, tcp_echoes};
+use unikernel::{
+    Ns, OURS, copy_example, eventually, ping_answers, require, stop, tcp_echoes, tcp_echoes_to,
+};
 
 #[test]
 fn ping_example_answers_fragmented_pings_and_logs_them() {
@@ -114,7 +116,56 @@ fn static_website_example_on_the_direct_stack() {
             .unwrap()
             .ends_with("\n404 text/plain")
     );
+    let index = std::fs::read_to_string(dir.join("htdocs/index.html")).unwrap();
+    unikernel::http::checks(&|| ns.cmd("curl"), &format!("http://{OURS}"), &index);
     drop(stop(server));
+}
+
+/// http-fetch on the direct stack gets a file from Python's http.server on the Linux peer.
+#[test]
+fn http_fetch_example_on_the_direct_stack() {
+    require(&["ip", "python3"]);
+    let (_tmp, dir) = copy_example("http-fetch");
+    unikernel::build(&dir, &["--net=direct"]);
+    let ns = Ns::new("fetch");
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("file.bin"), vec![b'y'; 200_000]).unwrap();
+    let _peer = unikernel::Running(
+        ns.cmd("python3")
+            .args(["-m", "http.server", "--bind", "10.0.0.1", "8000"])
+            .current_dir(site.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ns
+        .cmd("curl")
+        .args(["-sf", "-o", "/dev/null", "http://10.0.0.1:8000/"])
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(Instant::now() < deadline, "http.server does not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = "http://10.0.0.1:8000/file.bin";
+    let server = ns.unikernel(
+        &dir,
+        &["--offline", "--net=direct", &format!("--uri={url}")],
+    );
+    let mut child = server;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "http-fetch still runs");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = stop(child);
+    assert!(
+        log.contains(&format!("{url}: 200 OK\nbody: 200000 bytes\n")),
+        "{log}"
+    );
 }
 
 /// The number after `label` in a stats line (`… syn 2 cookies sent 0 …`).
@@ -147,7 +198,6 @@ fn tcp_echo_on_the_direct_stack_logs_its_counters_when_it_stops() {
             "--net=direct",
             "--ipv4=10.0.0.2/24",
             "--port=7",
-            "--connections=2",
         ],
     );
     let target = SocketAddrV4::new(OURS.parse().unwrap(), 7);
@@ -212,4 +262,88 @@ fn tcp_echo_on_the_direct_stack_logs_its_counters_when_it_stops() {
     let held = counter(line, "held: tcp ");
     assert!(held <= 2, "{line}");
     assert!(counter(line, "buffers ") <= held * 512 * 1024, "{line}");
+}
+
+/// The unikernel's IPv6 address in the IPv6 examples' tests; the namespace is ::1.
+const OURS6: &str = "2001:db8::2";
+
+#[test]
+fn ping6_example_answers_fragmented_pings_and_logs_them() {
+    require(&["ip", "ping"]);
+    let (_tmp, dir) = copy_example("ping6");
+    unikernel::build(&dir, &[]);
+    let ns = Ns::new("ping6");
+    ns.ipv6("2001:db8::1/64");
+    let mut server = ns.unikernel(&dir, &["--offline", "--ipv6=2001:db8::2/64"]);
+    let ping = |size: &str, count: &str| {
+        ns.cmd("ping")
+            .args(["-6", "-n", "-c", count, "-W", "1", "-s", size, OURS6])
+            .output()
+            .unwrap()
+    };
+    eventually(&mut server, || {
+        let out = ping("56", "1");
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(out.status)
+        }
+    });
+    let out = ping("3000", "3");
+    assert!(
+        out.status.success(),
+        "ping -6 -s 3000: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let log = stop(server);
+    let seen = log
+        .lines()
+        .filter(|l| l.contains("echo request from 2001:db8::1") && l.ends_with("3000 bytes"))
+        .count();
+    assert_eq!(seen, 3, "3000-byte requests logged:\n{log}");
+    assert!(log.contains("2001:db8::2/64 (Static, Preferred)"), "{log}");
+}
+
+#[test]
+fn network_v6_example_echoes_over_ipv6_and_ipv4_on_the_direct_stack() {
+    let (_tmp, dir) = copy_example("network-v6");
+    unikernel::build(&dir, &["--net=direct"]);
+    let ns = Ns::new("net6");
+    ns.ipv6("2001:db8::1/64");
+    let mut server = ns.unikernel(
+        &dir,
+        &[
+            "--offline",
+            "--net=direct",
+            "--ipv4=10.0.0.2/24",
+            "--ipv6=2001:db8::2/64",
+            "--port=7",
+        ],
+    );
+    let six: std::net::SocketAddr = format!("[{OURS6}]:7").parse().unwrap();
+    let echoed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tcp_echoes_to(&ns, &mut server, six, 1 << 20);
+        tcp_echoes(&ns, &mut server, 1 << 20);
+    }));
+    let log = stop(server);
+    assert!(echoed.is_ok(), "echo failed; the unikernel's log:\n{log}");
+    assert!(
+        log.contains("[2001:db8::1]:") && log.contains(&format!("echoed {} bytes", 1 << 20)),
+        "{log}"
+    );
+    assert!(log.contains("10.0.0.1:"), "{log}");
+}
+
+#[test]
+fn network_v6_example_on_host_sockets_echoes_both_families() {
+    let (_tmp, dir) = copy_example("network-v6");
+    unikernel::build(&dir, &[]);
+    let ns = Ns::new("sock6");
+    // `--net=auto` is socket_stackv4v6 on unix: dual-stack sockets on `::` in the namespace.
+    let mut server = ns.unikernel(&dir, &["--offline", "--port=7"]);
+    tcp_echoes_to(&ns, &mut server, "[::1]:7".parse().unwrap(), 1 << 20);
+    tcp_echoes_to(&ns, &mut server, "127.0.0.1:7".parse().unwrap(), 1 << 20);
+    let log = stop(server);
+    assert!(log.contains("[::1]:"), "{log}");
+    assert!(log.contains("127.0.0.1:"), "{log}");
 }

@@ -12,7 +12,9 @@ fn unit_tests(krate: &str) {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("runtime-units");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["test", "--lib", "--manifest-path"])
+        // Every feature: `pvh` (start info, CPU access) is a feature of
+        // unik-freestanding.
+        .args(["test", "--lib", "--all-features", "--manifest-path"])
         .arg(&manifest)
         .env("CARGO_TARGET_DIR", &target)
         .output()

@@ -245,3 +245,21 @@ fn hvt_runs_where_kvm_can_and_explains_itself_where_not() {
         );
     }
 }
+
+/// static-website on spt, over a tap: the HTTP checks of `unikernel::http` with curl.
+#[test]
+fn spt_static_website_answers_curl() {
+    unikernel::require(&["ip", "curl"]);
+    let (_tmp, dir) = unikernel::copy_example("static-website");
+    unikernel::build(&dir, &["-t", "spt"]);
+    let ns = unikernel::Ns::new("sweb");
+    let mut server = ns.unikernel(&dir, &["-t", "spt", "--net:service=tap0", "--port=80"]);
+    let base = format!("http://{}", unikernel::OURS);
+    unikernel::eventually(&mut server, || {
+        let (code, _, err) = unikernel::http::run(&|| ns.cmd("curl"), &["-o", "/dev/null", &base]);
+        if code == 0 { Ok(()) } else { Err(err) }
+    });
+    let index = std::fs::read_to_string(dir.join("htdocs/index.html")).unwrap();
+    unikernel::http::checks(&|| ns.cmd("curl"), &base, &index);
+    drop(unikernel::stop(server));
+}

@@ -386,3 +386,93 @@ fn static_website_stops_after_one_connection_and_logs_the_stack_counters() {
         "{out}"
     );
 }
+
+/// static-website on the host's sockets answers curl: keep-alive, ranges, 404, 431, HEAD,
+/// a chunked upload (see `unikernel::http::checks`), and pipelined requests in order.
+#[test]
+fn static_website_answers_curl_over_http_1_1() {
+    unikernel::require(&["curl"]);
+    let (_tmp, dir) = copy_example("static-website");
+    unikernel::build(&dir, &[]);
+    let port = unikernel::free_port();
+    let mut server = serve(&dir, &["run", &format!("--port={port}")]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut stream = connect(&mut server, port, deadline, "pipelining");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // Three requests in one write: three answers, in order, then the close asked for.
+    stream
+        .write_all(
+            b"GET /css/site.css HTTP/1.1\r\nHost: t\r\n\r\n\
+              HEAD /nope HTTP/1.1\r\nHost: t\r\n\r\n\
+              GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let statuses: Vec<&str> = answer
+        .lines()
+        .filter_map(|l| l.strip_prefix("HTTP/1.1 "))
+        .map(|l| &l[..3])
+        .collect();
+    assert_eq!(statuses, ["200", "404", "200"], "{answer}");
+    let index = std::fs::read_to_string(dir.join("htdocs/index.html")).unwrap();
+    assert!(answer.ends_with(&index), "{answer}");
+
+    let base = format!("http://127.0.0.1:{port}");
+    unikernel::http::checks(&|| std::process::Command::new("curl"), &base, &index);
+}
+
+/// http-fetch gets a file from Python's http.server and prints its status and length; a
+/// port nothing listens on is a clear error (exit 1), not a panic.
+#[test]
+fn http_fetch_prints_the_status_and_length() {
+    unikernel::require(&["python3"]);
+    let (_tmp, dir) = copy_example("http-fetch");
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("file.bin"), vec![b'x'; 123_456]).unwrap();
+    let port = unikernel::free_port();
+    let _peer = unikernel::Running(
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .current_dir(site.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("http://127.0.0.1:{port}/file.bin");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "http.server does not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = run(&dir, &[&format!("--uri={url}")]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        format!("{url}: 200 OK\nbody: 123456 bytes\n"),
+        "{}",
+        out.all()
+    );
+    let out = run(&dir, &[&format!("--uri={url}.missing")]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.starts_with(&format!("{url}.missing: 404 ")),
+        "{}",
+        out.all()
+    );
+
+    let closed = unikernel::free_port();
+    let out = run(&dir, &[&format!("--uri=http://127.0.0.1:{closed}/")]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.all().contains("connection refused"), "{}", out.all());
+    assert!(!out.all().contains("panicked"), "{}", out.all());
+}

@@ -235,3 +235,21 @@ fn without_qemu_run_says_how_to_install_it() {
     );
     assert!(Path::new(&dir.join("dist/noop.virtio")).is_file());
 }
+
+/// static-website on virtio, over a tap: the HTTP checks of `unikernel::http` with curl.
+#[test]
+fn static_website_answers_curl() {
+    unikernel::require(&["ip", "curl"]);
+    let (_tmp, dir) = unikernel::copy_example("static-website");
+    unikernel::build(&dir, &["-t", "virtio"]);
+    let ns = unikernel::Ns::new("vweb");
+    let mut server = ns.unikernel(&dir, &["-t", "virtio", "--net:service=tap0", "--port=80"]);
+    let base = format!("http://{}", unikernel::OURS);
+    unikernel::eventually(&mut server, || {
+        let (code, _, err) = unikernel::http::run(&|| ns.cmd("curl"), &["-o", "/dev/null", &base]);
+        if code == 0 { Ok(()) } else { Err(err) }
+    });
+    let index = std::fs::read_to_string(dir.join("htdocs/index.html")).unwrap();
+    unikernel::http::checks(&|| ns.cmd("curl"), &base, &index);
+    drop(unikernel::stop(server));
+}

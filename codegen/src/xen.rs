@@ -51,7 +51,7 @@ impl Backend for Xen {
     }
     fn files(&self, ctx: &Context) -> Vec<(String, String)> {
         let script = or_comment(template().map(|t| {
-            t.replace("{{ENTRY}}", "unik_xen_start32")
+            t.replace("{{ENTRY}}", "unik_pvh_start32")
                 .replace("{{TEXT_BASE}}", "0x100000")
                 .replace("{{NOTE_PHDRS}}", "note_xen PT_NOTE FLAGS(4);")
                 .replace(

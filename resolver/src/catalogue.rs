@@ -16,13 +16,16 @@ use unik_stdlib::Entry;
 /// What one entry is on one target.
 #[derive(Clone, PartialEq, Eq)]
 enum Facts {
-    Type,
+    /// A device type, with its name (`arpv4_t` is the type `arpv4`).
+    Type(String),
     Function,
     Key(String),
     Package(String),
     /// A device: its type and, per target, a row.
     Device {
         ty: String,
+        /// The parameters' and the result's type names (`a @-> b` is `([a], b)`).
+        sig: (Vec<String>, String),
         row: Row,
     },
     Other(&'static str),
@@ -87,7 +90,7 @@ fn facts(
     let v = v.map_err(fail)?;
     let mut packages = Vec::new();
     let facts = match v {
-        Value::Type(_) => Facts::Type,
+        Value::Type(t) => Facts::Type(t.to_string()),
         Value::Lambda(_) | Value::Builtin(_) => Facts::Function,
         Value::Key(k) => Facts::Key(key_text(&k)),
         Value::Package(p) => Facts::Package(format!(
@@ -161,8 +164,13 @@ fn facts(
                     keys: keys.into_iter().collect(),
                 }
             };
+            let (params, result) = ty.unfold();
             Facts::Device {
                 ty: ty.to_string(),
+                sig: (
+                    params.iter().map(|p| p.to_string()).collect(),
+                    result.to_string(),
+                ),
                 row,
             }
         }
@@ -241,6 +249,68 @@ pub fn crate_bounds() -> Result<BTreeMap<String, Vec<CatalogueBound>>, String> {
     Ok(out)
 }
 
+/// One catalogue device available on one target: what a configuration
+/// writes to use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceUse {
+    /// The entry's name.
+    pub entry: String,
+    /// The expression naming the device (the entry, or its `## Example:`).
+    pub expr: String,
+    pub target: unik_lang::Target,
+    /// The global names of its parameters' types (empty for a device that
+    /// is not a functor), as a configuration spells them (`arpv4_t`).
+    pub params: Vec<String>,
+    /// The global name of its result type.
+    pub result: String,
+    /// The implementation the target gets and its Rust module.
+    pub implementation: String,
+    pub module: String,
+}
+
+/// Every device entry of the catalogue on every target where it is
+/// available, from evaluating the catalogue (not from a list kept by hand).
+pub fn uses() -> Result<Vec<DeviceUse>, String> {
+    let entries = unik_stdlib::entries();
+    let all = survey(&entries)?;
+    // Type name → the first global bound to it (`arpv4` → `arpv4_t`).
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for (e, per_target) in entries.iter().zip(&all) {
+        if let Some((Facts::Type(t), _)) = per_target.first() {
+            names.entry(t.clone()).or_insert_with(|| e.name.clone());
+        }
+    }
+    let global = |t: &str| names.get(t).cloned().unwrap_or_else(|| t.to_string());
+    let mut out = Vec::new();
+    for (e, per_target) in entries.iter().zip(&all) {
+        for (target, (f, _)) in unik_lang::Target::ALL.iter().zip(per_target) {
+            let Facts::Device {
+                sig: (params, result),
+                row:
+                    Row::Available {
+                        implementation,
+                        module,
+                        ..
+                    },
+                ..
+            } = f
+            else {
+                continue;
+            };
+            out.push(DeviceUse {
+                entry: e.name.clone(),
+                expr: e.example.clone().unwrap_or_else(|| e.name.clone()),
+                target: *target,
+                params: params.iter().map(|p| global(p)).collect(),
+                result: global(result),
+                implementation: implementation.clone(),
+                module: module.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Generates the catalogue reference as Markdown.
 pub fn reference() -> Result<String, String> {
     let entries = unik_stdlib::entries();
@@ -277,7 +347,7 @@ pub fn reference() -> Result<String, String> {
         }
         let facts = &all[i];
         // Device types are one table.
-        if facts[0] == Facts::Type {
+        if matches!(facts[0], Facts::Type(_)) {
             if !in_type_table {
                 out.push_str("\n| type | what |\n|---|---|\n");
                 in_type_table = true;
@@ -292,7 +362,7 @@ pub fn reference() -> Result<String, String> {
             let _ = write!(out, "\n*Example:* `{ex}`\n");
         }
         match &facts[0] {
-            Facts::Type => {}
+            Facts::Type(_) => {}
             Facts::Function => {
                 return Err(format!(
                     "`{}` is a function without an `## Example:` line",

@@ -10,6 +10,7 @@ use super::report::Reporter;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use unik_lang::Diagnostic;
 use unik_resolver::HostDeviceKind;
 
 /// The console line carrying the guest's exit status, before the number.
@@ -24,7 +25,7 @@ pub enum Override {
 }
 
 /// What `unikc run -t xen` needs, or why it cannot run here.
-pub fn check_dom0(proc_xen: &Path) -> Result<PathBuf, String> {
+pub fn check_dom0(proc_xen: &Path) -> Result<PathBuf, Failure> {
     let xl = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|d| d.join("xl"))
@@ -45,12 +46,21 @@ pub fn check_dom0(proc_xen: &Path) -> Result<PathBuf, String> {
     }
     match (xl, missing.is_empty()) {
         (Some(xl), true) => Ok(xl),
-        _ => Err(format!(
-            "error[E0701]: `unikc run -t xen` needs a Xen dom0: {}\n  \
-             = note: the image is a Xen PVH guest; it is started with `xl create` from dom0\n  \
-             = help: on a Xen host's dom0, install the toolstack (`apt-get install xen-utils`) and run \
-             `unikc run -t xen` there, or copy dist/NAME.xen and dist/NAME.xl to it and run `xl create -c NAME.xl`",
-            missing.join("; ")
+        _ => Err(Failure::coded(
+            Exit::Tool,
+            Diagnostic::error(
+                "E0701",
+                format!(
+                    "`unikc run -t xen` needs a Xen dom0: {}",
+                    missing.join("; ")
+                ),
+            )
+            .note("the image is a Xen PVH guest; it is started with `xl create` from dom0")
+            .help(
+                "on a Xen host's dom0, install the toolstack (`apt-get install xen-utils`) and run \
+                 `unikc run -t xen` there, or copy dist/NAME.xen and dist/NAME.xl to it and run \
+                 `xl create -c NAME.xl`",
+            ),
         )),
     }
 }
@@ -79,7 +89,7 @@ pub fn rewrite(
     image: &Path,
     cmdline: &str,
     overrides: &[Override],
-) -> Result<String, String> {
+) -> Result<String, Failure> {
     let mut out = String::new();
     let mut used = vec![false; overrides.len()];
     for line in xl.lines() {
@@ -128,9 +138,9 @@ pub fn rewrite(
             Override::Bridge { name, .. } => format!("no network device `{name}`"),
             Override::Disk { name, .. } => format!("no block device `{name}`"),
         };
-        return Err(format!(
-            "error: the image has {what} to attach (see its .xl file)"
-        ));
+        return Err(Failure::usage(format!(
+            "the image has {what} to attach (see its .xl file)"
+        )));
     }
     Ok(out)
 }
@@ -165,21 +175,23 @@ pub fn parse_status(console: &str) -> Option<i32> {
 /// Creates the domain from `xl` (the generated `.xl` file) with `image`
 /// and `cmdline`, relays its console to stdout (without the status line)
 /// and returns the guest's exit status.
-pub fn run(image: &Path, xl: &Path, cmdline: &str, overrides: &[Override]) -> Result<i32, String> {
+pub fn run(image: &Path, xl: &Path, cmdline: &str, overrides: &[Override]) -> Result<i32, Failure> {
+    let tool = |m: String| Failure::plain(Exit::Tool, m);
     let xl_bin = check_dom0(Path::new("/proc/xen"))?;
     let text = std::fs::read_to_string(xl)
-        .map_err(|e| format!("error: cannot read {}: {e}", xl.display()))?;
+        .map_err(|e| tool(format!("cannot read {}: {e}", xl.display())))?;
     let image =
-        std::path::absolute(image).map_err(|e| format!("error: {}: {e}", image.display()))?;
+        std::path::absolute(image).map_err(|e| tool(format!("{}: {e}", image.display())))?;
     let cfg = rewrite(&text, &image, cmdline, overrides)?;
     let mut file = tempfile::Builder::new()
         .prefix("unikc-")
         .suffix(".xl")
         .tempfile()
-        .map_err(|e| format!("error: cannot write the domain's configuration: {e}"))?;
+        .map_err(|e| tool(format!("cannot write the domain's configuration: {e}")))?;
     file.write_all(cfg.as_bytes())
-        .map_err(|e| format!("error: cannot write the domain's configuration: {e}"))?;
-    let name = domain_name(&cfg).ok_or("error: the .xl file has no `name = \"...\"` line")?;
+        .map_err(|e| tool(format!("cannot write the domain's configuration: {e}")))?;
+    let name = domain_name(&cfg)
+        .ok_or_else(|| tool("the .xl file has no `name = \"...\"` line".into()))?;
     let mut child = Command::new(&xl_bin)
         .arg("create")
         // In the foreground: xl monitors the domain itself (no daemon is
@@ -190,7 +202,7 @@ pub fn run(image: &Path, xl: &Path, cmdline: &str, overrides: &[Override]) -> Re
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("error: cannot run {}: {e}", xl_bin.display()))?;
+        .map_err(|e| tool(format!("cannot run {}: {e}", xl_bin.display())))?;
     // xenconsole (behind `xl create -F -c`) stops at the end of its input, not
     // when the domain is gone: keep its input open until the domain has
     // come and gone.
@@ -244,14 +256,18 @@ pub fn run(image: &Path, xl: &Path, cmdline: &str, overrides: &[Override]) -> Re
     console.push_str(&String::from_utf8_lossy(&pending));
     let status = child
         .wait()
-        .map_err(|e| format!("error: waiting for xl: {e}"))?;
+        .map_err(|e| tool(format!("waiting for xl: {e}")))?;
     let _ = watcher.join();
     match parse_status(&console) {
         Some(code) => Ok(code),
-        None if !status.success() => Err(format!(
-            "error: `xl create` failed ({status}); its messages are above"
+        None if !status.success() => Err(tool(format!(
+            "`xl create` failed ({status}); its messages are above"
+        ))),
+        None => Err(tool(
+            "the domain ended without printing its exit status (it crashed before its console \
+             came up, or was destroyed); see `xl dmesg`"
+                .into(),
         )),
-        None => Err("error: the domain ended without printing its exit status (it crashed before its console came up, or was destroyed); see `xl dmesg`".into()),
     }
 }
 
@@ -289,34 +305,7 @@ pub fn launch(
         .collect();
     let xl = image.with_extension("xl");
     rep.status("Running", &format!("xl create -F -c {}", xl.display()));
-    match run(image, &xl, &cmdline, &overrides) {
-        Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
-        Err(e) => Err(failure(&e)),
-    }
-}
-
-/// A failure from this module's `error[CODE]: …` / `error: …` texts
-/// (`  = note: …`, `  = help: …` lines become the diagnostic's).
-fn failure(text: &str) -> Failure {
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or("");
-    let (code, message) = match first.strip_prefix("error[") {
-        Some(rest) => match rest.split_once("]: ") {
-            Some(("E0701", m)) => ("E0701", m),
-            _ => ("", first),
-        },
-        None => ("", first.strip_prefix("error: ").unwrap_or(first)),
-    };
-    let mut d = unik_lang::Diagnostic::error(code, message);
-    for l in lines {
-        let l = l.trim();
-        if let Some(n) = l.strip_prefix("= note: ") {
-            d = d.note(n);
-        } else if let Some(h) = l.strip_prefix("= help: ") {
-            d = d.help(h);
-        }
-    }
-    Failure::coded(Exit::Tool, d)
+    run(image, &xl, &cmdline, &overrides).map(|code| u8::try_from(code).unwrap_or(1))
 }
 
 #[cfg(test)]
@@ -327,15 +316,25 @@ mod tests {
     fn off_dom0_the_error_says_what_is_needed() {
         let dir = tempfile::tempdir().unwrap();
         let e = check_dom0(&dir.path().join("xen")).unwrap_err();
+        let d = &e.diagnostics[0];
+        assert_eq!(d.code, "E0701");
         assert!(
-            e.starts_with("error[E0701]: `unikc run -t xen` needs a Xen dom0"),
-            "{e}"
+            d.message.starts_with("`unikc run -t xen` needs a Xen dom0"),
+            "{d:?}"
         );
-        assert!(e.contains("/proc/xen is not mounted"), "{e}");
+        assert!(d.message.contains("/proc/xen is not mounted"), "{d:?}");
+        assert!(
+            d.help.iter().any(|h| h.contains("xl create -c NAME.xl")),
+            "{d:?}"
+        );
         // A domU's /proc/xen is not enough.
         std::fs::write(dir.path().join("capabilities"), "").unwrap();
         let e = check_dom0(dir.path()).unwrap_err();
-        assert!(e.contains("not dom0"), "{e}");
+        assert!(
+            e.diagnostics[0].message.contains("not dom0"),
+            "{:?}",
+            e.diagnostics
+        );
     }
 
     #[test]
@@ -380,7 +379,13 @@ mod tests {
             }],
         )
         .unwrap_err();
-        assert!(e.contains("no network device `nope`"), "{e}");
+        assert!(
+            e.diagnostics[0]
+                .message
+                .contains("no network device `nope`"),
+            "{:?}",
+            e.diagnostics
+        );
     }
 
     #[test]

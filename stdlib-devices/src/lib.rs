@@ -16,8 +16,11 @@ pub const FILES: &[(&str, &str)] = &[
     ("base.unik", include_str!("../catalogue/base.unik")),
     ("storage.unik", include_str!("../catalogue/storage.unik")),
     ("network.unik", include_str!("../catalogue/network.unik")),
+    ("network6.unik", include_str!("../catalogue/network6.unik")),
     ("services.unik", include_str!("../catalogue/services.unik")),
     ("tls.unik", include_str!("../catalogue/tls.unik")),
+    ("http.unik", include_str!("../catalogue/http.unik")),
+    ("dns.unik", include_str!("../catalogue/dns.unik")),
 ];
 
 /// The directory the catalogue files appear under in diagnostics. It is

@@ -5,6 +5,8 @@
 //! an image of the same name.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddrV4, TcpStream};
@@ -250,6 +252,20 @@ impl Ns {
         c
     }
 
+    /// Gives `tap0` the IPv6 address `cidr` (`2001:db8::1/64`), usable at once (no DAD on
+    /// the kernel's side).
+    pub fn ipv6(&self, cidr: &str) {
+        sh(self
+            .cmd("sysctl")
+            .args(["-q", "-w", "net.ipv6.conf.tap0.accept_dad=0"]));
+        sh(self
+            .cmd("sysctl")
+            .args(["-q", "-w", "net.ipv6.conf.tap0.disable_ipv6=0"]));
+        sh(Command::new("ip").args([
+            "-n", &self.name, "-6", "addr", "add", cidr, "dev", "tap0", "nodad",
+        ]));
+    }
+
     /// `unikc run ARGS` in `dir`, inside the namespace (so `tap0` is the
     /// namespace's); stdout and stderr are captured.
     pub fn unikernel(&self, dir: &Path, args: &[&str]) -> Running {
@@ -367,9 +383,18 @@ pub fn ping_answers(ns: &Ns, server: &mut Running) {
 /// Connects to port 7 of the unikernel from the namespace and checks that
 /// `size` bytes come back unchanged.
 pub fn tcp_echoes(ns: &Ns, server: &mut Running, size: u32) {
-    let target = SocketAddrV4::new(OURS.parse().unwrap(), 7);
+    tcp_echoes_to(
+        ns,
+        server,
+        SocketAddrV4::new(OURS.parse().unwrap(), 7).into(),
+        size,
+    )
+}
+
+/// As [`tcp_echoes`], to `target` (either family).
+pub fn tcp_echoes_to(ns: &Ns, server: &mut Running, target: std::net::SocketAddr, size: u32) {
     let stream = eventually(server, || {
-        ns.thread(move || TcpStream::connect_timeout(&target.into(), Duration::from_secs(1)))
+        ns.thread(move || TcpStream::connect_timeout(&target, Duration::from_secs(1)))
             .map_err(|e| e.kind())
     });
     stream

@@ -125,9 +125,9 @@ run_guest() {
   fi
   echo "=== GUEST $id END"
 }
-# A guest that hangs is dumped (STUCK), destroyed and run once more: under
-# nested TCG a guest now and then spins in its upcall handler (see the
-# xen chapter); the tests read the last run and report the retry.
+# A guest that hangs is dumped (STUCK), destroyed and run once more, so one
+# hang in the nested environment does not hide the other results; the
+# tests read the last run and report the retry (see the xen chapter).
 for dir in /guest/*/; do
   run_guest
   if [ $timed_out = 1 ] && [ ! -f $dir/expect_timeout ]; then echo "=== GUEST $(basename ${dir%/}) RETRY"; run_guest; fi

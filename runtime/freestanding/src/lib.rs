@@ -20,6 +20,8 @@ pub mod devices;
 pub mod exit;
 pub mod heap;
 pub mod mem;
+#[cfg(feature = "pvh")]
+pub mod pvh;
 pub mod sources;
 
 #[cfg(unik_kernel)]

@@ -4,7 +4,9 @@
 //! The peer is Linux in a network namespace in both cases: for the direct stack the tap's
 //! kernel side; for `socket_stackv4` the far end of a veth pair whose near end sits in a
 //! second namespace, where this process's sockets live. Workloads: a TCP bulk transfer each
-//! way and UDP echo packets/s with 32 datagrams in flight. Needs root, /dev/net/tun and `ip`.
+//! way and UDP echo packets/s with 32 datagrams in flight; the same over IPv6 through the
+//! dual stacks (the direct `stackv4v6` and `socket_stackv4v6`). Needs root, /dev/net/tun and
+//! `ip`.
 //!
 //! `cargo run --release -p unik-net --example net_bench [-- MEGABYTES SECONDS]`; `BUF_KB`
 //! sets the direct stack's TCP buffers (default 1024). Needs `ethtool` for the no-offload run.
@@ -13,11 +15,11 @@
 mod linux;
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, Shutdown, SocketAddrV4, TcpStream, UdpSocket as StdUdp};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpStream, UdpSocket as StdUdp};
 use std::time::{Duration, Instant};
 
 use linux::{Lab, Netns, join, run};
-use unik_rt::{StackV4, Tcp, TcpFlow, TcpListener, Udp, UdpSocket, spawn};
+use unik_rt::{StackV4, StackV4V6, Tcp, TcpFlow, TcpListener, Udp, UdpSocket, spawn};
 
 const SINK: u16 = 5001;
 const SOURCE: u16 = 5002;
@@ -34,7 +36,7 @@ struct Figures {
     udp_pps: f64,
 }
 
-/// Our servers: a TCP sink, a TCP source of `bytes`, a UDP echo.
+/// Our servers over an IPv4 stack.
 fn servers<S>(stack: &'static S, bytes: u64)
 where
     S: StackV4 + 'static,
@@ -42,8 +44,32 @@ where
     <S::Tcp as Tcp>::Flow: 'static,
     <S::Udp as Udp>::Socket: 'static,
 {
+    serve(stack.tcp(), stack.udp(), bytes)
+}
+
+/// Our servers over a dual stack.
+fn servers6<S>(stack: &'static S, bytes: u64)
+where
+    S: StackV4V6 + 'static,
+    <S::Tcp as Tcp<SocketAddr>>::Listener: 'static,
+    <S::Tcp as Tcp<SocketAddr>>::Flow: 'static,
+    <S::Udp as Udp<SocketAddr>>::Socket: 'static,
+{
+    serve(stack.tcp(), stack.udp(), bytes)
+}
+
+/// A TCP sink, a TCP source of `bytes`, a UDP echo, for addresses of type `A`.
+fn serve<A, T, U>(tcp: &'static T, udp: &'static U, bytes: u64)
+where
+    A: 'static,
+    T: Tcp<A> + 'static,
+    U: Udp<A> + 'static,
+    T::Listener: 'static,
+    T::Flow: 'static,
+    U::Socket: 'static,
+{
     drop(spawn(async move {
-        let l = stack.tcp().listen(SINK).await.unwrap();
+        let l = tcp.listen(SINK).await.unwrap();
         loop {
             let f = l.accept().await.unwrap();
             drop(spawn(async move {
@@ -54,7 +80,7 @@ where
         }
     }));
     drop(spawn(async move {
-        let l = stack.tcp().listen(SOURCE).await.unwrap();
+        let l = tcp.listen(SOURCE).await.unwrap();
         loop {
             let f = l.accept().await.unwrap();
             drop(spawn(async move {
@@ -72,7 +98,7 @@ where
         }
     }));
     drop(spawn(async move {
-        let s = stack.udp().bind(ECHO).await.unwrap();
+        let s = udp.bind(ECHO).await.unwrap();
         let mut buf = vec![0u8; 2048];
         loop {
             let (n, from) = s.recv_from(&mut buf).await.unwrap();
@@ -82,12 +108,12 @@ where
 }
 
 /// The Linux side of every workload, run on a thread inside the peer namespace.
-fn peer(target: Ipv4Addr, bytes: u64, udp_secs: u64) -> Figures {
+fn peer(target: IpAddr, bytes: u64, udp_secs: u64) -> Figures {
     // The servers may still be starting: retry refused connections for a while.
     let connect = |port| {
         let until = Instant::now() + Duration::from_secs(5);
         loop {
-            let addr = SocketAddrV4::new(target, port).into();
+            let addr = SocketAddr::new(target, port);
             match TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
                 Ok(c) => return c,
                 Err(e) if Instant::now() > until => panic!("connect {addr}: {e}"),
@@ -124,8 +150,13 @@ fn peer(target: Ipv4Addr, bytes: u64, udp_secs: u64) -> Figures {
     assert_eq!(got, bytes);
     let tcp_out = bytes as f64 / start.elapsed().as_secs_f64() / 1e6;
 
-    let sock = StdUdp::bind("0.0.0.0:0").unwrap();
-    sock.connect(SocketAddrV4::new(target, ECHO)).unwrap();
+    let sock = StdUdp::bind(if target.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    })
+    .unwrap();
+    sock.connect(SocketAddr::new(target, ECHO)).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
     let msg = [7u8; UDP_SIZE];
@@ -165,14 +196,69 @@ fn direct_on_this_thread(mtu: usize, bytes: u64, udp_secs: u64) -> Figures {
     cfg.recv_buffer = kb << 10;
     s.tcp.set_config(cfg);
     servers(s.stack, bytes);
-    let ours = lab.ours;
+    let ours = lab.ours.into();
     let p = lab.ns.thread(move || peer(ours, bytes, udp_secs));
+    run(600, join(p))
+}
+
+/// The direct dual stack over a tap, measured over IPv6.
+fn direct6(mtu: usize, bytes: u64, udp_secs: u64) -> Figures {
+    std::thread::spawn(move || direct6_on_this_thread(mtu, bytes, udp_secs))
+        .join()
+        .unwrap()
+}
+
+fn direct6_on_this_thread(mtu: usize, bytes: u64, udp_secs: u64) -> Figures {
+    use unik_net::devices::{ipv4v6, ipv6, stack, tcp, udp};
+    let lab = Lab::with_mtu("b6", 75, mtu);
+    let (ours, peer6) = (
+        Ipv6Addr::new(0x2001, 0xdb8, 75, 0, 0, 0, 0, 2),
+        Ipv6Addr::new(0x2001, 0xdb8, 75, 0, 0, 0, 0, 1),
+    );
+    linux::sh(lab.ns.cmd("sysctl").args([
+        "-q",
+        "-w",
+        &format!("net.ipv6.conf.{}.disable_ipv6=0", lab.tap_name),
+    ]));
+    lab.ns.ip(&[
+        "-6",
+        "addr",
+        "add",
+        &format!("{peer6}/64"),
+        "dev",
+        &lab.tap_name,
+        "nodad",
+    ]);
+    let s = lab.stack();
+    let random = unik_rt::leak(unik_unix::random::connect().unwrap());
+    let ip6 =
+        unik_rt::leak(ipv6::connect(lab.tap, s.eth, &format!("{ours}/64"), "", false).unwrap());
+    let ip = unik_rt::leak(ipv4v6::connect(s.ip, ip6, false, false).unwrap());
+    let u = unik_rt::leak(udp::connect_v4v6(ip).unwrap());
+    let t = unik_rt::leak(tcp::connect_v4v6(ip, random).unwrap());
+    let mut cfg = t.tcpv4().config();
+    let kb: usize = std::env::var("BUF_KB").map_or(1024, |v| v.parse().unwrap());
+    cfg.send_buffer = kb << 10;
+    cfg.recv_buffer = kb << 10;
+    t.tcpv4().set_config(cfg);
+    let dual = unik_rt::leak(stack::connect_v4v6(lab.tap, s.eth, s.arp, ip, s.icmp, u, t).unwrap());
+    servers6(dual, bytes);
+    // The peer waits out our duplicate address detection (a second).
+    let p = lab.ns.thread(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        peer(ours.into(), bytes, udp_secs)
+    });
     run(600, join(p))
 }
 
 /// `offloads`: whether the veth pair keeps TSO/GSO/GRO (64 KB segments through the kernel)
 /// or, like a tap, carries one MTU-sized packet at a time.
 fn socket(offloads: bool, bytes: u64, udp_secs: u64) -> Figures {
+    socket_family(offloads, false, bytes, udp_secs)
+}
+
+/// `v6`: measure `socket_stackv4v6` over IPv6 instead of `socket_stackv4`.
+fn socket_family(offloads: bool, v6: bool, bytes: u64, udp_secs: u64) -> Figures {
     let near = Netns::new("bsn");
     let far = Netns::new("bsf");
     let (a, b) = (
@@ -186,6 +272,14 @@ fn socket(offloads: bool, bytes: u64, udp_secs: u64) -> Figures {
     for (ns, dev, addr) in [(&near, &a, "10.71.0.2/24"), (&far, &b, "10.71.0.1/24")] {
         ns.ip(&["link", "set", "lo", "up"]);
         ns.ip(&["addr", "add", addr, "dev", dev]);
+        if v6 {
+            let a6 = if addr.ends_with(".2/24") {
+                "2001:db8:71::2/64"
+            } else {
+                "2001:db8:71::1/64"
+            };
+            ns.ip(&["-6", "addr", "add", a6, "dev", dev, "nodad"]);
+        }
         ns.ip(&["link", "set", dev, "up"]);
         if !offloads {
             linux::sh(
@@ -194,13 +288,23 @@ fn socket(offloads: bool, bytes: u64, udp_secs: u64) -> Figures {
             );
         }
     }
-    let ours = Ipv4Addr::new(10, 71, 0, 2);
+    let ours: IpAddr = if v6 {
+        Ipv6Addr::new(0x2001, 0xdb8, 0x71, 0, 0, 0, 0, 2).into()
+    } else {
+        Ipv4Addr::new(10, 71, 0, 2).into()
+    };
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     // The socket stack's executor runs on a thread in the near namespace until the peer is
     // done.
     let server = near.thread(move || {
-        let stack: &'static _ = unik_rt::leak(unik_unix::stack::connect(ours).unwrap());
-        servers(stack, bytes);
+        if v6 {
+            let stack: &'static _ = unik_rt::leak(unik_unix::stack::connect_v4v6().unwrap());
+            servers6(stack, bytes);
+        } else {
+            let stack: &'static _ =
+                unik_rt::leak(unik_unix::stack::connect(Ipv4Addr::new(10, 71, 0, 2)).unwrap());
+            servers(stack, bytes);
+        }
         run(600, async move {
             while done_rx.try_recv().is_err() {
                 linux::sleep_ms(20).await;
@@ -227,6 +331,15 @@ fn main() {
         ("direct, tap MTU 9000", direct(9000, bytes, secs)),
         ("socket, veth + offloads", socket(true, bytes, secs)),
         ("socket, veth, no offloads", socket(false, bytes, secs)),
+        ("IPv6 direct, tap MTU 1500", direct6(1500, bytes, secs)),
+        (
+            "IPv6 socket, veth + offl.",
+            socket_family(true, true, bytes, secs),
+        ),
+        (
+            "IPv6 socket, veth, no off.",
+            socket_family(false, true, bytes, secs),
+        ),
     ];
     println!(
         "{:<26} {:>14} {:>14} {:>16}",
@@ -238,8 +351,8 @@ fn main() {
             f.tcp_in, f.tcp_out, f.udp_pps
         );
     }
-    println!("direct / socket_stackv4 (same run):");
-    for (i, j) in [(0, 2), (0, 3), (1, 2)] {
+    println!("direct / socket stacks, and IPv6 / IPv4 on the direct stack (same run):");
+    for (i, j) in [(0, 2), (0, 3), (1, 2), (4, 5), (4, 6), (4, 0)] {
         let (a, b) = (runs[i].1, runs[j].1);
         println!(
             "  {} vs {}: TCP in {:.0} %, TCP out {:.0} %, UDP {:.0} %",

@@ -70,17 +70,19 @@ pub struct Input {
     pub released: Option<(MacAddr, VecDeque<Vec<u8>>)>,
 }
 
+/// The neighbour cache, keyed by protocol address: IPv4's for ARP, IPv6's for neighbour
+/// discovery (which shares its bounds and queueing).
 #[derive(Debug)]
-pub struct ArpCache {
+pub struct ArpCache<A = Ipv4Addr> {
     cfg: ArpConfig,
-    entries: BTreeMap<Ipv4Addr, Entry>,
+    entries: BTreeMap<A, Entry>,
     pending_total: usize,
     /// Packets dropped because resolution failed or a queue was full.
     pub dropped: u64,
 }
 
-impl ArpCache {
-    pub fn new(cfg: ArpConfig) -> ArpCache {
+impl<A: Ord + Copy> ArpCache<A> {
+    pub fn new(cfg: ArpConfig) -> ArpCache<A> {
         ArpCache {
             cfg,
             entries: BTreeMap::new(),
@@ -89,7 +91,7 @@ impl ArpCache {
         }
     }
 
-    pub fn lookup(&mut self, now: Instant, ip: Ipv4Addr) -> Option<MacAddr> {
+    pub fn lookup(&mut self, now: Instant, ip: A) -> Option<MacAddr> {
         match self.entries.get(&ip)? {
             Entry::Resolved { mac, expires } if *expires > now => Some(*mac),
             Entry::Resolved { .. } => {
@@ -101,7 +103,7 @@ impl ArpCache {
     }
 
     /// Queues a complete IPv4 packet for `ip` until it resolves.
-    pub fn queue(&mut self, now: Instant, ip: Ipv4Addr, packet: Vec<u8>) -> Queued {
+    pub fn queue(&mut self, now: Instant, ip: A, packet: Vec<u8>) -> Queued {
         if self.pending_total >= self.cfg.max_pending_total {
             self.dropped += 1;
             return Queued::Dropped;
@@ -136,12 +138,7 @@ impl ArpCache {
     }
 
     /// Records `ip` at `mac`; returns packets that were waiting for it.
-    pub fn insert(
-        &mut self,
-        now: Instant,
-        ip: Ipv4Addr,
-        mac: MacAddr,
-    ) -> Option<VecDeque<Vec<u8>>> {
+    pub fn insert(&mut self, now: Instant, ip: A, mac: MacAddr) -> Option<VecDeque<Vec<u8>>> {
         if !self.entries.contains_key(&ip) && !self.make_room(now) {
             return None;
         }
@@ -183,42 +180,9 @@ impl ArpCache {
         }
     }
 
-    /// Handles a received ARP packet (RFC 826 merge, then reply if asked for `our_ip`).
-    pub fn process(
-        &mut self,
-        now: Instant,
-        our_mac: MacAddr,
-        our_ip: Option<Ipv4Addr>,
-        arp: &ArpRepr,
-    ) -> Input {
-        let mut input = Input::default();
-        let for_us = our_ip.is_some_and(|ip| ip == arp.target_ip);
-        // Probes (sender 0.0.0.0) and bogus senders teach nothing.
-        let learnable = !arp.sender_ip.is_unspecified()
-            && !arp.sender_ip.is_broadcast()
-            && arp.sender_mac.is_unicast()
-            && Some(arp.sender_ip) != our_ip;
-        if learnable
-            && (for_us || self.entries.contains_key(&arp.sender_ip))
-            && let Some(q) = self.insert(now, arp.sender_ip, arp.sender_mac)
-        {
-            input.released = Some((arp.sender_mac, q));
-        }
-        if for_us && arp.operation == Operation::Request {
-            input.reply = Some(ArpRepr {
-                operation: Operation::Reply,
-                sender_mac: our_mac,
-                sender_ip: arp.target_ip,
-                target_mac: arp.sender_mac,
-                target_ip: arp.sender_ip,
-            });
-        }
-        input
-    }
-
     /// Runs retries: calls `request` for each address due another request, and drops
     /// resolutions (with their packets) that ran out of requests.
-    pub fn poll(&mut self, now: Instant, mut request: impl FnMut(Ipv4Addr)) {
+    pub fn poll(&mut self, now: Instant, mut request: impl FnMut(A)) {
         let cfg = &self.cfg;
         let mut dropped = 0;
         self.entries.retain(|ip, e| match e {
@@ -256,6 +220,11 @@ impl ArpCache {
             .fold(None, |acc, t| earliest(acc, Some(t)))
     }
 
+    /// Whether `ip` has an entry (resolved or being resolved).
+    pub fn contains(&self, ip: A) -> bool {
+        self.entries.contains_key(&ip)
+    }
+
     pub fn pending_packets(&self) -> usize {
         self.pending_total
     }
@@ -264,6 +233,41 @@ impl ArpCache {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.pending_total = 0;
+    }
+}
+
+impl ArpCache<Ipv4Addr> {
+    /// Handles a received ARP packet (RFC 826 merge, then reply if asked for `our_ip`).
+    pub fn process(
+        &mut self,
+        now: Instant,
+        our_mac: MacAddr,
+        our_ip: Option<Ipv4Addr>,
+        arp: &ArpRepr,
+    ) -> Input {
+        let mut input = Input::default();
+        let for_us = our_ip.is_some_and(|ip| ip == arp.target_ip);
+        // Probes (sender 0.0.0.0) and bogus senders teach nothing.
+        let learnable = !arp.sender_ip.is_unspecified()
+            && !arp.sender_ip.is_broadcast()
+            && arp.sender_mac.is_unicast()
+            && Some(arp.sender_ip) != our_ip;
+        if learnable
+            && (for_us || self.entries.contains_key(&arp.sender_ip))
+            && let Some(q) = self.insert(now, arp.sender_ip, arp.sender_mac)
+        {
+            input.released = Some((arp.sender_mac, q));
+        }
+        if for_us && arp.operation == Operation::Request {
+            input.reply = Some(ArpRepr {
+                operation: Operation::Reply,
+                sender_mac: our_mac,
+                sender_ip: arp.target_ip,
+                target_mac: arp.sender_mac,
+                target_ip: arp.sender_ip,
+            });
+        }
+        input
     }
 }
 

@@ -4,8 +4,8 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::time::{Duration, Instant};
-use crate::wire::Ipv4Addr;
 use crate::wire::ipv4::{HEADER_LEN, Ipv4Repr, MAX_PACKET_LEN};
+use crate::wire::{Ipv4Addr, Ipv6Addr};
 
 pub const DEFAULT_TTL: u8 = 64;
 
@@ -95,12 +95,20 @@ pub const MAX_FRAGMENTS: usize = 16;
 /// Time allowed from a packet's first fragment to its last.
 pub const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A packet being reassembled: IPv4's (RFC 791) or IPv6's (RFC 8200 4.5) identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    protocol: u8,
-    ident: u16,
+enum Key {
+    V4 {
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        protocol: u8,
+        ident: u16,
+    },
+    V6 {
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        ident: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -179,20 +187,50 @@ impl Reassembler {
     /// Takes one fragment (a packet with MF set or a non-zero offset); returns the
     /// reassembled payload once complete.
     pub fn process(&mut self, now: Instant, ip: &Ipv4Repr, payload: &[u8]) -> Option<Vec<u8>> {
-        let (offset, len) = (ip.frag_offset, payload.len());
-        // Malformed fragments are ignored without touching the packet they claim to belong to.
-        if len == 0
-            || (ip.more_frags && !len.is_multiple_of(8))
-            || offset + len > MAX_PACKET_LEN - HEADER_LEN
-        {
-            return None;
-        }
-        let key = Key {
+        let key = Key::V4 {
             src: ip.src,
             dst: ip.dst,
             protocol: ip.protocol,
             ident: ip.ident,
         };
+        let most = MAX_PACKET_LEN - HEADER_LEN;
+        self.process_key(now, key, ip.frag_offset, ip.more_frags, payload, most)
+    }
+
+    /// An IPv6 fragment: `offset` and `more` from its fragment header, `payload` the
+    /// fragment's data. Returns the fragmentable part once complete. Same rules and the same
+    /// shared capacity as IPv4's.
+    #[allow(clippy::too_many_arguments)]
+    pub fn process_v6(
+        &mut self,
+        now: Instant,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        ident: u32,
+        offset: usize,
+        more: bool,
+        payload: &[u8],
+    ) -> Option<Vec<u8>> {
+        let key = Key::V6 { src, dst, ident };
+        // The payload length field bounds the fragmentable part (less the fragment header).
+        let most = crate::wire::ipv6::MAX_PAYLOAD_LEN - crate::wire::ipv6::FRAGMENT_HEADER_LEN;
+        self.process_key(now, key, offset, more, payload, most)
+    }
+
+    fn process_key(
+        &mut self,
+        now: Instant,
+        key: Key,
+        offset: usize,
+        more: bool,
+        payload: &[u8],
+        most: usize,
+    ) -> Option<Vec<u8>> {
+        let len = payload.len();
+        // Malformed fragments are ignored without touching the packet they claim to belong to.
+        if len == 0 || (more && !len.is_multiple_of(8)) || offset + len > most {
+            return None;
+        }
         if let Some(p) = self.packets.get(&key)
             && now.since(p.first_seen) >= REASSEMBLY_TIMEOUT
         {
@@ -212,7 +250,7 @@ impl Reassembler {
             .frags
             .iter()
             .any(|(o, d)| offset < o + d.len() && *o < new_end);
-        let inconsistent = if ip.more_frags {
+        let inconsistent = if more {
             p.end.is_some_and(|e| new_end >= e)
         } else {
             p.end.is_some() || p.frags.iter().any(|(o, d)| o + d.len() > new_end)
@@ -223,7 +261,7 @@ impl Reassembler {
         let at = p.frags.partition_point(|(o, _)| *o < offset);
         p.frags.insert(at, (offset, payload.to_vec()));
         p.bytes += len;
-        if !ip.more_frags {
+        if !more {
             p.end = Some(new_end);
         }
         self.lru.remove(&p.stamp);

@@ -35,6 +35,7 @@ pub mod dhcp;
 pub mod ethernet;
 pub mod iface;
 pub mod ipv4;
+pub mod ipv6;
 pub mod rng;
 pub mod tcp;
 pub mod time;
@@ -42,9 +43,11 @@ pub mod wire;
 
 pub use device::{Device, FrameQueue, TxError};
 pub use iface::{
-    Config, Error, IcmpEvent, Interface, IpWrite, Stats, TcpHandle, TcpListener, UdpHandle,
+    Config, Error, IcmpEvent, Icmpv6Event, Interface, Ip6Write, IpWrite, Stats, TcpHandle,
+    TcpListener, UdpHandle,
 };
 pub use ipv4::Ipv4Config;
+pub use ipv6::{InterfaceId, Ipv6Config};
 pub use tcp::{Keepalive, State as TcpState, TcpConfig};
 pub use time::{Duration, Instant};
-pub use wire::{Ipv4Addr, MacAddr};
+pub use wire::{IpAddr, Ipv4Addr, Ipv6Addr, MacAddr};

@@ -145,7 +145,7 @@ fn udp_echo_and_port_unreachable() {
         match s.nodes[1].udp_recv(server, &mut buf) {
             Ok((n, from)) => {
                 assert_eq!(&buf[..n], b"ping");
-                assert_eq!(from, SocketAddrV4::new(ip(1), client.port()));
+                assert_eq!(from, SocketAddrV4::new(ip(1), client.port()).into());
                 s.nodes[1].udp_send(server, from, b"pong").unwrap();
                 true
             }

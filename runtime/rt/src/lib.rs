@@ -28,7 +28,8 @@ mod local;
 pub use conduit::{Conduit, ConduitFlow, TlsClientConfig, TlsServerConfig};
 pub use devices::Op;
 pub use devices::stack::{
-    StackStats, StackV4, Tcp, TcpError, TcpFlow, TcpListener, Udp, UdpError, UdpSocket, WireStats,
+    StackStats, StackV4, StackV4V6, Tcp, TcpError, TcpFlow, TcpListener, TcpOfStack, Udp, UdpError,
+    UdpOfStack, UdpSocket, WireStats, tcp_of_stack, udp_of_stack,
 };
 pub use devices::{
     Argv, Block, BlockError, BlockInfo, Console, ConsoleError, ETHERNET_HEADER, EntryKind, Key,

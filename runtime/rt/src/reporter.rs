@@ -150,6 +150,17 @@ pub fn init(
     Ok(())
 }
 
+/// `console_reporter`'s connect: [`init`] at the levels of the `logs` key.
+/// (Written here, not in the catalogue's template: generated code has no
+/// `ToString` in scope on the freestanding targets.)
+pub fn connect(
+    console: &'static (dyn Console + Sync),
+    clock: &'static (dyn Pclock + Sync),
+) -> Result<(), String> {
+    let spec = crate::keys::string("logs").map_err(|e| e.to_string())?;
+    init(console, Some(clock), &spec).map_err(|e| e.to_string())
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` for nanoseconds since the Unix epoch.
 pub fn rfc3339(ns: u64) -> String {
     let secs = ns / 1_000_000_000;

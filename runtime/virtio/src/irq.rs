@@ -39,6 +39,17 @@ pub fn unregister_isr_port(irq: u8, port: u16) {
     }
 }
 
+/// Every vector from 32 on (set with `trap::set_irq_handler` at boot): the
+/// PIC's 16 lines are remapped to vectors 32..48; nothing else is
+/// programmed to fire, so any other vector is counted and ignored.
+#[cfg(unik_kernel)]
+pub(crate) fn on_vector(frame: &mut crate::trap::TrapFrame) {
+    match frame.vector.checked_sub(crate::trap::FIRST_IRQ_VECTOR) {
+        Some(line @ 0..16) => handle(line as u8),
+        _ => count_unexpected(),
+    }
+}
+
 #[cfg_attr(not(unik_kernel), allow(dead_code))]
 pub(crate) fn handle(irq: u8) {
     if pic::is_spurious(irq) {

@@ -11,9 +11,7 @@
 extern crate alloc;
 
 pub mod blk;
-mod cell;
 pub mod clock;
-pub mod cpu;
 pub mod devices;
 pub mod exit;
 pub mod irq;
@@ -28,7 +26,6 @@ pub mod pit;
 pub mod platform;
 pub mod rtc;
 pub mod serial;
-pub mod start_info;
 pub mod virtio;
 
 #[cfg(feature = "rt")]
@@ -41,13 +38,13 @@ pub mod rt;
 pub use rt::{VirtioPlatform, argv, block, console, kv_mem, mclock, net, pclock, random, sleep};
 
 #[cfg(unik_kernel)]
-mod desc;
-#[cfg(unik_kernel)]
-mod pvh;
-#[cfg(unik_kernel)]
 mod start;
+
+// Shared with the xen platform.
+use unik_freestanding::pvh::cell;
+pub use unik_freestanding::pvh::{cpu, start_info};
 #[cfg(unik_kernel)]
-mod trap;
+use unik_freestanding::pvh::{desc, entry, trap};
 
 pub use blk::{Blk, BlkError, SECTOR_SIZE};
 pub use clock::{now_ns, wall_ns};

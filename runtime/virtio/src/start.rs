@@ -10,7 +10,7 @@ use unik_freestanding::{
 
 use crate::cell::Global;
 use crate::start_info::{self, BootData};
-use crate::{BootInfo, clock, cpu, desc, devices, irq, pic, pvh, serial, trap};
+use crate::{BootInfo, clock, cpu, desc, devices, entry, irq, pic, serial, trap};
 
 /// Stack for the application, taken from the heap.
 const MAIN_STACK: usize = 1024 * 1024;
@@ -40,12 +40,13 @@ static SOURCES: Sources = Sources {
 };
 
 #[unsafe(no_mangle)]
-extern "C" fn unik_virtio_start64(start_info: u64) -> ! {
+extern "C" fn unik_pvh_main(start_info: u64) -> ! {
     let boot_tsc = cpu::rdtsc();
     serial::init();
     set_console(serial::write);
     set_exit(crate::exit::exit);
     set_sources(&SOURCES);
+    trap::set_irq_handler(irq::on_vector);
     desc::init();
 
     // Copy the start info out before its memory may become heap.
@@ -59,12 +60,12 @@ extern "C" fn unik_virtio_start64(start_info: u64) -> ! {
             exit(EXIT_ABORT);
         }
     }
-    pvh::unmap_null_page();
+    entry::unmap_null_page();
 
     let mut heap_bytes = 0;
     start_info::heap_regions(
         data.memmap(),
-        (IMAGE_START, pvh::image_end()),
+        (IMAGE_START, entry::image_end()),
         HEAP_LOW,
         HEAP_HIGH,
         |base, size| {
@@ -93,14 +94,14 @@ extern "C" fn unik_virtio_start64(start_info: u64) -> ! {
     let layout = Layout::from_size_align(MAIN_STACK + GUARD, GUARD).expect("constant layout");
     // SAFETY: non-zero size.
     let stack = unsafe { alloc(layout) };
-    if stack.is_null() || !pvh::unmap_page(stack as u64) {
+    if stack.is_null() || !entry::unmap_page(stack as u64) {
         kprintln!("boot: cannot allocate the main stack");
         exit(EXIT_ABORT);
     }
     trap::set_stack_guard(stack as u64);
     MAIN_ENTERED_NS.store(clock::now_ns(), Ordering::Relaxed);
     // SAFETY: a fresh, exclusively owned stack region; its end is 4 KiB aligned.
-    let code = unsafe { pvh::call_on_stack(stack.add(GUARD + MAIN_STACK), run_main, 0) };
+    let code = unsafe { entry::call_on_stack(stack.add(GUARD + MAIN_STACK), run_main, 0) };
     exit(code)
 }
 

@@ -166,7 +166,7 @@ impl Blkfront {
             pages.push(p);
         }
         let port = ops::alloc_unbound(backend_id).map_err(BlkfrontError::Evtchn)?;
-        shared::unmask(port);
+        platform::listen(port);
         for (key, value) in [
             ("ring-ref", format!("{ring_ref}")),
             ("event-channel", format!("{port}")),
@@ -246,7 +246,7 @@ impl Blkfront {
         }
         let deadline = clock::now_ns().saturating_add(TIMEOUT_NS);
         loop {
-            shared::ack_upcall();
+            shared::clear_events();
             u32_at(self.ring, RSP_EVENT).store(self.cons.wrapping_add(1), Ordering::SeqCst);
             fence(Ordering::SeqCst);
             let prod = u32_at(self.ring, RSP_PROD).load(Ordering::Acquire);

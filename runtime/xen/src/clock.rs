@@ -55,6 +55,16 @@ fn advance(last: u64, last_tsc: u64, pv: u64, tsc: u64, t: &shared::TimeInfo) ->
     pv.max(run_on)
 }
 
+/// Xen system time of a monotonic deadline.
+pub fn to_system_ns(deadline_ns: u64) -> u64 {
+    deadline_ns.saturating_add(BOOT_SYSTEM_NS.load(Ordering::Relaxed))
+}
+
+/// Unix time in ns.
+pub fn wall_ns() -> u64 {
+    shared::wall_base_ns().saturating_add(system_ns())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,14 +87,4 @@ mod tests {
         // The first reading has nothing to run on from.
         assert_eq!(advance(0, 0, 42, 9999, &t), 42);
     }
-}
-
-/// Xen system time of a monotonic deadline.
-pub fn to_system_ns(deadline_ns: u64) -> u64 {
-    deadline_ns.saturating_add(BOOT_SYSTEM_NS.load(Ordering::Relaxed))
-}
-
-/// Unix time in ns.
-pub fn wall_ns() -> u64 {
-    shared::wall_base_ns().saturating_add(system_ns())
 }

@@ -8,7 +8,6 @@
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-pub const SET_TIMER_OP: u32 = 15;
 pub const MEMORY_OP: u32 = 12;
 pub const XEN_VERSION: u32 = 17;
 pub const GRANT_TABLE_OP: u32 = 20;
@@ -85,7 +84,7 @@ pub unsafe fn call3(nr: u32, a1: u64, a2: u64, a3: u64) -> i64 {
     if !READY.load(Ordering::Acquire) {
         return ENOSYS;
     }
-    let entry = crate::pvh::hypercall_page() + u64::from(nr) * 32;
+    let entry = crate::hypercall_page::hypercall_page() + u64::from(nr) * 32;
     let ret: i64;
     // SAFETY: the stub is Xen's; it follows the hypercall convention (args
     // in rdi, rsi, rdx; result in rax). Without `nostack` the compiler keeps

@@ -1,6 +1,6 @@
 //! unikc's `xen` target platform: a PVH x86_64 image that Xen boots with
 //! `xl create` (`type = "pvh"`), with the PV console ring, pvclock time,
-//! event channels with a blocking upcall-driven wait, and shutdown through
+//! event channels with a blocking `SCHEDOP_poll` wait, and shutdown through
 //! `SCHEDOP_shutdown`.
 //!
 //! The boot code, trap stubs and `main` hand-off are compiled only with
@@ -12,9 +12,7 @@
 extern crate alloc;
 
 pub mod blkfront;
-mod cell;
 pub mod clock;
-pub mod cpu;
 pub mod devices;
 pub mod exit;
 pub mod gnttab;
@@ -24,7 +22,7 @@ pub mod ops;
 pub mod platform;
 pub mod pvconsole;
 pub mod shared;
-pub mod start_info;
+mod watch;
 pub mod xenstore;
 
 #[cfg(feature = "rt")]
@@ -37,13 +35,15 @@ pub mod rt;
 pub use rt::{XenPlatform, argv, block, console, kv_mem, mclock, net, pclock, random, sleep};
 
 #[cfg(unik_kernel)]
-mod desc;
-#[cfg(unik_kernel)]
-mod pvh;
+mod hypercall_page;
 #[cfg(unik_kernel)]
 mod start;
+
+// Shared with the virtio platform.
+use unik_freestanding::pvh::cell;
+pub use unik_freestanding::pvh::{cpu, start_info};
 #[cfg(unik_kernel)]
-mod trap;
+use unik_freestanding::pvh::{desc, entry, trap};
 
 pub use clock::{now_ns, wall_ns};
 pub use devices::DeviceKind;
@@ -51,8 +51,6 @@ pub use exit::exit;
 pub use platform::{halt_until, ready_set, wait};
 #[cfg(unik_kernel)]
 pub use start::cmdline;
-#[cfg(unik_kernel)]
-pub use trap::{unexpected_vectors, upcalls};
 
 /// The kernel command line; host builds (unit tests) have none.
 #[cfg(not(unik_kernel))]

@@ -21,7 +21,7 @@ use core::sync::atomic::{AtomicU32, Ordering, fence};
 
 use crate::gnttab::{self, GrantRef};
 use crate::xenstore::{self, XsError};
-use crate::{ops, platform, shared};
+use crate::{ops, platform};
 
 pub const SLOTS: u32 = 256;
 const HEADER: usize = 64;
@@ -222,7 +222,7 @@ impl Netfront {
             rx_bufs.push(r);
         }
         let port = ops::alloc_unbound(backend_id).map_err(NetfrontError::Evtchn)?;
-        shared::unmask(port);
+        platform::listen(port);
         let probe = Box::new(RxProbe {
             ring: rx,
             cons: AtomicU32::new(0),

@@ -3,29 +3,25 @@
 //! `memory.h`) as `repr(C)` structs and one function per operation.
 //! Errors are Xen's negative errno values.
 
-use crate::hypercall::{EVENT_CHANNEL_OP, HVM_OP, MEMORY_OP, SCHED_OP, SET_TIMER_OP, call3, op};
+use crate::hypercall::{EVENT_CHANNEL_OP, HVM_OP, MEMORY_OP, SCHED_OP, op};
 
 pub const DOMID_SELF: u16 = 0x7ff0;
 
 pub const SCHEDOP_SHUTDOWN: u32 = 2;
+pub const SCHEDOP_POLL: u32 = 3;
 pub const SHUTDOWN_POWEROFF: u32 = 0;
 pub const SHUTDOWN_CRASH: u32 = 3;
 
-pub const EVTCHNOP_BIND_VIRQ: u32 = 1;
 pub const EVTCHNOP_CLOSE: u32 = 3;
 pub const EVTCHNOP_SEND: u32 = 4;
 pub const EVTCHNOP_ALLOC_UNBOUND: u32 = 6;
-pub const VIRQ_TIMER: u32 = 0;
 
 pub const HVMOP_SET_PARAM: u32 = 0;
 pub const HVMOP_GET_PARAM: u32 = 1;
-pub const HVM_PARAM_CALLBACK_IRQ: u32 = 0;
 pub const HVM_PARAM_STORE_PFN: u32 = 1;
 pub const HVM_PARAM_STORE_EVTCHN: u32 = 2;
 pub const HVM_PARAM_CONSOLE_PFN: u32 = 17;
 pub const HVM_PARAM_CONSOLE_EVTCHN: u32 = 18;
-/// `HVM_PARAM_CALLBACK_TYPE_VECTOR` in bits 56..63 of the callback param.
-pub const CALLBACK_TYPE_VECTOR: u64 = 2 << 56;
 
 pub const XENMEM_ADD_TO_PHYSMAP: u32 = 7;
 pub const XENMAPSPACE_SHARED_INFO: u32 = 0;
@@ -69,11 +65,27 @@ pub fn shutdown(reason: u32) -> XenError {
     XenError(unsafe { op(SCHED_OP, SCHEDOP_SHUTDOWN, &raw mut arg) })
 }
 
-/// `set_timer_op`: raise `VIRQ_TIMER` at Xen system time `deadline` (ns);
-/// 0 cancels the timer.
-pub fn set_timer(deadline: u64) -> Result<(), XenError> {
-    // SAFETY: one integer argument.
-    check(unsafe { call3(SET_TIMER_OP, deadline, 0, 0) })
+/// `struct sched_poll` (x86_64): a guest handle to the ports, their
+/// number, and an absolute Xen system time (0: none).
+#[repr(C)]
+struct SchedPoll {
+    ports: *const u32,
+    nr_ports: u32,
+    timeout: u64,
+}
+
+/// `SCHEDOP_poll`: block until one of `ports` is pending or Xen system
+/// time reaches `timeout` (0: no timeout). Xen checks the ports after
+/// marking the vCPU blocked, so an event that arrived before the call
+/// returns at once. Needs no interrupt: the vCPU runs with them off.
+pub fn poll(ports: &[u32], timeout: u64) -> Result<(), XenError> {
+    let mut arg = SchedPoll {
+        ports: ports.as_ptr(),
+        nr_ports: ports.len() as u32,
+        timeout,
+    };
+    // SAFETY: `sched_poll` layout; `ports` outlives the call.
+    check(unsafe { op(SCHED_OP, SCHEDOP_POLL, &raw mut arg) })
 }
 
 #[repr(C)]
@@ -131,24 +143,6 @@ pub fn add_to_physmap(space: u32, idx: u64, gpfn: u64) -> Result<(), XenError> {
 }
 
 #[repr(C)]
-struct BindVirq {
-    virq: u32,
-    vcpu: u32,
-    port: u32,
-}
-
-pub fn bind_virq(virq: u32) -> Result<u32, XenError> {
-    let mut b = BindVirq {
-        virq,
-        vcpu: 0,
-        port: 0,
-    };
-    // SAFETY: `evtchn_bind_virq` layout.
-    check(unsafe { op(EVENT_CHANNEL_OP, EVTCHNOP_BIND_VIRQ, &raw mut b) })?;
-    Ok(b.port)
-}
-
-#[repr(C)]
 struct AllocUnbound {
     dom: u16,
     remote_dom: u16,
@@ -194,7 +188,9 @@ mod tests {
     fn layouts_match_the_public_headers() {
         assert_eq!(size_of::<HvmParam>(), 16);
         assert_eq!(size_of::<AddToPhysmap>(), 24);
-        assert_eq!(size_of::<BindVirq>(), 12);
+        assert_eq!(size_of::<SchedPoll>(), 24);
+        assert_eq!(core::mem::offset_of!(SchedPoll, nr_ports), 8);
+        assert_eq!(core::mem::offset_of!(SchedPoll, timeout), 16);
         assert_eq!(size_of::<AllocUnbound>(), 8);
     }
 

@@ -48,7 +48,7 @@ pub fn init() -> Result<(), &'static str> {
         return Err("Xen gave no console ring below 4 GiB (HVM_PARAM_CONSOLE_PFN)");
     }
     let port = u32::try_from(port).map_err(|_| "bad console event channel")?;
-    shared::unmask(port);
+    platform::listen(port);
     PORT.store(port, Ordering::SeqCst);
     PAGE.store(pfn << 12, Ordering::SeqCst);
     Ok(())
@@ -90,7 +90,7 @@ fn notify() {
 fn wait_for(timeout_ns: u64, done: impl Fn() -> bool) -> bool {
     let deadline = clock::now_ns().saturating_add(timeout_ns);
     loop {
-        shared::ack_upcall();
+        shared::clear_events();
         if done() {
             return true;
         }

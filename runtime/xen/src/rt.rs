@@ -9,8 +9,8 @@ pub use unik_freestanding::devices::{argv, console, kv_mem, mclock, pclock, rand
 
 use unik_rt::{Interest, Platform, Readiness, ReadySet};
 
-/// The executor's platform: [`crate::wait`] (`hlt` until Xen's one-shot
-/// timer or an event-channel upcall) is the only way to block.
+/// The executor's platform: [`crate::wait`] (`SCHEDOP_poll` on the
+/// devices' event channels until the deadline) is the only way to block.
 #[derive(Debug, Default)]
 pub struct XenPlatform;
 

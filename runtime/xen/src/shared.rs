@@ -42,16 +42,16 @@ fn at<T>(offset: usize) -> &'static T {
 /// Ask Xen to put the shared info page over our page.
 pub fn map() -> Result<(), XenError> {
     ops::add_to_physmap(XENMAPSPACE_SHARED_INFO, 0, base() as u64 >> 12)?;
-    // Deliver upcalls (the per-port masks decide which ports wake us).
-    at::<AtomicU8>(UPCALL_MASK).store(0, Ordering::SeqCst);
+    // No upcalls: waits poll their ports (see platform.rs).
+    at::<AtomicU8>(UPCALL_MASK).store(1, Ordering::SeqCst);
     Ok(())
 }
 
-/// Clear vCPU 0's upcall flag, selector and every port's pending bit: from
-/// now on any new event on an unmasked port raises the upcall again (Xen
-/// only does on a 0→1 transition of all three). Devices read their rings,
-/// not the pending bits, so nothing is lost by clearing them.
-pub fn ack_upcall() {
+/// Clear vCPU 0's upcall flag, selector and every port's pending bit, so
+/// that the next event on any port is a 0→1 transition that ends a poll.
+/// Devices read their rings, not the pending bits, so nothing is lost by
+/// clearing them.
+pub fn clear_events() {
     at::<AtomicU8>(UPCALL_PENDING).store(0, Ordering::SeqCst);
     at::<AtomicU64>(PENDING_SEL).swap(0, Ordering::SeqCst);
     for w in 0..64 {
@@ -75,7 +75,8 @@ pub fn is_pending(port: u32) -> bool {
     w.load(Ordering::SeqCst) & bit != 0
 }
 
-/// Let events on `port` raise the upcall (wake a halted vCPU).
+/// Let events on `port` set the selector and upcall flag (see
+/// `platform::listen`).
 pub fn unmask(port: u32) {
     let (w, bit) = word(EVTCHN_MASK, port);
     w.fetch_and(!bit, Ordering::SeqCst);

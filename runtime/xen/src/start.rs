@@ -11,7 +11,7 @@ use unik_freestanding::{
 use crate::cell::Global;
 use crate::start_info::{self, BootData};
 use crate::{
-    BootInfo, clock, desc, hypercall, ops, platform, pvconsole, pvh, shared, trap, xenstore,
+    BootInfo, clock, desc, entry, hypercall, hypercall_page, pvconsole, shared, trap, xenstore,
 };
 
 /// Stack for the application, taken from the heap.
@@ -52,14 +52,14 @@ fn fail(msg: &str) -> ! {
 }
 
 #[unsafe(no_mangle)]
-extern "C" fn unik_xen_start64(start_info: u64) -> ! {
+extern "C" fn unik_pvh_main(start_info: u64) -> ! {
     set_console(pvconsole::write);
     set_exit(crate::exit::exit);
     set_sources(&SOURCES);
     desc::init();
 
     // SAFETY: the page is the image's hypercall page.
-    if let Err(e) = unsafe { hypercall::init(pvh::hypercall_page()) } {
+    if let Err(e) = unsafe { hypercall::init(hypercall_page::hypercall_page()) } {
         let mut buf = [0u8; 128];
         fail(fmt(&mut buf, format_args!("{e}")));
     }
@@ -68,20 +68,6 @@ extern "C" fn unik_xen_start64(start_info: u64) -> ! {
         fail(fmt(&mut buf, format_args!("cannot map shared_info: {e}")));
     }
     clock::init();
-    if let Err(e) = ops::hvm_set_param(
-        ops::HVM_PARAM_CALLBACK_IRQ,
-        ops::CALLBACK_TYPE_VECTOR | u64::from(trap::UPCALL_VECTOR),
-    ) {
-        let mut buf = [0u8; 128];
-        fail(fmt(
-            &mut buf,
-            format_args!("cannot set the event upcall vector: {e}"),
-        ));
-    }
-    if let Err(e) = platform::init() {
-        let mut buf = [0u8; 128];
-        fail(fmt(&mut buf, format_args!("cannot bind VIRQ_TIMER: {e}")));
-    }
     if let Err(e) = pvconsole::init() {
         // Output stays on the debug port (xl dmesg).
         kprintln!("unik-xen: no PV console: {e}");
@@ -100,12 +86,12 @@ extern "C" fn unik_xen_start64(start_info: u64) -> ! {
             exit(EXIT_ABORT);
         }
     }
-    pvh::unmap_null_page();
+    entry::unmap_null_page();
 
     let mut heap_bytes = 0;
     start_info::heap_regions(
         data.memmap(),
-        (IMAGE_START, pvh::image_end()),
+        (IMAGE_START, entry::image_end()),
         HEAP_LOW,
         HEAP_HIGH,
         |base, size| {
@@ -126,14 +112,14 @@ extern "C" fn unik_xen_start64(start_info: u64) -> ! {
     let layout = Layout::from_size_align(MAIN_STACK + GUARD, GUARD).expect("constant layout");
     // SAFETY: non-zero size.
     let stack = unsafe { alloc(layout) };
-    if stack.is_null() || !pvh::unmap_page(stack as u64) {
+    if stack.is_null() || !entry::unmap_page(stack as u64) {
         kprintln!("boot: cannot allocate the main stack");
         exit(EXIT_ABORT);
     }
     trap::set_stack_guard(stack as u64);
     MAIN_ENTERED_NS.store(clock::now_ns(), Ordering::Relaxed);
     // SAFETY: a fresh, exclusively owned stack region; its end is 4 KiB aligned.
-    let code = unsafe { pvh::call_on_stack(stack.add(GUARD + MAIN_STACK), run_main, 0) };
+    let code = unsafe { entry::call_on_stack(stack.add(GUARD + MAIN_STACK), run_main, 0) };
     exit(code)
 }
 

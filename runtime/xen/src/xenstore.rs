@@ -79,7 +79,7 @@ pub fn init() -> Result<(), XsError> {
         return Err(XsError::NoStore);
     }
     let port = u32::try_from(port).map_err(|_| XsError::NoStore)?;
-    shared::unmask(port);
+    platform::listen(port);
     PORT.store(port, Ordering::SeqCst);
     PAGE.store(pfn << 12, Ordering::SeqCst);
     Ok(())
@@ -97,7 +97,7 @@ fn byte(page: u64, off: usize) -> *mut u8 {
 /// Wait until `ready()` (halting between events) or the deadline.
 fn wait_until(deadline: u64, ready: impl Fn() -> bool) -> Result<(), XsError> {
     loop {
-        shared::ack_upcall();
+        shared::clear_events();
         if ready() {
             return Ok(());
         }

@@ -2,6 +2,8 @@
 //! break an invariant it checks; libFuzzer drives them (`fuzz_targets/`, see `run.sh`) and
 //! `tests/replay.rs` runs every stored input through them under `cargo test`.
 
+pub mod dns;
+pub mod http;
 pub mod hvt;
 pub mod iface;
 pub mod lock;
@@ -11,7 +13,7 @@ pub mod unik;
 pub mod wire;
 
 /// The targets, in the order `run.sh` runs them.
-pub const TARGETS: [&str; 6] = ["wire", "iface", "tcp", "unik", "lock", "hvt"];
+pub const TARGETS: [&str; 8] = ["wire", "iface", "tcp", "unik", "lock", "hvt", "http", "dns"];
 
 /// Runs `target`'s harness on `data`.
 pub fn run(target: &str, data: &[u8]) {
@@ -22,6 +24,8 @@ pub fn run(target: &str, data: &[u8]) {
         "unik" => unik::run(data),
         "lock" => lock::run(data),
         "hvt" => hvt::run(data),
+        "http" => http::run(data),
+        "dns" => dns::run(data),
         _ => panic!("no fuzz target `{target}`"),
     }
 }

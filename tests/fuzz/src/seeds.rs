@@ -204,6 +204,8 @@ pub fn for_target(target: &str) -> Vec<Vec<u8>> {
         "unik" => unik(),
         "lock" => lock(),
         "hvt" => crate::hvt::seeds(),
+        "http" => crate::http::seeds(),
+        "dns" => crate::dns::seeds(),
         _ => Vec::new(),
     }
 }

@@ -64,3 +64,13 @@ fn lock() {
 fn hvt() {
     replay("hvt");
 }
+
+#[test]
+fn http() {
+    replay("http");
+}
+
+#[test]
+fn dns() {
+    replay("dns");
+}

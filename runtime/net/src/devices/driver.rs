@@ -14,7 +14,7 @@ use unik_rt::{ETHERNET_HEADER, NetError, Network};
 
 use super::ConnectError;
 use crate::device::{Device, TxError};
-use crate::iface::{Config, IcmpEvent, Interface};
+use crate::iface::{Config, IcmpEvent, Icmpv6Event, Interface};
 use crate::time::Instant;
 use crate::wire::MacAddr;
 
@@ -41,6 +41,7 @@ pub(crate) struct Shared<N: Network + 'static> {
     kicked: Cell<bool>,
     tx_waker: RefCell<Option<Waker>>,
     pub icmp: Rc<RefCell<VecDeque<IcmpEvent>>>,
+    pub icmp6: Rc<RefCell<VecDeque<Icmpv6Event>>>,
     failure: RefCell<Option<NetError>>,
     tx_lost: Cell<u64>,
     /// An IPv4 layer (static or DHCP) is connected.
@@ -70,6 +71,22 @@ impl<N: Network + 'static> Shared<N> {
             }
             q.push_back(*e);
         })));
+        let icmp6 = Rc::new(RefCell::new(VecDeque::new()));
+        let events6 = icmp6.clone();
+        iface.set_icmpv6_hook(Some(Box::new(move |e: &Icmpv6Event| {
+            if let Icmpv6Event::DuplicateAddress { address } = e {
+                unik_rt::log::error!(
+                    target: "net",
+                    "IPv6 address {address} is in use by another node on the link \
+                     (duplicate address detection): not using it"
+                );
+            }
+            let mut q = events6.borrow_mut();
+            if q.len() == ICMP_EVENTS {
+                q.pop_front();
+            }
+            q.push_back(*e);
+        })));
         let shared = unik_rt::leak(Shared {
             net,
             iface: RefCell::new(iface),
@@ -77,6 +94,7 @@ impl<N: Network + 'static> Shared<N> {
             kicked: Cell::new(false),
             tx_waker: RefCell::new(None),
             icmp,
+            icmp6,
             failure: RefCell::new(None),
             tx_lost: Cell::new(0),
             addressed: Cell::new(false),
@@ -120,6 +138,19 @@ impl<N: Network + 'static> Shared<N> {
     pub async fn icmp_event(&self) -> Result<IcmpEvent, NetError> {
         loop {
             if let Some(e) = self.icmp.borrow_mut().pop_front() {
+                return Ok(e);
+            }
+            if let Some(e) = self.failure() {
+                return Err(e);
+            }
+            self.changed().await;
+        }
+    }
+
+    /// The next ICMPv6 event; fails once the device stopped.
+    pub async fn icmpv6_event(&self) -> Result<Icmpv6Event, NetError> {
+        loop {
+            if let Some(e) = self.icmp6.borrow_mut().pop_front() {
                 return Ok(e);
             }
             if let Some(e) = self.failure() {

@@ -5,7 +5,7 @@ use unik_rt::{ETHERNET_HEADER, Mac, NetError, Network};
 
 use super::ConnectError;
 use super::driver::Shared;
-use crate::iface::Stats;
+use crate::iface::{Icmpv6Event, Interface, Stats};
 use crate::wire::MacAddr;
 use crate::wire::ethernet::EthernetRepr;
 
@@ -55,6 +55,32 @@ impl<N: Network + 'static> Ethernet<N> {
                 ETHERNET_HEADER + n
             })
             .await
+    }
+
+    /// Runs `f` on the interface every layer of this device shares (the sans-IO API: IPv6
+    /// configuration, `udp_send`/`tcp_connect` to IPv6 addresses, `icmpv6_echo_request`),
+    /// then lets the driver transmit what `f` queued (only then: a kick wakes every waiter,
+    /// so kicking for nothing would make a polling caller spin with the transmitter).
+    pub fn with_interface<R>(&self, f: impl FnOnce(&mut Interface) -> R) -> R {
+        let mut iface = self.shared.iface.borrow_mut();
+        let r = f(&mut iface);
+        let due = iface.poll_at().is_some_and(|t| t <= super::driver::now());
+        drop(iface);
+        if due {
+            self.shared.kick();
+        }
+        r
+    }
+
+    /// Completes after the interface next made progress (a frame arrived, timers ran): wait
+    /// on it between retries of a `with_interface` call that would block.
+    pub async fn changed(&self) {
+        self.shared.changed().await
+    }
+
+    /// The next ICMPv6 event (echo, error, duplicate address).
+    pub async fn icmpv6_event(&self) -> Result<Icmpv6Event, NetError> {
+        self.shared.icmpv6_event().await
     }
 
     /// Interface counters.

@@ -21,6 +21,8 @@ mod driver;
 pub mod ethernet;
 pub mod icmpv4;
 pub mod ipv4;
+pub mod ipv4v6;
+pub mod ipv6;
 pub mod stack;
 pub mod tcp;
 pub mod udp;
@@ -43,6 +45,11 @@ pub enum ConnectError {
     AlreadyConfigured,
     /// The layers passed together belong to different interfaces.
     DifferentInterfaces,
+    /// `create_ipv6` got an address that is not `ADDR/PREFIX`.
+    BadIpv6Cidr(String),
+    BadIpv6Gateway(String),
+    /// `--ipv4-only` and `--ipv6-only` together.
+    BothOnly,
     Random(RandomError),
 }
 
@@ -57,6 +64,14 @@ impl fmt::Display for ConnectError {
             ConnectError::AlreadyConfigured => {
                 f.write_str("the interface already has an IPv4 layer")
             }
+            ConnectError::BadIpv6Cidr(s) => {
+                write!(
+                    f,
+                    "bad IPv6 address `{s}` (expected ADDRESS/PREFIX, e.g. 2001:db8::2/64)"
+                )
+            }
+            ConnectError::BadIpv6Gateway(s) => write!(f, "bad IPv6 gateway `{s}`"),
+            ConnectError::BothOnly => f.write_str("--ipv4-only and --ipv6-only exclude each other"),
             ConnectError::DifferentInterfaces => {
                 f.write_str("the layers given belong to different network interfaces")
             }

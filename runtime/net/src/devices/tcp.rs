@@ -1,7 +1,7 @@
 //! `direct_tcpv4`: TCP over IPv4, as the `unik_rt::Tcp` trait.
 
 use core::cell::Cell;
-use core::net::SocketAddrV4;
+use core::net::{SocketAddr, SocketAddrV4};
 
 use unik_rt::{Network, Random, TcpError};
 
@@ -88,7 +88,7 @@ impl<N: Network + 'static> Tcpv4<N> {
         self.connected.get()
     }
 
-    fn flow(&self, handle: TcpHandle, peer: SocketAddrV4) -> Flow<N> {
+    fn flow(&self, handle: TcpHandle, peer: SocketAddr) -> Flow<N> {
         Flow {
             shared: self.shared,
             handle,
@@ -96,13 +96,9 @@ impl<N: Network + 'static> Tcpv4<N> {
             closed: Cell::new(false),
         }
     }
-}
 
-impl<N: Network + 'static> unik_rt::Tcp for Tcpv4<N> {
-    type Flow = Flow<N>;
-    type Listener = Listener<N>;
-
-    async fn listen(&self, port: u16) -> Result<Listener<N>, TcpError> {
+    /// Listens on `port` (0: an ephemeral one); a `dual` listener accepts both families.
+    fn listen_on(&self, port: u16, dual: bool) -> Result<Listener<N>, TcpError> {
         let mut iface = self.shared.iface.borrow_mut();
         let listener = if port != 0 {
             iface.tcp_listen(port).map_err(tcp_error)?
@@ -125,15 +121,17 @@ impl<N: Network + 'static> unik_rt::Tcp for Tcpv4<N> {
         Ok(Listener {
             shared: self.shared,
             listener,
+            dual,
         })
     }
 
-    async fn connect(&self, dst: SocketAddrV4) -> Result<Flow<N>, TcpError> {
+    /// Opens a connection to `dst` (either family) and waits for the handshake.
+    async fn connect_to(&self, dst: SocketAddr) -> Result<Flow<N>, TcpError> {
         let handle = loop {
             let r = self.shared.iface.borrow_mut().tcp_connect(now(), dst);
             match r {
                 Ok(h) => break h,
-                // DHCP has not bound yet.
+                // DHCP has not bound yet, or IPv6 DAD has not passed.
                 Err(Error::NoAddress) => {
                     failed(self.shared)?;
                     self.shared.changed().await;
@@ -169,10 +167,25 @@ impl<N: Network + 'static> unik_rt::Tcp for Tcpv4<N> {
     }
 }
 
+impl<N: Network + 'static> unik_rt::Tcp for Tcpv4<N> {
+    type Flow = Flow<N>;
+    type Listener = Listener<N>;
+
+    async fn listen(&self, port: u16) -> Result<Listener<N>, TcpError> {
+        self.listen_on(port, false)
+    }
+
+    async fn connect(&self, dst: SocketAddrV4) -> Result<Flow<N>, TcpError> {
+        self.connect_to(dst.into()).await
+    }
+}
+
 /// A listening port; dropping it stops listening (connections not yet accepted are reset).
 pub struct Listener<N: Network + 'static> {
     shared: &'static Shared<N>,
     listener: crate::iface::TcpListener,
+    /// Accepts IPv6 connections too (the dual stack's listener).
+    dual: bool,
 }
 
 impl<N: Network + 'static> unik_rt::TcpListener for Listener<N> {
@@ -190,6 +203,12 @@ impl<N: Network + 'static> unik_rt::TcpListener for Listener<N> {
                         .tcp_connection(handle)
                         .map_err(tcp_error)?
                         .remote();
+                    // An IPv4 listener on an interface that also runs IPv6 (a dual stack
+                    // built beside it) leaves IPv6 peers out.
+                    if !self.dual && peer.is_ipv6() {
+                        let _ = self.shared.iface.borrow_mut().tcp_abort(handle);
+                        continue;
+                    }
                     return Ok(Flow {
                         shared: self.shared,
                         handle,
@@ -222,7 +241,7 @@ impl<N: Network + 'static> Drop for Listener<N> {
 pub struct Flow<N: Network + 'static> {
     shared: &'static Shared<N>,
     handle: TcpHandle,
-    peer: SocketAddrV4,
+    peer: SocketAddr,
     closed: Cell<bool>,
 }
 
@@ -328,7 +347,11 @@ impl<N: Network + 'static> unik_rt::TcpFlow for Flow<N> {
     }
 
     fn peer(&self) -> SocketAddrV4 {
-        self.peer
+        match self.peer {
+            SocketAddr::V4(a) => a,
+            // Not reached: IPv4 listeners and connects only make IPv4 flows.
+            SocketAddr::V6(_) => SocketAddrV4::new(core::net::Ipv4Addr::UNSPECIFIED, 0),
+        }
     }
 }
 
@@ -338,5 +361,88 @@ impl<N: Network + 'static> Drop for Flow<N> {
             let _ = self.shared.iface.borrow_mut().tcp_close(self.handle);
             self.shared.kick();
         }
+    }
+}
+
+/// `direct_tcpv4v6 $ ip $ random`: TCP over both families of one interface, as
+/// `unik_rt::Tcp<SocketAddr>`. Listeners accept IPv4 and IPv6; `connect` goes by the address.
+pub struct Tcpv4v6<N: Network + 'static> {
+    tcp: &'static Tcpv4<N>,
+}
+
+/// `direct_tcpv4v6 $ ip $ random`.
+pub fn connect_v4v6<N: Network + 'static, R: Random>(
+    ip: &'static super::ipv4v6::Ipv4v6<N>,
+    random: &'static R,
+) -> Result<Tcpv4v6<N>, ConnectError> {
+    let tcp = unik_rt::leak(connect(ip.ipv4, random)?);
+    Ok(Tcpv4v6 { tcp })
+}
+
+impl<N: Network + 'static> Tcpv4v6<N> {
+    /// The TCP layer underneath (configuration, counters).
+    pub fn tcpv4(&self) -> &'static Tcpv4<N> {
+        self.tcp
+    }
+}
+
+/// A connection of the dual stack.
+pub struct Flow6<N: Network + 'static>(Flow<N>);
+
+impl<N: Network + 'static> Flow6<N> {
+    pub fn inner(&self) -> &Flow<N> {
+        &self.0
+    }
+}
+
+/// A listener of the dual stack (both families).
+pub struct Listener6<N: Network + 'static>(Listener<N>);
+
+impl<N: Network + 'static> unik_rt::Tcp<SocketAddr> for Tcpv4v6<N> {
+    type Flow = Flow6<N>;
+    type Listener = Listener6<N>;
+
+    async fn listen(&self, port: u16) -> Result<Listener6<N>, TcpError> {
+        self.tcp.listen_on(port, true).map(Listener6)
+    }
+
+    async fn connect(&self, dst: SocketAddr) -> Result<Flow6<N>, TcpError> {
+        self.tcp.connect_to(dst).await.map(Flow6)
+    }
+}
+
+impl<N: Network + 'static> unik_rt::TcpListener<SocketAddr> for Listener6<N> {
+    type Flow = Flow6<N>;
+
+    async fn accept(&self) -> Result<Flow6<N>, TcpError> {
+        <Listener<N> as unik_rt::TcpListener>::accept(&self.0)
+            .await
+            .map(Flow6)
+    }
+
+    fn local_port(&self) -> u16 {
+        self.0.listener.port()
+    }
+}
+
+impl<N: Network + 'static> unik_rt::TcpFlow<SocketAddr> for Flow6<N> {
+    async fn read(&self, buf: &mut [u8]) -> Result<usize, TcpError> {
+        <Flow<N> as unik_rt::TcpFlow>::read(&self.0, buf).await
+    }
+
+    async fn write(&self, data: &[u8]) -> Result<(), TcpError> {
+        <Flow<N> as unik_rt::TcpFlow>::write(&self.0, data).await
+    }
+
+    async fn shutdown_write(&self) -> Result<(), TcpError> {
+        <Flow<N> as unik_rt::TcpFlow>::shutdown_write(&self.0).await
+    }
+
+    async fn close(&self) -> Result<(), TcpError> {
+        <Flow<N> as unik_rt::TcpFlow>::close(&self.0).await
+    }
+
+    fn peer(&self) -> SocketAddr {
+        self.0.peer
     }
 }

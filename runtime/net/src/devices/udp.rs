@@ -1,7 +1,7 @@
 //! `direct_udpv4`: UDP over IPv4, as the `unik_rt::Udp` trait.
 
 use core::future::poll_fn;
-use core::net::SocketAddrV4;
+use core::net::{IpAddr, SocketAddr, SocketAddrV4};
 use core::task::Poll;
 
 use unik_rt::{Network, UdpError};
@@ -10,7 +10,7 @@ use super::ConnectError;
 use super::driver::{Shared, now};
 use super::errno;
 use super::ipv4::Ipv4;
-use crate::iface::{Error, IpWrite, UdpHandle};
+use crate::iface::{Error, Ip6Write, IpWrite, UdpHandle};
 use crate::wire::proto;
 use crate::wire::udp::{HEADER_LEN, UdpRepr};
 
@@ -66,8 +66,9 @@ impl<N: Network + 'static> Socket<N> {
     }
 }
 
-impl<N: Network + 'static> unik_rt::UdpSocket for Socket<N> {
-    async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddrV4), UdpError> {
+impl<N: Network + 'static> Socket<N> {
+    /// The next datagram of either family.
+    async fn recv_any(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), UdpError> {
         loop {
             let r = self.shared.iface.borrow_mut().udp_recv(self.handle, buf);
             match r {
@@ -81,8 +82,8 @@ impl<N: Network + 'static> unik_rt::UdpSocket for Socket<N> {
     }
 
     /// Builds the datagram in the device's buffer (or fragments it); waits while the
-    /// interface has no address (DHCP) or the device is busy.
-    async fn send_to(&self, data: &[u8], dst: SocketAddrV4) -> Result<(), UdpError> {
+    /// interface has no address of `dst`'s family (DHCP, DAD) or the device is busy.
+    async fn send_any(&self, data: &[u8], dst: SocketAddr) -> Result<(), UdpError> {
         if data.len() > MAX_DATAGRAM {
             return Err(UdpError::TooLarge(data.len()));
         }
@@ -90,28 +91,38 @@ impl<N: Network + 'static> unik_rt::UdpSocket for Socket<N> {
             src_port: self.handle.port(),
             dst_port: dst.port(),
         };
-        let w = IpWrite::new(*dst.ip(), proto::UDP);
         loop {
             self.failed()?;
             let (r, _) = poll_fn(|cx| {
                 Poll::Ready(self.shared.with_device(cx, |iface, dev| {
-                    iface.ipv4_write(
-                        now(),
-                        dev,
-                        &w,
-                        Some(HEADER_LEN),
-                        |b| {
-                            udp.emit_header(b, data.len());
-                            HEADER_LEN
-                        },
-                        &[data],
-                    )
+                    let fill = |b: &mut [u8]| {
+                        udp.emit_header(b, data.len());
+                        HEADER_LEN
+                    };
+                    match dst.ip() {
+                        IpAddr::V4(ip) => iface.ipv4_write(
+                            now(),
+                            dev,
+                            &IpWrite::new(ip, proto::UDP),
+                            Some(HEADER_LEN),
+                            fill,
+                            &[data],
+                        ),
+                        IpAddr::V6(ip) => iface.ipv6_write(
+                            now(),
+                            dev,
+                            &Ip6Write::new(ip, proto::UDP),
+                            Some(HEADER_LEN),
+                            fill,
+                            &[data],
+                        ),
+                    }
                 }))
             })
             .await;
             match r {
                 Ok(()) => {
-                    // Fragments or an ARP request may be left for the transmitter.
+                    // Fragments or a neighbour request may be left for the transmitter.
                     self.shared.kick();
                     return Ok(());
                 }
@@ -124,6 +135,22 @@ impl<N: Network + 'static> unik_rt::UdpSocket for Socket<N> {
             }
         }
     }
+}
+
+impl<N: Network + 'static> unik_rt::UdpSocket for Socket<N> {
+    async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddrV4), UdpError> {
+        loop {
+            // This IPv4 device's sockets skip IPv6 datagrams (the dual stack's device
+            // delivers both).
+            if let (n, SocketAddr::V4(from)) = self.recv_any(buf).await? {
+                return Ok((n, from));
+            }
+        }
+    }
+
+    async fn send_to(&self, data: &[u8], dst: SocketAddrV4) -> Result<(), UdpError> {
+        self.send_any(data, dst.into()).await
+    }
 
     fn local_port(&self) -> u16 {
         self.handle.port()
@@ -133,5 +160,49 @@ impl<N: Network + 'static> unik_rt::UdpSocket for Socket<N> {
 impl<N: Network + 'static> Drop for Socket<N> {
     fn drop(&mut self) {
         let _ = self.shared.iface.borrow_mut().udp_close(self.handle);
+    }
+}
+
+/// `direct_udpv4v6 $ ip`: UDP over both families of one interface, as
+/// `unik_rt::Udp<SocketAddr>`: a bound port receives both, `send_to` goes by the address.
+pub struct Udpv4v6<N: Network + 'static> {
+    pub(crate) udp: Udpv4<N>,
+}
+
+/// `direct_udpv4v6 $ ip`.
+pub fn connect_v4v6<N: Network + 'static>(
+    ip: &'static super::ipv4v6::Ipv4v6<N>,
+) -> Result<Udpv4v6<N>, ConnectError> {
+    Ok(Udpv4v6 {
+        udp: Udpv4 {
+            shared: ip.ipv4.shared,
+        },
+    })
+}
+
+/// A bound port of the dual stack.
+pub struct Socket6<N: Network + 'static>(Socket<N>);
+
+impl<N: Network + 'static> unik_rt::Udp<SocketAddr> for Udpv4v6<N> {
+    type Socket = Socket6<N>;
+
+    async fn bind(&self, port: u16) -> Result<Socket6<N>, UdpError> {
+        <Udpv4<N> as unik_rt::Udp>::bind(&self.udp, port)
+            .await
+            .map(Socket6)
+    }
+}
+
+impl<N: Network + 'static> unik_rt::UdpSocket<SocketAddr> for Socket6<N> {
+    async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), UdpError> {
+        self.0.recv_any(buf).await
+    }
+
+    async fn send_to(&self, data: &[u8], dst: SocketAddr) -> Result<(), UdpError> {
+        self.0.send_any(data, dst).await
+    }
+
+    fn local_port(&self) -> u16 {
+        self.0.handle.port()
     }
 }

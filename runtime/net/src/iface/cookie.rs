@@ -17,7 +17,7 @@
 #![allow(deprecated)] // core's SipHasher: SipHash-2-4, kept in core, the keyed PRF we need.
 
 use core::hash::{Hasher, SipHasher};
-use core::net::SocketAddrV4;
+use core::net::{IpAddr, SocketAddr};
 
 use crate::tcp::Seq;
 use crate::time::Instant;
@@ -41,17 +41,20 @@ fn counter(now: Instant) -> u64 {
 
 fn hash(
     key: (u64, u64),
-    local: SocketAddrV4,
-    remote: SocketAddrV4,
+    local: SocketAddr,
+    remote: SocketAddr,
     peer_isn: u32,
     count: u64,
     low: u32,
 ) -> u32 {
     let mut h = SipHasher::new_with_keys(key.0, key.1);
-    h.write_u32(local.ip().to_bits());
-    h.write_u16(local.port());
-    h.write_u32(remote.ip().to_bits());
-    h.write_u16(remote.port());
+    for a in [local, remote] {
+        match a.ip() {
+            IpAddr::V4(ip) => h.write_u32(ip.to_bits()),
+            IpAddr::V6(ip) => h.write_u128(ip.to_bits()),
+        }
+        h.write_u16(a.port());
+    }
     h.write_u32(peer_isn);
     h.write_u64(count);
     h.write_u32(low);
@@ -63,12 +66,13 @@ fn hash(
 pub fn make(
     key: (u64, u64),
     now: Instant,
-    local: SocketAddrV4,
-    remote: SocketAddrV4,
+    local: impl Into<SocketAddr>,
+    remote: impl Into<SocketAddr>,
     peer_isn: u32,
     mss: Option<u16>,
     wscale: Option<u8>,
 ) -> u32 {
+    let (local, remote) = (local.into(), remote.into());
     let peer_mss = mss.unwrap_or(536);
     let mss_index = MSS_TABLE.iter().rposition(|&m| m <= peer_mss).unwrap_or(0) as u32;
     let ws = wscale.map_or(NO_WSCALE, |w| u32::from(w.min(14)));
@@ -82,11 +86,12 @@ pub fn make(
 pub fn check(
     key: (u64, u64),
     now: Instant,
-    local: SocketAddrV4,
-    remote: SocketAddrV4,
+    local: impl Into<SocketAddr>,
+    remote: impl Into<SocketAddr>,
     seq: u32,
     ack: u32,
 ) -> Option<Decoded> {
+    let (local, remote) = (local.into(), remote.into());
     let cookie = ack.wrapping_sub(1);
     let peer_isn = seq.wrapping_sub(1);
     let low = cookie & 0xff;
@@ -110,7 +115,7 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::net::Ipv4Addr;
+    use core::net::{Ipv4Addr, SocketAddrV4};
 
     const KEY: (u64, u64) = (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210);
     const L: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80);

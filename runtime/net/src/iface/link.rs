@@ -9,11 +9,16 @@ use crate::arp::{ArpCache, Queued};
 use crate::device::Device;
 use crate::ethernet;
 use crate::ipv4::{Ipv4Config, fragments};
+use crate::ipv6::{Ipv6Host, multicast_mac};
 use crate::time::Instant;
 use crate::wire::arp::{ArpRepr, Operation};
 use crate::wire::ethernet::{EthernetRepr, HEADER_LEN as ETHERNET_HEADER, ethertype};
+use crate::wire::icmpv6;
 use crate::wire::ipv4::{HEADER_LEN, Ipv4Repr, MAX_PACKET_LEN};
-use crate::wire::{Ipv4Addr, MacAddr, checksum, proto, put_u16, tcp, udp};
+use crate::wire::ipv6::{
+    self as ipv6_wire, FRAGMENT_HEADER_LEN, FragmentRepr, HEADER_LEN as HEADER6_LEN, Ipv6Repr,
+};
+use crate::wire::{IpAddr, Ipv4Addr, Ipv6Addr, MacAddr, checksum, proto, put_u16, tcp, udp};
 
 /// Per-packet options of [`super::Interface::ipv4_write`], after the seeds' `Ipv4.write`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +45,39 @@ impl IpWrite {
     }
 }
 
-enum Hop {
+/// Per-packet options of an IPv6 write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ip6Write {
+    pub dst: Ipv6Addr,
+    /// The upper-layer protocol.
+    pub next_header: u8,
+    /// Source address; defaults to the best address of ours for `dst`. The unspecified
+    /// address is allowed (DAD probes, early MLD reports).
+    pub src: Option<Ipv6Addr>,
+    /// Defaults to the interface's hop limit.
+    pub hop_limit: Option<u8>,
+    /// May the packet be fragmented (by this host: IPv6 routers never fragment)?
+    pub fragment: bool,
+    /// Prepend a hop-by-hop header with the MLD router alert.
+    pub router_alert: bool,
+}
+
+impl Ip6Write {
+    pub fn new(dst: Ipv6Addr, next_header: u8) -> Ip6Write {
+        Ip6Write {
+            dst,
+            next_header,
+            src: None,
+            hop_limit: None,
+            fragment: true,
+            router_alert: false,
+        }
+    }
+}
+
+enum Hop<A> {
     Mac(MacAddr),
-    Pending(Ipv4Addr),
+    Pending(A),
 }
 
 /// Counters for the whole interface, and the memory it holds now ([`super::Interface::stats`]).
@@ -56,6 +91,8 @@ pub struct Stats {
     pub tx_dropped: u64,
     pub reassembled: u64,
     pub fragments_sent: u64,
+    /// IPv6 packets dropped for their extension headers (malformed, too long a chain).
+    pub ipv6_bad_headers: u64,
 
     // TCP listeners under load.
     /// Connections taken from listeners by `tcp_accept`.
@@ -107,10 +144,21 @@ pub(super) struct Link {
     /// ARP just released); sent before anything else.
     pub backlog: VecDeque<(MacAddr, Vec<u8>)>,
     pub stats: Stats,
+    /// IPv6: `None` while disabled.
+    pub ip6: Option<Ipv6Host>,
+    /// The IPv6 neighbour cache (neighbour discovery shares ARP's bounds and queueing).
+    pub nd: ArpCache<Ipv6Addr>,
+    pub ident6: u32,
 }
 
 /// Computes the transport checksum of a complete segment in place, as checksum offload would.
-fn transport_checksum(protocol: u8, seg: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
+fn transport_checksum(
+    protocol: u8,
+    seg: &mut [u8],
+    src: impl Into<IpAddr>,
+    dst: impl Into<IpAddr>,
+) {
+    let (src, dst) = (src.into(), dst.into());
     match protocol {
         proto::UDP if seg.len() >= udp::HEADER_LEN => {
             put_u16(seg, 6, 0);
@@ -118,6 +166,11 @@ fn transport_checksum(protocol: u8, seg: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr
             put_u16(seg, 6, c);
         }
         proto::TCP if seg.len() >= tcp::HEADER_LEN => tcp::fill_checksum(seg, src, dst),
+        proto::ICMPV6 if seg.len() >= 4 => {
+            if let (IpAddr::V6(s), IpAddr::V6(d)) = (src, dst) {
+                icmpv6::fill_checksum(seg, s, d);
+            }
+        }
         proto::ICMP if seg.len() >= 4 => {
             put_u16(seg, 2, 0);
             let c = checksum::checksum(seg);
@@ -133,7 +186,7 @@ impl Link {
         self.ident
     }
 
-    fn hop(&mut self, now: Instant, dst: Ipv4Addr) -> Result<Hop, Error> {
+    fn hop(&mut self, now: Instant, dst: Ipv4Addr) -> Result<Hop<Ipv4Addr>, Error> {
         if dst.is_broadcast() {
             return Ok(Hop::Mac(MacAddr::BROADCAST));
         }
@@ -186,14 +239,19 @@ impl Link {
         })
     }
 
-    /// Sends a complete IPv4 packet to a known neighbour.
+    /// Sends a complete IPv4 or IPv6 packet (told apart by its version) to a known neighbour.
     pub fn send_packet<D: Device>(
         &mut self,
         dev: &mut D,
         mac: MacAddr,
         packet: &[u8],
     ) -> Result<(), Error> {
-        ethernet::write(dev, self.mac, mac, ethertype::IPV4, packet.len(), |b| {
+        let et = if packet.first().is_some_and(|b| b >> 4 == 6) {
+            ethertype::IPV6
+        } else {
+            ethertype::IPV4
+        };
+        ethernet::write(dev, self.mac, mac, et, packet.len(), |b| {
             b[..packet.len()].copy_from_slice(packet);
             packet.len()
         })
@@ -400,4 +458,216 @@ impl Link {
         }
         Ok(())
     }
+
+    fn hop6(&mut self, now: Instant, dst: Ipv6Addr) -> Result<Hop<Ipv6Addr>, Error> {
+        if dst.is_multicast() {
+            return Ok(Hop::Mac(multicast_mac(dst)));
+        }
+        let host = self.ip6.as_ref().ok_or(Error::NoAddress)?;
+        if host.is_ours(dst) {
+            return Err(Error::NoRoute);
+        }
+        let next = host.next_hop(dst).ok_or(Error::NoRoute)?;
+        Ok(match self.nd.lookup(now, next) {
+            Some(mac) => Hop::Mac(mac),
+            None => Hop::Pending(next),
+        })
+    }
+
+    /// The largest IPv6 packet on the link.
+    pub fn mtu6(&self) -> usize {
+        self.ip6.as_ref().map_or(self.mtu, |h| h.mtu.min(self.mtu))
+    }
+
+    /// A neighbour solicitation for `target` as a complete IPv6 packet: multicast to its
+    /// solicited-node group (or unicast to `dst`); from `src`, carrying our link-layer
+    /// address unless `src` is unspecified (a DAD probe).
+    pub fn ns_packet(&self, src: Ipv6Addr, dst: Ipv6Addr, target: Ipv6Addr) -> Vec<u8> {
+        let ns = icmpv6::Icmpv6Repr::Ndisc(icmpv6::NdiscRepr::NeighborSolicit {
+            target,
+            source_mac: (!src.is_unspecified()).then_some(self.mac),
+        });
+        icmp6_packet(src, dst, 255, &ns, false)
+    }
+
+    /// Resolves `target` by a multicast solicitation (sent now, or left to the retry timer
+    /// if the device refuses).
+    fn solicit<D: Device>(&mut self, dev: &mut D, target: Ipv6Addr) {
+        let Some(src) = self.ip6.as_ref().and_then(|h| h.source_for(target)) else {
+            return;
+        };
+        let group = crate::ipv6::solicited_node(target);
+        let p = self.ns_packet(src, group, target);
+        let _ = self.send_packet(dev, multicast_mac(group), &p);
+    }
+
+    /// The IPv6 write path, as [`Link::write`] for IPv4: `fill` writes the upper-layer
+    /// header, `payloads` follow, the checksum (UDP, TCP, ICMPv6) is computed with the IPv6
+    /// pseudo-header; a packet over the link MTU gets fragment headers when `w.fragment`
+    /// allows, and waits for neighbour discovery when the next hop is unresolved.
+    pub fn write6<D: Device>(
+        &mut self,
+        now: Instant,
+        dev: &mut D,
+        w: &Ip6Write,
+        size: usize,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+        payloads: &[&[u8]],
+    ) -> Result<(), Error> {
+        let host = self.ip6.as_ref().ok_or(Error::NoAddress)?;
+        let src = match w.src {
+            Some(s) => s,
+            None => host.source_for(w.dst).ok_or(Error::NoAddress)?,
+        };
+        let hop_limit = w.hop_limit.unwrap_or(host.hop_limit);
+        let mtu = self.mtu6();
+        let ext = if w.router_alert { 8 } else { 0 };
+        let plen: usize = payloads.iter().map(|p| p.len()).sum();
+        let max_len = size + plen;
+        if ext + max_len > ipv6_wire::MAX_PAYLOAD_LEN - FRAGMENT_HEADER_LEN {
+            return Err(Error::TooLarge);
+        }
+        let hop = self.hop6(now, w.dst)?;
+        let repr = Ipv6Repr {
+            src,
+            dst: w.dst,
+            next_header: if w.router_alert {
+                ipv6_wire::next::HOP_BY_HOP
+            } else {
+                w.next_header
+            },
+            payload_len: 0,
+            hop_limit,
+        };
+        let (nh, dst) = (w.next_header, w.dst);
+        let assemble = |t: &mut [u8]| {
+            let n = fill(&mut t[..size]).min(size);
+            let mut at = n;
+            for p in payloads {
+                t[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            }
+            transport_checksum(nh, &mut t[..at], src, dst);
+            at
+        };
+        if let Hop::Mac(mac) = hop
+            && HEADER6_LEN + ext + max_len <= mtu
+        {
+            ethernet::write(
+                dev,
+                self.mac,
+                mac,
+                ethertype::IPV6,
+                HEADER6_LEN + ext + max_len,
+                |b| {
+                    if ext > 0 {
+                        ipv6_wire::emit_router_alert(&mut b[HEADER6_LEN..], nh);
+                    }
+                    let len = assemble(&mut b[HEADER6_LEN + ext..]);
+                    let mut r = repr;
+                    r.payload_len = ext + len;
+                    r.emit(b);
+                    HEADER6_LEN + ext + len
+                },
+            )
+            .map_err(|_| Error::WouldBlock)?;
+            self.stats.tx_frames += 1;
+            return Ok(());
+        }
+        let mut seg = vec![0u8; ext + max_len];
+        if ext > 0 {
+            ipv6_wire::emit_router_alert(&mut seg, nh);
+        }
+        let len = ext + assemble(&mut seg[ext..]);
+        seg.truncate(len);
+        let packets: Vec<Vec<u8>> = if HEADER6_LEN + len <= mtu {
+            let mut p = vec![0u8; HEADER6_LEN + len];
+            let mut r = repr;
+            r.payload_len = len;
+            r.emit(&mut p);
+            p[HEADER6_LEN..].copy_from_slice(&seg);
+            vec![p]
+        } else {
+            if !w.fragment || ext > 0 {
+                return Err(Error::TooLarge);
+            }
+            self.ident6 = self.ident6.wrapping_add(1);
+            let ident = self.ident6;
+            let step = (mtu.saturating_sub(HEADER6_LEN + FRAGMENT_HEADER_LEN) / 8 * 8).max(8);
+            let mut out = Vec::new();
+            let mut off = 0;
+            while off < len {
+                let flen = step.min(len - off);
+                let mut p = vec![0u8; HEADER6_LEN + FRAGMENT_HEADER_LEN + flen];
+                let mut r = repr;
+                r.next_header = ipv6_wire::next::FRAGMENT;
+                r.payload_len = FRAGMENT_HEADER_LEN + flen;
+                r.emit(&mut p);
+                FragmentRepr {
+                    next_header: nh,
+                    offset: off,
+                    more: off + flen < len,
+                    ident,
+                }
+                .emit(&mut p[HEADER6_LEN..]);
+                p[HEADER6_LEN + FRAGMENT_HEADER_LEN..].copy_from_slice(&seg[off..off + flen]);
+                out.push(p);
+                off += flen;
+            }
+            self.stats.fragments_sent += out.len() as u64;
+            out
+        };
+        match hop {
+            Hop::Mac(mac) => {
+                let mut it = packets.into_iter();
+                if let Some(first) = it.next() {
+                    self.send_packet(dev, mac, &first)?;
+                }
+                for p in it {
+                    if !self.backlog.is_empty() || self.send_packet(dev, mac, &p).is_err() {
+                        self.backlog.push_back((mac, p));
+                    }
+                }
+            }
+            Hop::Pending(next) => {
+                for p in packets {
+                    if self.nd.queue(now, next, p) == Queued::SendRequest {
+                        self.solicit(dev, next);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A complete IPv6 packet carrying one ICMPv6 message (with an optional router-alert
+/// hop-by-hop header, for MLD).
+pub(super) fn icmp6_packet(
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hop_limit: u8,
+    msg: &icmpv6::Icmpv6Repr<'_>,
+    router_alert: bool,
+) -> Vec<u8> {
+    let ext = if router_alert { 8 } else { 0 };
+    let len = msg.buffer_len();
+    let mut p = vec![0u8; HEADER6_LEN + ext + len];
+    Ipv6Repr {
+        src,
+        dst,
+        next_header: if router_alert {
+            ipv6_wire::next::HOP_BY_HOP
+        } else {
+            proto::ICMPV6
+        },
+        payload_len: ext + len,
+        hop_limit,
+    }
+    .emit(&mut p);
+    if router_alert {
+        ipv6_wire::emit_router_alert(&mut p[HEADER6_LEN..], proto::ICMPV6);
+    }
+    msg.emit_checked(&mut p[HEADER6_LEN + ext..], src, dst);
+    p
 }

@@ -3,6 +3,7 @@
 
 mod cookie;
 mod icmp;
+mod icmp6;
 mod link;
 mod tcp;
 mod udp;
@@ -13,7 +14,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 pub use icmp::IcmpEvent;
-pub use link::{IpWrite, Stats};
+pub use icmp6::Icmpv6Event;
+pub use link::{Ip6Write, IpWrite, Stats};
 pub use tcp::{TcpHandle, TcpListener};
 pub use udp::UdpHandle;
 
@@ -23,6 +25,7 @@ use crate::device::Device;
 use crate::dhcp::{self, DhcpClient, DhcpEvent, DhcpState, Lease};
 use crate::ethernet;
 use crate::ipv4::{DEFAULT_TTL, Ipv4Config, Reassembler};
+use crate::ipv6::{InterfaceId, Ipv6Config, Ipv6Host};
 use crate::rng::Rng;
 use crate::tcp::{TcpConfig, TcpError};
 use crate::time::{Duration, Instant, earliest};
@@ -30,7 +33,7 @@ use crate::wire::arp::{self as arp_wire, ArpRepr, Operation};
 use crate::wire::ethernet::ethertype;
 use crate::wire::ipv4::{self as ipv4_wire, Ipv4Repr};
 use crate::wire::udp::UdpRepr;
-use crate::wire::{Ipv4Addr, MacAddr, proto};
+use crate::wire::{IpAddr, Ipv4Addr, Ipv6Addr, MacAddr, proto};
 
 /// RFC 5227: two announcements, two seconds apart.
 const ANNOUNCE_COUNT: u8 = 2;
@@ -49,7 +52,7 @@ pub enum Error {
     /// The handle does not name a live socket.
     InvalidHandle,
     AddrInUse,
-    /// The interface has no IPv4 address yet.
+    /// The interface has no address (of the destination's family) yet.
     NoAddress,
     /// No gateway for a destination off the local network.
     NoRoute,
@@ -98,6 +101,13 @@ pub struct Config {
     /// send and receive buffer sizes; handshakes that do not fit are refused (RST), and
     /// `tcp_connect` fails with `Exhausted`. Half-open connections hold no buffers.
     pub tcp_memory: usize,
+    /// Run IPv6: a link-local address always, `ipv6` if set, SLAAC if `accept_ra`.
+    pub ipv6_enabled: bool,
+    /// A static IPv6 address (implies `ipv6_enabled`).
+    pub ipv6: Option<Ipv6Config>,
+    /// Form addresses from router advertisements and use their routers.
+    pub accept_ra: bool,
+    pub interface_id: InterfaceId,
 }
 
 impl Config {
@@ -118,6 +128,10 @@ impl Config {
             udp_recv_buffer: 64 * 1024,
             tx_queue: 256,
             tcp_memory: 64 << 20,
+            ipv6_enabled: false,
+            ipv6: None,
+            accept_ra: false,
+            interface_id: InterfaceId::Eui64,
         }
     }
 }
@@ -138,6 +152,17 @@ enum Outgoing {
         data: Vec<u8>,
     },
     Dhcp(dhcp::Outgoing),
+    /// A complete upper-layer IPv6 message; its checksum is computed on the way out.
+    Ip6 {
+        w: Ip6Write,
+        data: Vec<u8>,
+    },
+    /// A complete IPv6 packet for a neighbour-discovery destination (multicast, or a known
+    /// neighbour): neighbour discovery itself never waits for neighbour discovery.
+    Raw6 {
+        mac: Option<MacAddr>,
+        packet: Vec<u8>,
+    },
 }
 
 pub struct Interface {
@@ -156,7 +181,12 @@ pub struct Interface {
     udp_recv_buffer: usize,
     next_gen: u32,
     icmp_hook: Option<IcmpHook>,
+    icmpv6_hook: Option<Icmpv6Hook>,
+    interface_id: InterfaceId,
 }
+
+/// Observer of ICMPv6 traffic; see [`Interface::set_icmpv6_hook`].
+pub type Icmpv6Hook = Box<dyn FnMut(&Icmpv6Event)>;
 
 impl fmt::Debug for Interface {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -177,6 +207,16 @@ impl Interface {
             .ipv4
             .is_none()
             .then(|| DhcpClient::new(cfg.mac, rng.next_u64()));
+        let ip6 = (cfg.ipv6_enabled || cfg.ipv6.is_some()).then(|| {
+            Ipv6Host::new(
+                Instant::ZERO,
+                cfg.mac,
+                cfg.mtu,
+                cfg.interface_id,
+                cfg.ipv6,
+                cfg.accept_ra,
+            )
+        });
         Interface {
             link: Link {
                 mac: cfg.mac,
@@ -187,6 +227,13 @@ impl Interface {
                 ident: rng.next_u32() as u16,
                 backlog: VecDeque::new(),
                 stats: Stats::default(),
+                ip6,
+                nd: ArpCache::new(ArpConfig {
+                    // RFC 4861 10: REACHABLE_TIME is 30 s; beyond it we re-resolve.
+                    entry_lifetime: Duration::from_secs(30),
+                    ..cfg.arp.clone()
+                }),
+                ident6: rng.next_u32(),
             },
             rng,
             secret,
@@ -202,6 +249,8 @@ impl Interface {
             udp_recv_buffer: cfg.udp_recv_buffer,
             next_gen: 1,
             icmp_hook: None,
+            icmpv6_hook: None,
+            interface_id: cfg.interface_id,
         }
     }
 
@@ -304,6 +353,53 @@ impl Interface {
         self.link.ip.is_some_and(|c| c.address == dst)
     }
 
+    /// A usable unicast address of ours, of either family.
+    fn our_address(&self, dst: IpAddr) -> bool {
+        match dst {
+            IpAddr::V4(a) => self.our_unicast(a),
+            IpAddr::V6(a) => self.link.ip6.as_ref().is_some_and(|h| h.is_ours(a)),
+        }
+    }
+
+    /// Our source address for `dst`, if we have one of its family.
+    fn source_for(&self, dst: IpAddr) -> Option<IpAddr> {
+        match dst {
+            IpAddr::V4(_) => self.link.ip.map(|c| IpAddr::V4(c.address)),
+            IpAddr::V6(a) => self
+                .link
+                .ip6
+                .as_ref()
+                .and_then(|h| h.source_for(a))
+                .map(IpAddr::V6),
+        }
+    }
+
+    /// Queues an upper-layer message to `dst` (either family).
+    fn queue_ip(
+        &mut self,
+        dst: IpAddr,
+        protocol: u8,
+        fragment: bool,
+        data: Vec<u8>,
+    ) -> Result<(), Error> {
+        match dst {
+            IpAddr::V4(d) => self.queue(Outgoing::Ip {
+                w: IpWrite {
+                    fragment,
+                    ..IpWrite::new(d, protocol)
+                },
+                data,
+            }),
+            IpAddr::V6(d) => self.queue(Outgoing::Ip6 {
+                w: Ip6Write {
+                    fragment,
+                    ..Ip6Write::new(d, protocol)
+                },
+                data,
+            }),
+        }
+    }
+
     // ----- receive -----
 
     /// Processes one received Ethernet frame. Replies are queued for `transmit`.
@@ -327,6 +423,7 @@ impl Interface {
         match eth.ethertype {
             ethertype::ARP => self.receive_arp(now, payload),
             ethertype::IPV4 => self.receive_ipv4(now, payload, trusted),
+            ethertype::IPV6 => self.receive_ipv6(now, payload, trusted),
             _ => self.link.stats.rx_dropped += 1,
         }
     }
@@ -391,10 +488,11 @@ impl Interface {
         payload: &[u8],
         trusted: bool,
     ) {
+        let rx = IpRx::V4 { repr: ip, header };
         match ip.protocol {
             proto::ICMP => self.receive_icmp(ip, payload),
-            proto::UDP => self.receive_udp(now, ip, header, payload, trusted),
-            proto::TCP => self.receive_tcp(now, ip, payload, trusted),
+            proto::UDP => self.receive_udp(now, &rx, payload, trusted),
+            proto::TCP => self.receive_tcp(now, &rx, payload, trusted),
             _ => {
                 self.link.stats.rx_dropped += 1;
                 self.send_unreachable(
@@ -445,6 +543,17 @@ impl Interface {
         match item {
             Outgoing::Arp { dst_mac, repr } => self.link.send_arp(dev, *dst_mac, repr),
             Outgoing::Ip { w, data } => self.link.write(now, dev, w, 0, |_| 0, &[data]),
+            Outgoing::Ip6 { w, data } => self.link.write6(now, dev, w, 0, |_| 0, &[data]),
+            Outgoing::Raw6 { mac, packet } => {
+                let mac = match mac {
+                    Some(m) => *m,
+                    None => {
+                        let dst = crate::wire::ipv6::get_ip6(packet, 24);
+                        crate::ipv6::multicast_mac(dst)
+                    }
+                };
+                self.link.send_packet(dev, mac, packet)
+            }
             Outgoing::Dhcp(out) => {
                 let mac = self.link.mac;
                 let len = out.buffer_len(mac);
@@ -536,6 +645,7 @@ impl Interface {
             self.announce = (left > 1).then(|| (now + ANNOUNCE_INTERVAL, left - 1));
         }
         self.reasm.expire(now);
+        self.ipv6_timers(now);
         if let Some(d) = self.dhcp.as_mut() {
             let (event, out) = d.poll(now);
             if let Some(e) = event {
@@ -571,8 +681,41 @@ impl Interface {
             self.dhcp.as_ref().and_then(|d| d.poll_at()),
             self.announce.map(|a| a.0),
             self.tcp_poll_at(),
+            self.link.nd.poll_at(),
+            self.link.ip6.as_ref().and_then(|h| h.poll_at()),
         ]
         .into_iter()
         .fold(None, earliest)
+    }
+}
+
+/// A received packet's network layer, as the transports need it: addresses for checksums
+/// and replies, and what an ICMP error must quote.
+pub(super) enum IpRx<'a> {
+    V4 {
+        repr: &'a Ipv4Repr,
+        header: Option<&'a [u8]>,
+    },
+    V6 {
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        /// The whole packet as received (`None` after reassembly).
+        packet: Option<&'a [u8]>,
+    },
+}
+
+impl IpRx<'_> {
+    pub fn src(&self) -> IpAddr {
+        match self {
+            IpRx::V4 { repr, .. } => IpAddr::V4(repr.src),
+            IpRx::V6 { src, .. } => IpAddr::V6(*src),
+        }
+    }
+
+    pub fn dst(&self) -> IpAddr {
+        match self {
+            IpRx::V4 { repr, .. } => IpAddr::V4(repr.dst),
+            IpRx::V6 { dst, .. } => IpAddr::V6(*dst),
+        }
     }
 }

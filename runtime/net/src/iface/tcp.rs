@@ -9,16 +9,17 @@
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec;
 use alloc::vec::Vec;
-use core::net::SocketAddrV4;
+use core::net::{IpAddr, SocketAddr};
 
 use super::cookie;
-use super::{Error, Interface, IpWrite, Outgoing, Stats};
+use super::link::Ip6Write;
+use super::{Error, Interface, IpRx, IpWrite, Stats};
 use crate::device::Device;
 use crate::tcp::{self as tcp_mod, Connection, Seq, State, TcpError};
 use crate::time::{Duration, Instant, earliest};
-use crate::wire::ipv4::{HEADER_LEN, Ipv4Repr, MAX_PACKET_LEN};
+use crate::wire::ipv4::{HEADER_LEN, MAX_PACKET_LEN};
+use crate::wire::proto;
 use crate::wire::tcp::{self as tcp_wire, Flags, TcpRepr};
-use crate::wire::{Ipv4Addr, proto};
 
 const EPHEMERAL_FIRST: u16 = 49152;
 const EPHEMERAL_COUNT: u16 = 16384;
@@ -75,7 +76,7 @@ struct Listener {
     cookies_until: Option<Instant>,
 }
 
-type Tuple = (u16, SocketAddrV4);
+type Tuple = (u16, SocketAddr);
 
 /// How long after its last cookie a listener still accepts one.
 const COOKIE_LIFETIME: Duration = Duration::from_secs(128);
@@ -273,12 +274,19 @@ fn reset_for(seg: &TcpRepr, payload_len: usize) -> TcpRepr {
 
 impl Interface {
     /// RFC 6528 initial sequence number: a 4 µs clock plus a keyed hash of the connection.
-    fn isn(&self, now: Instant, local: SocketAddrV4, remote: SocketAddrV4) -> Seq {
+    fn isn(&self, now: Instant, local: SocketAddr, remote: SocketAddr) -> Seq {
+        let bits = |a: IpAddr| match a {
+            IpAddr::V4(a) => u128::from(a.to_bits()),
+            IpAddr::V6(a) => a.to_bits(),
+        };
+        let (l, r) = (bits(local.ip()), bits(remote.ip()));
         let mut h = self.secret;
         for v in [
-            u64::from(local.ip().to_bits()),
+            l as u64,
+            (l >> 64) as u64,
             u64::from(local.port()),
-            u64::from(remote.ip().to_bits()),
+            r as u64,
+            (r >> 64) as u64,
             u64::from(remote.port()),
         ] {
             h = mix(h ^ v);
@@ -286,20 +294,30 @@ impl Interface {
         Seq(((now.as_nanos() / 4000) as u32).wrapping_add(h as u32))
     }
 
-    fn our_mss(&self) -> usize {
-        self.link.mtu.saturating_sub(40).max(64)
+    /// The largest segment we receive from `peer`: the MTU less the IP and TCP headers.
+    fn our_mss(&self, peer: IpAddr) -> usize {
+        match peer {
+            IpAddr::V4(_) => self.link.mtu.saturating_sub(40).max(64),
+            IpAddr::V6(_) => self.link.mtu6().saturating_sub(60).max(64),
+        }
     }
 
-    fn queue_segment(&mut self, dst: Ipv4Addr, repr: &TcpRepr) {
+    fn queue_segment(&mut self, dst: IpAddr, repr: &TcpRepr) {
         let mut data = vec![0u8; repr.header_len()];
         repr.emit(&mut data);
-        let _ = self.queue(Outgoing::Ip {
-            w: IpWrite {
-                fragment: false,
-                ..IpWrite::new(dst, proto::TCP)
-            },
-            data,
-        });
+        let _ = self.queue_ip(dst, proto::TCP, false, data);
+    }
+
+    /// An ICMPv6 packet too big (or IPv4 fragmentation needed) for `dst`: connections to it
+    /// send segments of at most `mss` bytes from now on.
+    pub(super) fn tcp_path_mtu(&mut self, dst: IpAddr, mss: usize) {
+        for slot in &mut self.tcp.slots {
+            if let Some(e) = slot.entry.as_mut()
+                && e.conn.remote().ip() == dst
+            {
+                e.conn.lower_mss(mss);
+            }
+        }
     }
 
     // ----- application API -----
@@ -375,8 +393,13 @@ impl Interface {
         Ok(())
     }
 
-    /// Opens a connection from an ephemeral port; the SYN goes out on the next `transmit`.
-    pub fn tcp_connect(&mut self, now: Instant, remote: SocketAddrV4) -> Result<TcpHandle, Error> {
+    /// Opens a connection (to an IPv4 or IPv6 address) from an ephemeral port; the SYN goes
+    /// out on the next `transmit`.
+    pub fn tcp_connect(
+        &mut self,
+        now: Instant,
+        remote: impl Into<SocketAddr>,
+    ) -> Result<TcpHandle, Error> {
         self.tcp_connect_from(now, 0, remote)
     }
 
@@ -386,9 +409,10 @@ impl Interface {
         &mut self,
         now: Instant,
         local_port: u16,
-        remote: SocketAddrV4,
+        remote: impl Into<SocketAddr>,
     ) -> Result<TcpHandle, Error> {
-        let ip = self.link.ip.ok_or(Error::NoAddress)?;
+        let remote = remote.into();
+        let src = self.source_for(remote.ip()).ok_or(Error::NoAddress)?;
         let port = if local_port != 0 {
             if self.tcp.by_tuple.contains_key(&(local_port, remote)) {
                 return Err(Error::AddrInUse);
@@ -404,7 +428,7 @@ impl Interface {
                 })
                 .ok_or(Error::Exhausted)?
         };
-        let local = SocketAddrV4::new(ip.address, port);
+        let local = SocketAddr::new(src, port);
         let need = self.tcp_cfg.send_buffer + self.tcp_cfg.recv_buffer;
         if !self.tcp.reserve(need) {
             self.tcp.counters.tcp_memory_refused += 1;
@@ -416,7 +440,7 @@ impl Interface {
             local,
             remote,
             self.isn(now, local, remote),
-            self.our_mss(),
+            self.our_mss(remote.ip()),
         );
         Ok(self.tcp.insert(Entry {
             conn,
@@ -481,11 +505,12 @@ impl Interface {
     pub(super) fn receive_tcp(
         &mut self,
         now: Instant,
-        ip: &Ipv4Repr,
+        rx: &IpRx<'_>,
         payload: &[u8],
         trusted: bool,
     ) {
-        if !self.our_unicast(ip.dst) {
+        let (src, dst) = (rx.src(), rx.dst());
+        if !self.our_address(dst) {
             self.link.stats.rx_dropped += 1;
             return;
         }
@@ -496,14 +521,14 @@ impl Interface {
         let parsed = if trusted {
             TcpRepr::parse_trusted(&packet)
         } else {
-            TcpRepr::parse(&packet, ip.src, ip.dst)
+            TcpRepr::parse(&packet, src, dst)
         };
         let Ok(seg) = parsed else {
             self.link.stats.rx_dropped += 1;
             return;
         };
         let data = packet.payload();
-        let remote = SocketAddrV4::new(ip.src, seg.src_port);
+        let remote = SocketAddr::new(src, seg.src_port);
 
         if let Some(&index) = self.tcp.by_tuple.get(&(seg.dst_port, remote))
             && let Some(e) = self.tcp.slots[index].entry.as_mut()
@@ -516,14 +541,14 @@ impl Interface {
                 self.tcp.handshake_done(index, port);
             }
             if let Some(r) = reply {
-                self.queue_segment(ip.src, &r);
+                self.queue_segment(src, &r);
             }
             self.tcp_reap();
             return;
         }
 
         if self.tcp.listeners.contains_key(&seg.dst_port) && !seg.flags.rst() {
-            let local = SocketAddrV4::new(ip.dst, seg.dst_port);
+            let local = SocketAddr::new(dst, seg.dst_port);
             if seg.flags.syn() && !seg.flags.ack() {
                 self.listener_syn(now, local, remote, &seg);
             } else if seg.flags.ack() {
@@ -533,26 +558,20 @@ impl Interface {
                     self.cookie_ack(now, local, remote, &seg, data)
                 };
                 match cookie {
-                    Some(Some(reply)) => self.queue_segment(ip.src, &reply),
+                    Some(Some(reply)) => self.queue_segment(src, &reply),
                     Some(None) => {}
-                    None => self.queue_segment(ip.src, &reset_for(&seg, data.len())),
+                    None => self.queue_segment(src, &reset_for(&seg, data.len())),
                 }
             }
             return;
         }
         if !seg.flags.rst() {
-            self.queue_segment(ip.src, &reset_for(&seg, data.len()));
+            self.queue_segment(src, &reset_for(&seg, data.len()));
         }
     }
 
     /// A SYN for a listener: a new half-open connection, or a cookie when the table is full.
-    fn listener_syn(
-        &mut self,
-        now: Instant,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
-        seg: &TcpRepr,
-    ) {
+    fn listener_syn(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, seg: &TcpRepr) {
         let cfg = self.tcp_cfg;
         let port = local.port();
         self.tcp.counters.syn_received += 1;
@@ -584,13 +603,13 @@ impl Interface {
                     ack: seg.seq.wrapping_add(1),
                     flags: Flags::SYN | Flags::ACK,
                     window: cfg.recv_buffer.min(0xffff) as u16,
-                    mss: Some(self.our_mss().min(0xffff) as u16),
+                    mss: Some(self.our_mss(remote.ip()).min(0xffff) as u16),
                     window_scale: seg
                         .window_scale
                         .map(|_| tcp_mod::wscale_for(cfg.recv_buffer)),
                     ..TcpRepr::default()
                 };
-                self.queue_segment(*remote.ip(), &reply);
+                self.queue_segment(remote.ip(), &reply);
                 return;
             }
             if !self.tcp.evict_oldest_half_open(port) {
@@ -604,7 +623,7 @@ impl Interface {
             local,
             remote,
             self.isn(now, local, remote),
-            self.our_mss(),
+            self.our_mss(remote.ip()),
             seg,
         );
         self.tcp.insert(Entry {
@@ -625,8 +644,8 @@ impl Interface {
     fn cookie_ack(
         &mut self,
         now: Instant,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: SocketAddr,
+        remote: SocketAddr,
         seg: &TcpRepr,
         data: &[u8],
     ) -> Option<Option<TcpRepr>> {
@@ -656,7 +675,7 @@ impl Interface {
             remote,
             d.iss,
             d.irs,
-            self.our_mss(),
+            self.our_mss(remote.ip()),
             d.mss,
             d.wscale,
         );
@@ -745,17 +764,35 @@ impl Interface {
                 let Some(e) = slot.entry.as_mut() else {
                     continue;
                 };
-                let (local, remote) = (*e.conn.local().ip(), *e.conn.remote().ip());
+                let (local, remote) = (e.conn.local().ip(), e.conn.remote().ip());
                 let mut dropped = false;
                 let mss = e.conn.mss();
-                // Room for the largest TCP header (60 bytes) behind the IPv4 header.
-                let tso = if link.tso_ready(now, dev, remote) {
-                    dev.tso_max().min(MAX_PACKET_LEN) - HEADER_LEN - 60
-                } else {
-                    0
+                // Room for the largest TCP header (60 bytes) behind the IPv4 header. IPv6
+                // segments go without TSO.
+                let tso = match remote {
+                    IpAddr::V4(r) if link.tso_ready(now, dev, r) => {
+                        dev.tso_max().min(MAX_PACKET_LEN) - HEADER_LEN - 60
+                    }
+                    _ => 0,
                 };
                 let sent = e.conn.dispatch_upto(now, tso, |repr, a, b| {
-                    let written = if a.len() + b.len() > mss {
+                    let written = if let (IpAddr::V6(local), IpAddr::V6(remote)) = (local, remote) {
+                        let w = Ip6Write {
+                            src: Some(local),
+                            fragment: false,
+                            ..Ip6Write::new(remote, proto::TCP)
+                        };
+                        link.write6(
+                            now,
+                            dev,
+                            &w,
+                            repr.header_len(),
+                            |buf| repr.emit(buf),
+                            &[a, b],
+                        )
+                    } else if let (IpAddr::V4(local), IpAddr::V4(remote)) = (local, remote)
+                        && a.len() + b.len() > mss
+                    {
                         link.write_tso(
                             now,
                             dev,
@@ -766,7 +803,7 @@ impl Interface {
                             &[a, b],
                             mss,
                         )
-                    } else {
+                    } else if let (IpAddr::V4(local), IpAddr::V4(remote)) = (local, remote) {
                         let w = IpWrite {
                             src: Some(local),
                             fragment: false,
@@ -780,6 +817,8 @@ impl Interface {
                             |buf| repr.emit(buf),
                             &[a, b],
                         )
+                    } else {
+                        Err(Error::NoRoute)
                     };
                     match written {
                         Err(Error::WouldBlock) => Err(Error::WouldBlock),

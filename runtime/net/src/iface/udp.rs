@@ -3,17 +3,16 @@
 use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 
-use super::{Error, Interface, IpWrite, Outgoing};
+use super::{Error, Interface, IpRx};
 use crate::time::Instant;
 use crate::wire::dhcp::{self as dhcp_wire, DhcpRepr};
 use crate::wire::icmpv4::unreachable;
-use crate::wire::ipv4::Ipv4Repr;
 use crate::wire::proto;
 use crate::wire::udp::{self as udp_wire, UdpRepr};
 
-/// Largest UDP payload in one IPv4 datagram.
+/// Largest UDP payload in one datagram (IPv4's bound, applied to both families).
 pub const MAX_DATAGRAM: usize = 65507;
 
 /// A bound UDP port.
@@ -32,7 +31,7 @@ impl UdpHandle {
 #[derive(Debug)]
 pub(super) struct Socket {
     generation: u32,
-    rx: VecDeque<(SocketAddrV4, Vec<u8>)>,
+    rx: VecDeque<(SocketAddr, Vec<u8>)>,
     pub rx_bytes: usize,
     pub dropped: u64,
 }
@@ -79,13 +78,20 @@ impl Interface {
         Ok(())
     }
 
-    /// Queues one datagram; `WouldBlock` when the transmit queue is full.
-    pub fn udp_send(&mut self, h: UdpHandle, dst: SocketAddrV4, data: &[u8]) -> Result<(), Error> {
+    /// Queues one datagram to an IPv4 or IPv6 destination; `WouldBlock` when the transmit
+    /// queue is full, `NoAddress` without an address of the destination's family.
+    pub fn udp_send(
+        &mut self,
+        h: UdpHandle,
+        dst: impl Into<SocketAddr>,
+        data: &[u8],
+    ) -> Result<(), Error> {
+        let dst = dst.into();
         self.udp_socket(h)?;
         if data.len() > MAX_DATAGRAM {
             return Err(Error::TooLarge);
         }
-        if self.link.ip.is_none() {
+        if self.source_for(dst.ip()).is_none() {
             return Err(Error::NoAddress);
         }
         let mut buf = vec![0u8; udp_wire::HEADER_LEN + data.len()];
@@ -95,19 +101,12 @@ impl Interface {
         }
         .emit_header(&mut buf, data.len());
         buf[udp_wire::HEADER_LEN..].copy_from_slice(data);
-        self.queue(Outgoing::Ip {
-            w: IpWrite::new(*dst.ip(), proto::UDP),
-            data: buf,
-        })
+        self.queue_ip(dst.ip(), proto::UDP, true, buf)
     }
 
     /// Takes the oldest datagram: copies what fits into `out` (the rest is discarded) and
     /// returns the copied length and the sender.
-    pub fn udp_recv(
-        &mut self,
-        h: UdpHandle,
-        out: &mut [u8],
-    ) -> Result<(usize, SocketAddrV4), Error> {
+    pub fn udp_recv(&mut self, h: UdpHandle, out: &mut [u8]) -> Result<(usize, SocketAddr), Error> {
         let s = self.udp_socket(h)?;
         let (from, data) = s.rx.pop_front().ok_or(Error::WouldBlock)?;
         s.rx_bytes -= data.len();
@@ -124,8 +123,7 @@ impl Interface {
     pub(super) fn receive_udp(
         &mut self,
         now: Instant,
-        ip: &Ipv4Repr,
-        header: Option<&[u8]>,
+        rx: &IpRx<'_>,
         payload: &[u8],
         trusted: bool,
     ) {
@@ -136,17 +134,18 @@ impl Interface {
         let parsed = if trusted {
             Ok(UdpRepr::parse_trusted(&packet))
         } else {
-            UdpRepr::parse(&packet, ip.src, ip.dst)
+            UdpRepr::parse(&packet, rx.src(), rx.dst())
         };
         let Ok(repr) = parsed else {
             self.link.stats.rx_dropped += 1;
             return;
         };
-        if repr.dst_port == dhcp_wire::CLIENT_PORT && self.dhcp.is_some() {
+        let v4 = matches!(rx, IpRx::V4 { .. });
+        if v4 && repr.dst_port == dhcp_wire::CLIENT_PORT && self.dhcp.is_some() {
             self.receive_dhcp(now, packet.payload());
             return;
         }
-        if self.link.ip.is_none() {
+        if v4 && self.link.ip.is_none() {
             self.link.stats.rx_dropped += 1;
             return;
         }
@@ -159,11 +158,16 @@ impl Interface {
                     return;
                 }
                 s.rx_bytes += data.len();
-                s.rx.push_back((SocketAddrV4::new(ip.src, repr.src_port), data.to_vec()));
+                s.rx.push_back((SocketAddr::new(rx.src(), repr.src_port), data.to_vec()));
             }
             None => {
                 self.link.stats.rx_dropped += 1;
-                self.send_unreachable(ip, header, payload, unreachable::PORT);
+                match *rx {
+                    IpRx::V4 { repr, header } => {
+                        self.send_unreachable(repr, header, payload, unreachable::PORT)
+                    }
+                    IpRx::V6 { .. } => self.send_port_unreachable6(rx, payload),
+                }
             }
         }
     }

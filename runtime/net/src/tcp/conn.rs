@@ -5,7 +5,7 @@
 //! straight into a device buffer) and only commits the state change if the emitter succeeded.
 
 use alloc::vec::Vec;
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 
 use super::buffer::Ring;
 use super::rtt::Rtt;
@@ -68,8 +68,8 @@ struct Plan {
 pub struct Connection {
     cfg: TcpConfig,
     state: State,
-    local: SocketAddrV4,
-    remote: SocketAddrV4,
+    local: SocketAddr,
+    remote: SocketAddr,
     error: Option<TcpError>,
     passive: bool,
     our_mss: usize,
@@ -155,8 +155,8 @@ impl Connection {
     fn new(
         now: Instant,
         cfg: TcpConfig,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: impl Into<SocketAddr>,
+        remote: impl Into<SocketAddr>,
         iss: Seq,
         our_mss: usize,
     ) -> Connection {
@@ -164,8 +164,8 @@ impl Connection {
         Connection {
             cfg,
             state: State::Closed,
-            local,
-            remote,
+            local: local.into(),
+            remote: remote.into(),
             error: None,
             passive: false,
             our_mss,
@@ -227,8 +227,8 @@ impl Connection {
     pub fn connect(
         now: Instant,
         cfg: TcpConfig,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: impl Into<SocketAddr>,
+        remote: impl Into<SocketAddr>,
         iss: Seq,
         our_mss: usize,
     ) -> Connection {
@@ -242,8 +242,8 @@ impl Connection {
     pub fn accept_syn(
         now: Instant,
         cfg: TcpConfig,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: impl Into<SocketAddr>,
+        remote: impl Into<SocketAddr>,
         iss: Seq,
         our_mss: usize,
         syn: &TcpRepr,
@@ -266,14 +266,15 @@ impl Connection {
     pub fn from_cookie(
         now: Instant,
         cfg: TcpConfig,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: impl Into<SocketAddr>,
+        remote: impl Into<SocketAddr>,
         iss: Seq,
         irs: Seq,
         our_mss: usize,
         peer_mss: u16,
         peer_wscale: Option<u8>,
     ) -> Connection {
+        let (local, remote) = (local.into(), remote.into());
         let syn = TcpRepr {
             src_port: remote.port(),
             dst_port: local.port(),
@@ -318,10 +319,10 @@ impl Connection {
     pub fn state(&self) -> State {
         self.state
     }
-    pub fn local(&self) -> SocketAddrV4 {
+    pub fn local(&self) -> SocketAddr {
         self.local
     }
-    pub fn remote(&self) -> SocketAddrV4 {
+    pub fn remote(&self) -> SocketAddr {
         self.remote
     }
     /// Why the connection ended abnormally, if it did.
@@ -334,6 +335,31 @@ impl Connection {
     /// Send MSS in use.
     pub fn mss(&self) -> usize {
         self.smss
+    }
+    /// RFC 8201 / RFC 1191: an ICMP "packet too big" said segments over `mss` bytes of payload
+    /// do not reach the peer. Lowers the send MSS (never below 64 nor raises it) and goes back
+    /// to the first unacknowledged byte, since everything in flight was sent too large; the
+    /// congestion state is kept (this is not congestion). True if the MSS changed.
+    pub fn lower_mss(&mut self, mss: usize) -> bool {
+        let mss = mss.max(64);
+        if mss >= self.smss {
+            return false;
+        }
+        self.smss = mss;
+        let sending = matches!(
+            self.state,
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+        );
+        if sending && self.snd_nxt > self.snd_una {
+            self.snd_nxt = self.snd_una;
+            self.rtt_probe = None;
+            self.retransmit_one = false;
+        }
+        true
     }
     /// The peer's advertised window in bytes (scaled).
     pub fn send_window(&self) -> usize {
@@ -1381,7 +1407,7 @@ mod tests {
     use super::*;
     use crate::time::Duration;
     use alloc::vec;
-    use core::net::Ipv4Addr;
+    use core::net::{Ipv4Addr, SocketAddrV4};
 
     const A: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 40000);
     const B: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80);

@@ -1,6 +1,6 @@
 //! The Internet checksum (RFC 1071), computed incrementally over any number of slices.
 
-use super::Ipv4Addr;
+use super::IpAddr;
 
 /// Running one's-complement sum. Slices of odd length are handled by carrying the odd byte
 /// over to the next slice, so `add(a).push(b)` equals `add(a ++ b)`.
@@ -70,13 +70,26 @@ pub fn verifies(data: &[u8]) -> bool {
     Checksum::new().push(data).fold() == 0xffff
 }
 
-/// Sum of the IPv4 pseudo-header used by UDP and TCP.
-pub fn pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> Checksum {
-    Checksum::new()
-        .push(&src.octets())
-        .push(&dst.octets())
-        .push(&[0, protocol])
-        .add_u16(length)
+/// Sum of the pseudo-header used by UDP, TCP and ICMPv6: IPv4's (RFC 768) or IPv6's
+/// (RFC 8200 8.1, whose 32-bit length sums the same as a 16-bit one below 64 KiB).
+pub fn pseudo_header(
+    src: impl Into<IpAddr>,
+    dst: impl Into<IpAddr>,
+    protocol: u8,
+    length: u16,
+) -> Checksum {
+    let c = match (src.into(), dst.into()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => Checksum::new().push(&s.octets()).push(&d.octets()),
+        (s, d) => Checksum::new().push(&v6(s).octets()).push(&v6(d).octets()),
+    };
+    c.push(&[0, protocol]).add_u16(length)
+}
+
+fn v6(a: IpAddr) -> super::Ipv6Addr {
+    match a {
+        IpAddr::V4(a) => a.to_ipv6_mapped(),
+        IpAddr::V6(a) => a,
+    }
 }
 
 #[cfg(test)]

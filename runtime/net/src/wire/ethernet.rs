@@ -6,6 +6,7 @@ pub const HEADER_LEN: usize = 14;
 
 pub mod ethertype {
     pub const IPV4: u16 = 0x0800;
+    pub const IPV6: u16 = 0x86dd;
     pub const ARP: u16 = 0x0806;
 }
 

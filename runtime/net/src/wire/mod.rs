@@ -9,13 +9,15 @@ pub mod checksum;
 pub mod dhcp;
 pub mod ethernet;
 pub mod icmpv4;
+pub mod icmpv6;
 pub mod ipv4;
+pub mod ipv6;
 pub mod tcp;
 pub mod udp;
 
 use core::fmt;
 
-pub use core::net::Ipv4Addr;
+pub use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Why a buffer was rejected by a parser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +112,7 @@ pub mod proto {
     pub const ICMP: u8 = 1;
     pub const TCP: u8 = 6;
     pub const UDP: u8 = 17;
+    pub const ICMPV6: u8 = 58;
 }
 
 #[cfg(test)]

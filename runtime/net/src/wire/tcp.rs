@@ -1,7 +1,7 @@
 //! TCP headers (RFC 9293) and options (MSS, window scale, SACK, timestamps).
 
 use super::checksum::pseudo_header;
-use super::{Error, Ipv4Addr, Result, get_u16, get_u32, proto, put_u16, put_u32};
+use super::{Error, IpAddr, Result, get_u16, get_u32, proto, put_u16, put_u32};
 
 pub const HEADER_LEN: usize = 20;
 pub const MAX_HEADER_LEN: usize = 60;
@@ -114,7 +114,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         let f = self.flags();
         self.payload().len() + usize::from(f.syn()) + usize::from(f.fin())
     }
-    pub fn verify_checksum(&self, src: Ipv4Addr, dst: Ipv4Addr) -> bool {
+    pub fn verify_checksum(&self, src: impl Into<IpAddr>, dst: impl Into<IpAddr>) -> bool {
         let b = self.b();
         pseudo_header(src, dst, proto::TCP, b.len() as u16)
             .push(b)
@@ -223,7 +223,11 @@ pub struct TcpRepr {
 
 impl TcpRepr {
     /// Verifies the checksum and decodes the header and options.
-    pub fn parse<T: AsRef<[u8]>>(p: &Packet<T>, src: Ipv4Addr, dst: Ipv4Addr) -> Result<TcpRepr> {
+    pub fn parse<T: AsRef<[u8]>>(
+        p: &Packet<T>,
+        src: impl Into<IpAddr>,
+        dst: impl Into<IpAddr>,
+    ) -> Result<TcpRepr> {
         if !p.verify_checksum(src, dst) {
             return Err(Error::Checksum);
         }
@@ -315,7 +319,7 @@ impl TcpRepr {
 }
 
 /// Computes and stores the checksum of a complete segment (header and payload).
-pub fn fill_checksum(segment: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
+pub fn fill_checksum(segment: &mut [u8], src: impl Into<IpAddr>, dst: impl Into<IpAddr>) {
     put_u16(segment, 16, 0);
     let c = pseudo_header(src, dst, proto::TCP, segment.len() as u16)
         .push(segment)
@@ -326,6 +330,7 @@ pub fn fill_checksum(segment: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Ipv4Addr;
     use alloc::vec::Vec;
 
     const SRC: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);

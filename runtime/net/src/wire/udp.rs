@@ -1,7 +1,7 @@
 //! UDP (RFC 768).
 
 use super::checksum::pseudo_header;
-use super::{Error, Ipv4Addr, Result, get_u16, proto, put_u16};
+use super::{Error, IpAddr, Result, get_u16, proto, put_u16};
 
 pub const HEADER_LEN: usize = 8;
 
@@ -49,10 +49,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
         &self.b()[HEADER_LEN..self.len()]
     }
 
-    /// A zero checksum field means the sender computed none (RFC 768), which is valid.
-    pub fn verify_checksum(&self, src: Ipv4Addr, dst: Ipv4Addr) -> bool {
+    /// A zero checksum field means the sender computed none (RFC 768), which is valid over
+    /// IPv4 and forbidden over IPv6 (RFC 8200 8.1).
+    pub fn verify_checksum(&self, src: impl Into<IpAddr>, dst: impl Into<IpAddr>) -> bool {
+        let (src, dst) = (src.into(), dst.into());
         if self.checksum() == 0 {
-            return true;
+            return src.is_ipv4();
         }
         let len = self.len();
         pseudo_header(src, dst, proto::UDP, len as u16)
@@ -69,7 +71,11 @@ pub struct UdpRepr {
 }
 
 impl UdpRepr {
-    pub fn parse<T: AsRef<[u8]>>(p: &Packet<T>, src: Ipv4Addr, dst: Ipv4Addr) -> Result<UdpRepr> {
+    pub fn parse<T: AsRef<[u8]>>(
+        p: &Packet<T>,
+        src: impl Into<IpAddr>,
+        dst: impl Into<IpAddr>,
+    ) -> Result<UdpRepr> {
         if !p.verify_checksum(src, dst) {
             return Err(Error::Checksum);
         }
@@ -98,7 +104,13 @@ impl UdpRepr {
     /// Writes the header into `buf[..8]` and the checksum over `buf[..8 + payload_len]`, whose
     /// payload the caller has already written. A computed checksum of zero is sent as 0xFFFF,
     /// since zero means "no checksum".
-    pub fn emit(&self, buf: &mut [u8], payload_len: usize, src: Ipv4Addr, dst: Ipv4Addr) -> usize {
+    pub fn emit(
+        &self,
+        buf: &mut [u8],
+        payload_len: usize,
+        src: impl Into<IpAddr>,
+        dst: impl Into<IpAddr>,
+    ) -> usize {
         let len = HEADER_LEN + payload_len;
         self.emit_header(buf, payload_len);
         let c = checksum_field(&buf[..len], src, dst);
@@ -109,7 +121,7 @@ impl UdpRepr {
 
 /// The checksum field value for a complete datagram whose checksum field is zero. A computed
 /// zero is sent as 0xFFFF, since zero means "no checksum".
-pub fn checksum_field(datagram: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> u16 {
+pub fn checksum_field(datagram: &[u8], src: impl Into<IpAddr>, dst: impl Into<IpAddr>) -> u16 {
     let c = pseudo_header(src, dst, proto::UDP, datagram.len() as u16)
         .push(datagram)
         .finish();
@@ -119,6 +131,7 @@ pub fn checksum_field(datagram: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Ipv4Addr;
 
     const SRC: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
     const DST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);

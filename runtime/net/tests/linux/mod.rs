@@ -45,8 +45,8 @@ pub fn require(tools: &[&str]) {
             .any(|d| std::path::Path::new(d).join(tool).is_file());
         assert!(
             found,
-            "`{tool}` is missing: install the Debian packages iproute2, iputils-ping, curl \
-             and dnsmasq (tests against Linux never skip)"
+            "`{tool}` is missing: install the Debian packages iproute2, iputils-ping, curl, \
+             dnsmasq and radvd (tests against Linux never skip)"
         );
     }
 }

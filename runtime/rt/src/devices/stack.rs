@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 use core::fmt;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4};
 
 /// Errors of TCP flows and listeners.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,8 +55,9 @@ impl fmt::Display for UdpError {
     }
 }
 
-/// One TCP connection.
-pub trait TcpFlow {
+/// One TCP connection. `A` is the address type: `SocketAddrV4` for the IPv4 stacks
+/// (`tcpv4`), `SocketAddr` for the dual stacks (`tcpv4v6`, MirageOS 4's `Tcpv4v6`).
+pub trait TcpFlow<A = SocketAddrV4> {
     /// Reads what is available (waiting for at least one byte); `Ok(0)` is
     /// the end of the stream.
     async fn read(&self, buf: &mut [u8]) -> Result<usize, TcpError>;
@@ -70,39 +71,40 @@ pub trait TcpFlow {
     /// Closes both directions; later calls return [`TcpError::Closed`].
     async fn close(&self) -> Result<(), TcpError>;
 
-    fn peer(&self) -> SocketAddrV4;
+    fn peer(&self) -> A;
 }
 
-/// A listening TCP port.
-pub trait TcpListener {
-    type Flow: TcpFlow;
+/// A listening TCP port (on every address of the stack, both families on a dual stack).
+pub trait TcpListener<A = SocketAddrV4> {
+    type Flow: TcpFlow<A>;
 
     async fn accept(&self) -> Result<Self::Flow, TcpError>;
 
     fn local_port(&self) -> u16;
 }
 
-pub trait Tcp {
-    type Flow: TcpFlow;
-    type Listener: TcpListener<Flow = Self::Flow>;
+pub trait Tcp<A = SocketAddrV4> {
+    type Flow: TcpFlow<A>;
+    type Listener: TcpListener<A, Flow = Self::Flow>;
 
     /// Listens on `port` (0 picks a free one).
     async fn listen(&self, port: u16) -> Result<Self::Listener, TcpError>;
 
-    async fn connect(&self, dst: SocketAddrV4) -> Result<Self::Flow, TcpError>;
+    /// Connects to `dst`; a dual stack chooses the family by the address.
+    async fn connect(&self, dst: A) -> Result<Self::Flow, TcpError>;
 }
 
-/// A bound UDP port.
-pub trait UdpSocket {
-    async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddrV4), UdpError>;
+/// A bound UDP port (`A` as for [`TcpFlow`]).
+pub trait UdpSocket<A = SocketAddrV4> {
+    async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, A), UdpError>;
 
-    async fn send_to(&self, data: &[u8], dst: SocketAddrV4) -> Result<(), UdpError>;
+    async fn send_to(&self, data: &[u8], dst: A) -> Result<(), UdpError>;
 
     fn local_port(&self) -> u16;
 }
 
-pub trait Udp {
-    type Socket: UdpSocket;
+pub trait Udp<A = SocketAddrV4> {
+    type Socket: UdpSocket<A>;
 
     /// Binds `port` (0 picks a free one).
     async fn bind(&self, port: u16) -> Result<Self::Socket, UdpError>;
@@ -121,6 +123,66 @@ pub trait StackV4 {
 
     /// The stack's counters now, for a summary at exit (`Display` prints one line).
     fn stats(&self) -> StackStats;
+}
+
+/// A dual IPv4/IPv6 stack offering TCP and UDP over both families (MirageOS 4's
+/// `Tcpip.Stack.V4V6`): listeners and bound ports take both, `connect` and `send_to` choose
+/// the family by the destination.
+pub trait StackV4V6 {
+    type Tcp: Tcp<SocketAddr>;
+    type Udp: Udp<SocketAddr>;
+
+    fn tcp(&self) -> &Self::Tcp;
+
+    fn udp(&self) -> &Self::Udp;
+
+    fn ipv4_addresses(&self) -> Vec<Ipv4Addr>;
+
+    /// Usable IPv6 addresses (link-local included on the direct stack).
+    fn ipv6_addresses(&self) -> Vec<Ipv6Addr>;
+
+    fn stats(&self) -> StackStats;
+}
+
+/// `tcpv4v6_of_stackv4v6`: the TCP layer of a dual stack as a device of its own.
+pub struct TcpOfStack<S: StackV4V6 + 'static>(pub &'static S);
+
+/// `tcpv4v6_of_stackv4v6 $ stack`.
+pub fn tcp_of_stack<S: StackV4V6 + 'static>(
+    stack: &'static S,
+) -> Result<TcpOfStack<S>, core::convert::Infallible> {
+    Ok(TcpOfStack(stack))
+}
+
+impl<S: StackV4V6 + 'static> Tcp<SocketAddr> for TcpOfStack<S> {
+    type Flow = <S::Tcp as Tcp<SocketAddr>>::Flow;
+    type Listener = <S::Tcp as Tcp<SocketAddr>>::Listener;
+
+    async fn listen(&self, port: u16) -> Result<Self::Listener, TcpError> {
+        self.0.tcp().listen(port).await
+    }
+
+    async fn connect(&self, dst: SocketAddr) -> Result<Self::Flow, TcpError> {
+        self.0.tcp().connect(dst).await
+    }
+}
+
+/// `udpv4v6_of_stackv4v6`: the UDP layer of a dual stack as a device of its own.
+pub struct UdpOfStack<S: StackV4V6 + 'static>(pub &'static S);
+
+/// `udpv4v6_of_stackv4v6 $ stack`.
+pub fn udp_of_stack<S: StackV4V6 + 'static>(
+    stack: &'static S,
+) -> Result<UdpOfStack<S>, core::convert::Infallible> {
+    Ok(UdpOfStack(stack))
+}
+
+impl<S: StackV4V6 + 'static> Udp<SocketAddr> for UdpOfStack<S> {
+    type Socket = <S::Udp as Udp<SocketAddr>>::Socket;
+
+    async fn bind(&self, port: u16) -> Result<Self::Socket, UdpError> {
+        self.0.udp().bind(port).await
+    }
 }
 
 /// Counters of a [`StackV4`]. `tcp_accepted` and `tcp_connected` are counted by every stack;

@@ -1,0 +1,151 @@
+//! The catalogue's devices: `generic_dns_client` ([`client`]) and `generic_happy_eyeballs`
+//! ([`eyeballs`]), driven by the unik-rt executor over a [`Transport`].
+//!
+//! [`Transport`] is all they need from a network stack: UDP datagrams and TCP connections
+//! to a `core::net::SocketAddr`. [`StackV4`] adapts any `unik_rt::StackV4` (the socket
+//! stack on unix, the direct stack elsewhere); it refuses IPv6 peers with
+//! [`TransportError::Family`], which the resolver and happy eyeballs treat as an
+//! unreachable address. A dual stack gets its own adapter beside it, and the catalogue's
+//! connect templates name that one instead.
+
+pub mod client;
+pub mod eyeballs;
+
+use alloc::string::String;
+use core::fmt;
+use core::net::{SocketAddr, SocketAddrV4};
+
+use unik_rt::{TcpError, UdpError};
+
+pub use client::{DnsClient, connect as connect_dns};
+pub use eyeballs::{HappyEyeballs, connect as connect_happy_eyeballs};
+
+/// Why a transport operation failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// The stack has no address of the peer's family.
+    Family(SocketAddr),
+    Tcp(TcpError),
+    Udp(UdpError),
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Family(a) => {
+                write!(f, "{a}: address family not supported by the stack")
+            }
+            TransportError::Tcp(e) => write!(f, "{e}"),
+            TransportError::Udp(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// A bound UDP socket.
+pub trait Datagram {
+    async fn send_to(&self, data: &[u8], dst: SocketAddr) -> Result<(), TransportError>;
+    async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), TransportError>;
+}
+
+/// A TCP connection.
+pub trait Stream {
+    /// Reads what is available; `Ok(0)` is the end of the stream.
+    async fn read(&self, buf: &mut [u8]) -> Result<usize, TransportError>;
+    /// Writes all of `data`.
+    async fn write(&self, data: &[u8]) -> Result<(), TransportError>;
+    async fn close(&self) -> Result<(), TransportError>;
+    fn peer(&self) -> SocketAddr;
+}
+
+/// What the DNS client and happy eyeballs use of a stack.
+pub trait Transport {
+    type Socket: Datagram;
+    type Flow: Stream;
+    /// A UDP socket on a port the stack picks.
+    async fn bind(&self) -> Result<Self::Socket, TransportError>;
+    async fn connect(&self, dst: SocketAddr) -> Result<Self::Flow, TransportError>;
+}
+
+/// An IPv4 stack as a [`Transport`].
+pub struct StackV4<S: unik_rt::StackV4 + 'static>(pub &'static S);
+
+impl<S: unik_rt::StackV4 + 'static> Clone for StackV4<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: unik_rt::StackV4 + 'static> Copy for StackV4<S> {}
+
+fn v4(dst: SocketAddr) -> Result<SocketAddrV4, TransportError> {
+    match dst {
+        SocketAddr::V4(a) => Ok(a),
+        SocketAddr::V6(_) => Err(TransportError::Family(dst)),
+    }
+}
+
+/// A UDP socket of a [`StackV4`].
+pub struct SocketV4<U>(pub U);
+
+impl<U: unik_rt::UdpSocket> Datagram for SocketV4<U> {
+    async fn send_to(&self, data: &[u8], dst: SocketAddr) -> Result<(), TransportError> {
+        self.0
+            .send_to(data, v4(dst)?)
+            .await
+            .map_err(TransportError::Udp)
+    }
+
+    async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), TransportError> {
+        let (n, from) = self.0.recv_from(buf).await.map_err(TransportError::Udp)?;
+        Ok((n, SocketAddr::V4(from)))
+    }
+}
+
+/// A TCP connection of a [`StackV4`]; `.0` is the stack's own flow.
+pub struct FlowV4<F>(pub F);
+
+impl<F: unik_rt::TcpFlow> Stream for FlowV4<F> {
+    async fn read(&self, buf: &mut [u8]) -> Result<usize, TransportError> {
+        self.0.read(buf).await.map_err(TransportError::Tcp)
+    }
+
+    async fn write(&self, data: &[u8]) -> Result<(), TransportError> {
+        self.0.write(data).await.map_err(TransportError::Tcp)
+    }
+
+    async fn close(&self) -> Result<(), TransportError> {
+        self.0.close().await.map_err(TransportError::Tcp)
+    }
+
+    fn peer(&self) -> SocketAddr {
+        SocketAddr::V4(self.0.peer())
+    }
+}
+
+impl<S: unik_rt::StackV4 + 'static> Transport for StackV4<S> {
+    type Socket = SocketV4<<S::Udp as unik_rt::Udp>::Socket>;
+    type Flow = FlowV4<<S::Tcp as unik_rt::Tcp>::Flow>;
+
+    async fn bind(&self) -> Result<Self::Socket, TransportError> {
+        use unik_rt::Udp;
+        let s = self.0.udp().bind(0).await.map_err(TransportError::Udp)?;
+        Ok(SocketV4(s))
+    }
+
+    async fn connect(&self, dst: SocketAddr) -> Result<Self::Flow, TransportError> {
+        use unik_rt::Tcp;
+        let dst = v4(dst)?;
+        let f = self
+            .0
+            .tcp()
+            .connect(dst)
+            .await
+            .map_err(TransportError::Tcp)?;
+        Ok(FlowV4(f))
+    }
+}
+
+/// A boot key's text, for errors of `connect`.
+fn key_error(what: &str, e: impl fmt::Display) -> String {
+    alloc::format!("{what}: {e}")
+}
