@@ -23,6 +23,16 @@ pub mod ramdisk;
 pub mod reporter;
 pub mod time;
 
+/// `tcpv4v6_of_stackv4v6`: a dual stack's TCP (one module per catalogue
+/// device type).
+pub mod tcpv4v6_of_stack {
+    pub use crate::devices::stack::tcp_of_stack as connect;
+}
+/// `udpv4v6_of_stackv4v6`: a dual stack's UDP.
+pub mod udpv4v6_of_stack {
+    pub use crate::devices::stack::udp_of_stack as connect;
+}
+
 mod local;
 
 pub use conduit::{Conduit, ConduitFlow, TlsClientConfig, TlsServerConfig};

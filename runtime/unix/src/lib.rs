@@ -22,6 +22,11 @@ pub mod platform;
 pub mod random;
 pub mod sleep;
 pub mod stack;
+/// `socket_stackv4v6`: the host's dual-stack sockets (a module of its own:
+/// one module stands for one catalogue device type).
+pub mod stackv4v6 {
+    pub use super::stack::connect_v4v6 as connect;
+}
 
 mod dir_kv;
 mod sys;

@@ -27,6 +27,21 @@ pub mod stack;
 pub mod tcp;
 pub mod udp;
 
+// One module per catalogue type (a module stands for one device type):
+// the dual stack's transports and stack under their own names.
+/// `direct_udpv4v6`: UDP over IPv4 and IPv6.
+pub mod udpv4v6 {
+    pub use super::udp::connect_v4v6 as connect;
+}
+/// `direct_tcpv4v6`: TCP over IPv4 and IPv6.
+pub mod tcpv4v6 {
+    pub use super::tcp::connect_v4v6 as connect;
+}
+/// `stackv4v6_direct`: the direct dual stack.
+pub mod stackv4v6 {
+    pub use super::stack::connect_v4v6 as connect;
+}
+
 use alloc::string::String;
 use core::fmt;
 
