@@ -198,6 +198,7 @@ fn tcp_echo_on_the_direct_stack_logs_its_counters_when_it_stops() {
             "--net=direct",
             "--ipv4=10.0.0.2/24",
             "--port=7",
+            "--connections=2",
         ],
     );
     let target = SocketAddrV4::new(OURS.parse().unwrap(), 7);
