@@ -38,17 +38,37 @@ fn project(dir: &Path, target: Target) -> usize {
             }
         }
     }
+    // Functors are also applied per crate: a parameter is filled from the
+    // functor's own runtime crate when it has a device of that type (the
+    // direct stack's layers must be the direct stack's, not the host
+    // sockets' of the same catalogue type).
+    let mut by_crate: BTreeMap<(String, String), String> = BTreeMap::new();
+    for u in &uses {
+        if u.params.is_empty() {
+            by_crate
+                .entry((u.result.clone(), krate(&u.module)))
+                .or_insert_with(|| format!("({})", u.expr));
+        }
+    }
     loop {
-        let before = defaults.len();
+        let before = defaults.len() + by_crate.len();
         for u in &uses {
-            if defaults.contains_key(u.result.as_str()) {
+            if u.params.is_empty() {
                 continue;
             }
-            if let Some(device) = applied(u, &defaults) {
+            let key = (u.result.clone(), krate(&u.module));
+            if !by_crate.contains_key(&key)
+                && let Some(device) = applied(u, &defaults, &by_crate)
+            {
+                by_crate.insert(key, format!("({device})"));
+            }
+            if !defaults.contains_key(u.result.as_str())
+                && let Some(device) = applied(u, &defaults, &by_crate)
+            {
                 defaults.insert(&u.result, format!("({device})"));
             }
         }
-        if defaults.len() == before {
+        if defaults.len() + by_crate.len() == before {
             break;
         }
     }
@@ -65,7 +85,7 @@ fn project(dir: &Path, target: Target) -> usize {
          }\n)* } }\nuses! {",
     );
     for (i, u) in uses.iter().enumerate() {
-        let device = applied(u, &defaults).unwrap_or_else(|| {
+        let device = applied(u, &defaults, &by_crate).unwrap_or_else(|| {
             panic!(
                 "no default device of a type `{}` takes on {target} (parameters {:?}; known {:?})",
                 u.entry,
@@ -103,11 +123,25 @@ fn project(dir: &Path, target: Target) -> usize {
     uses.len()
 }
 
-/// `(expr) $ (default of each parameter)`, if every parameter has one.
-fn applied(u: &DeviceUse, defaults: &BTreeMap<&str, String>) -> Option<String> {
+/// The crate of a Rust module path.
+fn krate(module: &str) -> String {
+    module.split("::").next().unwrap_or(module).to_string()
+}
+
+/// `(expr) $ (a device of each parameter's type)`, if every parameter has
+/// one: from the functor's own crate first, else the type's default.
+fn applied(
+    u: &DeviceUse,
+    defaults: &BTreeMap<&str, String>,
+    by_crate: &BTreeMap<(String, String), String>,
+) -> Option<String> {
+    let own = krate(&u.module);
     let mut out = format!("({})", u.expr);
     for p in &u.params {
-        write!(out, " $ {}", defaults.get(p.as_str())?).unwrap();
+        let device = by_crate
+            .get(&(p.clone(), own.clone()))
+            .or_else(|| defaults.get(p.as_str()))?;
+        write!(out, " $ {device}").unwrap();
     }
     Some(out)
 }

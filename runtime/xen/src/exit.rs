@@ -33,12 +33,12 @@ pub fn parse_status(console: &str) -> Option<i32> {
 pub fn exit(code: i32) -> ! {
     kprintln!("{STATUS_PREFIX}{code}");
     if !pvconsole::drain(pvconsole::DRAIN_NS) {
-        pvconsole::debug_write(
+        crate::debugcon::debug_write(
             b"unik-xen: the console backend did not read the last output within 2 s\n",
         );
     }
     let err = ops::shutdown(reason(code));
-    pvconsole::debug_write(b"unik-xen: SCHEDOP_shutdown refused; halting\n");
+    crate::debugcon::debug_write(b"unik-xen: SCHEDOP_shutdown refused; halting\n");
     let _ = err;
     loop {
         // With interrupts off, a halted vCPU is down: Xen ends the domain.

@@ -13,6 +13,7 @@ extern crate alloc;
 
 pub mod blkfront;
 pub mod clock;
+pub mod debugcon;
 pub mod devices;
 pub mod exit;
 pub mod gnttab;

@@ -38,7 +38,7 @@ static PORTS: [AtomicU32; MAX_PORTS] = [const { AtomicU32::new(NO_PORT) }; MAX_P
 /// console; waits on that port then end only at their deadline.
 pub fn listen(port: u32) {
     if !add_port(port) {
-        crate::pvconsole::debug_write(b"unik-xen: too many event channels to poll\n");
+        crate::debugcon::debug_write(b"unik-xen: too many event channels to poll\n");
     }
 }
 

@@ -10,6 +10,7 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
 
+use crate::debugcon::debug_write;
 use crate::{clock, ops, platform, shared};
 
 pub const OUT_SIZE: u32 = 2048;
@@ -24,19 +25,6 @@ pub const DRAIN_NS: u64 = 2_000_000_000;
 static PAGE: AtomicU64 = AtomicU64::new(0);
 static PORT: AtomicU32 = AtomicU32::new(0);
 static STALLED: AtomicBool = AtomicBool::new(false);
-
-/// Bytes on Xen's debug port (HVM guests; `xl dmesg`).
-pub fn debug_write(bytes: &[u8]) {
-    for &b in bytes {
-        #[cfg(unik_kernel)]
-        // SAFETY: port 0xe9 is Xen's HVM debug console; writes have no other effect.
-        unsafe {
-            crate::cpu::outb(0xe9, b)
-        };
-        #[cfg(not(unik_kernel))]
-        let _ = b;
-    }
-}
 
 /// Find the ring; from then on [`write`] uses it.
 pub fn init() -> Result<(), &'static str> {

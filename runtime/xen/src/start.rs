@@ -42,9 +42,9 @@ static SOURCES: Sources = Sources {
 /// Stop before Xen is usable: say why on the debug port, then halt with
 /// interrupts off (Xen ends a domain whose vCPUs are all down).
 fn fail(msg: &str) -> ! {
-    pvconsole::debug_write(b"unik-xen: boot: ");
-    pvconsole::debug_write(msg.as_bytes());
-    pvconsole::debug_write(b"\n");
+    crate::debugcon::debug_write(b"unik-xen: boot: ");
+    crate::debugcon::debug_write(msg.as_bytes());
+    crate::debugcon::debug_write(b"\n");
     loop {
         // SAFETY: stopping for good.
         unsafe { core::arch::asm!("cli", "hlt", options(nomem, nostack)) };

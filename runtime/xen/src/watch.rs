@@ -8,7 +8,7 @@ use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::ops::XenError;
-use crate::{clock, cpu, pvconsole, shared};
+use crate::{clock, cpu, shared};
 
 /// Rounds of one wait before the first report.
 pub const ROUND_THRESHOLD: u64 = 1 << 14;
@@ -63,7 +63,7 @@ struct DebugPort;
 
 impl Write for DebugPort {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        pvconsole::debug_write(s.as_bytes());
+        crate::debugcon::debug_write(s.as_bytes());
         Ok(())
     }
 }

@@ -93,10 +93,12 @@ impl core::fmt::Display for Stats {
     }
 }
 
-/// The device.
-pub struct Client<T: Transport + 'static, R: unik_rt::Random + 'static> {
+/// The device: queries over `T`, TCP connections by the happy eyeballs over
+/// `H` (usually the same stack; a configuration may give it another).
+pub struct Client<T: Transport + 'static, R: unik_rt::Random + 'static, H: Transport + 'static = T>
+{
     transport: T,
-    he: &'static Eyeballs<T>,
+    he: &'static Eyeballs<H>,
     random: &'static R,
     servers: Vec<Server>,
     config: lookup::Config,
@@ -106,12 +108,12 @@ pub struct Client<T: Transport + 'static, R: unik_rt::Random + 'static> {
 }
 
 /// `generic_dns_client $ stack $ he $ random`, with the servers of `--dns-servers`.
-pub fn connect<S: unik_rt::StackV4 + 'static, R: unik_rt::Random + 'static>(
+pub fn connect<S: unik_rt::StackV4 + 'static, R: unik_rt::Random + 'static, H: Transport>(
     stack: &'static S,
-    he: &'static Eyeballs<super::StackV4<S>>,
+    he: &'static Eyeballs<H>,
     random: &'static R,
     dns_servers: &str,
-) -> Result<Client<super::StackV4<S>, R>, alloc::string::String> {
+) -> Result<Client<super::StackV4<S>, R, H>, alloc::string::String> {
     let servers = servers::parse(dns_servers).map_err(|e| super::key_error("dns-servers", e))?;
     Ok(Client::new(
         super::StackV4(stack),
@@ -123,10 +125,10 @@ pub fn connect<S: unik_rt::StackV4 + 'static, R: unik_rt::Random + 'static>(
     ))
 }
 
-impl<T: Transport + 'static, R: unik_rt::Random + 'static> Client<T, R> {
+impl<T: Transport + 'static, R: unik_rt::Random + 'static, H: Transport + 'static> Client<T, R, H> {
     pub fn new(
         transport: T,
-        he: &'static Eyeballs<T>,
+        he: &'static Eyeballs<H>,
         random: &'static R,
         servers: Vec<Server>,
         config: lookup::Config,
@@ -263,7 +265,9 @@ async fn read_exact<F: Stream>(flow: &F, buf: &mut [u8]) -> Option<()> {
     Some(())
 }
 
-impl<T: Transport + 'static, R: unik_rt::Random + 'static> DnsClient for Client<T, R> {
+impl<T: Transport + 'static, R: unik_rt::Random + 'static, H: Transport + 'static> DnsClient
+    for Client<T, R, H>
+{
     fn stats(&self) -> Stats {
         self.stats.get()
     }

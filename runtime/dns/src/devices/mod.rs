@@ -11,6 +11,13 @@
 pub mod client;
 pub mod eyeballs;
 
+/// mirage 3's `resolver_dns`: the client of [`client`] under a module of its
+/// own, so one configuration can hold a `resolver` and a `dns_client` (a
+/// module stands for one device type).
+pub mod resolver {
+    pub use super::client::{DnsClient, connect};
+}
+
 use alloc::string::String;
 use core::fmt;
 use core::net::{SocketAddr, SocketAddrV4};
