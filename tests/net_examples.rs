@@ -29,7 +29,8 @@ fn ping_example_answers_fragmented_pings_and_logs_them() {
                 l.contains("echo request from 10.0.0.1") && l.ends_with(&format!("{len} bytes"))
             })
             .count();
-        assert_eq!(seen, 3, "{len}-byte requests logged:\n{log}");
+        // ping saw three replies; a request it gave up on may be logged too.
+        assert!(seen >= 3, "{seen} {len}-byte requests logged:\n{log}");
     }
 }
 

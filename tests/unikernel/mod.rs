@@ -356,22 +356,26 @@ pub fn eventually<T, E: std::fmt::Debug>(
 /// with 1472 and 8000 bytes (fragmented both ways).
 pub fn ping_answers(ns: &Ns, server: &mut Running) {
     require(&["ip", "ping"]);
-    let ping = |size: &str, count: &str| {
-        ns.cmd("ping")
-            .args(["-n", "-c", count, "-W", "1", "-s", size, OURS])
-            .output()
-            .unwrap()
-    };
     eventually(server, || {
-        let out = ping("56", "1");
+        let out = ns
+            .cmd("ping")
+            .args(["-n", "-c", "1", "-W", "1", OURS])
+            .output()
+            .unwrap();
         if out.status.success() {
             Ok(())
         } else {
             Err(out.status)
         }
     });
+    // `-w` makes ping wait for all three replies: without it, ping exits 0
+    // on the first reply and gives a slow third one only two round trips.
     for size in ["1472", "8000"] {
-        let out = ping(size, "3");
+        let out = ns
+            .cmd("ping")
+            .args(["-n", "-c", "3", "-w", "30", "-s", size, OURS])
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "ping -s {size}: {}",

@@ -56,13 +56,6 @@ fn add_port(port: u32) -> bool {
     })
 }
 
-/// Stop listening on `port` (a device closed its channel).
-pub fn unlisten(port: u32) {
-    for slot in &PORTS {
-        let _ = slot.compare_exchange(port, NO_PORT, Ordering::SeqCst, Ordering::SeqCst);
-    }
-}
-
 fn listened(out: &mut [u32; MAX_PORTS]) -> usize {
     let mut n = 0;
     for slot in &PORTS {
