@@ -129,12 +129,16 @@ pub fn render_mapped(plan: &Plan) -> Result<(String, LineMap), Error> {
             "bool" => "bool",
             _ => "string",
         };
-        let line = format!(
-            "    let {} = key({name:?}, unik_rt::keys::{reader}({name:?}))?;",
-            key_var(name)
+        let quoted = || Expr::atom(format!("{name:?}"));
+        let read = Expr::call(
+            "key",
+            [
+                quoted(),
+                Expr::call(format!("unik_rt::keys::{reader}"), [quoted()]),
+            ],
         );
-        out.push_str(&line);
-        out.push('\n');
+        let binding = format!("let {} = ", key_var(name));
+        out.push_str(&line(4, &binding, &read, "?;"));
     }
     out.push('\n');
 
