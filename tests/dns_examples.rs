@@ -269,6 +269,12 @@ fn dual_stack_scenarios(ns: &Ns, dns: &Dnsmasq, dir: &Path, base: &[&str]) {
         [format!("{NAME}: {V6}"), format!("{NAME}: {V4}")],
         "{out}"
     );
+    // One query each: the first waits to leave until the stack's IPv6 address passed
+    // duplicate address detection, and its answer's wait starts then.
+    assert!(
+        lines[2].ends_with("2 UDP and 0 TCP queries sent, cache hits 0 misses 2"),
+        "{out}"
+    );
     assert_eq!(from6("AAAA", NAME), 1, "{}", dns.log());
     assert_eq!(from6("A", NAME), 1, "{}", dns.log());
 

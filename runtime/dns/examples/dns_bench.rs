@@ -91,7 +91,11 @@ fn servers_addr(server: &str) -> std::net::SocketAddr {
 }
 
 fn raw(server: std::net::SocketAddr, names: &[String]) -> std::time::Duration {
-    let any = if server.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
+    let any = if server.is_ipv6() {
+        "[::]:0"
+    } else {
+        "0.0.0.0:0"
+    };
     let sock = std::net::UdpSocket::bind(any).unwrap();
     let mut buf = [0u8; 4096];
     let t = Instant::now();

@@ -220,12 +220,16 @@ impl<T: Transport + 'static, R: unik_rt::Random + 'static, H: Transport + 'stati
             Ok(s) => s,
             Err(_) => return Step::Done(Err(Error::Transport("no UDP socket"))),
         };
+        let before = exec::now_ns();
         if sock.send_to(&req.message, req.server).await.is_err() {
             return lookup.on_send_failed(exec::now_ns(), self.id());
         }
+        // The wait starts when the query leaves: sending may have waited for an address
+        // (IPv6 duplicate address detection right after boot, a DHCP lease).
+        let deadline = exec::now_ns().saturating_add(req.deadline_ns.saturating_sub(before));
         let mut buf = vec![0u8; UDP_BUFFER];
         loop {
-            match timeout_at(req.deadline_ns, sock.recv_from(&mut buf)).await {
+            match timeout_at(deadline, sock.recv_from(&mut buf)).await {
                 None => return lookup.on_timeout(exec::now_ns(), self.id()),
                 Some(Err(_)) => return lookup.on_send_failed(exec::now_ns(), self.id()),
                 Some(Ok((n, from))) => {

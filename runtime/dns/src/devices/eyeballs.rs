@@ -82,7 +82,10 @@ pub struct Eyeballs<T: Transport> {
 pub fn connect<S: unik_rt::StackV4V6 + 'static>(
     stack: &'static S,
 ) -> Result<Eyeballs<super::StackV4V6<S>>, core::convert::Infallible> {
-    Ok(Eyeballs::new(super::StackV4V6(stack), he::Config::default()))
+    Ok(Eyeballs::new(
+        super::StackV4V6(stack),
+        he::Config::default(),
+    ))
 }
 
 /// `happy_eyeballs_of_stackv4 $ stack`: over an IPv4-only stack, where IPv6 attempts fail
