@@ -1,10 +1,14 @@
-//! The `dns` example (mirage-skeleton's applications/dns) against dnsmasq, the Linux peer in
-//! a network namespace whose `tap0` holds 10.0.0.1/24: on unix over the host's sockets and
-//! over the direct stack, on spt and on virtio. dnsmasq answers only from the records given
-//! on its command line (`--local=/test/`: unknown names under `test` are NXDOMAIN) and logs
-//! every query it receives, which is how the tests see that a cached answer sent nothing.
-//! Needs root, /dev/net/tun, iproute2, dnsmasq and (virtio) qemu-system-x86_64: a missing
-//! one fails the test, it never skips.
+//! The `dns` example (mirage-skeleton's applications/dns, on the dual stack) against
+//! dnsmasq, the Linux peer in a network namespace whose `tap0` holds 10.0.0.1/24 and
+//! 2001:db8::1/64: on unix over the host's sockets and over the direct stack, on spt and on
+//! virtio. dnsmasq listens on both addresses, answers only from the records given on its
+//! command line (`--local=/test/`: unknown names under `test` are NXDOMAIN) and logs every
+//! query it receives, which is how the tests see that a cached answer sent nothing.
+//! Happy eyeballs connects by name (`--connect-port`) to a TCP service of the namespace
+//! listening on both families: over IPv6 when both work, over IPv4 when ip6tables drops the
+//! IPv6 SYNs without an answer.
+//! Needs root, /dev/net/tun, iproute2, ip6tables, dnsmasq and (virtio) qemu-system-x86_64:
+//! a missing one fails the test, it never skips.
 
 mod unikernel;
 
@@ -18,6 +22,12 @@ use unikernel::{Ns, Running, copy_example, require};
 const NAME: &str = "a.test";
 const V4: &str = "10.0.0.50";
 const V6: &str = "fd00::50";
+/// The namespace's side of the link (dnsmasq and the TCP service), and the unikernel's
+/// IPv6 address on the direct stack.
+const PEER6: &str = "2001:db8::1";
+const OURS6: &str = "2001:db8::2";
+/// A name for the namespace itself, both families: the service happy eyeballs connects to.
+const SVC: &str = "svc.test";
 /// A name with more A records than fit a 512-byte UDP answer.
 const BIG: &str = "big.test";
 const BIG_COUNT: usize = 40;
@@ -30,8 +40,10 @@ struct Dnsmasq {
 }
 
 impl Dnsmasq {
+    /// Gives the namespace's `tap0` its IPv6 address first, so dnsmasq can listen there.
     fn start(ns: &Ns) -> Dnsmasq {
         require(&["dnsmasq"]);
+        ns.ipv6(&format!("{PEER6}/64"));
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("dnsmasq.log");
         let mut args: Vec<String> = [
@@ -42,6 +54,7 @@ impl Dnsmasq {
             "--pid-file=",
             "--user=root",
             "--listen-address=10.0.0.1",
+            "--listen-address=2001:db8::1",
             "--bind-interfaces",
             "--log-queries",
             "--log-facility=-",
@@ -53,6 +66,7 @@ impl Dnsmasq {
         .collect();
         args.push(format!("--host-record={NAME},{V4},{V6}"));
         args.push(format!("--cname=www.test,{NAME}"));
+        args.push(format!("--host-record={SVC},10.0.0.1,{PEER6}"));
         for i in 0..BIG_COUNT {
             args.push(format!("--host-record={BIG},10.0.1.{}", i + 1));
         }
@@ -196,31 +210,164 @@ fn scenarios(ns: &Ns, dns: &Dnsmasq, dir: &Path, base: &[&str], quick: bool) {
     }
 }
 
+/// A TCP service in the namespace on `[::]:PORT`, both families: each connection gets back
+/// what it sent first; the peers it served, in order.
+struct Service {
+    port: u16,
+    peers: std::sync::Arc<std::sync::Mutex<Vec<std::net::SocketAddr>>>,
+}
+
+impl Service {
+    fn start(ns: &Ns) -> Service {
+        use std::io::{Read, Write};
+        // A socket made in the namespace stays there; `[::]` takes IPv4 too (bindv6only=0).
+        let listener = ns.thread(|| std::net::TcpListener::bind("[::]:0").expect("bind [::]:0"));
+        let port = listener.local_addr().unwrap().port();
+        let peers = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = peers.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut c) = conn else { continue };
+                if let Ok(p) = c.peer_addr() {
+                    seen.lock().unwrap().push(p);
+                }
+                let mut buf = [0u8; 512];
+                if let Ok(n) = c.read(&mut buf) {
+                    let _ = c.write_all(&buf[..n]);
+                }
+            }
+        });
+        Service { port, peers }
+    }
+
+    fn peers(&self) -> Vec<std::net::SocketAddr> {
+        self.peers.lock().unwrap().clone()
+    }
+}
+
+/// Over the dual stack: A and AAAA from dnsmasq's IPv6 address (a truncated answer then over
+/// TCP to it), and happy eyeballs connecting by name to a service listening on both
+/// families: IPv6 wins while it works, IPv4 once ip6tables drops the IPv6 SYNs.
+fn dual_stack_scenarios(ns: &Ns, dns: &Dnsmasq, dir: &Path, base: &[&str]) {
+    require(&["ip6tables"]);
+    let with = |extra: &[&str]| -> (i32, String) {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        run_to_end(ns, dir, &args)
+    };
+    let server6 = format!("--dns-servers=udp:[{PEER6}]:53");
+    let from6 = |qtype: &str, name: &str| {
+        let needle = format!("query[{qtype}] {name} from 2001:db8::");
+        dns.log().lines().filter(|l| l.contains(&needle)).count()
+    };
+
+    let (code, out) = with(&[&server6, &format!("--domain-name={NAME}")]);
+    assert_eq!(code, 0, "{out}");
+    let lines = dns_lines(&out);
+    assert_eq!(
+        lines[..2],
+        [format!("{NAME}: {V6}"), format!("{NAME}: {V4}")],
+        "{out}"
+    );
+    // One query each: the first waits to leave until the stack's IPv6 address passed
+    // duplicate address detection, and its answer's wait starts then.
+    assert!(
+        lines[2].ends_with("2 UDP and 0 TCP queries sent, cache hits 0 misses 2"),
+        "{out}"
+    );
+    assert_eq!(from6("AAAA", NAME), 1, "{}", dns.log());
+    assert_eq!(from6("A", NAME), 1, "{}", dns.log());
+
+    let (code, out) = with(&[&server6, &format!("--domain-name={BIG}")]);
+    assert_eq!(code, 0, "{out}");
+    let lines = dns_lines(&out);
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with(BIG)).count(),
+        BIG_COUNT,
+        "{out}"
+    );
+    assert!(
+        lines.last().unwrap().contains(" 1 TCP queries sent"),
+        "{out}"
+    );
+    assert_eq!(from6("A", BIG), 2, "UDP then TCP over IPv6:\n{}", dns.log());
+
+    let svc = Service::start(ns);
+    let port = format!("--connect-port={}", svc.port);
+    let name = format!("--domain-name={SVC}");
+    let (code, out) = with(&[&server6, &name, &port]);
+    assert_eq!(code, 0, "{out}");
+    let winner = format!("[{PEER6}]:{}", svc.port);
+    assert!(
+        dns_lines(&out).contains(&format!("connected to {winner}")),
+        "IPv6 should win while it works:\n{out}"
+    );
+    assert!(out.contains(&format!("{winner} answered")), "{out}");
+
+    let drop = [
+        "-A",
+        "INPUT",
+        "-p",
+        "tcp",
+        "--dport",
+        &svc.port.to_string(),
+        "-j",
+        "DROP",
+    ];
+    let rule = ns.cmd("ip6tables").args(drop).output().unwrap();
+    assert!(rule.status.success(), "ip6tables: {rule:?}");
+    let (code, out) = with(&[&server6, &name, &port]);
+    assert_eq!(code, 0, "{out}");
+    let winner = format!("10.0.0.1:{}", svc.port);
+    assert!(
+        dns_lines(&out).contains(&format!("connected to {winner}")),
+        "IPv4 should win when IPv6 is black-holed:\n{out}"
+    );
+    assert!(out.contains(&format!("{winner} answered")), "{out}");
+
+    // The service saw one IPv6 peer, then one IPv4 peer (as ::ffff:a.b.c.d).
+    let peers = svc.peers();
+    assert_eq!(peers.len(), 2, "{peers:?}");
+    let v4_mapped = |p: &std::net::SocketAddr| match p {
+        std::net::SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
+        std::net::SocketAddr::V4(_) => true,
+    };
+    assert!(!v4_mapped(&peers[0]), "{peers:?}");
+    assert!(v4_mapped(&peers[1]), "{peers:?}");
+}
+
 #[test]
 fn dns_example_on_unix_over_host_sockets() {
     let (_tmp, dir) = copy_example("dns");
     unikernel::build(&dir, &[]);
-    let ns = Ns::new("dnsu");
+    let ns = Ns::new("dnsv6-u");
     let dns = Dnsmasq::start(&ns);
     scenarios(&ns, &dns, &dir, &["--offline"], false);
+    dual_stack_scenarios(&ns, &dns, &dir, &["--offline"]);
 }
 
 #[test]
 fn dns_example_on_unix_over_the_direct_stack() {
     let (_tmp, dir) = copy_example("dns");
     unikernel::build(&dir, &["--net=direct"]);
-    let ns = Ns::new("dnsd");
+    let ns = Ns::new("dnsv6-d");
     let dns = Dnsmasq::start(&ns);
-    scenarios(&ns, &dns, &dir, &["--offline", "--net=direct"], false);
+    let v6 = format!("--ipv6={OURS6}/64");
+    let base = ["--offline", "--net=direct", v6.as_str()];
+    scenarios(&ns, &dns, &dir, &base, false);
+    dual_stack_scenarios(&ns, &dns, &dir, &base);
 }
 
 #[test]
 fn dns_example_on_spt() {
     let (_tmp, dir) = copy_example("dns");
     unikernel::build(&dir, &["-t", "spt"]);
-    let ns = Ns::new("dnss");
+    let ns = Ns::new("dnsv6-s");
     let dns = Dnsmasq::start(&ns);
-    scenarios(&ns, &dns, &dir, &["-t", "spt", "--net:service=tap0"], false);
+    let v6 = format!("--ipv6={OURS6}/64");
+    let base = ["-t", "spt", "--net:service=tap0", v6.as_str()];
+    scenarios(&ns, &dns, &dir, &base, false);
+    dual_stack_scenarios(&ns, &dns, &dir, &base);
 }
 
 #[test]
@@ -234,18 +381,15 @@ fn dns_example_on_virtio() {
     );
     let (_tmp, dir) = copy_example("dns");
     unikernel::build(&dir, &["-t", "virtio"]);
-    let ns = Ns::new("dnsv");
+    let ns = Ns::new("dnsv6-v");
     let dns = Dnsmasq::start(&ns);
-    scenarios(
-        &ns,
-        &dns,
-        &dir,
-        &["-t", "virtio", "--net:service=tap0"],
-        true,
-    );
+    let v6 = format!("--ipv6={OURS6}/64");
+    let base = ["-t", "virtio", "--net:service=tap0", v6.as_str()];
+    scenarios(&ns, &dns, &dir, &base, true);
+    dual_stack_scenarios(&ns, &dns, &dir, &base);
 }
 
-/// The other targets the IPv4 stack builds on: the example's devices build there too.
+/// The other targets the dual stack builds on: the example's devices build there too.
 #[test]
 fn dns_example_builds_on_hvt_xen_muen_and_genode() {
     let (_tmp, dir) = copy_example("dns");

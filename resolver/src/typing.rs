@@ -286,6 +286,13 @@ impl Typer {
                             }
                             if let DevType::Fn(..) = &*ta {
                                 diag = diag.help("the argument is not fully applied: apply it to its own arguments with `$` first");
+                            } else if (param.to_string(), ta.to_string())
+                                == ("stackv4v6".into(), "stackv4".into())
+                            {
+                                // mirage 4 moved its network devices to the dual stack.
+                                diag = diag.help(
+                                    "this takes the dual stack (`stackv4v6`): build it with `generic_stackv4v6` (`--ipv4-only=true` runs IPv4 alone), or pick the catalogue entry made for `stackv4`",
+                                );
                             } else {
                                 diag = diag.help(format!("pass a device of type `{param}`"));
                             }

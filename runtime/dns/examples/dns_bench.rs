@@ -4,13 +4,15 @@
 //! then the same names again `ROUNDS` times (every one from the cache).
 //! For scale, the same N queries sent by a blocking `std::net::UdpSocket` that only builds
 //! the query and waits for its answer (no parsing, no cache): the round trip's floor.
-//! Usage: dns_bench SERVER N ROUNDS (names h0.test … h{N-1}.test, A records).
+//! STACK is `v4` (`socket_stackv4`, the default) or `v4v6` (`socket_stackv4v6`: dual-stack
+//! sockets, the stack `generic_dns_client` takes; the server may then be IPv6).
+//! Usage: dns_bench SERVER N ROUNDS [STACK] (names h0.test … h{N-1}.test, A records).
 
 use std::time::Instant;
 
-use unik_dns::devices::DnsClient;
 use unik_dns::devices::client::Client;
 use unik_dns::devices::eyeballs::Eyeballs;
+use unik_dns::devices::{DnsClient, Transport};
 use unik_dns::wire::Qtype;
 
 fn main() {
@@ -18,10 +20,23 @@ fn main() {
     let server = args.get(1).map_or("udp:127.0.0.1:53", String::as_str);
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2000);
     let rounds: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50);
+    match args.get(4).map_or("v4", String::as_str) {
+        "v4" => {
+            let stack = unik_unix::stack::connect(std::net::Ipv4Addr::UNSPECIFIED).unwrap();
+            let stack = unik_rt::leak(stack);
+            bench(unik_dns::devices::StackV4(stack), server, n, rounds);
+        }
+        "v4v6" => {
+            let stack = unik_rt::leak(unik_unix::stackv4v6::connect().unwrap());
+            bench(unik_dns::devices::StackV4V6(stack), server, n, rounds);
+        }
+        other => panic!("STACK is v4 or v4v6, not {other}"),
+    }
+}
+
+fn bench<T: Transport + Copy + 'static>(transport: T, server: &str, n: usize, rounds: usize) {
     let platform = unik_unix::UnixPlatform::new();
-    let stack = unik_rt::leak(unik_unix::stack::connect(std::net::Ipv4Addr::UNSPECIFIED).unwrap());
     let random = unik_rt::leak(unik_unix::random::connect().unwrap());
-    let transport = unik_dns::devices::StackV4(stack);
     let he = unik_rt::leak(Eyeballs::new(transport, Default::default()));
     let servers = unik_dns::servers::parse(server).unwrap();
     let client = Client::new(transport, he, random, servers, Default::default(), n.max(1));
@@ -76,7 +91,12 @@ fn servers_addr(server: &str) -> std::net::SocketAddr {
 }
 
 fn raw(server: std::net::SocketAddr, names: &[String]) -> std::time::Duration {
-    let sock = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    let any = if server.is_ipv6() {
+        "[::]:0"
+    } else {
+        "0.0.0.0:0"
+    };
+    let sock = std::net::UdpSocket::bind(any).unwrap();
     let mut buf = [0u8; 4096];
     let t = Instant::now();
     for (i, name) in names.iter().enumerate() {

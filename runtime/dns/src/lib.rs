@@ -5,8 +5,9 @@
 //! TCP after a truncated UDP answer, CNAME chains), [`cache`] keeps answers for their TTL,
 //! [`servers`] reads the `--dns-servers` boot key and [`he`] decides the connection attempts
 //! of happy eyeballs (RFC 8305). With the `devices` feature, [`devices`] drives them over a
-//! [`devices::Transport`], which a `unik_rt::StackV4` provides, as the catalogue's
-//! `generic_dns_client` and `generic_happy_eyeballs`.
+//! [`devices::Transport`], which a `unik_rt::StackV4V6` (the dual stack, mirage 4's shape)
+//! or an IPv4-only `unik_rt::StackV4` provides, as the catalogue's `generic_dns_client` and
+//! `generic_happy_eyeballs`.
 //!
 //! ```
 //! use unik_dns::lookup::{Config, Lookup, Step, Via};

@@ -1,7 +1,8 @@
 //! The devices over the unix socket stack against small name servers in threads: a SERVFAIL
 //! moves to the next server, an answer from another port is ignored, happy eyeballs
 //! resolves AAAA and A and connects over IPv4 when the stack has no IPv6, and fails clearly
-//! when nothing listens.
+//! when nothing listens; over the dual stack, an IPv6 name server answers and happy eyeballs
+//! connects over IPv6 when both families listen.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 use std::thread;
@@ -29,10 +30,21 @@ fn server(
     spoof: bool,
     answer: impl Fn(&wire::Response) -> (u8, Vec<(Name, u32, Rdata)>) + Send + 'static,
 ) -> (SocketAddr, thread::JoinHandle<()>) {
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    server_on("127.0.0.1:0", count, spoof, answer)
+}
+
+fn server_on(
+    at: &str,
+    count: usize,
+    spoof: bool,
+    answer: impl Fn(&wire::Response) -> (u8, Vec<(Name, u32, Rdata)>) + Send + 'static,
+) -> (SocketAddr, thread::JoinHandle<()>) {
+    let sock = UdpSocket::bind(at).unwrap();
     let addr = sock.local_addr().unwrap();
     let h = thread::spawn(move || {
-        let forger = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut any = addr;
+        any.set_port(0);
+        let forger = UdpSocket::bind(any).unwrap();
         let mut buf = [0u8; 512];
         for _ in 0..count {
             let (n, from) = sock.recv_from(&mut buf).unwrap();
@@ -148,6 +160,64 @@ fn happy_eyeballs_reports_every_failure() {
     assert_eq!(
         e.to_string(),
         "nope.test: no address; AAAA: no such domain (NXDOMAIN); A: no such domain (NXDOMAIN)"
+    );
+    h.join().unwrap();
+}
+
+/// Answers AAAA with ::1 and A with 127.0.0.1.
+fn localhost(q: &wire::Response) -> (u8, Vec<(Name, u32, Rdata)>) {
+    let (n, t, _) = q.question.clone().unwrap();
+    let rec = if t == 28 {
+        Rdata::Aaaa(Ipv6Addr::LOCALHOST)
+    } else {
+        Rdata::A(Ipv4Addr::LOCALHOST)
+    };
+    (0, vec![(n, 60, rec)])
+}
+
+#[test]
+fn over_the_dual_stack_an_ipv6_server_answers_and_ipv6_wins() {
+    // One port, both families, a listener for each: the IPv6 one must get the connection.
+    let v6 = TcpListener::bind("[::1]:0").unwrap();
+    let port = v6.local_addr().unwrap().port();
+    let v4 = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let accept = thread::spawn(move || {
+        let (mut s, peer) = v6.accept().unwrap();
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut s, &mut got).unwrap();
+        (peer, got)
+    });
+    let (dns, h) = server_on("[::1]:0", 2, false, localhost);
+    let stack = unik_rt::leak(unik_unix::stackv4v6::connect().unwrap());
+    let he = unik_rt::leak(unik_dns::devices::eyeballs::connect(stack).unwrap());
+    let random = unik_rt::leak(unik_unix::random::connect().unwrap());
+    let c = unik_dns::devices::client::connect(stack, he, random, &format!("udp:{dns}")).unwrap();
+    let peer = run(async {
+        let (addr, flow) = he.connect_host(&c, "svc.test", port).await.unwrap();
+        flow.write(b"hello").await.unwrap();
+        flow.close().await.unwrap();
+        addr
+    });
+    assert_eq!(peer, SocketAddr::from((Ipv6Addr::LOCALHOST, port)));
+    let (from, got) = accept.join().unwrap();
+    assert!(from.is_ipv6(), "{from}");
+    assert_eq!(got, b"hello");
+    h.join().unwrap();
+    assert_eq!(c.stats().udp_queries, 2, "{}", c.stats());
+    drop(v4);
+}
+
+#[test]
+fn over_the_dual_stack_ipv4_servers_answer_too() {
+    let (dns, h) = server(1, false, localhost);
+    let stack = unik_rt::leak(unik_unix::stackv4v6::connect().unwrap());
+    let he = unik_rt::leak(unik_dns::devices::eyeballs::connect(stack).unwrap());
+    let random = unik_rt::leak(unik_unix::random::connect().unwrap());
+    let c = unik_dns::devices::client::connect(stack, he, random, &format!("udp:{dns}")).unwrap();
+    // The dual-stack socket sees the server as ::ffff:127.0.0.1; the answer still counts.
+    assert_eq!(
+        run(c.gethostbyname("x.test")).unwrap(),
+        [Ipv4Addr::LOCALHOST]
     );
     h.join().unwrap();
 }

@@ -107,16 +107,37 @@ pub struct Client<T: Transport + 'static, R: unik_rt::Random + 'static, H: Trans
     fallback_id: Cell<u16>,
 }
 
-/// `generic_dns_client $ stack $ he $ random`, with the servers of `--dns-servers`.
-pub fn connect<S: unik_rt::StackV4 + 'static, R: unik_rt::Random + 'static, H: Transport>(
+/// `generic_dns_client $ stack $ he $ random` over a dual stack (mirage 4's shape), with
+/// the servers of `--dns-servers` (IPv4 or IPv6 addresses).
+pub fn connect<S: unik_rt::StackV4V6 + 'static, R: unik_rt::Random + 'static, H: Transport>(
+    stack: &'static S,
+    he: &'static Eyeballs<H>,
+    random: &'static R,
+    dns_servers: &str,
+) -> Result<Client<super::StackV4V6<S>, R, H>, alloc::string::String> {
+    with_servers(super::StackV4V6(stack), he, random, dns_servers)
+}
+
+/// `dns_client_of_stackv4 $ stack $ he $ random`: over an IPv4-only stack (IPv6 name
+/// servers are unreachable there).
+pub fn connect_v4<S: unik_rt::StackV4 + 'static, R: unik_rt::Random + 'static, H: Transport>(
     stack: &'static S,
     he: &'static Eyeballs<H>,
     random: &'static R,
     dns_servers: &str,
 ) -> Result<Client<super::StackV4<S>, R, H>, alloc::string::String> {
+    with_servers(super::StackV4(stack), he, random, dns_servers)
+}
+
+fn with_servers<T: Transport + 'static, R: unik_rt::Random + 'static, H: Transport>(
+    transport: T,
+    he: &'static Eyeballs<H>,
+    random: &'static R,
+    dns_servers: &str,
+) -> Result<Client<T, R, H>, alloc::string::String> {
     let servers = servers::parse(dns_servers).map_err(|e| super::key_error("dns-servers", e))?;
     Ok(Client::new(
-        super::StackV4(stack),
+        transport,
         he,
         random,
         servers,
@@ -199,12 +220,16 @@ impl<T: Transport + 'static, R: unik_rt::Random + 'static, H: Transport + 'stati
             Ok(s) => s,
             Err(_) => return Step::Done(Err(Error::Transport("no UDP socket"))),
         };
+        let before = exec::now_ns();
         if sock.send_to(&req.message, req.server).await.is_err() {
             return lookup.on_send_failed(exec::now_ns(), self.id());
         }
+        // The wait starts when the query leaves: sending may have waited for an address
+        // (IPv6 duplicate address detection right after boot, a DHCP lease).
+        let deadline = exec::now_ns().saturating_add(req.deadline_ns.saturating_sub(before));
         let mut buf = vec![0u8; UDP_BUFFER];
         loop {
-            match timeout_at(req.deadline_ns, sock.recv_from(&mut buf)).await {
+            match timeout_at(deadline, sock.recv_from(&mut buf)).await {
                 None => return lookup.on_timeout(exec::now_ns(), self.id()),
                 Some(Err(_)) => return lookup.on_send_failed(exec::now_ns(), self.id()),
                 Some(Ok((n, from))) => {

@@ -78,8 +78,19 @@ pub struct Eyeballs<T: Transport> {
     config: he::Config,
 }
 
-/// `generic_happy_eyeballs $ stack`.
-pub fn connect<S: unik_rt::StackV4 + 'static>(
+/// `generic_happy_eyeballs $ stack` (mirage 4's shape: a dual stack).
+pub fn connect<S: unik_rt::StackV4V6 + 'static>(
+    stack: &'static S,
+) -> Result<Eyeballs<super::StackV4V6<S>>, core::convert::Infallible> {
+    Ok(Eyeballs::new(
+        super::StackV4V6(stack),
+        he::Config::default(),
+    ))
+}
+
+/// `happy_eyeballs_of_stackv4 $ stack`: over an IPv4-only stack, where IPv6 attempts fail
+/// at once.
+pub fn connect_v4<S: unik_rt::StackV4 + 'static>(
     stack: &'static S,
 ) -> Result<Eyeballs<super::StackV4<S>>, core::convert::Infallible> {
     Ok(Eyeballs::new(super::StackV4(stack), he::Config::default()))
