@@ -3,6 +3,9 @@
 //! 10.0.0.2. Needs root, /dev/net/tun, and the Debian packages iproute2, iputils-ping and
 //! curl: a missing one fails the test, it never skips.
 
+// The IPv6 checks shared with spt and virtio; its re-exports are not used here.
+#[allow(unused_imports)]
+mod bootable;
 mod unikernel;
 
 use std::io::{Read, Write};
@@ -266,74 +269,21 @@ fn tcp_echo_on_the_direct_stack_logs_its_counters_when_it_stops() {
     assert!(counter(line, "buffers ") <= held * 512 * 1024, "{line}");
 }
 
-/// The unikernel's IPv6 address in the IPv6 examples' tests; the namespace is ::1.
-const OURS6: &str = "2001:db8::2";
-
+/// As on spt and virtio (`tests/bootable`): Linux's pings of 56 and 3000 bytes answered and
+/// logged, and the example's own (`--ping`) answered by Linux.
 #[test]
 fn ping6_example_answers_fragmented_pings_and_logs_them() {
     require(&["ip", "ping"]);
     let (_tmp, dir) = copy_example("ping6");
     unikernel::build(&dir, &[]);
-    let ns = Ns::new("ping6");
-    ns.ipv6("2001:db8::1/64");
-    let mut server = ns.unikernel(&dir, &["--offline", "--ipv6=2001:db8::2/64"]);
-    let ping = |size: &str, count: &str| {
-        ns.cmd("ping")
-            .args(["-6", "-n", "-c", count, "-W", "1", "-s", size, OURS6])
-            .output()
-            .unwrap()
-    };
-    eventually(&mut server, || {
-        let out = ping("56", "1");
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(out.status)
-        }
-    });
-    let out = ping("3000", "3");
-    assert!(
-        out.status.success(),
-        "ping -6 -s 3000: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let log = stop(server);
-    let seen = log
-        .lines()
-        .filter(|l| l.contains("echo request from 2001:db8::1") && l.ends_with("3000 bytes"))
-        .count();
-    assert_eq!(seen, 3, "3000-byte requests logged:\n{log}");
-    assert!(log.contains("2001:db8::2/64 (Static, Preferred)"), "{log}");
+    bootable::ping6_both_ways("v6b-ping6", &dir, &["--offline"]);
 }
 
 #[test]
 fn network_v6_example_echoes_over_ipv6_and_ipv4_on_the_direct_stack() {
     let (_tmp, dir) = copy_example("network-v6");
     unikernel::build(&dir, &["--net=direct"]);
-    let ns = Ns::new("net6");
-    ns.ipv6("2001:db8::1/64");
-    let mut server = ns.unikernel(
-        &dir,
-        &[
-            "--offline",
-            "--net=direct",
-            "--ipv4=10.0.0.2/24",
-            "--ipv6=2001:db8::2/64",
-            "--port=7",
-        ],
-    );
-    let six: std::net::SocketAddr = format!("[{OURS6}]:7").parse().unwrap();
-    let echoed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        tcp_echoes_to(&ns, &mut server, six, 1 << 20);
-        tcp_echoes(&ns, &mut server, 1 << 20);
-    }));
-    let log = stop(server);
-    assert!(echoed.is_ok(), "echo failed; the unikernel's log:\n{log}");
-    assert!(
-        log.contains("[2001:db8::1]:") && log.contains(&format!("echoed {} bytes", 1 << 20)),
-        "{log}"
-    );
-    assert!(log.contains("10.0.0.1:"), "{log}");
+    bootable::network_v6_echoes("v6b-net6", &dir, &["--offline", "--net=direct"], 1 << 20);
 }
 
 #[test]
@@ -345,6 +295,8 @@ fn network_v6_example_on_host_sockets_echoes_both_families() {
     let mut server = ns.unikernel(&dir, &["--offline", "--port=7"]);
     tcp_echoes_to(&ns, &mut server, "[::1]:7".parse().unwrap(), 1 << 20);
     tcp_echoes_to(&ns, &mut server, "127.0.0.1:7".parse().unwrap(), 1 << 20);
+    bootable::udp_echoes_to(&ns, &mut server, "[::1]:7".parse().unwrap());
+    bootable::udp_echoes_to(&ns, &mut server, "127.0.0.1:7".parse().unwrap());
     let log = stop(server);
     assert!(log.contains("[::1]:"), "{log}");
     assert!(log.contains("127.0.0.1:"), "{log}");

@@ -4,7 +4,7 @@
 //! and checked against the Solo5 contract (notes, manifest bytes, segments)
 //! and run where `/dev/kvm` runs ring-0 SSE code; on the paravirtual KVM of
 //! the development machines the run must fail with the tender's
-//! explanation. Needs root, /dev/net/tun, iproute2 and iputils-ping.
+//! explanation. Needs root, /dev/net/tun, iproute2, iputils-ping and radvd.
 
 mod bootable;
 mod unikernel;
@@ -102,6 +102,86 @@ fn spt_tcp_echo_answers_linux_over_a_tap() {
     tcp_echoes(&ns, &mut server, 1 << 20);
     let log = stop(server);
     assert!(log.contains("echoed 1048576 bytes"), "{log}");
+}
+
+#[test]
+fn spt_ping6_both_ways_including_fragments() {
+    let (_tmp, dir) = copy_example("ping6");
+    unikernel::build(&dir, &["-t", "spt"]);
+    let log = bootable::ping6_both_ways("v6b-sping6", &dir, &["-t", "spt"]);
+    assert!(log.contains("--net:service=tap0"), "{log}");
+}
+
+#[test]
+fn spt_network_v6_echoes_tcp_and_udp_over_both_families() {
+    let (_tmp, dir) = copy_example("network-v6");
+    unikernel::build(&dir, &["-t", "spt"]);
+    bootable::network_v6_echoes("v6b-snet6", &dir, &["-t", "spt"], 1 << 20);
+}
+
+/// `ping6` with no static address on a link where radvd advertises `2001:db8:1::/64`:
+/// the unikernel forms its address by SLAAC and Linux pings it there.
+#[test]
+fn spt_ping6_gets_a_slaac_address_from_radvd() {
+    unikernel::require(&["ip", "ping", "radvd"]);
+    let (_tmp, dir) = copy_example("ping6");
+    unikernel::build(&dir, &["-t", "spt"]);
+    let ns = Ns::new("v6b-sslaac");
+    ns.ipv6("2001:db8:1::1/64");
+    let sysctl = ns
+        .cmd("sysctl")
+        .args(["-q", "-w", "net.ipv6.conf.all.forwarding=1"])
+        .status()
+        .unwrap();
+    assert!(sysctl.success());
+    let conf_dir = tempfile::tempdir().unwrap();
+    let conf = conf_dir.path().join("radvd.conf");
+    std::fs::write(
+        &conf,
+        "interface tap0 {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 10;\n  \
+         prefix 2001:db8:1::/64 {\n    AdvOnLink on;\n    AdvAutonomous on;\n  };\n};\n",
+    )
+    .unwrap();
+    let radvd_log = conf_dir.path().join("radvd.log");
+    let _radvd = unikernel::Running(
+        ns.cmd("radvd")
+            .args(["-n", "-C"])
+            .arg(&conf)
+            .arg("-p")
+            .arg(conf_dir.path().join("radvd.pid"))
+            .args(["-m", "stderr"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&radvd_log).unwrap())
+            .spawn()
+            .expect("start radvd"),
+    );
+    let mut server = ns.unikernel(&dir, &["-t", "spt"]);
+    let watch = bootable::Watch::new(&mut server);
+    // Solicited or not, an advertisement comes within MaxRtrAdvInterval; then DAD.
+    let line = watch.line(&mut server, 120, |l| {
+        l.contains("(Slaac, Preferred)") && l.contains(" 2001:db8:1:")
+    });
+    let address = line
+        .split_whitespace()
+        .find_map(|w| {
+            w.strip_suffix("/64")
+                .filter(|a| a.starts_with("2001:db8:1:"))
+        })
+        .unwrap_or_else(|| panic!("no address in {line}"))
+        .to_string();
+    let out = ns
+        .cmd("ping")
+        .args(["-6", "-n", "-c", "3", "-w", "30", &address])
+        .output()
+        .unwrap();
+    let log = watch.stop(server);
+    assert!(
+        out.status.success(),
+        "ping {address}: {}\n{log}\nradvd: {}",
+        String::from_utf8_lossy(&out.stdout),
+        std::fs::read_to_string(&radvd_log).unwrap_or_default()
+    );
+    assert!(log.contains("echo request from 2001:db8:1::1"), "{log}");
 }
 
 /// The raw bytes of the first note of each PT_NOTE.

@@ -177,6 +177,24 @@ fn tcp_echo_answers_linux_over_a_tap() {
 }
 
 #[test]
+fn ping6_both_ways_including_fragments() {
+    qemu_installed();
+    let (_tmp, dir) = copy_example("ping6");
+    unikernel::build(&dir, &["-t", "virtio"]);
+    let log = bootable::ping6_both_ways("v6b-vping6", &dir, &["-t", "virtio"]);
+    assert!(log.contains("netdev tap,id=net0,ifname=tap0"), "{log}");
+}
+
+#[test]
+fn network_v6_echoes_tcp_and_udp_over_both_families() {
+    qemu_installed();
+    let (_tmp, dir) = copy_example("network-v6");
+    unikernel::build(&dir, &["-t", "virtio"]);
+    // Under TCG: a quarter of the megabyte the spt test echoes.
+    bootable::network_v6_echoes("v6b-vnet6", &dir, &["-t", "virtio"], 256 << 10);
+}
+
+#[test]
 fn the_image_is_a_pvh_kernel_without_the_unix_runtime() {
     let (_tmp, dir) = copy_example("tcp-echo");
     unikernel::build(&dir, &["-t", "virtio"]);

@@ -1,10 +1,18 @@
 //! mirage-skeleton device-usage/network on the dual stack: a TCP echo server on IPv4 and
-//! IPv6. Each connection gets back every byte it sends, until it closes its side.
+//! IPv6. Each connection gets back every byte it sends, until it closes its side; the same
+//! port echoes UDP datagrams of either family.
 //! `--connections=N` stops it after N connections, once served, logging the counters.
 
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
 use core::net::SocketAddr;
 
-use unik_rt::{JobError, StackV4V6, Tcp, TcpFlow, TcpListener};
+use unik_rt::{JobError, StackV4V6, Tcp, TcpFlow, TcpListener, Udp, UdpSocket};
 
 pub struct Echo;
 
@@ -17,9 +25,27 @@ impl Echo {
         let limit = u64::try_from(limit)
             .map_err(|_| JobError::new(format!("--connections={limit} is negative")))?;
         let listener = stack.tcp().listen(port).await?;
+        let socket = stack.udp().bind(port).await?;
+        // Runs until the job returns.
+        drop(unik_rt::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            loop {
+                match socket.recv_from(&mut buf).await {
+                    Ok((n, from)) => {
+                        if let Err(e) = socket.send_to(&buf[..n], from).await {
+                            unik_rt::log::warn!(target: "network", "UDP to {from}: {e}");
+                        }
+                    }
+                    Err(e) => {
+                        unik_rt::log::warn!(target: "network", "UDP: {e}");
+                        return;
+                    }
+                }
+            }
+        }));
         unik_rt::log::info!(
             target: "network",
-            "echo server listening on port {} (IPv4 {:?}, IPv6 {:?})",
+            "echo server listening on TCP and UDP port {} (IPv4 {:?}, IPv6 {:?})",
             listener.local_port(),
             stack.ipv4_addresses(),
             stack.ipv6_addresses()

@@ -2,19 +2,21 @@
 //! guest (`kernels/spt/src/bin/net_bench.rs` under unikc-spt, a tap in a
 //! network namespace), on the negotiated `virtio_net_hdr` path and on plain
 //! Solo5 frames (the same image with its VNH1 note renamed, as any other
-//! tender sees it). Prints `spt-tcp PATH MTU IN OUT` (MB/s) lines for
+//! tender sees it), over IPv4 and over IPv6 (the guest's dual stack). Prints
+//! `spt-tcp PATH MTU IN OUT` and `spt-tcp6 PATH MTU IN OUT` (MB/s) lines for
 //! benches/net.sh, which puts them beside the unix target and Linux.
 //!
 //! `cargo run --release --example net_spt [-- MEGABYTES [MTU...]]` (root).
 //! `SPT_WRAP="strace -c -f"` runs the tender under a profiler;
 //! `SPT_TENDER=PATH` runs another tender (upstream `solo5-spt`);
-//! `SPT_PATHS=vnet` (or `plain`) runs only that path; `BUF_KB` sets the
+//! `SPT_PATHS=vnet` (or `plain`) runs only that path, `SPT_FAMILIES=4` (or
+//! `6`) only that family; `BUF_KB` sets the
 //! guest's TCP buffers (default 1024, as the unix target's bench).
 
 use std::process::Command;
 use std::time::Duration;
 
-use unik_solo5_tests::{Kernels, Netns, bulk_peer, image, patched, run, spt};
+use unik_solo5_tests::{Kernels, Netns, bulk_peer_to, image, patched, run, spt};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,12 +35,28 @@ fn main() {
             .expect("the VNH1 note");
         d[at] = b'U';
     });
-    for (path, img, mtu) in mtus
-        .iter()
-        .flat_map(|&m| [("vnet", &vnet, m), ("plain", &plain, m)])
-        .filter(|(p, ..)| std::env::var("SPT_PATHS").map_or(true, |v| v.contains(p)))
-    {
+    let mut runs = Vec::new();
+    for v6 in [false, true] {
+        for &mtu in &mtus {
+            runs.push((v6, "vnet", &vnet, mtu));
+            runs.push((v6, "plain", &plain, mtu));
+        }
+    }
+    let wanted = |var: &str, what: &str| std::env::var(var).map_or(true, |v| v.contains(what));
+    for (v6, path, img, mtu) in runs {
+        if !wanted("SPT_PATHS", path) || !wanted("SPT_FAMILIES", if v6 { "6" } else { "4" }) {
+            continue;
+        }
         let ns = Netns::new();
+        if v6 {
+            ns.enable_ipv6();
+        }
+        let addr: std::net::IpAddr = if v6 {
+            "2001:db8:55::2".parse().unwrap()
+        } else {
+            [10, 55, 0, 2].into()
+        };
+        let family = if v6 { "ipv6=1" } else { "ipv6=0" };
         let set = Command::new("ip")
             .args([
                 "netns", "exec", &ns.name, "ip", "link", "set", "tap0", "mtu",
@@ -53,7 +71,8 @@ fn main() {
         c.arg("--net:service=tap0")
             .arg(img)
             .arg(format!("bytes={bytes}"))
-            .arg(format!("buf_kb={buf_kb}"));
+            .arg(format!("buf_kb={buf_kb}"))
+            .arg(family);
         if let Ok(wrap) = std::env::var("SPT_WRAP") {
             // e.g. SPT_WRAP="strace -c -f" to count the guest's system calls.
             let mut w = ns.command(std::path::Path::new("sh"));
@@ -64,11 +83,12 @@ fn main() {
                 .arg("--net:service=tap0")
                 .arg(img)
                 .arg(format!("bytes={bytes}"))
-                .arg(format!("buf_kb={buf_kb}"));
+                .arg(format!("buf_kb={buf_kb}"))
+                .arg(family);
             c = w;
         }
         let guest = std::thread::spawn(move || run(c, Duration::from_secs(600)));
-        let bulk = ns.within(move || bulk_peer(bytes));
+        let bulk = ns.within(move || bulk_peer_to(addr, bytes));
         let r = guest.join().unwrap();
         let b = bulk.unwrap_or_else(|e| panic!("Linux side: {e}\nguest: {r:?}"));
         r.expect(r.status == Some(0), "the guest finished");
@@ -76,6 +96,7 @@ fn main() {
         if std::env::var("SPT_WRAP").is_ok() {
             eprintln!("{}", r.stdout);
         }
-        println!("spt-tcp {path} {mtu} {:.0} {:.0}", b.tcp_in, b.tcp_out);
+        let tag = if v6 { "spt-tcp6" } else { "spt-tcp" };
+        println!("{tag} {path} {mtu} {:.0} {:.0}", b.tcp_in, b.tcp_out);
     }
 }

@@ -260,6 +260,19 @@ impl Netns {
         ns
     }
 
+    /// Turns IPv6 on for `tap0` with 2001:db8:55::1/64, usable at once (no DAD).
+    pub fn enable_ipv6(&self) {
+        for cmd in [
+            "sysctl -qw net.ipv6.conf.tap0.accept_dad=0",
+            "sysctl -qw net.ipv6.conf.tap0.disable_ipv6=0",
+            "ip -6 addr add 2001:db8:55::1/64 dev tap0 nodad",
+        ] {
+            let mut full = vec!["netns", "exec", &self.name];
+            full.extend(cmd.split(' '));
+            ip(&full);
+        }
+    }
+
     /// `prog args...` inside the namespace.
     pub fn command(&self, prog: &Path) -> Command {
         let mut c = Command::new("ip");
@@ -383,8 +396,8 @@ pub struct Bulk {
     pub broken_at: Option<u64>,
 }
 
-fn connect_retrying(port: u16) -> std::io::Result<std::net::TcpStream> {
-    let addr = std::net::SocketAddr::from(([10, 55, 0, 2], port));
+fn connect_retrying(guest: std::net::IpAddr, port: u16) -> std::io::Result<std::net::TcpStream> {
+    let addr = std::net::SocketAddr::new(guest, port);
     let start = Instant::now();
     loop {
         match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
@@ -399,8 +412,13 @@ fn connect_retrying(port: u16) -> std::io::Result<std::net::TcpStream> {
 /// inside the namespace): `bytes` of the pattern into the guest's sink
 /// (port 5001), then everything its source (port 5002) sends, checked.
 pub fn bulk_peer(bytes: u64) -> std::io::Result<Bulk> {
+    bulk_peer_to([10, 55, 0, 2].into(), bytes)
+}
+
+/// [`bulk_peer`] with the guest at `guest` (2001:db8:55::2 for its `ipv6=1` dual stack).
+pub fn bulk_peer_to(guest: std::net::IpAddr, bytes: u64) -> std::io::Result<Bulk> {
     use std::io::Write;
-    let mut c = connect_retrying(5001)?;
+    let mut c = connect_retrying(guest, 5001)?;
     c.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut chunk = vec![0u8; 251 * 261];
     for (i, b) in chunk.iter_mut().enumerate() {
@@ -418,7 +436,7 @@ pub fn bulk_peer(bytes: u64) -> std::io::Result<Bulk> {
     c.read_to_end(&mut rest)?;
     let tcp_in = bytes as f64 / start.elapsed().as_secs_f64() / 1e6;
 
-    let mut c = connect_retrying(5002)?;
+    let mut c = connect_retrying(guest, 5002)?;
     c.set_read_timeout(Some(Duration::from_secs(60)))?;
     let start = Instant::now();
     let mut buf = vec![0u8; 1 << 16];

@@ -5,8 +5,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use unik_solo5_tests::{
-    Kernels, Netns, Run, bulk_peer, disk, host_ns, image, patched, run, spt, tcp_echo_client,
-    upstream,
+    Kernels, Netns, Run, bulk_peer, bulk_peer_to, disk, host_ns, image, patched, run, spt,
+    tcp_echo_client, upstream,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -254,6 +254,37 @@ fn bulk_tcp_arrives_intact_both_ways() {
     );
     assert_eq!(bulk.received, BYTES, "Linux received everything");
     assert_eq!(bulk.broken_at, None, "and in order");
+}
+
+/// The same image with `ipv6=1` (its dual stack) and Linux on
+/// 2001:db8:55::1: the transfers go over IPv6 (the bench's IPv6 figures)
+/// and arrive intact.
+#[test]
+fn bulk_tcp_over_ipv6_arrives_intact_both_ways() {
+    const BYTES: u64 = 16 << 20;
+    let ns = Netns::new();
+    ns.enable_ipv6();
+    let mut c = ns.command(&spt());
+    c.arg("--net:service=tap0")
+        .arg(image(Kernels::Spt, "net_bench"))
+        .arg(format!("bytes={BYTES}"))
+        .arg("ipv6=1");
+    let guest = std::thread::spawn(move || run(c, Duration::from_secs(300)));
+    let addr = "2001:db8:55::2".parse().unwrap();
+    let bulk = ns.within(move || bulk_peer_to(addr, BYTES));
+    let r = guest.join().unwrap();
+    let bulk = bulk.unwrap_or_else(|e| panic!("Linux side: {e}\nguest: {r:?}"));
+    r.expect(r.status == Some(0), "the guest exits 0");
+    r.expect(
+        r.stdout.contains("listening on [2001:db8:55::2]:5001"),
+        "the dual stack",
+    );
+    r.expect(
+        r.stdout
+            .contains(&format!("sink: {BYTES} bytes, pattern intact")),
+        "intact into the guest",
+    );
+    assert_eq!((bulk.received, bulk.broken_at), (BYTES, None));
 }
 
 /// Without unikc's VNH1 note (as under any other tender) the same image
