@@ -401,3 +401,316 @@ fn conduit_client_on_spt_verifies_the_server() {
         "10.0.0.1",
     );
 }
+
+/// curl's checks (`unikernel::http::checks`: keep-alive, a range, a 404, a
+/// too-large header, HEAD, a chunked upload) against static-website-tls at
+/// `base` (`https://HOST:PORT`), over TLS 1.3 and then TLS 1.2, verifying
+/// the server against the test CA; and a curl without the CA refused.
+/// `curl` builds the command (inside a namespace or not).
+fn https_checks(curl: &dyn Fn() -> Command, base: &str, dir: &Path) {
+    let index = std::fs::read_to_string(dir.join("htdocs/index.html")).unwrap();
+    let ca = pki("ca.pem").display().to_string();
+    for (flags, version) in [
+        (["--tlsv1.3", "--tls-max", "1.3"], "TLSv1.3"),
+        (["--tlsv1.2", "--tls-max", "1.2"], "TLSv1.2"),
+    ] {
+        let with = || {
+            let mut c = curl();
+            c.args(["--cacert", &ca]).args(flags);
+            c
+        };
+        let (code, out, err) = unikernel::http::run(&with, &["-v", &format!("{base}/")]);
+        assert_eq!(code, 0, "{version}: {err}");
+        assert_eq!(out, index, "{version}");
+        assert!(
+            err.contains(&format!("SSL connection using {version}")),
+            "{version}: {err}"
+        );
+        assert!(err.contains("ALPN: server accepted http/1.1"), "{err}");
+        let mut again = vec!["--cacert", &ca];
+        again.extend(flags);
+        unikernel::http::checks_with(&with, base, &index, &again);
+    }
+    // Without the test CA, curl refuses the server (60: peer certificate
+    // cannot be authenticated).
+    let (code, _, err) = unikernel::http::run(curl, &["-o", "/dev/null", &format!("{base}/")]);
+    assert_eq!(code, 60, "{err}");
+}
+
+/// Waits until static-website-tls answers `base` over HTTPS.
+fn wait_https(curl: &dyn Fn() -> Command, base: &str, server: &mut unikernel::Running) {
+    let ca = pki("ca.pem").display().to_string();
+    unikernel::eventually(server, || {
+        let with = || {
+            let mut c = curl();
+            c.args(["--cacert", &ca]);
+            c
+        };
+        let (code, _, err) = unikernel::http::run(&with, &["-o", "/dev/null", &format!("{base}/")]);
+        if code == 0 { Ok(()) } else { Err(err) }
+    });
+}
+
+#[test]
+fn static_website_tls_on_unix_sockets_answers_curl() {
+    let _serial = serial();
+    require(&["curl"]);
+    let (_tmp, dir) = copy_example("static-website-tls");
+    unikernel::build(&dir, &[]);
+    let port = free_port();
+    let mut server = serve(&dir, &["--", &format!("--https-port={port}")]);
+    let base = format!("https://127.0.0.1:{port}");
+    let curl = || Command::new("curl");
+    wait_https(&curl, &base, &mut server);
+    https_checks(&curl, &base, &dir);
+    // By name too: the certificate names localhost.
+    let (code, _, err) = unikernel::http::run(
+        &|| {
+            let mut c = Command::new("curl");
+            c.arg("--cacert").arg(pki("ca.pem"));
+            c
+        },
+        &[
+            "-o",
+            "/dev/null",
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            &format!("https://localhost:{port}/"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    drop(stop(server));
+}
+
+/// static-website-tls on the direct stack of a target (build and run
+/// arguments), in a namespace whose peer 10.0.0.1 runs curl.
+fn static_website_tls_on_a_tap(tag: &str, build: &[&str], run: &[&str]) -> String {
+    require(&["ip", "curl"]);
+    let (_tmp, dir) = copy_example("static-website-tls");
+    unikernel::build(&dir, build);
+    let ns = Ns::new(tag);
+    let mut server = ns.unikernel(&dir, run);
+    let base = format!("https://{OURS}:4433");
+    let curl = || ns.cmd("curl");
+    wait_https(&curl, &base, &mut server);
+    https_checks(&curl, &base, &dir);
+    stop(server)
+}
+
+#[test]
+fn static_website_tls_on_the_unix_direct_stack() {
+    let _serial = serial();
+    static_website_tls_on_a_tap(
+        "httpsu",
+        &["--net=direct"],
+        &["--offline", "--net=direct", "--ipv4=10.0.0.2/24"],
+    );
+}
+
+#[test]
+fn static_website_tls_on_spt() {
+    let _serial = serial();
+    static_website_tls_on_a_tap(
+        "httpss",
+        &["-t", "spt"],
+        &["-t", "spt", "--net:service=tap0"],
+    );
+}
+
+#[test]
+fn static_website_tls_on_virtio() {
+    let _serial = serial();
+    static_website_tls_on_a_tap(
+        "httpsv",
+        &["-t", "virtio"],
+        &["-t", "virtio", "--net:service=tap0"],
+    );
+}
+
+/// Python's http.server over TLS on `bind`:`port`, serving `site` with the
+/// test certificate `cert` (`cert.pem`, `cert.key` in tests/tls), running
+/// through `base`.
+fn https_peer(
+    mut base: Command,
+    bind: &str,
+    port: u16,
+    cert: &str,
+    site: &Path,
+) -> unikernel::Running {
+    const SERVER: &str = "import http.server, ssl, sys
+bind, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+srv = http.server.ThreadingHTTPServer((bind, port), http.server.SimpleHTTPRequestHandler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+";
+    let child = base
+        .args(["-c", SERVER, bind, &port.to_string()])
+        .arg(pki(&format!("{cert}.pem")))
+        .arg(pki(&format!("{cert}.key")))
+        .current_dir(site)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    unikernel::Running(child)
+}
+
+/// http-fetch's verdicts on `https://HOST:PORT/file.bin` (`url`) against an
+/// HTTPS peer with each test certificate: the status and length with the
+/// right CA; with an unknown authority, an expired certificate or another
+/// name, one line saying why and status 1. `peer` starts the peer with a
+/// certificate and returns once it listens; `fetch` runs http-fetch with
+/// `--uri`.
+fn fetch_verdicts(
+    mut peer: impl FnMut(&str) -> unikernel::Running,
+    mut fetch: impl FnMut(&str) -> unikernel::Output,
+    url: &str,
+) {
+    let server = peer("rsa");
+    let out = fetch(url);
+    drop(stop(server));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains(&format!("{url}: 200 OK\nbody: 123456 bytes\n")),
+        "{}",
+        out.all()
+    );
+    for (cert, why) in [
+        ("untrusted", "UnknownIssuer"),
+        ("expired", "Expired"),
+        ("wrong-name", "NotValidForName"),
+    ] {
+        let server = peer(cert);
+        let out = fetch(url);
+        drop(stop(server));
+        assert_eq!(out.code, 1, "{cert}: {}", out.all());
+        let all = out.all();
+        let said: Vec<&str> = all
+            .lines()
+            .filter(|l| l.contains("invalid peer certificate"))
+            .collect();
+        assert_eq!(said.len(), 1, "{cert}: one line says why:\n{all}");
+        assert!(said[0].contains(url), "{cert}: {all}");
+        // rustls's words: `UnknownIssuer`, `certificate expired`, `NotValidForName…`.
+        assert!(
+            said[0]
+                .to_lowercase()
+                .replace(' ', "")
+                .contains(&why.to_lowercase()),
+            "{cert}: {all}"
+        );
+        assert!(!all.contains("panic"), "{cert}: {all}");
+    }
+}
+
+#[test]
+fn http_fetch_over_https_on_unix_sockets_verifies_the_server() {
+    let _serial = serial();
+    require(&["python3"]);
+    let (_tmp, dir) = copy_example("http-fetch");
+    unikernel::build(&dir, &[]);
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("file.bin"), vec![b'x'; 123_456]).unwrap();
+    let port = free_port();
+    fetch_verdicts(
+        |cert| {
+            let mut s = https_peer(
+                Command::new("python3"),
+                "127.0.0.1",
+                port,
+                cert,
+                site.path(),
+            );
+            wait_listening(&mut s, port);
+            s
+        },
+        |url| unikernel::run(&dir, &["--", &format!("--uri={url}")]),
+        &format!("https://127.0.0.1:{port}/file.bin"),
+    );
+    // Without the scheme's TLS: plain HTTP to the same peer is refused by it,
+    // a clear error too.
+    let server = https_peer(
+        Command::new("python3"),
+        "127.0.0.1",
+        port,
+        "rsa",
+        site.path(),
+    );
+    let mut server = server;
+    wait_listening(&mut server, port);
+    let out = unikernel::run(
+        &dir,
+        &["--", &format!("--uri=http://127.0.0.1:{port}/file.bin")],
+    );
+    drop(stop(server));
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(!out.all().contains("panic"), "{}", out.all());
+}
+
+/// http-fetch on the direct stack of `target` (build and run arguments) in
+/// a namespace whose peer 10.0.0.1 serves HTTPS.
+fn http_fetch_over_https_on_a_tap(tag: &str, build: &[&str], run: &[&str]) {
+    require(&["ip", "python3"]);
+    let (_tmp, dir) = copy_example("http-fetch");
+    unikernel::build(&dir, build);
+    let ns = Ns::new(tag);
+    let ns = &ns;
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("file.bin"), vec![b'x'; 123_456]).unwrap();
+    fetch_verdicts(
+        |cert| {
+            let mut s = https_peer(ns.cmd("python3"), "10.0.0.1", 4443, cert, site.path());
+            unikernel::eventually(&mut s, || {
+                let ok = ns
+                    .cmd("curl")
+                    .args(["-sk", "-o", "/dev/null", "https://10.0.0.1:4443/"])
+                    .status()
+                    .is_ok_and(|s| s.success());
+                if ok {
+                    Ok(())
+                } else {
+                    Err("the HTTPS peer is not up")
+                }
+            });
+            s
+        },
+        |url| {
+            let mut c = ns.cmd(env!("CARGO_BIN_EXE_unikc"));
+            let model = unikernel::command(&dir, &[]);
+            for (k, v) in model.get_envs() {
+                if let Some(v) = v {
+                    c.env(k, v);
+                }
+            }
+            let _g = unikernel::build_lock();
+            c.arg("run")
+                .args(run)
+                .arg("--")
+                .arg(format!("--uri={url}"))
+                .current_dir(&dir)
+                .stdin(Stdio::null());
+            unikernel::output(c)
+        },
+        "https://10.0.0.1:4443/file.bin",
+    );
+}
+
+#[test]
+fn http_fetch_over_https_on_the_unix_direct_stack() {
+    let _serial = serial();
+    http_fetch_over_https_on_a_tap("httpsf", &["--net=direct"], &["--offline", "--net=direct"]);
+}
+
+#[test]
+fn http_fetch_over_https_on_spt() {
+    let _serial = serial();
+    http_fetch_over_https_on_a_tap(
+        "httpsfs",
+        &["-t", "spt"],
+        &["-t", "spt", "--net:service=tap0"],
+    );
+}

@@ -9,6 +9,8 @@
 # and the stores the examples embed:
 #   examples/conduit-server/tls/server.{pem,key}  ECDSA P-256, by the CA, for 10.0.0.2, 127.0.0.1, localhost
 #   examples/conduit-client/ca/ca.pem             the CA
+#   examples/static-website-tls/tls/server.{pem,key}  conduit-server's chain and key
+#   examples/http-fetch/ca/ca.pem                 the CA
 # These are test keys, committed on purpose: nothing may trust this CA.
 set -eu
 cd "$(dirname "$0")"
@@ -60,3 +62,7 @@ mkdir -p "$root/examples/conduit-server/tls" "$root/examples/conduit-client/ca"
 leaf server ec "IP:10.0.0.2,IP:127.0.0.1,DNS:localhost" ca
 mv server.pem server.key "$root/examples/conduit-server/tls/"
 cp ca.pem "$root/examples/conduit-client/ca/ca.pem"
+mkdir -p "$root/examples/static-website-tls/tls" "$root/examples/http-fetch/ca"
+cp "$root/examples/conduit-server/tls/server.pem" "$root/examples/conduit-server/tls/server.key" \
+  "$root/examples/static-website-tls/tls/"
+cp ca.pem "$root/examples/http-fetch/ca/ca.pem"

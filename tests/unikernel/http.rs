@@ -22,6 +22,12 @@ pub fn run(curl: &dyn Fn() -> Command, args: &[&str]) -> (i32, String, String) {
 /// Runs the checks against `base` (`http://HOST:PORT`) serving the
 /// static-website example's `htdocs` (`index` is its index.html).
 pub fn checks(curl: &dyn Fn() -> Command, base: &str, index: &str) {
+    checks_with(curl, base, index, &[]);
+}
+
+/// [`checks`], with `again` repeated after curl's `--next` (which forgets
+/// the options before it, such as `--cacert`).
+pub fn checks_with(curl: &dyn Fn() -> Command, base: &str, index: &str, again: &[&str]) {
     let ok = |args: &[&str]| {
         let (code, out, err) = run(curl, args);
         assert_eq!(code, 0, "curl {args:?}: {err}");
@@ -84,22 +90,27 @@ pub fn checks(curl: &dyn Fn() -> Command, base: &str, index: &str) {
 
     // A chunked upload: refused (405, the site is read-only) with its body
     // read to the end, so the next request on the connection is answered.
-    let out = ok(&[
+    let body = "x".repeat(5000);
+    let mut args = vec![
         "-H",
         "Transfer-Encoding: chunked",
         "--data-binary",
-        &"x".repeat(5000),
+        &body,
         "-o",
         "/dev/null",
         "-w",
         "%{http_code} %{num_connects}\n",
         &root,
         "--next",
+    ];
+    args.extend_from_slice(again);
+    args.extend([
         "-o",
         "/dev/null",
         "-w",
         "%{http_code} %{num_connects}\n",
         &css,
     ]);
+    let out = ok(&args);
     assert_eq!(out, "405 1\n200 0\n", "chunked upload then a request");
 }

@@ -27,7 +27,7 @@ impl Server {
         let limit = u64::try_from(limit)
             .map_err(|_| JobError::new(format!("--connections={limit} is negative")))?;
         let files = unik_rt::leak(Files::new(kv));
-        let served = http.listen(port, files, limit).await;
+        let served = http.listen(port, None, files, limit).await;
         unik_rt::log::info!(target: "http", "{}", http.stats());
         served
     }

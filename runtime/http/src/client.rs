@@ -38,8 +38,10 @@ impl Response {
 /// Why a request failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientError {
-    /// The URL is not `http://HOST[:PORT][/PATH]` with an IPv4 HOST.
+    /// The URL is not `http[s]://HOST[:PORT][/PATH]`.
     Url(String),
+    /// The host's name could not be resolved.
+    Resolve(String),
     /// The server's bytes are not HTTP/1.x.
     Malformed(&'static str),
     /// The response head or body exceeds the limits.
@@ -52,7 +54,8 @@ pub enum ClientError {
 impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ClientError::Url(u) => write!(f, "not an http://IPv4[:port]/path URL: {u}"),
+            ClientError::Url(u) => write!(f, "not an http[s]://host[:port]/path URL: {u}"),
+            ClientError::Resolve(why) => write!(f, "cannot resolve the host: {why}"),
             ClientError::Malformed(why) => write!(f, "malformed response: {why}"),
             ClientError::TooLarge => f.write_str("response too large"),
             ClientError::Truncated => f.write_str("connection closed before the response ended"),
@@ -267,47 +270,100 @@ impl ResponseReader {
     }
 }
 
-/// An `http://` URL split into host, port and request target.
+/// A URL's scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    /// HTTP over TLS: the server is verified against the client's authorities.
+    Https,
+}
+
+impl Scheme {
+    /// The port a URL without one means.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// An `http://` or `https://` URL split into host, port and request target.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Url {
-    pub host: core::net::Ipv4Addr,
+    pub scheme: Scheme,
+    /// An IPv4 address or a DNS name (lower case), as written.
+    pub host: String,
     pub port: u16,
     /// The path and query, `/` when the URL has none.
     pub target: String,
 }
 
 impl Url {
-    /// Parses `http://A.B.C.D[:PORT][/PATH]` (names need a resolver).
+    /// Parses `http[s]://HOST[:PORT][/PATH]`, HOST an IPv4 address or a
+    /// DNS name.
     pub fn parse(url: &str) -> Result<Url, ClientError> {
         let bad = || ClientError::Url(url.to_string());
-        let rest = url
-            .strip_prefix("http://")
-            .or_else(|| url.strip_prefix("HTTP://"))
-            .ok_or_else(bad)?;
-        let (authority, target) = match rest.find(['/', '?']) {
+        let (scheme, rest) = match url.split_once("://") {
+            Some((s, rest)) if s.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
+            Some((s, rest)) if s.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
+            _ => return Err(bad()),
+        };
+        let (authority, target) = match rest.find(['/', '?', '#']) {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
+        // The fragment is the client's own business: never sent.
+        let target = target.split('#').next().unwrap_or("");
         let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
-            None => (authority, 80),
+            None => (authority, scheme.default_port()),
         };
-        let host = host.parse().map_err(|_| bad())?;
-        let target = if target.starts_with('?') {
+        let name_like = host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+        if host.is_empty() || host.len() > 253 || !name_like {
+            return Err(bad());
+        }
+        // A dotted all-digit host must be an IPv4 address, not a name.
+        let numeric = host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        if numeric && host.parse::<core::net::Ipv4Addr>().is_err() {
+            return Err(bad());
+        }
+        let target = if target.is_empty() {
+            "/".to_string()
+        } else if target.starts_with('?') {
             format!("/{target}")
         } else {
             target.to_string()
         };
-        Ok(Url { host, port, target })
+        Ok(Url {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+            target,
+        })
+    }
+
+    /// The host as an IPv4 address, if it is one.
+    pub fn ipv4(&self) -> Option<core::net::Ipv4Addr> {
+        self.host.parse().ok()
     }
 
     /// The `Host` header's value.
     pub fn authority(&self) -> String {
-        if self.port == 80 {
-            self.host.to_string()
+        if self.port == self.scheme.default_port() {
+            self.host.clone()
         } else {
             format!("{}:{}", self.host, self.port)
         }
+    }
+
+    /// Whether a connection made for `self` can carry a request for `other`.
+    pub fn same_origin(&self, other: &Url) -> bool {
+        self.scheme == other.scheme && self.host == other.host && self.port == other.port
     }
 }
 
@@ -371,15 +427,31 @@ mod tests {
     fn urls() {
         let u = Url::parse("http://10.0.0.1:8080/a/b?c").unwrap();
         assert_eq!(
-            (u.host.octets(), u.port, u.target.as_str()),
+            (u.ipv4().unwrap().octets(), u.port, u.target.as_str()),
             ([10, 0, 0, 1], 8080, "/a/b?c")
         );
         assert_eq!(u.authority(), "10.0.0.1:8080");
         let u = Url::parse("http://10.0.0.1").unwrap();
         assert_eq!((u.port, u.target.as_str()), (80, "/"));
-        assert!(Url::parse("https://10.0.0.1/").is_err());
-        assert!(Url::parse("http://example.com/").is_err());
+        let u = Url::parse("HTTPS://Example.COM/x#frag").unwrap();
+        assert_eq!(
+            (u.scheme, u.host.as_str(), u.port, u.target.as_str()),
+            (Scheme::Https, "example.com", 443, "/x")
+        );
+        assert_eq!(u.ipv4(), None);
+        assert_eq!(u.authority(), "example.com");
+        let u = Url::parse("https://localhost:4443?q").unwrap();
+        assert_eq!(
+            (u.authority().as_str(), u.target.as_str()),
+            ("localhost:4443", "/?q")
+        );
+        assert!(!u.same_origin(&Url::parse("http://localhost:4443/").unwrap()));
+        assert!(Url::parse("ftp://10.0.0.1/").is_err());
         assert!(Url::parse("http://10.0.0.1:99999/").is_err());
+        assert!(Url::parse("http://10.0.0.300/").is_err());
+        assert!(Url::parse("http://a..b/").is_err());
+        assert!(Url::parse("http:///x").is_err());
+        assert!(Url::parse("http://user@host/").is_err());
     }
 
     #[test]

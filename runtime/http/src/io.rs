@@ -178,7 +178,8 @@ impl<F: TcpFlow> Client<F> {
 
     /// Sends `method` on `url` with `body` and reads the response, over
     /// the kept connection when it goes to the same place, else over a new
-    /// one from `connect`.
+    /// one from `connect` (which resolves the host and, for `https`, speaks
+    /// TLS).
     pub async fn request<C, Fut>(
         &self,
         connect: C,
@@ -188,8 +189,8 @@ impl<F: TcpFlow> Client<F> {
         body: &[u8],
     ) -> Result<crate::client::Response, ClientError>
     where
-        C: Fn(core::net::SocketAddrV4) -> Fut,
-        Fut: core::future::Future<Output = Result<F, TcpError>>,
+        C: Fn(Url) -> Fut,
+        Fut: core::future::Future<Output = Result<F, ClientError>>,
     {
         let url = Url::parse(url)?;
         let bytes = encode_request(method, &url.target, &url.authority(), headers, body);
@@ -208,7 +209,7 @@ impl<F: TcpFlow> Client<F> {
                 Err(e) => return Err(e),
             }
         }
-        let flow = connect(core::net::SocketAddrV4::new(url.host, url.port)).await?;
+        let flow = connect(url.clone()).await?;
         match self.exchange(&flow, method, &bytes).await {
             Ok((resp, reusable)) => {
                 self.keep(url, flow, reusable).await;
@@ -224,7 +225,7 @@ impl<F: TcpFlow> Client<F> {
     fn take(&self, url: &Url) -> Option<F> {
         let mut conn = self.conn.borrow_mut();
         match conn.as_ref() {
-            Some((u, _)) if u.host == url.host && u.port == url.port => conn.take().map(|(_, f)| f),
+            Some((u, _)) if u.same_origin(url) => conn.take().map(|(_, f)| f),
             _ => None,
         }
     }

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 
 use unik_http::server::Limits;
-use unik_http::{Client, Handler, Request, Response, serve};
+use unik_http::{Client, ClientError, Handler, Request, Response, serve};
 use unik_rt::{Interest, Platform, ReadySet, TcpError, TcpFlow, block_on};
 
 struct Now;
@@ -205,7 +205,7 @@ fn http_1_0_closes_unless_asked_to_keep_alive() {
 fn the_client_reuses_its_connection_while_the_server_keeps_it() {
     block_on(&Now, async {
         let connects = Rc::new(Cell::new(0));
-        let connect = |_: SocketAddrV4| {
+        let connect = |_: unik_http::client::Url| {
             let connects = connects.clone();
             async move {
                 connects.set(connects.get() + 1);
@@ -213,7 +213,7 @@ fn the_client_reuses_its_connection_while_the_server_keeps_it() {
                 unik_rt::spawn(async move {
                     let _ = serve(&server, &Echo, Limits::default()).await;
                 });
-                Ok::<End, TcpError>(client)
+                Ok::<End, ClientError>(client)
             }
         };
         let client: Client<End> = Client::new();

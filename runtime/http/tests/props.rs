@@ -3,7 +3,7 @@
 //! built from parts read back as those parts.
 
 use proptest::prelude::*;
-use unik_http::client::ResponseReader;
+use unik_http::client::{ResponseReader, Url};
 use unik_http::server::{Limits, Request, RequestReader};
 
 const LIMITS: Limits = Limits {
@@ -110,5 +110,23 @@ proptest! {
         prop_assert_eq!(reqs.len(), 1);
         prop_assert_eq!(&reqs[0].target, &path);
         prop_assert_eq!(&reqs[0].body, &body);
+    }
+
+    #[test]
+    fn urls_never_panic_and_parse_back(
+        any in ".{0,80}",
+        https in any::<bool>(),
+        host in "[a-z][a-z0-9-]{0,10}(\\.[a-z][a-z0-9-]{0,10}){0,3}",
+        port in proptest::option::of(any::<u16>()),
+        path in "(/[a-z0-9._~-]{0,12}){0,4}",
+    ) {
+        let _ = Url::parse(&any);
+        let scheme = if https { "https" } else { "http" };
+        let port_part = port.map(|p| format!(":{p}")).unwrap_or_default();
+        let url = Url::parse(&format!("{scheme}://{host}{port_part}{path}")).unwrap();
+        let default = if https { 443 } else { 80 };
+        prop_assert_eq!(&url.host, &host);
+        prop_assert_eq!(url.port, port.unwrap_or(default));
+        prop_assert_eq!(url.target, if path.is_empty() { "/".to_string() } else { path });
     }
 }

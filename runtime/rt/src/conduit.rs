@@ -11,7 +11,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::net::SocketAddrV4;
 
-use crate::devices::stack::{StackV4, Tcp, TcpError, TcpFlow, TcpListener};
+use crate::devices::stack::{StackStats, StackV4, Tcp, TcpError, TcpFlow, TcpListener};
 use crate::devices::{Key, KvError, KvRo};
 
 /// A flow of a conduit: TCP, or TLS over TCP.
@@ -93,6 +93,9 @@ pub trait Conduit {
 
     /// Whether this conduit can speak TLS (`conduit_direct { tls = true; }`).
     fn supports_tls(&self) -> bool;
+
+    /// The counters of the stack below.
+    fn stats(&self) -> StackStats;
 
     /// Listens on `port`; with `tls`, every accepted flow is a TLS server
     /// session (its handshake runs on the flow's first use).
@@ -186,6 +189,10 @@ impl<S: StackV4> Conduit for TcpConduit<S> {
 
     fn supports_tls(&self) -> bool {
         false
+    }
+
+    fn stats(&self) -> StackStats {
+        self.stack.stats()
     }
 
     async fn listen(

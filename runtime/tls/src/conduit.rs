@@ -251,6 +251,10 @@ impl<S: StackV4> Conduit for TlsConduit<S> {
         true
     }
 
+    fn stats(&self) -> unik_rt::StackStats {
+        self.stack.stats()
+    }
+
     async fn listen(
         &self,
         port: u16,
