@@ -123,65 +123,9 @@ fn spt_network_v6_echoes_tcp_and_udp_over_both_families() {
 /// the unikernel forms its address by SLAAC and Linux pings it there.
 #[test]
 fn spt_ping6_gets_a_slaac_address_from_radvd() {
-    unikernel::require(&["ip", "ping", "radvd"]);
     let (_tmp, dir) = copy_example("ping6");
     unikernel::build(&dir, &["-t", "spt"]);
-    let ns = Ns::new("v6b-sslaac");
-    ns.ipv6("2001:db8:1::1/64");
-    let sysctl = ns
-        .cmd("sysctl")
-        .args(["-q", "-w", "net.ipv6.conf.all.forwarding=1"])
-        .status()
-        .unwrap();
-    assert!(sysctl.success());
-    let conf_dir = tempfile::tempdir().unwrap();
-    let conf = conf_dir.path().join("radvd.conf");
-    std::fs::write(
-        &conf,
-        "interface tap0 {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 10;\n  \
-         prefix 2001:db8:1::/64 {\n    AdvOnLink on;\n    AdvAutonomous on;\n  };\n};\n",
-    )
-    .unwrap();
-    let radvd_log = conf_dir.path().join("radvd.log");
-    let _radvd = unikernel::Running(
-        ns.cmd("radvd")
-            .args(["-n", "-C"])
-            .arg(&conf)
-            .arg("-p")
-            .arg(conf_dir.path().join("radvd.pid"))
-            .args(["-m", "stderr"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&radvd_log).unwrap())
-            .spawn()
-            .expect("start radvd"),
-    );
-    let mut server = ns.unikernel(&dir, &["-t", "spt"]);
-    let watch = bootable::Watch::new(&mut server);
-    // Solicited or not, an advertisement comes within MaxRtrAdvInterval; then DAD.
-    let line = watch.line(&mut server, 120, |l| {
-        l.contains("(Slaac, Preferred)") && l.contains(" 2001:db8:1:")
-    });
-    let address = line
-        .split_whitespace()
-        .find_map(|w| {
-            w.strip_suffix("/64")
-                .filter(|a| a.starts_with("2001:db8:1:"))
-        })
-        .unwrap_or_else(|| panic!("no address in {line}"))
-        .to_string();
-    let out = ns
-        .cmd("ping")
-        .args(["-6", "-n", "-c", "3", "-w", "30", &address])
-        .output()
-        .unwrap();
-    let log = watch.stop(server);
-    assert!(
-        out.status.success(),
-        "ping {address}: {}\n{log}\nradvd: {}",
-        String::from_utf8_lossy(&out.stdout),
-        std::fs::read_to_string(&radvd_log).unwrap_or_default()
-    );
-    assert!(log.contains("echo request from 2001:db8:1::1"), "{log}");
+    bootable::slaac_from_radvd("v6b-sslaac", &dir, &["-t", "spt"]);
 }
 
 /// The raw bytes of the first note of each PT_NOTE.

@@ -185,6 +185,16 @@ fn ping6_both_ways_including_fragments() {
     assert!(log.contains("netdev tap,id=net0,ifname=tap0"), "{log}");
 }
 
+/// SLAAC under QEMU: radvd advertises `2001:db8:1::/64`, the guest forms its
+/// address and Linux pings it there.
+#[test]
+fn ping6_gets_a_slaac_address_from_radvd() {
+    qemu_installed();
+    let (_tmp, dir) = copy_example("ping6");
+    unikernel::build(&dir, &["-t", "virtio"]);
+    bootable::slaac_from_radvd("v6b-vslaac", &dir, &["-t", "virtio"]);
+}
+
 #[test]
 fn network_v6_echoes_tcp_and_udp_over_both_families() {
     qemu_installed();

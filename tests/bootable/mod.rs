@@ -245,3 +245,66 @@ pub fn network_v6_echoes(tag: &str, dir: &Path, args: &[&str], tcp_bytes: u32) -
     }
     log
 }
+
+/// Runs `ping6` (built in `dir`) with no static address on a link where radvd
+/// advertises `2001:db8:1::/64`: the unikernel must form its address by SLAAC,
+/// log it once DAD passed, and answer Linux's pings there.
+pub fn slaac_from_radvd(tag: &str, dir: &Path, args: &[&str]) {
+    unikernel::require(&["ip", "ping", "radvd"]);
+    let ns = Ns::new(tag);
+    ns.ipv6("2001:db8:1::1/64");
+    let sysctl = ns
+        .cmd("sysctl")
+        .args(["-q", "-w", "net.ipv6.conf.all.forwarding=1"])
+        .status()
+        .unwrap();
+    assert!(sysctl.success());
+    let conf_dir = tempfile::tempdir().unwrap();
+    let conf = conf_dir.path().join("radvd.conf");
+    std::fs::write(
+        &conf,
+        "interface tap0 {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 10;\n  \
+         prefix 2001:db8:1::/64 {\n    AdvOnLink on;\n    AdvAutonomous on;\n  };\n};\n",
+    )
+    .unwrap();
+    let radvd_log = conf_dir.path().join("radvd.log");
+    let _radvd = unikernel::Running(
+        ns.cmd("radvd")
+            .args(["-n", "-C"])
+            .arg(&conf)
+            .arg("-p")
+            .arg(conf_dir.path().join("radvd.pid"))
+            .args(["-m", "stderr"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&radvd_log).unwrap())
+            .spawn()
+            .expect("start radvd"),
+    );
+    let mut server = ns.unikernel(dir, args);
+    let watch = Watch::new(&mut server);
+    // Solicited or not, an advertisement comes within MaxRtrAdvInterval; then DAD.
+    let line = watch.line(&mut server, 120, |l| {
+        l.contains("(Slaac, Preferred)") && l.contains(" 2001:db8:1:")
+    });
+    let address = line
+        .split_whitespace()
+        .find_map(|w| {
+            w.strip_suffix("/64")
+                .filter(|a| a.starts_with("2001:db8:1:"))
+        })
+        .unwrap_or_else(|| panic!("no address in {line}"))
+        .to_string();
+    let out = ns
+        .cmd("ping")
+        .args(["-6", "-n", "-c", "3", "-w", "30", &address])
+        .output()
+        .unwrap();
+    let log = watch.stop(server);
+    assert!(
+        out.status.success(),
+        "ping {address}: {}\n{log}\nradvd: {}",
+        String::from_utf8_lossy(&out.stdout),
+        std::fs::read_to_string(&radvd_log).unwrap_or_default()
+    );
+    assert!(log.contains("echo request from 2001:db8:1::1"), "{log}");
+}
