@@ -697,6 +697,84 @@ fn http_fetch_over_https_on_a_tap(tag: &str, build: &[&str], run: &[&str]) {
         },
         "https://10.0.0.1:4443/file.bin",
     );
+    fetch_by_name(ns, &dir, run, site.path());
+}
+
+/// http-fetch by host name: `resolver_dns` asks dnsmasq on the peer (the
+/// default `--dns-servers`, 10.0.0.1) for `localhost`, which it maps to the
+/// peer, and the certificate is checked against that name (`DNS:localhost`
+/// in the `rsa` certificate; `wrong-name` is refused for it).
+fn fetch_by_name(ns: &Ns, dir: &Path, run: &[&str], site: &Path) {
+    require(&["dnsmasq"]);
+    let dns_log = tempfile::NamedTempFile::new().unwrap();
+    let _dnsmasq = unikernel::Running(
+        ns.cmd("dnsmasq")
+            .args([
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--pid-file=",
+                "--user=root",
+                "--listen-address=10.0.0.1",
+                "--bind-interfaces",
+                "--log-queries",
+                "--log-facility=-",
+                "--host-record=localhost,10.0.0.1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(dns_log.reopen().unwrap())
+            .spawn()
+            .expect("start dnsmasq"),
+    );
+    let fetch = |url: &str| {
+        let mut c = ns.cmd(env!("CARGO_BIN_EXE_unikc"));
+        let model = unikernel::command(dir, &[]);
+        for (k, v) in model.get_envs() {
+            if let Some(v) = v {
+                c.env(k, v);
+            }
+        }
+        let _g = unikernel::build_lock();
+        c.arg("run")
+            .args(run)
+            .arg("--")
+            .arg(format!("--uri={url}"))
+            .current_dir(dir)
+            .stdin(Stdio::null());
+        unikernel::output(c)
+    };
+    let url = "https://localhost:4443/file.bin";
+    for (cert, code) in [("rsa", 0), ("wrong-name", 1)] {
+        let mut server = https_peer(ns.cmd("python3"), "10.0.0.1", 4443, cert, site);
+        unikernel::eventually(&mut server, || {
+            let ok = ns
+                .cmd("curl")
+                .args(["-sk", "-o", "/dev/null", "https://10.0.0.1:4443/"])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                Ok(())
+            } else {
+                Err("the HTTPS peer is not up")
+            }
+        });
+        let out = fetch(url);
+        drop(stop(server));
+        let dns = std::fs::read_to_string(dns_log.path()).unwrap_or_default();
+        assert_eq!(out.code, code, "{cert}: {}\ndnsmasq:\n{dns}", out.all());
+        if code == 0 {
+            assert!(
+                out.stdout
+                    .contains(&format!("{url}: 200 OK\nbody: 123456 bytes\n")),
+                "{}",
+                out.all()
+            );
+            assert!(dns.contains("query[A] localhost from 10.0.0.2"), "{dns}");
+        } else {
+            assert!(out.all().contains("NotValidForName"), "{}", out.all());
+        }
+    }
 }
 
 #[test]
