@@ -5,11 +5,11 @@
 # sanitizer, no nightly, no RUSTC_BOOTSTRAP. `--target` keeps the flags off build scripts.
 #
 # Usage: tests/fuzz/run.sh [SECONDS [TARGET...]]
-#   Runs each target (default: all seven) for SECONDS (default 20) from its seeds, the stored
+#   Runs each target (default: all eight) for SECONDS (default 20) from its seeds, the stored
 #   corpus (tests/fuzz/corpus/TARGET) and the regressions (tests/fuzz/regressions/TARGET).
 #   Fails if any input crashes; crashing inputs are left in $FUZZ_OUT/crashes.
 #   MERGE=1 merges what a run found into tests/fuzz/corpus (for campaigns).
-# CI: `tests/fuzz/run.sh 10`: 7 x 10 s of fuzzing after the build (see the note for times).
+# CI: `tests/fuzz/run.sh 10`: 8 x 10 s of fuzzing after the build (see the note for times).
 # FUZZ_OPT_LEVEL overrides the build's opt-level (default: 1 for runs of <= 30 s, else 3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
