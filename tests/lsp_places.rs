@@ -25,9 +25,9 @@ fn a_mistake_through_the_catalogue_is_shown_at_the_users_argument() {
     let e0301: Vec<_> = diags.iter().filter(|d| d["code"] == "E0301").collect();
     assert_eq!(e0301.len(), 1, "one mistake, one diagnostic: {diags:?}");
     let d = e0301[0];
-    // Line 22 (0-based 21), at `default_console`.
+    // Line 23 (0-based 22), at `default_console`.
     let at = pos(&text, "default_console", 0, 0);
-    assert_eq!(at["line"], 21);
+    assert_eq!(at["line"], 22);
     assert_eq!(d["range"]["start"], at);
     assert_eq!(
         d["range"]["end"],
