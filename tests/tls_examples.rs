@@ -792,3 +792,14 @@ fn http_fetch_over_https_on_spt() {
         &["-t", "spt", "--net:service=tap0"],
     );
 }
+
+/// Under QEMU (TCG): the guest's wall clock (CMOS) decides "expired".
+#[test]
+fn http_fetch_over_https_on_virtio() {
+    let _serial = serial();
+    http_fetch_over_https_on_a_tap(
+        "httpsfv",
+        &["-t", "virtio"],
+        &["-t", "virtio", "--net:service=tap0"],
+    );
+}
