@@ -384,19 +384,7 @@ fn conduit_client_on_spt_verifies_the_server() {
             ];
             all.extend(args.iter().map(|a| a.to_string()));
             let all: Vec<&str> = all.iter().map(String::as_str).collect();
-            let mut c = ns.cmd(env!("CARGO_BIN_EXE_unikc"));
-            let model = unikernel::command(&dir, &[]);
-            for (k, v) in model.get_envs() {
-                if let Some(v) = v {
-                    c.env(k, v);
-                }
-            }
-            let _g = unikernel::build_lock();
-            c.arg("run")
-                .args(&all)
-                .current_dir(&dir)
-                .stdin(Stdio::null());
-            unikernel::output(c)
+            ns.run(&dir, &all)
         },
         "10.0.0.1",
     );
@@ -662,42 +650,37 @@ fn http_fetch_over_https_on_a_tap(tag: &str, build: &[&str], run: &[&str]) {
     let site = tempfile::tempdir().unwrap();
     std::fs::write(site.path().join("file.bin"), vec![b'x'; 123_456]).unwrap();
     fetch_verdicts(
-        |cert| {
-            let mut s = https_peer(ns.cmd("python3"), "10.0.0.1", 4443, cert, site.path());
-            unikernel::eventually(&mut s, || {
-                let ok = ns
-                    .cmd("curl")
-                    .args(["-sk", "-o", "/dev/null", "https://10.0.0.1:4443/"])
-                    .status()
-                    .is_ok_and(|s| s.success());
-                if ok {
-                    Ok(())
-                } else {
-                    Err("the HTTPS peer is not up")
-                }
-            });
-            s
-        },
-        |url| {
-            let mut c = ns.cmd(env!("CARGO_BIN_EXE_unikc"));
-            let model = unikernel::command(&dir, &[]);
-            for (k, v) in model.get_envs() {
-                if let Some(v) = v {
-                    c.env(k, v);
-                }
-            }
-            let _g = unikernel::build_lock();
-            c.arg("run")
-                .args(run)
-                .arg("--")
-                .arg(format!("--uri={url}"))
-                .current_dir(&dir)
-                .stdin(Stdio::null());
-            unikernel::output(c)
-        },
+        |cert| tap_https_peer(ns, cert, site.path()),
+        |url| fetch_on_tap(ns, &dir, run, url),
         "https://10.0.0.1:4443/file.bin",
     );
     fetch_by_name(ns, &dir, run, site.path());
+}
+
+/// [`https_peer`] on the namespace's 10.0.0.1:4443, once curl gets an answer.
+fn tap_https_peer(ns: &Ns, cert: &str, site: &Path) -> unikernel::Running {
+    let mut s = https_peer(ns.cmd("python3"), "10.0.0.1", 4443, cert, site);
+    unikernel::eventually(&mut s, || {
+        let ok = ns
+            .cmd("curl")
+            .args(["-sk", "-o", "/dev/null", "https://10.0.0.1:4443/"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            Ok(())
+        } else {
+            Err("the HTTPS peer is not up")
+        }
+    });
+    s
+}
+
+/// http-fetch (built in `dir`) run in the namespace with `--uri=URL`.
+fn fetch_on_tap(ns: &Ns, dir: &Path, run: &[&str], url: &str) -> unikernel::Output {
+    let uri = format!("--uri={url}");
+    let mut args = run.to_vec();
+    args.extend(["--", &uri]);
+    ns.run(dir, &args)
 }
 
 /// http-fetch by host name: `resolver_dns` asks dnsmasq on the peer (the
@@ -727,39 +710,10 @@ fn fetch_by_name(ns: &Ns, dir: &Path, run: &[&str], site: &Path) {
             .spawn()
             .expect("start dnsmasq"),
     );
-    let fetch = |url: &str| {
-        let mut c = ns.cmd(env!("CARGO_BIN_EXE_unikc"));
-        let model = unikernel::command(dir, &[]);
-        for (k, v) in model.get_envs() {
-            if let Some(v) = v {
-                c.env(k, v);
-            }
-        }
-        let _g = unikernel::build_lock();
-        c.arg("run")
-            .args(run)
-            .arg("--")
-            .arg(format!("--uri={url}"))
-            .current_dir(dir)
-            .stdin(Stdio::null());
-        unikernel::output(c)
-    };
     let url = "https://localhost:4443/file.bin";
     for (cert, code) in [("rsa", 0), ("wrong-name", 1)] {
-        let mut server = https_peer(ns.cmd("python3"), "10.0.0.1", 4443, cert, site);
-        unikernel::eventually(&mut server, || {
-            let ok = ns
-                .cmd("curl")
-                .args(["-sk", "-o", "/dev/null", "https://10.0.0.1:4443/"])
-                .status()
-                .is_ok_and(|s| s.success());
-            if ok {
-                Ok(())
-            } else {
-                Err("the HTTPS peer is not up")
-            }
-        });
-        let out = fetch(url);
+        let server = tap_https_peer(ns, cert, site);
+        let out = fetch_on_tap(ns, dir, run, url);
         drop(stop(server));
         let dns = std::fs::read_to_string(dns_log.path()).unwrap_or_default();
         assert_eq!(out.code, code, "{cert}: {}\ndnsmasq:\n{dns}", out.all());

@@ -270,6 +270,24 @@ impl Ns {
     /// namespace's); stdout and stderr are captured.
     pub fn unikernel(&self, dir: &Path, args: &[&str]) -> Running {
         let _g = build_lock();
+        Running(
+            self.unikc_run(dir, args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("run unikc"),
+        )
+    }
+
+    /// `unikc run ARGS` in `dir`, inside the namespace, to its end; under the
+    /// build lock throughout, since `unikc run` builds first.
+    pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
+        let _g = build_lock();
+        output(self.unikc_run(dir, args))
+    }
+
+    /// [`command`]'s `unikc` and environment, run through `ip netns exec`.
+    fn unikc_run(&self, dir: &Path, args: &[&str]) -> Command {
         let model = command(dir, &[]);
         let mut c = self.cmd(model.get_program().to_str().unwrap());
         c.arg("run").args(args).current_dir(dir);
@@ -278,13 +296,8 @@ impl Ns {
                 c.env(k, v);
             }
         }
-        Running(
-            c.stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("run unikc"),
-        )
+        c.stdin(Stdio::null());
+        c
     }
 
     /// Runs `f` on a thread whose sockets live in the namespace.
