@@ -442,14 +442,21 @@ fn generated_main_is_rustfmt_clean() {
             continue;
         }
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let ws = out.path().join(&name);
-        let c = unikc(&dir, &["configure", "-o", ws.to_str().unwrap()]);
-        assert_eq!(c.code, 0, "{name}: {}", c.all());
-        let mut fmt = std::process::Command::new("rustfmt");
-        fmt.args(["--edition", "2024", "--check"])
-            .arg(ws.join("src/main.rs"));
-        let f = unikernel::output(fmt);
-        assert_eq!(f.code, 0, "{name}: rustfmt would change it:\n{}", f.all());
+        // Embedded files are named by paths relative to the output, so
+        // lines grow with the output's depth: try a shallow and a deep one.
+        for under in [
+            String::new(),
+            format!("{}/{}", "d".repeat(40), "e".repeat(40)),
+        ] {
+            let ws = out.path().join(&under).join(&name);
+            let c = unikc(&dir, &["configure", "-o", ws.to_str().unwrap()]);
+            assert_eq!(c.code, 0, "{name}: {}", c.all());
+            let mut fmt = std::process::Command::new("rustfmt");
+            fmt.args(["--edition", "2024", "--check"])
+                .arg(ws.join("src/main.rs"));
+            let f = unikernel::output(fmt);
+            assert_eq!(f.code, 0, "{name}: rustfmt would change it:\n{}", f.all());
+        }
         checked += 1;
     }
     assert!(checked >= 8, "only {checked} example crates");

@@ -50,7 +50,7 @@ impl Expr {
         )
     }
 
-    fn flat(&self) -> String {
+    pub fn flat(&self) -> String {
         match self {
             Expr::Atom(s) => s.clone(),
             Expr::Call(f, args) => format!("{f}({})", flat_args(args)),
@@ -58,9 +58,11 @@ impl Expr {
     }
 
     /// Whether the call's own arguments are narrow enough for one line.
+    /// A lone opaque argument is exempt: rustfmt lets it overflow.
     fn narrow(&self) -> bool {
         match self {
             Expr::Atom(_) => true,
+            Expr::Call(_, args) if matches!(args.as_slice(), [Expr::Atom(_)]) => true,
             Expr::Call(_, args) => {
                 flat_args(args).len() <= CALL_ARGS_WIDTH && args.iter().all(Expr::narrow)
             }
@@ -135,8 +137,11 @@ pub fn line(indent: usize, prefix: &str, e: &Expr, suffix: &str) -> String {
         Expr::Atom(_) => single + "\n",
         Expr::Call(f, args) => {
             let mut out = format!("{pad}{prefix}{f}(\n");
-            for a in args {
-                out.push_str(&line(indent + 4, "", a, ","));
+            // rustfmt adds no trailing comma inside a macro's brackets.
+            for (i, a) in args.iter().enumerate() {
+                let last = i + 1 == args.len();
+                let comma = if last && f.ends_with('!') { "" } else { "," };
+                out.push_str(&line(indent + 4, "", a, comma));
             }
             out.push_str(&format!("{pad}){suffix}\n"));
             out
@@ -196,6 +201,22 @@ mod tests {
         assert_eq!(
             line(4, "let b = ", &e, "?;"),
             "    let b = unik_unix::boot::device(\n        \"block_of_file disk.img\",\n        unik_unix::block::connect(\"disk.img\"),\n    )?;\n"
+        );
+    }
+
+    #[test]
+    fn a_lone_argument_overflows_the_argument_width_but_not_the_line() {
+        let path = format!("{:?}", format!("../{}/site.css", "d".repeat(60)));
+        let e = Expr::call("include_bytes!", [Expr::atom(&path)]);
+        assert_eq!(
+            line(4, "", &e, ","),
+            format!("    include_bytes!({path}),\n")
+        );
+        let long = format!("{:?}", format!("../{}/site.css", "d".repeat(90)));
+        let e = Expr::call("include_bytes!", [Expr::atom(&long)]);
+        assert_eq!(
+            line(4, "", &e, ","),
+            format!("    include_bytes!(\n        {long}\n    ),\n")
         );
     }
 }

@@ -243,33 +243,33 @@ pub fn render_mapped(plan: &Plan) -> Result<(String, LineMap), Error> {
             .unwrap();
             continue;
         }
+        let bytes = |f: &crate::embed::File| {
+            Expr::call(
+                "include_bytes!",
+                [Expr::atom(format!("{:?}", plan.rel_from_src(&f.path)))],
+            )
+        };
         if let [f] = files.as_slice() {
             // rustfmt's layout of a one-element list: on the `static` line
             // if it fits, else the tuple opens on that line and closes `)]`.
             let key = format!("{:?}", f.key);
-            let bytes = format!("include_bytes!({:?})", plan.rel_from_src(&f.path));
             let name = embed_static(node);
-            let one = format!("static {name}: &[(&str, &[u8])] = &[({key}, {bytes})];");
+            let one = format!(
+                "static {name}: &[(&str, &[u8])] = &[({key}, {})];",
+                bytes(f).flat()
+            );
             if one.chars().count() <= 100 {
                 writeln!(out, "{one}").unwrap();
             } else {
-                writeln!(
-                    out,
-                    "static {name}: &[(&str, &[u8])] = &[(\n    {key},\n    {bytes},\n)];"
-                )
-                .unwrap();
+                writeln!(out, "static {name}: &[(&str, &[u8])] = &[(\n    {key},").unwrap();
+                out.push_str(&line(4, "", &bytes(f), ","));
+                writeln!(out, ")];").unwrap();
             }
             continue;
         }
         writeln!(out, "static {}: &[(&str, &[u8])] = &[", embed_static(node)).unwrap();
         for f in files {
-            let entry = Expr::call(
-                "",
-                [
-                    Expr::atom(format!("{:?}", f.key)),
-                    Expr::atom(format!("include_bytes!({:?})", plan.rel_from_src(&f.path))),
-                ],
-            );
+            let entry = Expr::call("", [Expr::atom(format!("{:?}", f.key)), bytes(f)]);
             out.push_str(&line(4, "", &entry, ","));
         }
         writeln!(out, "];").unwrap();
