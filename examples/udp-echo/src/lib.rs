@@ -22,7 +22,10 @@ impl Echo {
         loop {
             let (n, from) = socket.recv_from(&mut buf).await?;
             unik_rt::log::info!(target: "udp-echo", "{from}: {n} bytes");
-            socket.send_to(&buf[..n], from).await?;
+            // A sender whose address no longer answers ARP is not a reason to stop.
+            if let Err(e) = socket.send_to(&buf[..n], from).await {
+                unik_rt::log::warn!(target: "udp-echo", "reply to {from}: {e}");
+            }
         }
     }
 }

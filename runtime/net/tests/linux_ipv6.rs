@@ -494,3 +494,71 @@ fn dual_stack_devices_echo_over_both_families() {
     }
     assert!(peers[0].contains(&ours6), "{peers:?}");
 }
+
+/// `send_to` returns once the datagram has left, after ARP or neighbour discovery found the
+/// next hop (as MirageOS's `Udp.write`), so a caller's timeout starts then; a neighbour
+/// that never answers is EHOSTUNREACH once resolution gives up. Both families.
+#[test]
+fn send_to_waits_for_the_next_hop() {
+    use unik_net::Instant;
+    use unik_net::devices::{ipv4v6, ipv6, udp};
+    use unik_net::iface::Neighbour;
+    use unik_rt::{Udp, UdpError, UdpSocket};
+    let _serial = serial();
+    require(&["ip"]);
+    let lab = Lab::new("nb", 78);
+    linux_ipv6(&lab, 78);
+    let s = lab.stack();
+    let ours6 = v6(78, 2);
+    let ip6 =
+        unik_rt::leak(ipv6::connect(lab.tap, s.eth, &format!("{ours6}/64"), "", false).unwrap());
+    let ip = unik_rt::leak(ipv4v6::connect(s.ip, ip6, false, false).unwrap());
+    let u = unik_rt::leak(udp::connect_v4v6(ip).unwrap());
+    let peers = [
+        SocketAddr::new(lab.peer.into(), 9),
+        SocketAddr::new(v6(78, 1).into(), 9),
+    ];
+    let absent = [
+        SocketAddr::new(std::net::Ipv4Addr::new(10, 78, 0, 99).into(), 9),
+        SocketAddr::new(v6(78, 99).into(), 9),
+    ];
+    let listener = lab.ns.thread(|| {
+        let sock = StdUdp::bind("[::]:9").unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        (0..2)
+            .map(|_| sock.recv_from(&mut buf).map(|(n, _)| buf[..n].to_vec()))
+            .collect::<Vec<_>>()
+    });
+    let eth = s.eth;
+    let (sent, failed, received) = run(60, async move {
+        assert!(settled(eth, ours6).await, "DAD refused {ours6}");
+        let sock = u.bind(5000).await.unwrap();
+        let mut sent = Vec::new();
+        for dst in peers {
+            let r = sock.send_to(b"first", dst).await;
+            let now = Instant::from_nanos(unik_rt::exec::now_ns());
+            sent.push((dst, r, eth.with_interface(|i| i.neighbour(now, dst.ip()))));
+        }
+        let mut failed = Vec::new();
+        for dst in absent {
+            failed.push((dst, sock.send_to(b"nobody", dst).await));
+        }
+        (sent, failed, join(listener).await)
+    });
+    for (dst, r, state) in sent {
+        assert_eq!(r, Ok(()), "to {dst}");
+        assert_eq!(
+            state,
+            Neighbour::Known,
+            "send_to {dst} returned before it left"
+        );
+    }
+    for (dst, r) in failed {
+        assert_eq!(r, Err(UdpError::Io(113)), "to {dst}, which nobody has");
+    }
+    for r in received {
+        assert_eq!(r.map_err(|e| e.kind()).as_deref(), Ok(&b"first"[..]));
+    }
+}

@@ -103,7 +103,7 @@ impl From<RandomError> for ConnectError {
 
 /// Linux errno values for the `Io(code)` variants of the `unik_rt` errors, so that the direct
 /// stack and `socket_stackv4` report the same codes.
-mod code {
+pub(crate) mod code {
     pub const EBADF: i32 = 9;
     pub const EAGAIN: i32 = 11;
     pub const EIO: i32 = 5;
@@ -111,6 +111,7 @@ mod code {
     pub const EADDRNOTAVAIL: i32 = 99;
     pub const ENETDOWN: i32 = 100;
     pub const ENETUNREACH: i32 = 101;
+    pub const EHOSTUNREACH: i32 = 113;
 }
 
 /// The errno-style code of a stack error that has no variant of its own.

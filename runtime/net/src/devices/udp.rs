@@ -10,7 +10,7 @@ use super::ConnectError;
 use super::driver::{Shared, now};
 use super::errno;
 use super::ipv4::Ipv4;
-use crate::iface::{Error, Ip6Write, IpWrite, UdpHandle};
+use crate::iface::{Error, Ip6Write, IpWrite, Neighbour, UdpHandle};
 use crate::wire::proto;
 use crate::wire::udp::{HEADER_LEN, UdpRepr};
 
@@ -124,7 +124,7 @@ impl<N: Network + 'static> Socket<N> {
                 Ok(()) => {
                     // Fragments or a neighbour request may be left for the transmitter.
                     self.shared.kick();
-                    return Ok(());
+                    return self.left(dst.ip()).await;
                 }
                 Err(Error::WouldBlock | Error::NoAddress) => {
                     self.shared.kick();
@@ -133,6 +133,24 @@ impl<N: Network + 'static> Socket<N> {
                 Err(Error::TooLarge) => return Err(UdpError::TooLarge(data.len())),
                 Err(e) => return Err(udp_error(e)),
             }
+        }
+    }
+}
+
+impl<N: Network + 'static> Socket<N> {
+    /// Waits while the datagram is queued for its next hop's link address, as MirageOS's
+    /// `Udp.write` does: a caller's timeout (a DNS round) then starts when the datagram left,
+    /// not while ARP or neighbour discovery still asks. If the hop never answered, the
+    /// datagram was dropped: EHOSTUNREACH.
+    async fn left(&self, dst: IpAddr) -> Result<(), UdpError> {
+        loop {
+            match self.shared.iface.borrow_mut().neighbour(now(), dst) {
+                Neighbour::Known => return Ok(()),
+                Neighbour::Unreachable => return Err(UdpError::Io(super::code::EHOSTUNREACH)),
+                Neighbour::Resolving => {}
+            }
+            self.failed()?;
+            self.shared.changed().await;
         }
     }
 }

@@ -80,6 +80,17 @@ enum Hop<A> {
     Pending(A),
 }
 
+/// Where packets to an address stand with its next hop ([`super::Interface::neighbour`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Neighbour {
+    /// Its link address is known (or needs no resolution): packets go out at once.
+    Known,
+    /// Being resolved: packets wait in the queue.
+    Resolving,
+    /// Resolution gave up (its queued packets were dropped), or there is no route.
+    Unreachable,
+}
+
 /// Counters for the whole interface, and the memory it holds now ([`super::Interface::stats`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -472,6 +483,21 @@ impl Link {
             Some(mac) => Hop::Mac(mac),
             None => Hop::Pending(next),
         })
+    }
+
+    pub fn neighbour(&mut self, now: Instant, dst: IpAddr) -> Neighbour {
+        match dst {
+            IpAddr::V4(ip) => match self.hop(now, ip) {
+                Ok(Hop::Mac(_)) => Neighbour::Known,
+                Ok(Hop::Pending(next)) if self.arp.contains(next) => Neighbour::Resolving,
+                _ => Neighbour::Unreachable,
+            },
+            IpAddr::V6(ip) => match self.hop6(now, ip) {
+                Ok(Hop::Mac(_)) => Neighbour::Known,
+                Ok(Hop::Pending(next)) if self.nd.contains(next) => Neighbour::Resolving,
+                _ => Neighbour::Unreachable,
+            },
+        }
     }
 
     /// The largest IPv6 packet on the link.

@@ -15,7 +15,7 @@ use core::fmt;
 
 pub use icmp::IcmpEvent;
 pub use icmp6::Icmpv6Event;
-pub use link::{Ip6Write, IpWrite, Stats};
+pub use link::{Ip6Write, IpWrite, Neighbour, Stats};
 pub use tcp::{TcpHandle, TcpListener};
 pub use udp::UdpHandle;
 
@@ -595,6 +595,12 @@ impl Interface {
     ) -> Result<(), Error> {
         let size = size.unwrap_or(self.link.mtu.saturating_sub(ipv4_wire::HEADER_LEN));
         self.link.write(now, dev, w, size, fill, payloads)
+    }
+
+    /// Whether packets to `dst` leave now, wait for their next hop's link address, or were
+    /// dropped because it did not answer.
+    pub fn neighbour(&mut self, now: Instant, dst: IpAddr) -> Neighbour {
+        self.link.neighbour(now, dst)
     }
 
     /// The seeds' `Ethernet.write`: `fill` gets the buffer after the header, `size` bytes
