@@ -22,13 +22,14 @@ pub trait Device {
     fn write<F: FnOnce(&mut [u8]) -> usize>(&mut self, size: usize, fill: F)
     -> Result<(), TxError>;
 
-    /// Largest IPv4 packet carrying one TCP segment that the device cuts into MSS-sized
-    /// segments itself (TCP segmentation offload); 0: none.
+    /// Largest IPv4 or IPv6 packet carrying one TCP segment that the device cuts into
+    /// MSS-sized segments itself (TCP segmentation offload); 0: none.
     fn tso_max(&self) -> usize {
         0
     }
 
-    /// As `write`, for one Ethernet/IPv4/TCP frame of up to `tso_max()` plus the Ethernet
+    /// As `write`, for one Ethernet/IPv4/TCP or Ethernet/IPv6/TCP frame (no IPv6 extension
+    /// headers) of up to `tso_max()` plus the Ethernet
     /// header that the device segments into `mss`-byte payloads. The TCP checksum field holds
     /// the pseudo-header sum over the whole TCP length (folded, not complemented); the device
     /// completes every segment's checksum. Only called when `tso_max()` is not 0.

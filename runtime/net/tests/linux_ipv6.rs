@@ -562,3 +562,120 @@ fn send_to_waits_for_the_next_hop() {
         assert_eq!(r.map_err(|e| e.kind()).as_deref(), Ok(&b"first"[..]));
     }
 }
+
+const TEN_MB: usize = 10 << 20;
+
+fn ten_megabytes(seed: u64) -> Vec<u8> {
+    let mut data = vec![0u8; TEN_MB];
+    content(seed, &mut data);
+    data
+}
+
+/// As `linux_transport`'s `one_way`, over IPv6 through the dual stack's devices: Linux
+/// connects to port 9 of our address and ten megabytes go one way, to Linux when
+/// `to_linux`, else from it. Checks they arrive intact; returns the tap's counters and its
+/// largest frame without offloads.
+fn one_way6(tag: &str, subnet: u8, to_linux: bool) -> (unik_unix::net::TapStats, usize) {
+    use unik_net::devices::{ipv4v6, ipv6, stack, tcp, udp};
+    use unik_rt::{ETHERNET_HEADER, StackV4V6, Tcp, TcpFlow, TcpListener};
+    let lab = Lab::new(tag, subnet);
+    linux_ipv6(&lab, subnet);
+    let s = lab.stack();
+    let ours = v6(subnet, 2);
+    let random = unik_rt::leak(unik_unix::random::connect().unwrap());
+    let ip6 =
+        unik_rt::leak(ipv6::connect(lab.tap, s.eth, &format!("{ours}/64"), "", false).unwrap());
+    let ip = unik_rt::leak(ipv4v6::connect(s.ip, ip6, false, false).unwrap());
+    let u = unik_rt::leak(udp::connect_v4v6(ip).unwrap());
+    let t = unik_rt::leak(tcp::connect_v4v6(ip, random).unwrap());
+    let dual = unik_rt::leak(stack::connect_v4v6(lab.tap, s.eth, s.arp, ip, s.icmp, u, t).unwrap());
+    let peer = lab.ns.thread(move || {
+        let to = SocketAddr::V6(SocketAddrV6::new(ours, 9, 0, 0));
+        // Our address is usable once its DAD passed (about a second).
+        let mut tries = 0;
+        let mut stream = loop {
+            match TcpStream::connect_timeout(&to, Duration::from_secs(5)) {
+                Ok(s) => break s,
+                Err(_) if tries < 20 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                Err(e) => panic!("connect to {to}: {e}"),
+            }
+        };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut got = Vec::with_capacity(TEN_MB);
+        if to_linux {
+            stream.read_to_end(&mut got).unwrap();
+        } else {
+            stream.write_all(&ten_megabytes(2)).unwrap();
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+        }
+        got
+    });
+    let got = run(120, async move {
+        let listener = dual.tcp().listen(9).await.unwrap();
+        let flow = listener.accept().await.unwrap();
+        assert!(flow.peer().is_ipv6(), "{:?}", flow.peer());
+        let mut got = Vec::with_capacity(TEN_MB);
+        if to_linux {
+            for chunk in ten_megabytes(1).chunks(1 << 16) {
+                flow.write(chunk).await.unwrap();
+            }
+        } else {
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                match flow.read(&mut buf).await.unwrap() {
+                    0 => break,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
+            }
+        }
+        flow.close().await.unwrap();
+        let linux_got = join(peer).await;
+        if to_linux { linux_got } else { got }
+    });
+    assert_eq!(got.len(), TEN_MB);
+    assert!(
+        got == ten_megabytes(if to_linux { 1 } else { 2 }),
+        "bytes differ"
+    );
+    (lab.tap.stats(), lab.tap.mtu() + ETHERNET_HEADER)
+}
+
+/// On a tap with TSO our stack hands the kernel IPv6 TCP segments larger than the MTU
+/// (virtio_net_hdr GSO type TCPV6), and the kernel's segments of them arrive intact.
+#[test]
+fn tcp_send_to_linux_in_segments_larger_than_the_mtu_over_ipv6() {
+    let _serial = serial();
+    require(&["ip"]);
+    let (stats, frame_max) = one_way6("tso6s", 79, true);
+    assert!(
+        stats.tso6_frames > 0,
+        "no IPv6 TSO frame written: {stats:?}"
+    );
+    assert_eq!(stats.tso_frames, 0, "an IPv4 TSO frame: {stats:?}");
+    assert!(stats.largest > frame_max, "largest frame {stats:?}");
+    // Most of the data went out in large segments, not one frame per MTU.
+    assert!(
+        stats.frames < (TEN_MB / (frame_max - 74)) as u64 / 4,
+        "{stats:?}"
+    );
+}
+
+/// With the tap's receive offload (TUN_F_TSO6), Linux hands our stack its IPv6 TCP segments
+/// whole (up to 64 KB, checksums partial): the data arrives intact in far fewer frames than
+/// one per MTU.
+#[test]
+fn tcp_receive_from_linux_in_segments_larger_than_the_mtu_over_ipv6() {
+    let _serial = serial();
+    require(&["ip"]);
+    let (stats, frame_max) = one_way6("tso6r", 80, false);
+    assert!(stats.rx_largest > frame_max, "largest frame {stats:?}");
+    assert!(
+        stats.rx_frames < (TEN_MB / (frame_max - 74)) as u64 / 4,
+        "{stats:?}"
+    );
+}

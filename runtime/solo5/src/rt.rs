@@ -178,8 +178,11 @@ pub mod net {
 
     /// `virtio_net_hdr` size (vnet mode only).
     const HDR: usize = 10;
-    /// Largest IPv4 packet: the TSO and receive-offload limit in vnet mode.
+    /// Largest IPv4 packet: the TSO limit in vnet mode (for IPv6 too, header included).
     const MAX_PACKET: usize = 65_535;
+    /// Largest IPv6 packet (fixed header and a 16-bit payload length): the
+    /// receive-offload limit in vnet mode, IPv4's packets being smaller.
+    const MAX_RX_PACKET: usize = 40 + 65_535;
 
     impl unik_rt::Network for Net {
         fn mac(&self) -> Mac {
@@ -194,7 +197,7 @@ pub mod net {
             match self.vnet {
                 Some(_) => Offload {
                     tso_max: MAX_PACKET,
-                    rx_max: MAX_PACKET,
+                    rx_max: MAX_RX_PACKET,
                 },
                 None => Offload::default(),
             }
@@ -257,7 +260,7 @@ pub mod net {
                     checksum_trusted: false,
                 });
             };
-            let needed = self.mtu().max(MAX_PACKET) + ETHERNET_HEADER;
+            let needed = self.mtu().max(MAX_RX_PACKET) + ETHERNET_HEADER;
             if buf.len() < needed {
                 return Err(NetError::BufferTooSmall {
                     len: buf.len(),

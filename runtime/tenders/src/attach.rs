@@ -14,9 +14,10 @@ const TUNSETOFFLOAD: libc::c_ulong = 0x4004_54d0;
 const IFF_TAP: i16 = 0x0002;
 const IFF_NO_PI: i16 = 0x1000;
 const IFF_VNET_HDR: i16 = 0x4000;
-/// Checksum and IPv4 TCP segmentation offload towards the guest.
+/// Checksum and IPv4 and IPv6 TCP segmentation offload towards the guest.
 const TUN_F_CSUM: libc::c_ulong = 0x01;
 const TUN_F_TSO4: libc::c_ulong = 0x02;
+const TUN_F_TSO6: libc::c_ulong = 0x04;
 const DEFAULT_BLOCK_SIZE: u16 = 512;
 
 /// `struct ifreq`: the name, then a union (flags: short, mtu: int).
@@ -103,7 +104,14 @@ pub fn tap_attach(ifname: &str, vnet: bool) -> Result<(OwnedFd, u16), Error> {
     })?;
     if vnet {
         // SAFETY: TUNSETOFFLOAD takes an integer argument.
-        if unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) } < 0 {
+        if unsafe {
+            libc::ioctl(
+                fd.as_raw_fd(),
+                TUNSETOFFLOAD,
+                TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+            )
+        } < 0
+        {
             return Err(Error::Device(format!(
                 "tap {ifname}: cannot turn on offloads: {}",
                 std::io::Error::last_os_error()

@@ -6,7 +6,8 @@
 //! segments). On receive, plain `recv` keeps the kernel's offloads off
 //! (`TUNSETOFFLOAD` 0): MTU-sized frames with complete checksums. `recv_offload`
 //! turns on checksum and TCP segmentation offload towards us (`TUN_F_CSUM |
-//! TUN_F_TSO4`): the kernel then hands over its TCP segments of up to 64 KB
+//! TUN_F_TSO4 | TUN_F_TSO6`): the kernel then hands over its TCP segments (IPv4 or
+//! IPv6) of up to 64 KB
 //! whole, their checksums partial (`NEEDS_CSUM`) or already verified
 //! (`DATA_VALID`), which saves the stack a frame, a copy and a checksum per MSS.
 //! The unikernel's own MAC is random and locally administered, as in
@@ -32,10 +33,14 @@ const VNET_HDR: usize = 10;
 const VNET_F_NEEDS_CSUM: u8 = 1;
 const VNET_F_DATA_VALID: u8 = 2;
 const VNET_GSO_TCPV4: u8 = 1;
+const VNET_GSO_TCPV6: u8 = 4;
 const TUN_F_CSUM: libc::c_ulong = 0x01;
 const TUN_F_TSO4: libc::c_ulong = 0x02;
-/// Largest IPv4 packet, hence the largest TSO packet.
+const TUN_F_TSO6: libc::c_ulong = 0x04;
+/// Largest IPv4 packet, hence the largest TSO packet (IPv6 header included).
 const TSO_MAX: usize = 65_535;
+/// Largest IPv6 packet (its payload length is 16 bits), hence the largest coalesced one.
+const RX_MAX: usize = 40 + 65_535;
 const DEFAULT_MTU: usize = 1500;
 
 /// `struct ifreq`: the interface name, then a 24-byte union of which
@@ -90,8 +95,10 @@ pub struct Tap {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TapStats {
     pub frames: u64,
-    /// Frames the kernel segments (TSO), included in `frames`.
+    /// IPv4 frames the kernel segments (TSO), included in `frames`.
     pub tso_frames: u64,
+    /// IPv6 frames the kernel segments (TSO), included in `frames`.
+    pub tso6_frames: u64,
     /// Largest frame written, Ethernet header included.
     pub largest: usize,
     /// Frames received.
@@ -222,6 +229,7 @@ impl Tap {
                 let mut st = self.stats.get();
                 st.frames += 1;
                 st.tso_frames += u64::from(frame[1] == VNET_GSO_TCPV4);
+                st.tso6_frames += u64::from(frame[1] == VNET_GSO_TCPV6);
                 st.largest = st.largest.max(frame.len() - VNET_HDR);
                 self.stats.set(st);
                 return Ok(());
@@ -282,7 +290,7 @@ impl unik_rt::Network for Tap {
     fn offload(&self) -> Offload {
         Offload {
             tso_max: TSO_MAX,
-            rx_max: TSO_MAX,
+            rx_max: RX_MAX,
         }
     }
 
@@ -318,7 +326,7 @@ impl unik_rt::Network for Tap {
     }
 
     async fn recv_offload(&self, buf: &mut [u8]) -> Result<Received, NetError> {
-        let needed = self.mtu.max(TSO_MAX) + ETHERNET_HEADER;
+        let needed = self.mtu.max(RX_MAX) + ETHERNET_HEADER;
         if buf.len() < needed {
             return Err(NetError::BufferTooSmall {
                 len: buf.len(),
@@ -328,7 +336,9 @@ impl unik_rt::Network for Tap {
         if !self.rx_offload.get() {
             let fd = self.raw_fd()?;
             // SAFETY: TUNSETOFFLOAD takes its flags by value.
-            if unsafe { libc::ioctl(fd, TUNSETOFFLOAD as _, TUN_F_CSUM | TUN_F_TSO4) } < 0 {
+            if unsafe { libc::ioctl(fd, TUNSETOFFLOAD as _, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) }
+                < 0
+            {
                 return Err(NetError::Io(sys::code(&sys::last_error())));
             }
             self.rx_offload.set(true);
@@ -345,16 +355,22 @@ impl unik_rt::Network for Tap {
     }
 }
 
-/// Fills the `virtio_net_hdr` at the start of `buf` for the Ethernet/IPv4/TCP frame after
-/// it: checksum from the TCP header on, and `mss`-sized segments if the payload is larger.
+/// Fills the `virtio_net_hdr` at the start of `buf` for the Ethernet/IPv4/TCP or
+/// Ethernet/IPv6/TCP frame after it (TCP right behind the fixed IPv6 header): checksum from
+/// the TCP header on, and `mss`-sized segments if the payload is larger.
 fn tso_header(buf: &mut [u8], mss: usize) -> Result<(), NetError> {
     let frame = &buf[VNET_HDR..];
     let bad = NetError::Io(libc::EINVAL);
     let ip = ETHERNET_HEADER;
-    if frame.len() < ip + 20 || frame[12..14] != [0x08, 0x00] || frame[ip + 9] != 6 {
-        return Err(bad);
-    }
-    let tcp = ip + usize::from(frame[ip] & 0x0f) * 4;
+    let (tcp, gso) = match frame.get(12..14) {
+        Some([0x08, 0x00]) if frame.len() >= ip + 20 && frame[ip + 9] == 6 => {
+            (ip + usize::from(frame[ip] & 0x0f) * 4, VNET_GSO_TCPV4)
+        }
+        Some([0x86, 0xdd]) if frame.len() >= ip + 40 && frame[ip + 6] == 6 => {
+            (ip + 40, VNET_GSO_TCPV6)
+        }
+        _ => return Err(bad),
+    };
     if frame.len() < tcp + 20 {
         return Err(bad);
     }
@@ -365,10 +381,66 @@ fn tso_header(buf: &mut [u8], mss: usize) -> Result<(), NetError> {
     }
     let segments = frame.len() - hdr_len > usize::from(mss);
     buf[0] = VNET_F_NEEDS_CSUM;
-    buf[1] = if segments { VNET_GSO_TCPV4 } else { 0 };
+    buf[1] = if segments { gso } else { 0 };
     buf[2..4].copy_from_slice(&(hdr_len as u16).to_ne_bytes());
     buf[4..6].copy_from_slice(&(if segments { mss } else { 0 }).to_ne_bytes());
     buf[6..8].copy_from_slice(&(tcp as u16).to_ne_bytes());
     buf[8..10].copy_from_slice(&16u16.to_ne_bytes());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `virtio_net_hdr` space, Ethernet, an IP header of `ip_len` bytes, TCP (20) and
+    /// `payload` bytes, with `ethertype` and the IP header's protocol field set for TCP.
+    fn buf(ethertype: [u8; 2], ip_len: usize, payload: usize) -> Vec<u8> {
+        let mut b = vec![0u8; VNET_HDR + 14 + ip_len + 20 + payload];
+        let f = &mut b[VNET_HDR..];
+        f[12..14].copy_from_slice(&ethertype);
+        if ip_len == 40 {
+            f[14] = 0x60;
+            f[14 + 6] = 6;
+        } else {
+            f[14] = 0x40 | (ip_len / 4) as u8;
+            f[14 + 9] = 6;
+        }
+        f[14 + ip_len + 12] = 5 << 4;
+        b
+    }
+
+    fn field(b: &[u8], at: usize) -> u16 {
+        u16::from_ne_bytes([b[at], b[at + 1]])
+    }
+
+    #[test]
+    fn tso_headers_for_both_families() {
+        for (et, ip_len, gso, mss) in [
+            ([0x08, 0x00], 20, VNET_GSO_TCPV4, 1448u16),
+            ([0x86, 0xdd], 40, VNET_GSO_TCPV6, 1428),
+        ] {
+            let mut b = buf(et, ip_len, 4000);
+            tso_header(&mut b, usize::from(mss)).unwrap();
+            assert_eq!((b[0], b[1]), (VNET_F_NEEDS_CSUM, gso));
+            let tcp = (14 + ip_len) as u16;
+            assert_eq!(field(&b, 2), tcp + 20, "hdr_len");
+            assert_eq!(field(&b, 4), mss, "gso_size");
+            assert_eq!(field(&b, 6), tcp, "csum_start");
+            assert_eq!(field(&b, 8), 16, "csum_offset");
+            // One segment's worth: the checksum only.
+            let mut small = buf(et, ip_len, 100);
+            tso_header(&mut small, usize::from(mss)).unwrap();
+            assert_eq!((small[1], field(&small, 4)), (0, 0));
+            // Truncated headers, another protocol, mss 0: refused.
+            let short = VNET_HDR + 14 + ip_len + 10;
+            assert!(tso_header(&mut buf(et, ip_len, 0)[..short], 1000).is_err());
+            assert!(tso_header(&mut buf(et, ip_len, 10), 0).is_err());
+            let mut udp = buf(et, ip_len, 10);
+            udp[VNET_HDR + 14 + if ip_len == 40 { 6 } else { 9 }] = 17;
+            assert!(tso_header(&mut udp, 1000).is_err());
+        }
+        let mut arp = buf([0x08, 0x06], 20, 10);
+        assert!(tso_header(&mut arp, 1000).is_err());
+    }
 }

@@ -527,6 +527,70 @@ impl Link {
         let _ = self.send_packet(dev, multicast_mac(group), &p);
     }
 
+    /// As [`Link::tso_ready`], for a TCP segment to an IPv6 destination.
+    pub fn tso_ready6<D: Device>(&mut self, now: Instant, dev: &D, dst: Ipv6Addr) -> bool {
+        dev.tso_max() > self.mtu6() && matches!(self.hop6(now, dst), Ok(Hop::Mac(_)))
+    }
+
+    /// As [`Link::write_tso`], over IPv6: the fixed header for the whole packet, TCP right
+    /// behind it (no extension headers, so the device finds the TCP header at a fixed
+    /// offset), the IPv6 pseudo-header sum in the checksum field. Fails with `NoRoute`
+    /// unless [`Link::tso_ready6`] held.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_tso6<D: Device>(
+        &mut self,
+        now: Instant,
+        dev: &mut D,
+        dst: Ipv6Addr,
+        src: Ipv6Addr,
+        size: usize,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+        payloads: &[&[u8]],
+        mss: usize,
+    ) -> Result<(), Error> {
+        let host = self.ip6.as_ref().ok_or(Error::NoAddress)?;
+        let hop_limit = host.hop_limit;
+        let plen: usize = payloads.iter().map(|p| p.len()).sum();
+        let max_len = size + plen;
+        if HEADER6_LEN + max_len > dev.tso_max().min(HEADER6_LEN + ipv6_wire::MAX_PAYLOAD_LEN) {
+            return Err(Error::TooLarge);
+        }
+        let Ok(Hop::Mac(mac)) = self.hop6(now, dst) else {
+            return Err(Error::NoRoute);
+        };
+        let mut repr = Ipv6Repr {
+            src,
+            dst,
+            next_header: proto::TCP,
+            payload_len: 0,
+            hop_limit,
+        };
+        let our_mac = self.mac;
+        dev.write_tso(ETHERNET_HEADER + HEADER6_LEN + max_len, mss, |b| {
+            EthernetRepr {
+                src: our_mac,
+                dst: mac,
+                ethertype: ethertype::IPV6,
+            }
+            .emit(b);
+            let ip = &mut b[ETHERNET_HEADER..];
+            let t = &mut ip[HEADER6_LEN..];
+            let mut at = fill(&mut t[..size]).min(size);
+            for p in payloads {
+                t[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            }
+            let partial = checksum::pseudo_header(src, dst, proto::TCP, at as u16).fold();
+            put_u16(t, 16, partial);
+            repr.payload_len = at;
+            repr.emit(ip);
+            ETHERNET_HEADER + HEADER6_LEN + at
+        })
+        .map_err(|_| Error::WouldBlock)?;
+        self.stats.tx_frames += 1;
+        Ok(())
+    }
+
     /// The IPv6 write path, as [`Link::write`] for IPv4: `fill` writes the upper-layer
     /// header, `payloads` follow, the checksum (UDP, TCP, ICMPv6) is computed with the IPv6
     /// pseudo-header; a packet over the link MTU gets fragment headers when `w.fragment`

@@ -18,6 +18,7 @@ use crate::device::Device;
 use crate::tcp::{self as tcp_mod, Connection, Seq, State, TcpError};
 use crate::time::{Duration, Instant, earliest};
 use crate::wire::ipv4::{HEADER_LEN, MAX_PACKET_LEN};
+use crate::wire::ipv6::{HEADER_LEN as HEADER6_LEN, MAX_PAYLOAD_LEN as MAX_PAYLOAD6_LEN};
 use crate::wire::proto;
 use crate::wire::tcp::{self as tcp_wire, Flags, TcpRepr};
 
@@ -767,33 +768,20 @@ impl Interface {
                 let (local, remote) = (e.conn.local().ip(), e.conn.remote().ip());
                 let mut dropped = false;
                 let mss = e.conn.mss();
-                // Room for the largest TCP header (60 bytes) behind the IPv4 header. IPv6
-                // segments go without TSO.
+                // Room for the largest TCP header (60 bytes) behind the IP header.
                 let tso = match remote {
                     IpAddr::V4(r) if link.tso_ready(now, dev, r) => {
                         dev.tso_max().min(MAX_PACKET_LEN) - HEADER_LEN - 60
                     }
+                    IpAddr::V6(r) if link.tso_ready6(now, dev, r) => {
+                        dev.tso_max().min(HEADER6_LEN + MAX_PAYLOAD6_LEN) - HEADER6_LEN - 60
+                    }
                     _ => 0,
                 };
                 let sent = e.conn.dispatch_upto(now, tso, |repr, a, b| {
-                    let written = if let (IpAddr::V6(local), IpAddr::V6(remote)) = (local, remote) {
-                        let w = Ip6Write {
-                            src: Some(local),
-                            fragment: false,
-                            ..Ip6Write::new(remote, proto::TCP)
-                        };
-                        link.write6(
-                            now,
-                            dev,
-                            &w,
-                            repr.header_len(),
-                            |buf| repr.emit(buf),
-                            &[a, b],
-                        )
-                    } else if let (IpAddr::V4(local), IpAddr::V4(remote)) = (local, remote)
-                        && a.len() + b.len() > mss
-                    {
-                        link.write_tso(
+                    let large = a.len() + b.len() > mss;
+                    let written = match (local, remote) {
+                        (IpAddr::V6(local), IpAddr::V6(remote)) if large => link.write_tso6(
                             now,
                             dev,
                             remote,
@@ -802,23 +790,48 @@ impl Interface {
                             |buf| repr.emit(buf),
                             &[a, b],
                             mss,
-                        )
-                    } else if let (IpAddr::V4(local), IpAddr::V4(remote)) = (local, remote) {
-                        let w = IpWrite {
-                            src: Some(local),
-                            fragment: false,
-                            ..IpWrite::new(remote, proto::TCP)
-                        };
-                        link.write(
+                        ),
+                        (IpAddr::V6(local), IpAddr::V6(remote)) => {
+                            let w = Ip6Write {
+                                src: Some(local),
+                                fragment: false,
+                                ..Ip6Write::new(remote, proto::TCP)
+                            };
+                            link.write6(
+                                now,
+                                dev,
+                                &w,
+                                repr.header_len(),
+                                |buf| repr.emit(buf),
+                                &[a, b],
+                            )
+                        }
+                        (IpAddr::V4(local), IpAddr::V4(remote)) if large => link.write_tso(
                             now,
                             dev,
-                            &w,
+                            remote,
+                            local,
                             repr.header_len(),
                             |buf| repr.emit(buf),
                             &[a, b],
-                        )
-                    } else {
-                        Err(Error::NoRoute)
+                            mss,
+                        ),
+                        (IpAddr::V4(local), IpAddr::V4(remote)) => {
+                            let w = IpWrite {
+                                src: Some(local),
+                                fragment: false,
+                                ..IpWrite::new(remote, proto::TCP)
+                            };
+                            link.write(
+                                now,
+                                dev,
+                                &w,
+                                repr.header_len(),
+                                |buf| repr.emit(buf),
+                                &[a, b],
+                            )
+                        }
+                        _ => Err(Error::NoRoute),
                     };
                     match written {
                         Err(Error::WouldBlock) => Err(Error::WouldBlock),

@@ -25,13 +25,13 @@ impl fmt::Display for Mac {
 /// What a [`Network`] device does on the stack's behalf.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Offload {
-    /// Largest IPv4 packet (Ethernet header excluded) carrying one TCP segment that the
-    /// device cuts into MSS-sized segments itself and whose TCP checksum it computes
+    /// Largest IPv4 or IPv6 packet (Ethernet header excluded) carrying one TCP segment that
+    /// the device cuts into MSS-sized segments itself and whose TCP checksum it computes
     /// (TCP segmentation offload); 0: none, every frame fits the MTU.
     pub tso_max: usize,
-    /// Largest IPv4 packet (Ethernet header excluded) that [`Network::recv_offload`] may
-    /// deliver: a TCP segment the host coalesced from several (receive offload); 0: none,
-    /// every received frame fits the MTU.
+    /// Largest IPv4 or IPv6 packet (Ethernet header excluded) that
+    /// [`Network::recv_offload`] may deliver: a TCP segment the host coalesced from several
+    /// (receive offload); 0: none, every received frame fits the MTU.
     pub rx_max: usize,
 }
 
@@ -112,12 +112,13 @@ pub trait Network {
         Offload::default()
     }
 
-    /// Sends one Ethernet/IPv4/TCP frame of up to `offload().tso_max + ETHERNET_HEADER`
-    /// bytes that the device segments into TCP segments of `mss` payload bytes. `fill`
-    /// writes the frame as for [`Network::write`], with the IPv4 header for the whole
-    /// packet (valid checksum) and, in the TCP checksum field, the pseudo-header sum
-    /// (folded, not complemented) over the whole TCP length, as Linux's TSO expects; the
-    /// device completes the checksum of every segment.
+    /// Sends one Ethernet/IPv4/TCP or Ethernet/IPv6/TCP frame of up to
+    /// `offload().tso_max + ETHERNET_HEADER` bytes that the device segments into TCP
+    /// segments of `mss` payload bytes. `fill` writes the frame as for [`Network::write`],
+    /// with the IP header for the whole packet (IPv4: valid checksum; IPv6: TCP right after
+    /// the fixed header, no extension headers) and, in the TCP checksum field, the
+    /// pseudo-header sum (folded, not complemented) over the whole TCP length, as Linux's
+    /// TSO expects; the device completes the checksum of every segment.
     async fn write_tso<F: FnOnce(&mut [u8]) -> usize>(
         &self,
         size: usize,

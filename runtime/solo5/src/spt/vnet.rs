@@ -14,7 +14,9 @@ pub const F_NEEDS_CSUM: u8 = 1;
 pub const F_DATA_VALID: u8 = 2;
 pub const GSO_NONE: u8 = 0;
 pub const GSO_TCPV4: u8 = 1;
-/// Largest IPv4 packet, hence the largest TSO or coalesced frame's payload.
+pub const GSO_TCPV6: u8 = 4;
+/// Largest IPv4 packet, hence the largest TSO frame's payload (an IPv6
+/// one's header included; coalesced IPv6 packets may be 40 bytes larger).
 pub const MAX_PACKET: usize = 65_535;
 const ETHERNET_HEADER: usize = 14;
 
@@ -36,15 +38,19 @@ pub fn read(fd: i32, hdr: &mut [u8; HDR], buf: &mut [u8]) -> Result<usize, Error
     }
 }
 
-/// The header for an Ethernet/IPv4/TCP frame whose TCP checksum field
-/// holds the pseudo-header sum: the host completes the checksum, and cuts
-/// the payload into `mss`-byte segments when it is larger.
+/// The header for an Ethernet/IPv4/TCP or Ethernet/IPv6/TCP frame (TCP
+/// right behind the fixed IPv6 header) whose TCP checksum field holds the
+/// pseudo-header sum: the host completes the checksum, and cuts the payload
+/// into `mss`-byte segments when it is larger.
 pub fn tso_header(frame: &[u8], mss: usize) -> Option<[u8; HDR]> {
     let ip = ETHERNET_HEADER;
-    if frame.len() < ip + 20 || frame[12..14] != [0x08, 0x00] || frame[ip + 9] != 6 {
-        return None;
-    }
-    let tcp = ip + usize::from(frame[ip] & 0x0f) * 4;
+    let (tcp, gso) = match frame.get(12..14)? {
+        [0x08, 0x00] if frame.len() >= ip + 20 && frame[ip + 9] == 6 => {
+            (ip + usize::from(frame[ip] & 0x0f) * 4, GSO_TCPV4)
+        }
+        [0x86, 0xdd] if frame.len() >= ip + 40 && frame[ip + 6] == 6 => (ip + 40, GSO_TCPV6),
+        _ => return None,
+    };
     if frame.len() < tcp + 20 {
         return None;
     }
@@ -56,7 +62,7 @@ pub fn tso_header(frame: &[u8], mss: usize) -> Option<[u8; HDR]> {
     let segments = frame.len() - hdr_len > usize::from(mss);
     let mut h = [0u8; HDR];
     h[0] = F_NEEDS_CSUM;
-    h[1] = if segments { GSO_TCPV4 } else { GSO_NONE };
+    h[1] = if segments { gso } else { GSO_NONE };
     h[2..4].copy_from_slice(&(hdr_len as u16).to_le_bytes());
     h[4..6].copy_from_slice(&(if segments { mss } else { 0 }).to_le_bytes());
     h[6..8].copy_from_slice(&(tcp as u16).to_le_bytes());
@@ -124,6 +130,86 @@ mod tests {
         assert!(tso_header(&udp, 1448).is_none(), "TCP only");
         assert!(tso_header(&frame(10)[..40], 1448).is_none(), "truncated");
         assert!(tso_header(&frame(10), 0).is_none(), "mss 0");
+    }
+
+    /// Ethernet + IPv6 (40) + TCP (20) + `payload` bytes.
+    fn frame6(payload: usize) -> alloc::vec::Vec<u8> {
+        let mut f = alloc::vec![0u8; 14 + 60 + payload];
+        f[12..14].copy_from_slice(&[0x86, 0xdd]);
+        f[14] = 0x60;
+        f[14 + 6] = 6;
+        f[54 + 12] = 5 << 4;
+        f
+    }
+
+    #[test]
+    fn tso_headers_over_ipv6() {
+        let h = tso_header(&frame6(4000), 1428).unwrap();
+        assert_eq!((h[0], h[1]), (F_NEEDS_CSUM, GSO_TCPV6));
+        assert_eq!(u16::from_le_bytes([h[2], h[3]]), 74, "hdr_len");
+        assert_eq!(u16::from_le_bytes([h[4], h[5]]), 1428, "gso_size");
+        assert_eq!(u16::from_le_bytes([h[6], h[7]]), 54, "csum_start");
+        assert_eq!(u16::from_le_bytes([h[8], h[9]]), 16, "csum_offset");
+        let small = tso_header(&frame6(100), 1428).unwrap();
+        assert_eq!((small[1], small[4], small[5]), (GSO_NONE, 0, 0));
+        let mut ext = frame6(10);
+        ext[14 + 6] = 0; // a hop-by-hop header first: not at a fixed offset
+        assert!(
+            tso_header(&ext, 1428).is_none(),
+            "TCP right behind the header only"
+        );
+        assert!(
+            tso_header(&frame6(10)[..70], 1428).is_none(),
+            "truncated TCP"
+        );
+        assert!(
+            tso_header(&frame6(10)[..40], 1428).is_none(),
+            "truncated IPv6"
+        );
+        let mut other = frame6(10);
+        other[12..14].copy_from_slice(&[0x08, 0x06]);
+        assert!(tso_header(&other, 1428).is_none(), "neither IPv4 nor IPv6");
+        assert!(
+            tso_header(&frame6(10)[..13], 1428).is_none(),
+            "no ethertype"
+        );
+    }
+
+    /// Whatever the bytes, `tso_header` and `complete_checksum` return
+    /// without panicking, and a header they accept stays inside the frame.
+    #[test]
+    fn arbitrary_frames_never_panic() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20_000 {
+            let len = (next() % 160) as usize;
+            let mut f: alloc::vec::Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if len >= 14 && round % 2 == 0 {
+                // Half of them with a real ethertype, so the deeper checks run.
+                let et: [u8; 2] = if round % 4 == 0 {
+                    [0x86, 0xdd]
+                } else {
+                    [0x08, 0x00]
+                };
+                f[12..14].copy_from_slice(&et);
+            }
+            if let Some(h) = tso_header(&f, (next() % 3000) as usize) {
+                let hdr_len = usize::from(u16::from_le_bytes([h[2], h[3]]));
+                let start = usize::from(u16::from_le_bytes([h[6], h[7]]));
+                assert!(hdr_len <= f.len() && start + 18 <= f.len(), "{f:?}");
+            }
+            let mut hdr = [0u8; HDR];
+            for b in &mut hdr {
+                *b = next() as u8;
+            }
+            hdr[1] &= 1 << (round % 3);
+            let _ = complete_checksum(&hdr, &mut f);
+        }
     }
 
     #[test]
