@@ -51,11 +51,12 @@ pub fn find_cargo() -> Result<PathBuf, Error> {
 fn forget_moved(
     cargo: &Path,
     cfg: &Configured,
-    entered: &crate::stage::Entered,
+    dir: &Path,
+    moved: &[String],
     target_dir: Option<&Path>,
 ) -> Result<(), Error> {
     let mut packages = BTreeSet::new();
-    for link in &entered.moved {
+    for link in moved {
         if link == "project" {
             packages.extend(cfg.user_crate.as_ref().map(|u| u.package.clone()));
         } else if let Some(name) = link.strip_prefix("pin/") {
@@ -70,7 +71,7 @@ fn forget_moved(
         return Ok(());
     }
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&entered.dir)
+    cmd.current_dir(dir)
         .args(["clean", "--release", "--quiet"])
         .stdin(Stdio::null());
     for p in &packages {
@@ -157,7 +158,7 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
             .env_remove("CARGO_BUILD_TARGET_DIR");
     }
     if let Some(e) = &entered {
-        forget_moved(&cargo, cfg, e, target_dir.as_deref())?;
+        forget_moved(&cargo, cfg, &e.dir, &e.moved, target_dir.as_deref())?;
     }
     let backend = crate::backends::lookup(cfg.target)?;
     if backend.freestanding() {
