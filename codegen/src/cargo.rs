@@ -51,12 +51,11 @@ pub fn find_cargo() -> Result<PathBuf, Error> {
 fn forget_moved(
     cargo: &Path,
     cfg: &Configured,
-    dir: &Path,
-    moved: &[String],
+    entered: &crate::stage::Entered,
     target_dir: Option<&Path>,
 ) -> Result<(), Error> {
     let mut packages = BTreeSet::new();
-    for link in moved {
+    for link in &entered.moved {
         if link == "project" {
             packages.extend(cfg.user_crate.as_ref().map(|u| u.package.clone()));
         } else if let Some(name) = link.strip_prefix("pin/") {
@@ -71,7 +70,7 @@ fn forget_moved(
         return Ok(());
     }
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(dir)
+    cmd.current_dir(&entered.dir)
         .args(["clean", "--release", "--quiet"])
         .stdin(Stdio::null());
     for p in &packages {
@@ -158,7 +157,7 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
             .env_remove("CARGO_BUILD_TARGET_DIR");
     }
     if let Some(e) = &entered {
-        forget_moved(&cargo, cfg, &e.dir, &e.moved, target_dir.as_deref())?;
+        forget_moved(&cargo, cfg, e, target_dir.as_deref())?;
     }
     let backend = crate::backends::lookup(cfg.target)?;
     if backend.freestanding() {
