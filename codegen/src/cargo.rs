@@ -42,60 +42,6 @@ pub fn find_cargo() -> Result<PathBuf, Error> {
     })
 }
 
-/// Checkouts of one project build in the same copy with the same flags, so
-/// they share what cargo built, and dependencies built for one checkout
-/// serve the next. Only the crates behind links that now point at another
-/// checkout (its own crate, path pins, embedded files: compiled into the
-/// binary) are cleaned first: cargo judges their files by their times, and
-/// the other checkout's may be older than the last build.
-fn forget_moved(
-    cargo: &Path,
-    cfg: &Configured,
-    entered: &crate::stage::Entered,
-    target_dir: Option<&Path>,
-) -> Result<(), Error> {
-    let mut packages = BTreeSet::new();
-    for link in &entered.moved {
-        if link == "project" {
-            packages.extend(cfg.user_crate.as_ref().map(|u| u.package.clone()));
-        } else if let Some(name) = link.strip_prefix("pin/") {
-            packages.insert(name.to_string());
-        } else {
-            // `embed/NODE`: its files are compiled into the binary. (`runtime`
-            // does not move: its path is in the flags, so in the copy's name.)
-            packages.insert(cfg.package.clone());
-        }
-    }
-    if packages.is_empty() {
-        return Ok(());
-    }
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&entered.dir)
-        .args(["clean", "--release", "--quiet"])
-        .stdin(Stdio::null());
-    for p in &packages {
-        cmd.args(["-p", p]);
-    }
-    if let Some(dir) = target_dir {
-        cmd.arg("--target-dir")
-            .arg(cfg.out_dir.join(dir))
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_BUILD_TARGET_DIR");
-    }
-    let out = cmd.output().map_err(|e| {
-        Error::new("E0701", format!("cannot run {}: {e}", cargo.display()))
-            .help("check that the Rust toolchain is installed correctly (`cargo --version`)")
-    })?;
-    if !out.status.success() {
-        return Err(Error::plain(format!(
-            "`cargo clean` of another checkout's crates ({}) failed:\n{}",
-            packages.into_iter().collect::<Vec<_>>().join(", "),
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        )));
-    }
-    Ok(())
-}
-
 /// Runs `cargo build --release` in the workspace and copies the image to
 /// `cfg.image`. Nothing is copied when the build fails.
 pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Built, Error> {
@@ -156,8 +102,15 @@ pub fn build(cfg: &Configured, resolved: &Resolved, opts: &Options) -> Result<Bu
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("CARGO_BUILD_TARGET_DIR");
     }
-    if let Some(e) = &entered {
-        forget_moved(&cargo, cfg, e, target_dir.as_deref())?;
+    if entered.is_some() {
+        // Checkouts of one project build the same copy with the same
+        // flags: sharing a target directory, cargo would take one's crates
+        // as fresh for the other's when their times allow. A flag naming
+        // this checkout keeps their fingerprints apart; `-L` changes no
+        // output, and compiler caches leave it out of their keys.
+        let here = crate::toml_str(&format!("native={}", cfg.out_dir.display()));
+        cmd.arg("--config")
+            .arg(format!("build.rustflags = [\"-L\", {here}]"));
     }
     let backend = crate::backends::lookup(cfg.target)?;
     if backend.freestanding() {

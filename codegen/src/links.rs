@@ -54,14 +54,8 @@ fn stays_inside(p: &str) -> bool {
 /// Makes `out_dir/deps/NAME` a link to each target (absolute paths),
 /// leaving correct links alone and removing links no longer wanted.
 /// Something other than a link in the way is E0704 unless `force`.
-/// Returns the names of links that were there and now point elsewhere.
-pub fn write(
-    out_dir: &Path,
-    links: &BTreeMap<String, PathBuf>,
-    force: bool,
-) -> Result<Vec<String>, Error> {
+pub fn write(out_dir: &Path, links: &BTreeMap<String, PathBuf>, force: bool) -> Result<(), Error> {
     let root = out_dir.join(DIR);
-    let mut moved = Vec::new();
     let io =
         |p: &Path, e: std::io::Error| Error::plain(format!("cannot write {}: {e}", p.display()));
     for (name, target) in links {
@@ -74,7 +68,6 @@ pub fn write(
                 if std::fs::read_link(&link).is_ok_and(|t| &t == target) {
                     continue;
                 }
-                moved.push(name.clone());
             }
             Ok(m) if force => {
                 let r = if m.is_dir() {
@@ -98,8 +91,7 @@ pub fn write(
         }
         replace(target, &link).map_err(|e| io(&link, e))?;
     }
-    remove_stale(&root, &root, links).map_err(|e| io(&root, e))?;
-    Ok(moved)
+    remove_stale(&root, &root, links).map_err(|e| io(&root, e))
 }
 
 /// Creates the link under a temporary name, then renames it into place.

@@ -11,7 +11,7 @@ use crate::user::{self, Found, UserCrate};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use unik_lang::Target;
-use unik_resolver::{Node, NodeId, PinReq, Resolved, SourcePos};
+use unik_resolver::{NodeId, PinReq, Resolved, SourcePos};
 
 pub struct Plan<'a> {
     pub resolved: &'a Resolved,
@@ -88,10 +88,7 @@ impl Plan<'_> {
     pub fn relocatable(&self) -> bool {
         let linked = |dir: &Path| self.links.values().any(|d| d == dir);
         crate::links::SUPPORTED
-            && self.embeds.keys().all(|id| {
-                self.links
-                    .contains_key(&embed_link(&self.resolved.nodes[id.0]))
-            })
+            && self.embeds.is_empty()
             && self.user.as_ref().is_none_or(|u| linked(&u.dir))
             && self.resolved.crates.iter().all(|c| match &c.pin {
                 Some(PinReq::Path { path }) => {
@@ -377,11 +374,6 @@ fn runtime_path(plan: &Plan, b: &bundle::BundledCrate) -> String {
 
 const RUNTIME_LINK: &str = "runtime";
 
-/// The link (under `deps/`) to the directory `node` embeds.
-pub fn embed_link(node: &Node) -> String {
-    format!("embed/{}", node.var)
-}
-
 /// The links of `deps/`: the runtime, the user's crate (`project`) and
 /// each path pin (`pin/NAME`), when they can be used through a link.
 fn links(plan: &Plan) -> BTreeMap<String, PathBuf> {
@@ -394,14 +386,6 @@ fn links(plan: &Plan) -> BTreeMap<String, PathBuf> {
         && crate::links::linkable(&u.dir)
     {
         out.insert("project".to_string(), u.dir.clone());
-    }
-    // Embedded files are read through links too, so that the workspace names
-    // no path of the project's (and dependencies built for one project serve
-    // every other: the build flags do not name it).
-    for node in plan.resolved.nodes.iter() {
-        if let Some(dir) = &node.embed_dir {
-            out.insert(embed_link(node), paths::absolute(Path::new(dir)));
-        }
     }
     for c in &plan.resolved.crates {
         if let Some(PinReq::Path { path }) = &c.pin {

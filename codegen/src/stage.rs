@@ -29,9 +29,6 @@ pub struct Stage {
 /// A stage ready for cargo, locked until dropped.
 pub struct Entered {
     pub dir: PathBuf,
-    /// Links (`project`, `pin/NAME`, `embed/NODE`, `runtime`) that pointed
-    /// elsewhere before: another checkout of the project built here last.
-    pub moved: Vec<String>,
     _lock: File,
 }
 
@@ -88,7 +85,7 @@ impl Stage {
         // Another project with the same files may be building here.
         lock.lock().map_err(|e| io(&lock_path, e))?;
         crate::output::write(&self.dir, &self.files, true)?;
-        let moved = crate::links::write(&self.dir, &self.links, true)?;
+        crate::links::write(&self.dir, &self.links, true)?;
         for entry in std::fs::read_dir(&self.dir).map_err(|e| io(&self.dir, e))? {
             let entry = entry.map_err(|e| io(&self.dir, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -103,7 +100,6 @@ impl Stage {
         sync(&out_dir.join("Cargo.lock"), &self.dir.join("Cargo.lock"))?;
         Ok(Entered {
             dir: self.dir.clone(),
-            moved,
             _lock: lock,
         })
     }
