@@ -462,6 +462,28 @@ fn generated_main_is_rustfmt_clean() {
     assert!(checked >= 8, "only {checked} example crates");
 }
 
+/// One embedded file whose entry is too wide for the `static` line but
+/// narrow enough for the next: rustfmt's middle layout.
+#[test]
+fn a_one_file_embed_takes_the_next_line_when_it_fits_there() {
+    let (_tmp, dir) = copy_example("http-fetch");
+    let ws = dir.join("a/b/c/d/e");
+    let c = unikc(&dir, &["configure", "-o", ws.to_str().unwrap()]);
+    assert_eq!(c.code, 0, "{}", c.all());
+    let main = std::fs::read_to_string(ws.join("src/main.rs")).unwrap();
+    assert!(
+        main.contains(
+            " =\n    &[(\"ca.pem\", include_bytes!(\"../../../../../../ca/ca.pem\"))];\n"
+        ),
+        "{main}"
+    );
+    let mut fmt = std::process::Command::new("rustfmt");
+    fmt.args(["--edition", "2024", "--check"])
+        .arg(ws.join("src/main.rs"));
+    let f = unikernel::output(fmt);
+    assert_eq!(f.code, 0, "rustfmt would change it:\n{}", f.all());
+}
+
 /// A crate of the graph that fails to compile is traced to the device that
 /// asked for it (here a pinned path crate, which also checks pins).
 #[test]

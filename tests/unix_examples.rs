@@ -218,6 +218,41 @@ fn kv_ro_crunch_and_direct_agree() {
     assert_eq!(missing.code, 3, "{}", missing.all());
 }
 
+/// Two checkouts of one project are built in one copy of the workspace
+/// (codegen's `stage`), which reaches their crate and embedded files through
+/// links: each image has its own checkout's code and files, even when they
+/// are older than the other checkout's build (cargo judges files by their
+/// times).
+#[test]
+fn two_checkouts_build_their_own_code_and_files() {
+    let (_a_tmp, a) = copy_example("kv_ro");
+    let (_b_tmp, b) = copy_example("kv_ro");
+    std::fs::write(b.join("t/secret"), "another secret\n").unwrap();
+    let lib = std::fs::read_to_string(b.join("src/lib.rs")).unwrap();
+    let lib = lib.replace("\"secret: {}\"", "\"the secret: {}\"");
+    std::fs::write(b.join("src/lib.rs"), lib).unwrap();
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    for f in ["t/secret", "src/lib.rs"] {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(b.join(f))
+            .unwrap();
+        file.set_modified(old).unwrap();
+    }
+    let secret = |dir: &std::path::Path| {
+        unikernel::build(dir, &[]);
+        let out = unikernel::output(std::process::Command::new(dir.join("dist/kv_ro")));
+        assert_eq!(out.code, 0, "{}", out.all());
+        messages(&out.stdout)
+            .into_iter()
+            .find(|l| l.contains(" secret: "))
+            .unwrap_or_else(|| panic!("no secret:\n{}", out.all()))
+    };
+    assert_eq!(secret(&a), "[kv_ro] secret: foo bar");
+    assert_eq!(secret(&b), "[kv_ro] the secret: another secret");
+    assert_eq!(secret(&a), "[kv_ro] secret: foo bar");
+}
+
 #[test]
 fn kv_rw_in_memory() {
     let out = run(&example("kv_rw"), &[]);

@@ -251,15 +251,21 @@ pub fn render_mapped(plan: &Plan) -> Result<(String, LineMap), Error> {
         };
         if let [f] = files.as_slice() {
             // rustfmt's layout of a one-element list: on the `static` line
-            // if it fits, else the tuple opens on that line and closes `)]`.
+            // if it fits, else (below) on the next, else the tuple opens on
+            // the `static` line and closes `)]`.
             let key = format!("{:?}", f.key);
             let name = embed_static(node);
             let one = format!(
                 "static {name}: &[(&str, &[u8])] = &[({key}, {})];",
                 bytes(f).flat()
             );
+            // Too wide: the value moves to the next line if the tuple's items
+            // fit rustfmt's 60 columns for arguments.
+            let items = format!("{key}, {}", bytes(f).flat());
             if one.chars().count() <= 100 {
                 writeln!(out, "{one}").unwrap();
+            } else if items.chars().count() <= 60 {
+                writeln!(out, "static {name}: &[(&str, &[u8])] =\n    &[({items})];").unwrap();
             } else {
                 writeln!(out, "static {name}: &[(&str, &[u8])] = &[(\n    {key},").unwrap();
                 out.push_str(&line(4, "", &bytes(f), ","));
