@@ -191,6 +191,27 @@ fn transport_checksum(
     }
 }
 
+/// The TCP segment of a TSO frame, in `t` (behind the IP header): the header by `fill` (at
+/// most `size` bytes), then `payloads`, and the pseudo-header sum in the checksum field for
+/// the device to complete. Returns the segment's length.
+fn tso_segment(
+    t: &mut [u8],
+    size: usize,
+    fill: impl FnOnce(&mut [u8]) -> usize,
+    payloads: &[&[u8]],
+    src: impl Into<IpAddr>,
+    dst: impl Into<IpAddr>,
+) -> usize {
+    let mut at = fill(&mut t[..size]).min(size);
+    for p in payloads {
+        t[at..at + p.len()].copy_from_slice(p);
+        at += p.len();
+    }
+    let partial = checksum::pseudo_header(src, dst, proto::TCP, at as u16).fold();
+    put_u16(t, 16, partial);
+    at
+}
+
 impl Link {
     fn next_ident(&mut self) -> u16 {
         self.ident = self.ident.wrapping_add(1);
@@ -332,14 +353,7 @@ impl Link {
             }
             .emit(b);
             let ip = &mut b[ETHERNET_HEADER..];
-            let t = &mut ip[HEADER_LEN..];
-            let mut at = fill(&mut t[..size]).min(size);
-            for p in payloads {
-                t[at..at + p.len()].copy_from_slice(p);
-                at += p.len();
-            }
-            let partial = checksum::pseudo_header(src, dst, proto::TCP, at as u16).fold();
-            put_u16(t, 16, partial);
+            let at = tso_segment(&mut ip[HEADER_LEN..], size, fill, payloads, src, dst);
             repr.payload_len = at;
             repr.emit(ip);
             ETHERNET_HEADER + HEADER_LEN + at
@@ -574,14 +588,7 @@ impl Link {
             }
             .emit(b);
             let ip = &mut b[ETHERNET_HEADER..];
-            let t = &mut ip[HEADER6_LEN..];
-            let mut at = fill(&mut t[..size]).min(size);
-            for p in payloads {
-                t[at..at + p.len()].copy_from_slice(p);
-                at += p.len();
-            }
-            let partial = checksum::pseudo_header(src, dst, proto::TCP, at as u16).fold();
-            put_u16(t, 16, partial);
+            let at = tso_segment(&mut ip[HEADER6_LEN..], size, fill, payloads, src, dst);
             repr.payload_len = at;
             repr.emit(ip);
             ETHERNET_HEADER + HEADER6_LEN + at
