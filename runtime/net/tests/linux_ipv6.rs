@@ -8,7 +8,10 @@ use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpStream, UdpSocket as StdUd
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use linux::{Lab, Proc, content, join, require, run, serial, sleep_ms};
+use linux::{
+    Lab, Proc, TEN_MB, content, join, our_ten_megabytes, peer_ten_megabytes, require, run, serial,
+    sleep_ms, ten_megabytes,
+};
 use unik_net::devices::ethernet::Ethernet;
 use unik_net::ipv6::AddrState;
 use unik_net::{Error, Icmpv6Event, Ipv6Config};
@@ -563,14 +566,6 @@ fn send_to_waits_for_the_next_hop() {
     }
 }
 
-const TEN_MB: usize = 10 << 20;
-
-fn ten_megabytes(seed: u64) -> Vec<u8> {
-    let mut data = vec![0u8; TEN_MB];
-    content(seed, &mut data);
-    data
-}
-
 /// As `linux_transport`'s `one_way`, over IPv6 through the dual stack's devices: Linux
 /// connects to port 9 of our address and ten megabytes go one way, to Linux when
 /// `to_linux`, else from it. Checks they arrive intact; returns the tap's counters and its
@@ -593,7 +588,7 @@ fn one_way6(tag: &str, subnet: u8, to_linux: bool) -> (unik_unix::net::TapStats,
         let to = SocketAddr::V6(SocketAddrV6::new(ours, 9, 0, 0));
         // Our address is usable once its DAD passed (about a second).
         let mut tries = 0;
-        let mut stream = loop {
+        let stream = loop {
             match TcpStream::connect_timeout(&to, Duration::from_secs(5)) {
                 Ok(s) => break s,
                 Err(_) if tries < 20 => {
@@ -603,37 +598,13 @@ fn one_way6(tag: &str, subnet: u8, to_linux: bool) -> (unik_unix::net::TapStats,
                 Err(e) => panic!("connect to {to}: {e}"),
             }
         };
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        let mut got = Vec::with_capacity(TEN_MB);
-        if to_linux {
-            stream.read_to_end(&mut got).unwrap();
-        } else {
-            stream.write_all(&ten_megabytes(2)).unwrap();
-            stream.shutdown(std::net::Shutdown::Write).unwrap();
-        }
-        got
+        peer_ten_megabytes(stream, to_linux)
     });
     let got = run(120, async move {
         let listener = dual.tcp().listen(9).await.unwrap();
         let flow = listener.accept().await.unwrap();
         assert!(flow.peer().is_ipv6(), "{:?}", flow.peer());
-        let mut got = Vec::with_capacity(TEN_MB);
-        if to_linux {
-            for chunk in ten_megabytes(1).chunks(1 << 16) {
-                flow.write(chunk).await.unwrap();
-            }
-        } else {
-            let mut buf = vec![0u8; 1 << 16];
-            loop {
-                match flow.read(&mut buf).await.unwrap() {
-                    0 => break,
-                    n => got.extend_from_slice(&buf[..n]),
-                }
-            }
-        }
-        flow.close().await.unwrap();
+        let got = our_ten_megabytes(&flow, to_linux).await;
         let linux_got = join(peer).await;
         if to_linux { linux_got } else { got }
     });

@@ -8,7 +8,9 @@ use std::net::{
 };
 use std::time::Duration;
 
-use linux::{Lab, content, join, run, serial};
+use linux::{
+    Lab, TEN_MB, content, join, our_ten_megabytes, peer_ten_megabytes, run, serial, ten_megabytes,
+};
 use unik_rt::{
     ETHERNET_HEADER, Network, StackV4, Tcp, TcpError, TcpFlow, TcpListener, Udp, UdpSocket, spawn,
 };
@@ -72,8 +74,6 @@ fn udp_echo_including_fragmented_datagrams() {
     );
     assert_eq!(refused, Err(ErrorKind::ConnectionRefused));
 }
-
-const TEN_MB: usize = 10 << 20;
 
 #[test]
 fn tcp_echo_of_ten_megabytes() {
@@ -170,12 +170,6 @@ fn tcp_connect_to_linux_and_refused_port() {
     assert_eq!(refused, Some(TcpError::Refused));
 }
 
-fn ten_megabytes(seed: u64) -> Vec<u8> {
-    let mut data = vec![0u8; TEN_MB];
-    content(seed, &mut data);
-    data
-}
-
 /// Linux connects to port 9 of the stack and ten megabytes go one way: to Linux when
 /// `to_linux`, else from it. Checks they arrive intact; returns the tap's counters and its
 /// largest frame without offloads.
@@ -184,39 +178,15 @@ fn one_way(tag: &str, subnet: u8, to_linux: bool) -> (unik_unix::net::TapStats, 
     let s = lab.stack();
     let ours = lab.ours;
     let peer = lab.ns.thread(move || {
-        let mut stream =
+        let stream =
             TcpStream::connect_timeout(&SocketAddrV4::new(ours, 9).into(), Duration::from_secs(5))
                 .unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        let mut got = Vec::with_capacity(TEN_MB);
-        if to_linux {
-            stream.read_to_end(&mut got).unwrap();
-        } else {
-            stream.write_all(&ten_megabytes(2)).unwrap();
-            stream.shutdown(Shutdown::Write).unwrap();
-        }
-        got
+        peer_ten_megabytes(stream, to_linux)
     });
     let got = run(120, async move {
         let listener = s.stack.tcp().listen(9).await.unwrap();
         let flow = listener.accept().await.unwrap();
-        let mut got = Vec::with_capacity(TEN_MB);
-        if to_linux {
-            for chunk in ten_megabytes(1).chunks(1 << 16) {
-                flow.write(chunk).await.unwrap();
-            }
-        } else {
-            let mut buf = vec![0u8; 1 << 16];
-            loop {
-                match flow.read(&mut buf).await.unwrap() {
-                    0 => break,
-                    n => got.extend_from_slice(&buf[..n]),
-                }
-            }
-        }
-        flow.close().await.unwrap();
+        let got = our_ten_megabytes(&flow, to_linux).await;
         let linux_got = join(peer).await;
         if to_linux { linux_got } else { got }
     });

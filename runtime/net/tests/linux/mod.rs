@@ -303,3 +303,51 @@ pub fn content_sha256(len: u64) -> String {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The size of the one-way transfers ([`peer_ten_megabytes`], [`our_ten_megabytes`]).
+pub const TEN_MB: usize = 10 << 20;
+
+/// Ten megabytes of [`content`] from `seed`: 1 is ours, 2 is Linux's.
+pub fn ten_megabytes(seed: u64) -> Vec<u8> {
+    let mut data = vec![0u8; TEN_MB];
+    content(seed, &mut data);
+    data
+}
+
+/// Linux's side of a one-way transfer on `stream`: reads to the end when `to_linux`
+/// (returning what came), else writes [`ten_megabytes`]`(2)` and shuts down writing.
+pub fn peer_ten_megabytes(mut stream: std::net::TcpStream, to_linux: bool) -> Vec<u8> {
+    use std::io::{Read, Write};
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut got = Vec::with_capacity(TEN_MB);
+    if to_linux {
+        stream.read_to_end(&mut got).unwrap();
+    } else {
+        stream.write_all(&ten_megabytes(2)).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    got
+}
+
+/// Our side of it on `flow`: writes [`ten_megabytes`]`(1)` when `to_linux`, else reads to
+/// the end (returning what came); then closes.
+pub async fn our_ten_megabytes<A, F: unik_rt::TcpFlow<A>>(flow: &F, to_linux: bool) -> Vec<u8> {
+    let mut got = Vec::with_capacity(TEN_MB);
+    if to_linux {
+        for chunk in ten_megabytes(1).chunks(1 << 16) {
+            flow.write(chunk).await.unwrap();
+        }
+    } else {
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match flow.read(&mut buf).await.unwrap() {
+                0 => break,
+                n => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+    flow.close().await.unwrap();
+    got
+}
